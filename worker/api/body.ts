@@ -1,0 +1,102 @@
+/**
+ * Request bodies: the content type each verb takes, a 1 MiB limit enforced while
+ * reading (whatever Content-Length says), and JSON parsing. Every failure is a Status.
+ */
+import type { Context } from 'hono'
+import { RegistryError, badRequest } from '../registry/errors'
+import type { PatchType } from '../registry/patch'
+
+export const MAX_BODY_BYTES = 1024 * 1024
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+}
+
+/** The JSON body of a create or replace. */
+export async function readObject(c: Context): Promise<unknown> {
+  const type = mediaType(c)
+  if (type !== 'application/json') {
+    throw unsupported(type, ['application/json'])
+  }
+  return parse(await readText(c))
+}
+
+/** The body of a PATCH and how to apply it. */
+export async function readPatch(c: Context): Promise<{ type: PatchType; patch: unknown }> {
+  const media = mediaType(c)
+  const type = PATCH_TYPES[media]
+  if (!type) {
+    const hint =
+      media === 'application/strategic-merge-patch+json'
+        ? 'strategic merge patch is not supported; send the same body as application/merge-patch+json'
+        : undefined
+    throw unsupported(media, Object.keys(PATCH_TYPES), hint)
+  }
+  return { type, patch: parse(await readText(c)) }
+}
+
+/** The optional DeleteOptions body of a DELETE. */
+export async function readDeleteOptions(c: Context): Promise<unknown> {
+  const text = await readText(c)
+  if (text.trim() === '') return undefined
+  const type = mediaType(c)
+  if (type && type !== 'application/json') throw unsupported(type, ['application/json'])
+  return parse(text)
+}
+
+function mediaType(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
+function unsupported(type: string, supported: string[], hint?: string): RegistryError {
+  const got = type ? `"${type}"` : 'no content type'
+  return new RegistryError(
+    'UnsupportedMediaType',
+    hint ?? `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${got})`,
+  )
+}
+
+function tooLarge(): RegistryError {
+  return new RegistryError('RequestEntityTooLarge', `the request body is larger than the limit of ${MAX_BODY_BYTES} bytes`)
+}
+
+async function readText(c: Context): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0')
+  if (declared > MAX_BODY_BYTES) throw tooLarge()
+  const stream = c.req.raw.body
+  if (!stream) return ''
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw badRequest('the request body is not valid UTF-8')
+  }
+}
+
+function parse(text: string): unknown {
+  if (text.trim() === '') throw badRequest('the request body is empty')
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`)
+  }
+}

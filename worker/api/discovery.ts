@@ -1,0 +1,34 @@
+/**
+ * Health, version and the Kubernetes discovery documents (`/api`, `/api/v1`, `/apis`)
+ * that kubectl and client libraries read before they talk to a resource.
+ */
+import type { Hono } from 'hono'
+import { RegistryError } from '../registry/errors'
+import { route } from './route'
+
+const CORE_RESOURCES = [
+  { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list'], shortNames: ['ns'] },
+  { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['svc'] },
+  { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['po'] },
+  { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+]
+
+export function mountDiscovery(app: Hono, options: { version: string; ready: () => Promise<boolean> }): void {
+  route(app, '/healthz', {
+    get: async (c) => {
+      if (!(await options.ready())) throw new RegistryError('ServiceUnavailable', 'the database is not usable yet')
+      return c.text('ok')
+    },
+  })
+  route(app, '/version', {
+    get: (c) => {
+      const [major = '0', minor = '0'] = options.version.split('.')
+      return c.json({ version: options.version, gitVersion: `v${options.version}`, major, minor, platform: 'switchboard' })
+    },
+  })
+  route(app, '/api', { get: (c) => c.json({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] }) })
+  route(app, '/api/v1', {
+    get: (c) => c.json({ kind: 'APIResourceList', groupVersion: 'v1', resources: CORE_RESOURCES }),
+  })
+  route(app, '/apis', { get: (c) => c.json({ kind: 'APIGroupList', apiVersion: 'v1', groups: [] }) })
+}

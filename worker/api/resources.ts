@@ -1,0 +1,69 @@
+/**
+ * The core/v1 resources: namespaces, services and pods, each with its Kubernetes paths
+ * and verbs. Handlers are thin: read the request, call the registry, answer.
+ */
+import type { Context, Hono } from 'hono'
+import { badRequest } from '../registry/errors'
+import type { Registry } from '../registry/registry'
+import { readDeleteOptions, readObject, readPatch } from './body'
+import { listQuery, route } from './route'
+
+const NS = '/api/v1/namespaces/:namespace'
+
+export function mountResources(app: Hono, registry: Registry): void {
+  const ns = (c: Context) => c.req.param('namespace')!
+  const name = (c: Context) => c.req.param('name')!
+
+  route(app, '/api/v1/namespaces', {
+    get: async (c) => c.json(await registry.list('Namespace', undefined, listQuery(c))),
+    post: async (c) => c.json(await registry.createNamespace(await write(c, readObject)), 201),
+  })
+  route(app, '/api/v1/namespaces/:name', {
+    get: async (c) => c.json(await registry.get('Namespace', '', name(c))),
+    delete: async (c) => c.json(await registry.deleteNamespace(name(c), await write(c, readDeleteOptions))),
+  })
+
+  route(app, '/api/v1/services', { get: async (c) => c.json(await registry.list('Service', undefined, listQuery(c))) })
+  route(app, `${NS}/services`, {
+    get: async (c) => c.json(await registry.list('Service', ns(c), listQuery(c))),
+    post: async (c) => c.json(await registry.createService(ns(c), await write(c, readObject)), 201),
+  })
+  route(app, `${NS}/services/:name`, {
+    get: async (c) => c.json(await registry.get('Service', ns(c), name(c))),
+    put: async (c) => c.json(await registry.replaceService(ns(c), name(c), await write(c, readObject))),
+    patch: async (c) => {
+      const { type, patch } = await write(c, readPatch)
+      return c.json(await registry.patchService(ns(c), name(c), type, patch))
+    },
+    delete: async (c) => c.json(await registry.deleteService(ns(c), name(c), await write(c, readDeleteOptions))),
+  })
+
+  route(app, '/api/v1/pods', { get: async (c) => c.json(await registry.list('Pod', undefined, listQuery(c))) })
+  route(app, `${NS}/pods`, {
+    get: async (c) => c.json(await registry.list('Pod', ns(c), listQuery(c))),
+    post: async (c) => c.json(await registry.createPod(ns(c), await write(c, readObject)), 201),
+  })
+  route(app, `${NS}/pods/:name`, {
+    get: async (c) => c.json(await registry.get('Pod', ns(c), name(c))),
+    put: async (c) => c.json(await registry.replacePod(ns(c), name(c), await write(c, readObject))),
+    patch: async (c) => {
+      const { type, patch } = await write(c, readPatch)
+      return c.json(await registry.patchPod(ns(c), name(c), type, patch))
+    },
+    delete: async (c) => c.json(await registry.deletePod(ns(c), name(c), await write(c, readDeleteOptions))),
+  })
+  route(app, `${NS}/pods/:name/status`, {
+    get: async (c) => c.json(await registry.get('Pod', ns(c), name(c))),
+    put: async (c) => c.json(await registry.replacePodStatus(ns(c), name(c), await write(c, readObject))),
+    patch: async (c) => {
+      const { type, patch } = await write(c, readPatch)
+      return c.json(await registry.patchPodStatus(ns(c), name(c), type, patch))
+    },
+  })
+}
+
+/** Reads the body of a write; a dry run is refused rather than applied. */
+async function write<T>(c: Context, read: (c: Context) => Promise<T>): Promise<T> {
+  if (c.req.query('dryRun') !== undefined) throw badRequest('dryRun is not supported')
+  return read(c)
+}

@@ -1,0 +1,45 @@
+/**
+ * Wires a registry from a database and configuration; both runtimes and the tests
+ * build the app through here.
+ */
+import { createApp } from './app'
+import type { Database } from './db/client'
+import { Store } from './db/store'
+import type { Config } from './config'
+import { uuidFrom, type Clock } from './registry/meta'
+import { Registry } from './registry/registry'
+import { VERSION } from './version'
+
+export function systemClock(): Clock {
+  return { now: () => new Date(), random: Math.random, uuid: () => crypto.randomUUID() }
+}
+
+/** A clock whose randomness comes from a seed, for deterministic tests. */
+export function seededClock(seed: number, now: () => Date = () => new Date()): Clock {
+  let state = seed >>> 0
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  return { now, random, uuid: () => uuidFrom(random) }
+}
+
+export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock()): Registry {
+  return new Registry({
+    store: new Store(db, clock.now),
+    clock,
+    allocation: {
+      range: config.serviceClusterIPRange,
+      cidrText: config.serviceClusterIPRangeText,
+      nodePorts: config.serviceNodePortRange,
+    },
+  })
+}
+
+export function buildApp(db: Database, config: Config, clock?: Clock) {
+  const registry = buildRegistry(db, config, clock)
+  return { app: createApp({ registry, version: VERSION }), registry }
+}

@@ -1,0 +1,90 @@
+/**
+ * Configuration from environment variables (Workers: vars and secrets), parsed by one
+ * zod schema. A bad value stops start-up with a message that names the variable.
+ */
+import { z } from 'zod'
+import { parseCIDR, type CIDR } from './registry/ipnet'
+
+const port = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback
+      const n = Number(v)
+      if (!/^\d+$/.test(v) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number from 0 to 65535, got "${v}"` })
+        return z.NEVER
+      }
+      return n
+    })
+
+const cidr = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const text = v === undefined || v === '' ? '10.96.0.0/12' : v
+    const parsed = parseCIDR(text)
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: `must be a CIDR such as 10.96.0.0/12, got "${text}"` })
+      return z.NEVER
+    }
+    return { range: parsed, text }
+  })
+
+const portRange = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const text = v === undefined || v === '' ? '30000-32767' : v
+    const m = /^(\d+)-(\d+)$/.exec(text)
+    const base = m ? Number(m[1]) : NaN
+    const last = m ? Number(m[2]) : NaN
+    if (!m || base < 1 || last > 65535 || base > last) {
+      ctx.addIssue({ code: 'custom', message: `must be a port range such as 30000-32767, got "${text}"` })
+      return z.NEVER
+    }
+    return { base, last }
+  })
+
+export const EnvSchema = z.object({
+  PORT: port('PORT', 8787),
+  HOST: z.string().optional().transform((v) => (v === undefined || v === '' ? '127.0.0.1' : v)),
+  DATABASE_URL: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  DATABASE_AUTH_TOKEN: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  SERVICE_CLUSTER_IP_RANGE: cidr,
+  SERVICE_NODE_PORT_RANGE: portRange,
+})
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl: string | undefined
+  databaseAuthToken: string | undefined
+  serviceClusterIPRange: CIDR
+  serviceClusterIPRangeText: string
+  serviceNodePortRange: { base: number; last: number }
+}
+
+/** Thrown for a bad environment; its message names every wrong variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = EnvSchema.safeParse(env)
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`)
+  }
+  const e = result.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    serviceClusterIPRange: e.SERVICE_CLUSTER_IP_RANGE.range,
+    serviceClusterIPRangeText: e.SERVICE_CLUSTER_IP_RANGE.text,
+    serviceNodePortRange: e.SERVICE_NODE_PORT_RANGE,
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The driver factory: a drizzle database over libSQL (an embedded file, `:memory:`, or a
+ * remote libSQL/Turso URL). The schema and every query are shared by all drivers.
+ */
+import { createClient, type Client, type Config } from '@libsql/client'
+import { drizzle } from 'drizzle-orm/libsql'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import * as schema from './schema'
+
+/** The database every store query runs on, whatever the driver. */
+export type Database = BaseSQLiteDatabase<'async', unknown, typeof schema> & {
+  batch: (queries: readonly [unknown, ...unknown[]] | readonly unknown[]) => Promise<unknown[]>
+}
+
+export interface LibsqlOptions {
+  url: string
+  authToken?: string
+}
+
+/** Opens a libSQL client; a plain path is taken as a `file:` URL. */
+export function openLibsql(options: LibsqlOptions): Client {
+  const config: Config = { url: normaliseUrl(options.url), intMode: 'number' }
+  if (options.authToken) config.authToken = options.authToken
+  return createClient(config)
+}
+
+export function drizzleLibsql(client: Client): Database {
+  return drizzle(client, { schema }) as unknown as Database
+}
+
+/** Pragmas for an embedded file: WAL for concurrent readers, and a wait instead of SQLITE_BUSY. */
+export async function tuneEmbedded(client: Client): Promise<void> {
+  if (client.protocol !== 'file') return
+  await client.execute('PRAGMA busy_timeout = 5000')
+  const mode = await client.execute('PRAGMA journal_mode')
+  if (String(mode.rows[0]?.[0]).toLowerCase() !== 'memory') {
+    await client.execute('PRAGMA journal_mode = WAL')
+    await client.execute('PRAGMA synchronous = NORMAL')
+  }
+}
+
+function normaliseUrl(url: string): string {
+  if (url === ':memory:') return ':memory:'
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return url
+  return `file:${url}`
+}

@@ -1,0 +1,176 @@
+/**
+ * The drizzle schema: every table of the registry.
+ *
+ * Objects are stored whole as JSON (`body`, without `metadata.resourceVersion`, which
+ * lives in the `rv` column) beside the columns that SQL needs to select, match and
+ * guard them: labels and selectors as key/value rows so that selectors match in SQL,
+ * ports as rows so that named target ports resolve in SQL, and the computed endpoints
+ * as rows written by the same batch as the change that caused them.
+ */
+import { sql } from 'drizzle-orm'
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/** Registry-wide counters; the row `resourceVersion` is bumped by every write. */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: integer('value').notNull(),
+})
+
+/**
+ * Preconditions inside a batch. A guard statement inserts a row only when its
+ * precondition is false; every code violates its named CHECK, so the statement fails
+ * and the whole batch rolls back. The constraint name tells which precondition failed.
+ */
+export const GUARD_CODES = ['missing_namespace', 'not_found', 'conflict', 'exists'] as const
+export type GuardCode = (typeof GUARD_CODES)[number]
+
+export const guard = sqliteTable(
+  'guard',
+  { code: text('code').notNull() },
+  (t) => GUARD_CODES.map((code) => check(`guard_${code}`, sql`${t.code} <> ${sql.raw(`'${code}'`)}`)),
+)
+
+export const namespaces = sqliteTable('namespaces', {
+  name: text('name').primaryKey(),
+  uid: text('uid').notNull(),
+  rv: integer('rv').notNull(),
+  body: text('body').notNull(),
+})
+
+export const services = sqliteTable(
+  'services',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    uid: text('uid').notNull(),
+    rv: integer('rv').notNull(),
+    type: text('type').notNull(),
+    clusterIP: text('cluster_ip'),
+    /** Number of selector pairs; 0 means the service has no computed endpoints. */
+    selectorSize: integer('selector_size').notNull(),
+    publishNotReady: integer('publish_not_ready').notNull(),
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.name] }), index('services_by_type').on(t.type)],
+)
+
+/** A service's selector, one row a pair, for matching in SQL. */
+export const selectors = sqliteTable(
+  'selectors',
+  {
+    namespace: text('namespace').notNull(),
+    service: text('service').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.service, t.key] }),
+    index('selectors_by_pair').on(t.namespace, t.key, t.value),
+  ],
+)
+
+/** A service's ports, in order, with the target port as a number or a name. */
+export const servicePorts = sqliteTable(
+  'service_ports',
+  {
+    namespace: text('namespace').notNull(),
+    service: text('service').notNull(),
+    idx: integer('idx').notNull(),
+    name: text('name').notNull(),
+    protocol: text('protocol').notNull(),
+    port: integer('port').notNull(),
+    targetPort: integer('target_port'),
+    targetPortName: text('target_port_name'),
+    appProtocol: text('app_protocol'),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.service, t.idx] })],
+)
+
+/** Allocated ClusterIPs: unique across the registry. */
+export const clusterIPs = sqliteTable(
+  'cluster_ips',
+  {
+    ip: text('ip').primaryKey(),
+    namespace: text('namespace').notNull(),
+    service: text('service').notNull(),
+  },
+  (t) => [index('cluster_ips_by_service').on(t.namespace, t.service)],
+)
+
+/** Allocated NodePorts: unique across the registry. */
+export const nodePorts = sqliteTable(
+  'node_ports',
+  {
+    port: integer('port').primaryKey(),
+    namespace: text('namespace').notNull(),
+    service: text('service').notNull(),
+  },
+  (t) => [index('node_ports_by_service').on(t.namespace, t.service)],
+)
+
+export const pods = sqliteTable(
+  'pods',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    uid: text('uid').notNull(),
+    rv: integer('rv').notNull(),
+    nodeName: text('node_name'),
+    phase: text('phase'),
+    podIP: text('pod_ip'),
+    ready: integer('ready').notNull(),
+    weight: integer('weight').notNull(),
+    deletionTimestamp: text('deletion_timestamp'),
+    zone: text('zone'),
+    body: text('body').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.name] }),
+    index('pods_by_node').on(t.nodeName),
+    index('pods_by_ip').on(t.podIP),
+  ],
+)
+
+/** A pod's named container ports, for resolving named target ports in SQL. */
+export const podPorts = sqliteTable(
+  'pod_ports',
+  {
+    namespace: text('namespace').notNull(),
+    pod: text('pod').notNull(),
+    name: text('name').notNull(),
+    protocol: text('protocol').notNull(),
+    port: integer('port').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.pod, t.name, t.protocol] })],
+)
+
+/** Labels of every kind of object, one row a pair, for label selectors in SQL. */
+export const labels = sqliteTable(
+  'labels',
+  {
+    kind: text('kind').notNull(),
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.namespace, t.name, t.key] }),
+    index('labels_by_pair').on(t.kind, t.namespace, t.key, t.value),
+  ],
+)
+
+/** One row per changed object: what changed at which resourceVersion, and when. */
+export const changes = sqliteTable(
+  'changes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rv: integer('rv').notNull(),
+    kind: text('kind').notNull(),
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('changes_by_rv').on(t.rv)],
+)

@@ -1,0 +1,383 @@
+/**
+ * The store: every read and write of the registry's tables. Each write is one atomic
+ * `db.batch`: its guards, the resourceVersion bump, the object rows, their label, port
+ * and allocation rows and the change record commit together or not at all.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import type { Database } from './client'
+import { PreconditionFailed, preconditionOf } from './errors'
+import { listWhere, type ListFilter } from './filters'
+import type { GuardCode } from './schema'
+
+export type Kind = 'Namespace' | 'Service' | 'Pod'
+
+/** A stored object: its JSON body (resourceVersion not included) and its resourceVersion. */
+export interface StoredObject {
+  rv: number
+  body: Record<string, unknown>
+}
+
+export interface ListResult {
+  rv: number
+  items: StoredObject[]
+  /** The (namespace, name) of the last item when more items follow. */
+  next?: { namespace: string; name: string }
+}
+
+interface ObjectWrite {
+  name: string
+  uid: string
+  body: Record<string, unknown>
+  labels: Record<string, string>
+}
+
+export type NamespaceWrite = ObjectWrite
+
+export interface ServicePortRow {
+  name: string
+  protocol: string
+  port: number
+  targetPort: number | null
+  targetPortName: string | null
+  appProtocol: string | null
+}
+
+export interface ServiceWrite extends ObjectWrite {
+  namespace: string
+  type: string
+  clusterIP: string | null
+  /** IPs this service holds in the allocator (empty for headless and ExternalName). */
+  allocatedIPs: string[]
+  nodePorts: number[]
+  selector: Record<string, string>
+  publishNotReady: boolean
+  ports: ServicePortRow[]
+}
+
+export interface PodPortRow {
+  name: string
+  protocol: string
+  port: number
+}
+
+export interface PodWrite extends ObjectWrite {
+  namespace: string
+  nodeName: string | null
+  phase: string | null
+  podIP: string | null
+  ready: boolean
+  weight: number
+  deletionTimestamp: string | null
+  zone: string | null
+  ports: PodPortRow[]
+}
+
+/** `create`: the name must be free. A number: the stored object must have that resourceVersion. */
+export type Precondition = 'create' | { rv: number }
+
+type Statement = Parameters<Database['batch']>[0][number]
+
+const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
+
+const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
+  Namespace: { 'metadata.name': sql`name` },
+  Service: {
+    'metadata.name': sql`name`,
+    'metadata.namespace': sql`namespace`,
+    'spec.type': sql`type`,
+    'spec.clusterIP': sql`cluster_ip`,
+  },
+  Pod: {
+    'metadata.name': sql`name`,
+    'metadata.namespace': sql`namespace`,
+    'spec.nodeName': sql`node_name`,
+    'status.phase': sql`phase`,
+    'status.podIP': sql`pod_ip`,
+  },
+}
+
+const TABLES: Record<Kind, SQL> = { Namespace: sql`namespaces`, Service: sql`services`, Pod: sql`pods` }
+
+export class Store {
+  constructor(
+    readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  /** The registry's current resourceVersion. */
+  async resourceVersion(): Promise<number> {
+    const rows = await this.db.all<{ value: number }>(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`)
+    return Number(rows[0]?.value ?? 0)
+  }
+
+  /** Whether the database answers and is migrated. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.resourceVersion()
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  // ---- reads ----
+
+  async get(kind: Kind, namespace: string, name: string): Promise<StoredObject | null> {
+    const where = kind === 'Namespace' ? sql`name = ${name}` : sql`namespace = ${namespace} AND name = ${name}`
+    const rows = await this.db.all<{ rv: number; body: string }>(
+      sql`SELECT rv, body FROM ${TABLES[kind]} WHERE ${where}`,
+    )
+    const row = rows[0]
+    return row ? { rv: Number(row.rv), body: JSON.parse(row.body) } : null
+  }
+
+  /** A consistent page of objects and the resourceVersion it was read at. */
+  async list(kind: Kind, filter: ListFilter): Promise<ListResult> {
+    const columns = FIELD_COLUMNS[kind]
+    const namespaceColumn = kind === 'Namespace' ? sql`''` : sql`namespace`
+    const where = listWhere(kind, { namespace: namespaceColumn, name: sql`name` }, filter, (field) => {
+      const column = columns[field]
+      if (!column) throw new Error(`no column for field ${field}`)
+      return column
+    })
+    const limit = filter.limit && filter.limit > 0 ? sql` LIMIT ${filter.limit + 1}` : sql``
+    const [rvRows, rows] = (await this.db.batch([
+      this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
+      this.db.all(
+        sql`SELECT ${namespaceColumn} AS ns, name, rv, body FROM ${TABLES[kind]} WHERE ${where} ORDER BY ${namespaceColumn}, name${limit}`,
+      ),
+    ])) as [{ value: number }[], { ns: string; name: string; rv: number; body: string }[]]
+    const page = filter.limit && rows.length > filter.limit ? rows.slice(0, filter.limit) : rows
+    const last = page[page.length - 1]
+    return {
+      rv: Number(rvRows[0]?.value ?? 0),
+      items: page.map((r) => ({ rv: Number(r.rv), body: JSON.parse(r.body) })),
+      ...(page.length < rows.length && last ? { next: { namespace: last.ns, name: last.name } } : {}),
+    }
+  }
+
+  async usedNodePorts(): Promise<number[]> {
+    const rows = await this.db.all<{ port: number }>(sql`SELECT port FROM node_ports`)
+    return rows.map((r) => Number(r.port))
+  }
+
+  async usedClusterIPs(): Promise<string[]> {
+    const rows = await this.db.all<{ ip: string }>(sql`SELECT ip FROM cluster_ips`)
+    return rows.map((r) => r.ip)
+  }
+
+  // ---- writes ----
+
+  async createNamespace(w: NamespaceWrite): Promise<number> {
+    return this.write([
+      this.guard('exists', sql`EXISTS (SELECT 1 FROM namespaces WHERE name = ${w.name})`),
+    ], [
+      this.db.run(
+        sql`INSERT INTO namespaces (name, uid, rv, body) VALUES (${w.name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})`,
+      ),
+      ...this.labelRows('Namespace', '', w.name, w.labels),
+      this.change('Namespace', '', w.name, 'ADDED'),
+    ])
+  }
+
+  /** Deletes a namespace and everything in it, in one batch. */
+  async deleteNamespace(name: string, pre?: Precondition): Promise<number> {
+    return this.write([
+      ...this.existing('Namespace', '', name, pre),
+    ], [
+      this.db.run(
+        sql`INSERT INTO changes (rv, kind, namespace, name, type, at) SELECT ${RV}, 'Pod', namespace, name, 'DELETED', ${this.at()} FROM pods WHERE namespace = ${name}`,
+      ),
+      this.db.run(
+        sql`INSERT INTO changes (rv, kind, namespace, name, type, at) SELECT ${RV}, 'Service', namespace, name, 'DELETED', ${this.at()} FROM services WHERE namespace = ${name}`,
+      ),
+      ...['pods', 'pod_ports', 'services', 'selectors', 'service_ports', 'cluster_ips', 'node_ports', 'labels'].map(
+        (table) => this.db.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${name}`),
+      ),
+      this.db.run(sql`DELETE FROM labels WHERE kind = 'Namespace' AND namespace = '' AND name = ${name}`),
+      this.db.run(sql`DELETE FROM namespaces WHERE name = ${name}`),
+      this.change('Namespace', '', name, 'DELETED'),
+    ])
+  }
+
+  async putService(w: ServiceWrite, pre: Precondition): Promise<number> {
+    const { namespace: ns, name } = w
+    return this.write([
+      ...this.precondition('Service', ns, name, pre),
+    ], [
+      this.db.run(sql`
+        INSERT INTO services (namespace, name, uid, rv, type, cluster_ip, selector_size, publish_not_ready, body)
+        VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.type}, ${w.clusterIP}, ${Object.keys(w.selector).length},
+                ${w.publishNotReady ? 1 : 0}, ${JSON.stringify(w.body)})
+        ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, type = excluded.type,
+          cluster_ip = excluded.cluster_ip, selector_size = excluded.selector_size,
+          publish_not_ready = excluded.publish_not_ready, body = excluded.body`),
+      ...this.replaceRows('selectors', ns, 'service', name, ['key', 'value'], Object.entries(w.selector)),
+      ...this.replaceRows(
+        'service_ports',
+        ns,
+        'service',
+        name,
+        ['idx', 'name', 'protocol', 'port', 'target_port', 'target_port_name', 'app_protocol'],
+        w.ports.map((p, i) => [i, p.name, p.protocol, p.port, p.targetPort, p.targetPortName, p.appProtocol]),
+      ),
+      ...this.replaceRows(
+        'cluster_ips',
+        ns,
+        'service',
+        name,
+        ['ip'],
+        w.allocatedIPs.map((ip) => [ip]),
+      ),
+      ...this.replaceRows(
+        'node_ports',
+        ns,
+        'service',
+        name,
+        ['port'],
+        w.nodePorts.map((p) => [p]),
+      ),
+      ...this.labelRows('Service', ns, name, w.labels),
+      this.change('Service', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+    ])
+  }
+
+  async deleteService(namespace: string, name: string, pre?: Precondition): Promise<number> {
+    return this.write([
+      ...this.existing('Service', namespace, name, pre),
+    ], [
+      ...['selectors', 'service_ports', 'cluster_ips', 'node_ports'].map((table) =>
+        this.db.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${namespace} AND service = ${name}`),
+      ),
+      this.db.run(sql`DELETE FROM labels WHERE kind = 'Service' AND namespace = ${namespace} AND name = ${name}`),
+      this.db.run(sql`DELETE FROM services WHERE namespace = ${namespace} AND name = ${name}`),
+      this.change('Service', namespace, name, 'DELETED'),
+    ])
+  }
+
+  async putPod(w: PodWrite, pre: Precondition): Promise<number> {
+    const { namespace: ns, name } = w
+    return this.write([
+      ...this.precondition('Pod', ns, name, pre),
+    ], [
+      this.db.run(sql`
+        INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
+        VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
+                ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})
+        ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, node_name = excluded.node_name,
+          phase = excluded.phase, pod_ip = excluded.pod_ip, ready = excluded.ready, weight = excluded.weight,
+          deletion_timestamp = excluded.deletion_timestamp, zone = excluded.zone, body = excluded.body`),
+      ...this.replaceRows(
+        'pod_ports',
+        ns,
+        'pod',
+        name,
+        ['name', 'protocol', 'port'],
+        w.ports.map((p) => [p.name, p.protocol, p.port]),
+      ),
+      ...this.labelRows('Pod', ns, name, w.labels),
+      this.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+    ])
+  }
+
+  async deletePod(namespace: string, name: string, pre?: Precondition): Promise<number> {
+    return this.write([
+      ...this.existing('Pod', namespace, name, pre),
+    ], [
+      this.db.run(sql`DELETE FROM pod_ports WHERE namespace = ${namespace} AND pod = ${name}`),
+      this.db.run(sql`DELETE FROM labels WHERE kind = 'Pod' AND namespace = ${namespace} AND name = ${name}`),
+      this.db.run(sql`DELETE FROM pods WHERE namespace = ${namespace} AND name = ${name}`),
+      this.change('Pod', namespace, name, 'DELETED'),
+    ])
+  }
+
+  // ---- batch building ----
+
+  /**
+   * Runs one write batch: the guards, the resourceVersion bump, then the changes.
+   * Returns the resourceVersion the batch committed at.
+   */
+  private async write(guards: Statement[], changes: Statement[]): Promise<number> {
+    const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' RETURNING value`)
+    let results: unknown[]
+    try {
+      results = await this.db.batch([...guards, bump, ...changes])
+    } catch (error) {
+      const code = preconditionOf(error)
+      if (code) throw new PreconditionFailed(code)
+      throw error
+    }
+    const rows = results[guards.length] as { value: number }[] | undefined
+    if (!rows?.[0]) throw new Error('write batch did not return the new resourceVersion')
+    return Number(rows[0].value)
+  }
+
+  /** A statement that fails the batch with `code` when `failure` holds. */
+  private guard(code: GuardCode, failure: SQL): Statement {
+    return this.db.run(sql`INSERT INTO guard (code) SELECT ${code} WHERE ${failure}`)
+  }
+
+  private precondition(kind: 'Service' | 'Pod', ns: string, name: string, pre: Precondition): Statement[] {
+    if (pre !== 'create') return this.existing(kind, ns, name, pre)
+    return [
+      this.guard('missing_namespace', sql`NOT EXISTS (SELECT 1 FROM namespaces WHERE name = ${ns})`),
+      this.guard('exists', sql`EXISTS (SELECT 1 FROM ${TABLES[kind]} WHERE namespace = ${ns} AND name = ${name})`),
+    ]
+  }
+
+  /** Guards that the object exists and, when asked, that it is still at a resourceVersion. */
+  private existing(kind: Kind, ns: string, name: string, pre?: Precondition): Statement[] {
+    const where = kind === 'Namespace' ? sql`name = ${name}` : sql`namespace = ${ns} AND name = ${name}`
+    const guards = [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM ${TABLES[kind]} WHERE ${where})`)]
+    if (pre && pre !== 'create') {
+      guards.push(this.guard('conflict', sql`NOT EXISTS (SELECT 1 FROM ${TABLES[kind]} WHERE ${where} AND rv = ${pre.rv})`))
+    }
+    return guards
+  }
+
+  private labelRows(kind: Kind, ns: string, name: string, labels: Record<string, string>): Statement[] {
+    const del = this.db.run(sql`DELETE FROM labels WHERE kind = ${kind} AND namespace = ${ns} AND name = ${name}`)
+    const entries = Object.entries(labels)
+    if (entries.length === 0) return [del]
+    const values = sql.join(
+      entries.map(([k, v]) => sql`(${kind}, ${ns}, ${name}, ${k}, ${v})`),
+      sql`, `,
+    )
+    return [del, this.db.run(sql`INSERT INTO labels (kind, namespace, name, key, value) VALUES ${values}`)]
+  }
+
+  /** Replaces the rows of a child table that belong to one owner. */
+  private replaceRows(
+    table: string,
+    ns: string,
+    ownerColumn: string,
+    owner: string,
+    columns: string[],
+    rows: unknown[][],
+  ): Statement[] {
+    const t = sql.raw(table)
+    const del = this.db.run(sql`DELETE FROM ${t} WHERE namespace = ${ns} AND ${sql.raw(ownerColumn)} = ${owner}`)
+    if (rows.length === 0) return [del]
+    const names = sql.raw(['namespace', ownerColumn, ...columns].join(', '))
+    const values = sql.join(
+      rows.map((r) =>
+        sql`(${sql.join(
+          [ns, owner, ...r].map((v) => sql`${v}`),
+          sql`, `,
+        )})`,
+      ),
+      sql`, `,
+    )
+    return [del, this.db.run(sql`INSERT INTO ${t} (${names}) VALUES ${values}`)]
+  }
+
+  private change(kind: Kind, ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
+    return this.db.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at) VALUES (${RV}, ${kind}, ${ns}, ${name}, ${type}, ${this.at()})`,
+    )
+  }
+
+  private at(): string {
+    return this.now().toISOString()
+  }
+}

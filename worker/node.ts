@@ -1,0 +1,57 @@
+/**
+ * The Node entry (`npm start`): the registry on an embedded libSQL file
+ * (`./data/switchboard.db` unless DATABASE_URL says otherwise), migrations applied at
+ * start, served on http://127.0.0.1:8787 (PORT and HOST override).
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { serve } from '@hono/node-server'
+import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
+import { applyMigrations } from './db/migrate'
+import { ConfigError, parseConfig } from './config'
+import { buildApp } from './compose'
+
+const DEFAULT_DATABASE = './data/switchboard.db'
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env)
+  const url = config.databaseUrl ?? `file:${DEFAULT_DATABASE}`
+  const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
+  if (path) mkdirSync(dirname(path), { recursive: true })
+
+  const client = openLibsql({ url, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
+  await tuneEmbedded(client)
+  const db = drizzleLibsql(client)
+  await applyMigrations(db)
+  const { app } = buildApp(db, config)
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+    console.log(`switchboard listening on http://${host}:${info.port} (database ${redact(url)})`)
+  })
+  server.on('error', (e) => {
+    console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
+    process.exit(1)
+  })
+
+  const stop = () => {
+    server.close(() => {
+      client.close()
+      process.exit(0)
+    })
+    setTimeout(() => process.exit(0), 2000).unref()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+/** The database URL without credentials, for the start-up line. */
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&](authToken|token)=)[^&]*/gi, '$1***')
+}
+
+main().catch((e) => {
+  if (e instanceof ConfigError) console.error(`switchboard: ${e.message}`)
+  else console.error('switchboard: failed to start:', e)
+  process.exit(1)
+})

@@ -1,0 +1,151 @@
+/**
+ * Domain errors of the registry. They carry what a Kubernetes Status needs
+ * (reason, code, field causes) but know nothing about HTTP: the API layer
+ * turns them into Status objects.
+ */
+
+export type CauseReason =
+  | 'FieldValueInvalid'
+  | 'FieldValueRequired'
+  | 'FieldValueDuplicate'
+  | 'FieldValueNotSupported'
+  | 'FieldValueForbidden'
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
+  | 'FieldValueTypeInvalid'
+
+/** One wrong field, as Kubernetes reports it in `details.causes[]`. */
+export interface FieldError {
+  reason: CauseReason
+  field: string
+  message: string
+}
+
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'MethodNotAllowed'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Expired'
+  | 'RequestEntityTooLarge'
+  | 'UnsupportedMediaType'
+  | 'Invalid'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'ServiceUnavailable'
+  | 'NotAcceptable'
+
+const CODES: Record<StatusReason, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Gone: 410,
+  Expired: 410,
+  RequestEntityTooLarge: 413,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  TooManyRequests: 429,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+}
+
+export interface ErrorDetails {
+  name?: string
+  kind?: string
+  group?: string
+  causes?: FieldError[]
+  retryAfterSeconds?: number
+}
+
+/** An error that becomes a Kubernetes Status object. */
+export class RegistryError extends Error {
+  readonly code: number
+  constructor(
+    readonly reason: StatusReason,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message)
+    this.name = 'RegistryError'
+    this.code = CODES[reason]
+  }
+}
+
+/** `<resource> "<name>" not found`, with `details.kind` the resource (plural), as Kubernetes does. */
+export function notFound(resource: string, name: string): RegistryError {
+  return new RegistryError('NotFound', `${resource} "${name}" not found`, { name, kind: resource })
+}
+
+export function alreadyExists(resource: string, name: string): RegistryError {
+  return new RegistryError('AlreadyExists', `${resource} "${name}" already exists`, { name, kind: resource })
+}
+
+export function conflict(resource: string, name: string): RegistryError {
+  return new RegistryError(
+    'Conflict',
+    `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, kind: resource },
+  )
+}
+
+export function badRequest(message: string, causes?: FieldError[]): RegistryError {
+  return new RegistryError('BadRequest', message, causes ? { causes } : {})
+}
+
+/**
+ * `<Kind> "<name>" is invalid: [field: message, ...]`, with `details.kind` the Kind
+ * (singular, capitalised), as Kubernetes does for 422.
+ */
+export function invalid(kind: string, name: string, causes: FieldError[]): RegistryError {
+  const list = causes.map((c) => `${c.field}: ${c.message}`).join(', ')
+  return new RegistryError('Invalid', `${kind} "${name}" is invalid: [${list}]`, { name, kind, causes })
+}
+
+/** Builders for field errors, worded as Kubernetes words them. */
+export const fieldError = {
+  invalid(field: string, value: unknown, detail: string): FieldError {
+    return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(value)}: ${detail}` }
+  },
+  required(field: string, detail = ''): FieldError {
+    return { reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' }
+  },
+  duplicate(field: string, value: unknown): FieldError {
+    return { reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${show(value)}` }
+  },
+  notSupported(field: string, value: unknown, allowed: readonly string[]): FieldError {
+    const list = allowed.map((a) => `"${a}"`).join(', ')
+    return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(value)}: supported values: ${list}` }
+  },
+  forbidden(field: string, detail: string): FieldError {
+    return { reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` }
+  },
+  tooLong(field: string, max: number): FieldError {
+    return { reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` }
+  },
+  tooMany(field: string, max: number): FieldError {
+    return { reason: 'FieldValueTooMany', field, message: `Too many: must have at most ${max} items` }
+  },
+  type(field: string, detail: string): FieldError {
+    return { reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${detail}` }
+  },
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === undefined) return 'null'
+  try {
+    const s = JSON.stringify(value)
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * Label selectors: the `?labelSelector=` grammar of apimachinery's `labels.Parse`, matching
+ * with Kubernetes' semantics, and the canonical string form.
+ *
+ *   selector    ::= requirement ( "," requirement )*
+ *   requirement ::= ["!"] KEY [ ("in"|"notin") "(" VALUE ("," VALUE)* ")"
+ *                             | ("="|"=="|"!=") VALUE | (">"|"<") INTEGER ]
+ */
+import { labelKeyProblems, labelValueProblems } from './validation'
+
+export type Operator = 'exists' | 'doesNotExist' | 'equals' | 'notEquals' | 'in' | 'notIn' | 'gt' | 'lt'
+
+/** One condition on one label; a selector is the AND of its requirements. */
+export interface Requirement {
+  key: string
+  operator: Operator
+  /** Empty for exists/doesNotExist, one value for equals/notEquals/gt/lt, sorted and unique for in/notIn. */
+  values: string[]
+}
+
+/** A selector (label or field) that cannot be parsed; the API answers it with 400 BadRequest. */
+export class SelectorError extends Error {
+  /** Offset in the input where the problem was found, when known. */
+  readonly position: number | undefined
+  constructor(message: string, position?: number) {
+    super(message)
+    this.name = 'SelectorError'
+    this.position = position
+  }
+}
+
+type Tok =
+  | 'eos'
+  | 'identifier'
+  | 'in'
+  | 'notin'
+  | '('
+  | ')'
+  | ','
+  | '!'
+  | '='
+  | '=='
+  | '!='
+  | '>'
+  | '<'
+
+interface Token {
+  tok: Tok
+  lit: string
+  pos: number
+}
+
+const SPECIAL = new Set(['=', '!', '(', ')', ',', '>', '<'])
+const WHITESPACE = new Set([' ', '\t', '\r', '\n'])
+const BINARY_OPERATORS = 'in, notin, =, ==, !=, gt, lt'
+
+/** Splits the input into tokens the way apimachinery's lexer does. */
+function lex(input: string): Token[] {
+  const tokens: Token[] = []
+  let i = 0
+  for (;;) {
+    while (i < input.length && WHITESPACE.has(input[i] ?? '')) i++
+    if (i >= input.length) {
+      tokens.push({ tok: 'eos', lit: '', pos: i })
+      return tokens
+    }
+    const start = i
+    const ch = input[i] ?? ''
+    if (SPECIAL.has(ch)) {
+      const two = input.slice(i, i + 2)
+      if (two === '!=' || two === '==') {
+        tokens.push({ tok: two, lit: two, pos: start })
+        i += 2
+      } else {
+        tokens.push({ tok: ch as Tok, lit: ch, pos: start })
+        i += 1
+      }
+      continue
+    }
+    while (i < input.length && !SPECIAL.has(input[i] ?? '') && !WHITESPACE.has(input[i] ?? '')) i++
+    const lit = input.slice(start, i)
+    tokens.push({ tok: lit === 'in' || lit === 'notin' ? lit : 'identifier', lit, pos: start })
+  }
+}
+
+function describe(t: Token): string {
+  return t.tok === 'eos' ? 'end of string' : `'${t.lit}'`
+}
+
+/** Recursive-descent parser over the token list; `in`/`notin` read as identifiers where values go. */
+class Parser {
+  private i = 0
+  constructor(private readonly tokens: Token[]) {}
+
+  /** Current token; in a value context the keywords are identifiers. */
+  private peek(values = true): Token {
+    const t = this.tokens[this.i] ?? this.tokens[this.tokens.length - 1]!
+    return values && (t.tok === 'in' || t.tok === 'notin') ? { ...t, tok: 'identifier' } : t
+  }
+
+  private next(values = true): Token {
+    const t = this.peek(values)
+    if (this.i < this.tokens.length - 1) this.i++
+    return t
+  }
+
+  private fail(detail: string, at: Token | number, inRequirement = true): never {
+    const pos = typeof at === 'number' ? at : at.pos
+    const prefix = inRequirement ? 'unable to parse requirement: ' : ''
+    throw new SelectorError(`${prefix}${detail} (at position ${pos})`, pos)
+  }
+
+  parse(): Requirement[] {
+    const reqs: Requirement[] = []
+    for (;;) {
+      const t = this.peek()
+      if (t.tok === 'eos') return reqs
+      if (t.tok !== 'identifier' && t.tok !== '!') {
+        this.fail(`found ${describe(t)}, expected: !, identifier, or end of string`, t, false)
+      }
+      reqs.push(this.requirement())
+      const after = this.next()
+      if (after.tok === 'eos') return reqs
+      if (after.tok !== ',') this.fail(`found ${describe(after)}, expected: ',' or end of string`, after, false)
+      const following = this.peek()
+      if (following.tok !== 'identifier' && following.tok !== '!') {
+        this.fail(`found ${describe(following)}, expected: identifier after ','`, following, false)
+      }
+    }
+  }
+
+  private requirement(): Requirement {
+    let t = this.next()
+    const negated = t.tok === '!'
+    if (negated) t = this.next()
+    if (t.tok !== 'identifier') this.fail(`found ${describe(t)}, expected: identifier`, t)
+    const key = t.lit
+    const problems = labelKeyProblems(key)
+    if (problems.length > 0) this.fail(`invalid label key ${JSON.stringify(key)}: ${problems.join('; ')}`, t)
+
+    if (negated) return { key, operator: 'doesNotExist', values: [] }
+    const la = this.peek()
+    if (la.tok === 'eos' || la.tok === ',') return { key, operator: 'exists', values: [] }
+
+    const op = this.next(false)
+    switch (op.tok) {
+      case 'in':
+      case 'notin':
+        return { key, operator: op.tok === 'in' ? 'in' : 'notIn', values: this.checkValues(this.valueSet()) }
+      case '=':
+      case '==':
+      case '!=':
+        return {
+          key,
+          operator: op.tok === '!=' ? 'notEquals' : 'equals',
+          values: this.checkValues(this.exactValue()),
+        }
+      case '>':
+      case '<': {
+        const value = this.exactValue()
+        const [v] = value.keys()
+        if (v === undefined || parseInt64(v) === null) {
+          const at = value.get(v ?? '') ?? op.pos
+          this.fail(`for 'gt', 'lt' operators, the value must be an integer, found ${JSON.stringify(v)}`, at)
+        }
+        return { key, operator: op.tok === '>' ? 'gt' : 'lt', values: this.checkValues(value) }
+      }
+      default:
+        return this.fail(`found ${describe(op)}, expected: ${BINARY_OPERATORS}`, op)
+    }
+  }
+
+  /**
+   * `( VALUE , ... )`, with empty values allowed where apimachinery allows them (`()`,
+   * `(,a)`, `(a,)`, `(a,,b)`). Returns each distinct value with where it first appears.
+   */
+  private valueSet(): Map<string, number> {
+    const open = this.next()
+    if (open.tok !== '(') this.fail(`found ${describe(open)}, expected: '('`, open)
+    const set = new Map<string, number>()
+    const add = (v: string, pos: number) => {
+      if (!set.has(v)) set.set(v, pos)
+    }
+    const first = this.peek()
+    if (first.tok === ')') {
+      this.next()
+      add('', first.pos)
+      return set
+    }
+    if (first.tok !== 'identifier' && first.tok !== ',') {
+      this.fail(`found ${describe(first)}, expected: ',', ')' or identifier`, first)
+    }
+    for (;;) {
+      const t = this.next()
+      if (t.tok === 'identifier') {
+        add(t.lit, t.pos)
+        const la = this.peek()
+        if (la.tok === ',') continue
+        if (la.tok === ')') break
+        this.fail(`found ${describe(la)}, expected: ',' or ')'`, la)
+      } else if (t.tok === ',') {
+        if (set.size === 0) add('', t.pos) // "(,"
+        const la = this.peek()
+        if (la.tok === ')') {
+          add('', la.pos) // ",)"
+          break
+        }
+        if (la.tok === ',') {
+          this.next()
+          add('', la.pos) // ",,"
+        }
+      } else {
+        this.fail(`found ${describe(t)}, expected: ',' or identifier`, t)
+      }
+    }
+    this.next() // ')'
+    return set
+  }
+
+  /** The single value after `=`, `==`, `!=`, `>` or `<`; missing means the empty value. */
+  private exactValue(): Map<string, number> {
+    const la = this.peek()
+    if (la.tok === 'eos' || la.tok === ',') return new Map([['', la.pos]])
+    const t = this.next()
+    if (t.tok !== 'identifier') this.fail(`found ${describe(t)}, expected: identifier`, t)
+    return new Map([[t.lit, t.pos]])
+  }
+
+  /** Validates each value as a label value; returns them sorted. */
+  private checkValues(values: Map<string, number>): string[] {
+    for (const [v, pos] of values) {
+      const problems = labelValueProblems(v)
+      if (problems.length > 0) {
+        this.fail(`invalid label value: ${JSON.stringify(v)}: ${problems.join('; ')}`, pos)
+      }
+    }
+    return [...values.keys()].sort(compareStrings)
+  }
+}
+
+/** Byte-wise string order (as Go sorts), which for well-formed label text is code-unit order. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+/** Go's strconv.ParseInt(s, 10, 64): optional sign, decimal digits, within int64; else null. */
+function parseInt64(s: string): bigint | null {
+  if (!/^[+-]?[0-9]+$/.test(s)) return null
+  const v = BigInt(s)
+  return v < INT64_MIN || v > INT64_MAX ? null : v
+}
+
+function sortByKey(reqs: Requirement[]): Requirement[] {
+  return reqs
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => compareStrings(a.r.key, b.r.key) || a.i - b.i)
+    .map(({ r }) => r)
+}
+
+/**
+ * Parses a label selector. The empty string gives [] (matches everything). Requirements
+ * come back sorted by key, and `in`/`notin` values sorted and deduplicated, as apimachinery
+ * does. `==` is read as `equals`. Throws SelectorError naming the problem and its position.
+ */
+export function parseLabelSelector(input: string): Requirement[] {
+  return sortByKey(new Parser(lex(input)).parse())
+}
+
+/** True if the labels satisfy one requirement, with Kubernetes' semantics. */
+export function matchesRequirement(req: Requirement, labels: Record<string, string>): boolean {
+  const has = Object.hasOwn(labels, req.key)
+  const value = has ? labels[req.key] : undefined
+  switch (req.operator) {
+    case 'exists':
+      return has
+    case 'doesNotExist':
+      return !has
+    case 'equals':
+    case 'in':
+      return value !== undefined && req.values.includes(value)
+    case 'notEquals':
+    case 'notIn':
+      return value === undefined || !req.values.includes(value)
+    case 'gt':
+    case 'lt': {
+      if (value === undefined || req.values.length !== 1) return false
+      const actual = parseInt64(value)
+      const bound = parseInt64(req.values[0] ?? '')
+      if (actual === null || bound === null) return false
+      return req.operator === 'gt' ? actual > bound : actual < bound
+    }
+  }
+}
+
+/**
+ * True if the labels satisfy every requirement (so [] matches everything). `notIn` and
+ * `notEquals` match objects without the key; `gt`/`lt` need the label to be an int64.
+ */
+export function matchesLabels(reqs: Requirement[], labels: Record<string, string>): boolean {
+  return reqs.every((r) => matchesRequirement(r, labels))
+}
+
+/** Equality requirements for a map selector (as a Service's `spec.selector`), sorted by key. */
+export function selectorFromMap(map: Record<string, string>): Requirement[] {
+  return Object.keys(map)
+    .sort(compareStrings)
+    .map((key) => ({ key, operator: 'equals' as const, values: [map[key] ?? ''] }))
+}
+
+const OPERATOR_TEXT: Record<Operator, string> = {
+  exists: '',
+  doesNotExist: '',
+  equals: '=',
+  notEquals: '!=',
+  in: ' in ',
+  notIn: ' notin ',
+  gt: '>',
+  lt: '<',
+}
+
+/** One requirement as text, e.g. `tier notin (frontend)`, `!legacy`, `app=web`. */
+export function formatRequirement(r: Requirement): string {
+  if (r.operator === 'exists') return r.key
+  if (r.operator === 'doesNotExist') return `!${r.key}`
+  const values = r.values.length === 1 ? (r.values[0] ?? '') : [...r.values].sort(compareStrings).join(',')
+  const body = r.operator === 'in' || r.operator === 'notIn' ? `(${values})` : values
+  return `${r.key}${OPERATOR_TEXT[r.operator]}${body}`
+}
+
+/**
+ * The canonical selector string, as apimachinery's Selector.String(): requirements ordered
+ * by key and comma-joined, values of `in`/`notin` sorted. `parseLabelSelector` reads it back.
+ */
+export function formatSelector(reqs: Requirement[]): string {
+  return sortByKey(reqs).map(formatRequirement).join(',')
+}

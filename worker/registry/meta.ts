@@ -1,0 +1,150 @@
+/**
+ * What every kind shares: decoding a body against its schema, checking apiVersion and
+ * kind, validating metadata, and filling the server-set metadata on create and update.
+ */
+import type { z } from 'zod'
+import { badRequest, fieldError, type FieldError } from './errors'
+import type { ObjectMeta } from './schemas'
+import type { ObjectMetaOut } from './types'
+import { validateAnnotations, validateLabels, validateName } from './validation'
+
+export type NameRule = 'dns1123label' | 'dns1123subdomain' | 'dns1035label'
+
+/** Server-side sources of time, randomness and identity (injected so tests are deterministic). */
+export interface Clock {
+  now: () => Date
+  random: () => number
+  uuid: () => string
+}
+
+/** Parses a body against a schema; a type mismatch is a 400 naming each wrong field. */
+export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: string): z.infer<S> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest(`the body of a ${kind} must be a JSON object`)
+  }
+  const result = schema.safeParse(body)
+  if (result.success) return result.data
+  const causes: FieldError[] = result.error.issues.slice(0, 20).map((issue) =>
+    fieldError.type(fieldPath(issue.path), issue.message),
+  )
+  throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, causes)
+}
+
+/** `['spec', 'ports', 0, 'port']` → `spec.ports[0].port`, as Kubernetes names fields. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out ? `.${part}` : part
+    else out += `[${String(part)}]`
+  }
+  return out || '<body>'
+}
+
+/** Rejects a body whose apiVersion or kind names another type. */
+export function checkTypeMeta(input: { apiVersion?: string | null; kind?: string | null }, apiVersion: string, kind: string) {
+  if (input.kind && input.kind !== kind) {
+    throw badRequest(`the kind in the data (${input.kind}) does not match the expected kind (${kind})`)
+  }
+  if (input.apiVersion && input.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${input.apiVersion}) does not match the expected API version (${apiVersion})`)
+  }
+}
+
+/** Name, labels and annotations: the metadata rules shared by every kind. */
+export function validateMeta(meta: ObjectMetaOut, rule: NameRule): FieldError[] {
+  return [
+    ...validateName(rule, meta.name, 'metadata.name'),
+    ...validateLabels(meta.labels ?? {}, 'metadata.labels'),
+    ...validateAnnotations(meta.annotations ?? {}, 'metadata.annotations'),
+  ]
+}
+
+const NAME_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789'
+
+/**
+ * Metadata of a new object. `name` may come from `generateName` plus five random
+ * characters; the namespace in the body must match the one in the path.
+ */
+export function metaForCreate(input: ObjectMeta | null | undefined, namespace: string | undefined, clock: Clock): ObjectMetaOut {
+  const m = input ?? {}
+  if (m.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created')
+  checkNamespace(m.namespace, namespace)
+  let name = m.name ?? ''
+  if (!name && m.generateName) {
+    let suffix = ''
+    for (let i = 0; i < 5; i++) suffix += NAME_SUFFIX[Math.floor(clock.random() * NAME_SUFFIX.length)]
+    name = `${m.generateName}${suffix}`
+  }
+  return withUserFields(
+    {
+      name,
+      ...(m.generateName ? { generateName: m.generateName } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      uid: clock.uuid(),
+      resourceVersion: '',
+      creationTimestamp: timestamp(clock.now()),
+    },
+    m,
+  )
+}
+
+/** Metadata of a replacement: identity and timestamps stay as stored, user fields come from the body. */
+export function metaForUpdate(input: ObjectMeta | null | undefined, old: ObjectMetaOut, urlName: string): ObjectMetaOut {
+  const m = input ?? {}
+  if (m.name && m.name !== urlName) {
+    throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${urlName})`)
+  }
+  checkNamespace(m.namespace, old.namespace)
+  const out: ObjectMetaOut = {
+    name: old.name,
+    ...(old.generateName ? { generateName: old.generateName } : {}),
+    ...(old.namespace !== undefined ? { namespace: old.namespace } : {}),
+    uid: old.uid,
+    resourceVersion: old.resourceVersion,
+    ...(old.generation !== undefined ? { generation: old.generation } : {}),
+    creationTimestamp: old.creationTimestamp,
+    ...(old.deletionTimestamp ? { deletionTimestamp: old.deletionTimestamp } : {}),
+    ...(old.deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds: old.deletionGracePeriodSeconds } : {}),
+  }
+  return withUserFields(out, m)
+}
+
+/** Copies the user-owned metadata fields (labels, annotations, owners, finalizers). */
+function withUserFields(out: ObjectMetaOut, m: ObjectMeta): ObjectMetaOut {
+  if (m.labels && Object.keys(m.labels).length) out.labels = { ...m.labels }
+  if (m.annotations && Object.keys(m.annotations).length) out.annotations = { ...m.annotations }
+  if (m.ownerReferences?.length) {
+    out.ownerReferences = m.ownerReferences.map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.name,
+      uid: o.uid,
+      ...(o.controller != null ? { controller: o.controller } : {}),
+      ...(o.blockOwnerDeletion != null ? { blockOwnerDeletion: o.blockOwnerDeletion } : {}),
+    }))
+  }
+  if (m.finalizers?.length) out.finalizers = [...m.finalizers]
+  return out
+}
+
+function checkNamespace(bodyNamespace: string | null | undefined, namespace: string | undefined) {
+  if (bodyNamespace && namespace !== undefined && bodyNamespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
+  }
+}
+
+/** RFC 3339 in UTC with whole seconds, as Kubernetes writes timestamps. */
+export function timestamp(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`
+}
+
+/** A UUID v4 from a random source. */
+export function uuidFrom(random: () => number): string {
+  const hex: string[] = []
+  for (let i = 0; i < 32; i++) hex.push(Math.floor(random() * 16).toString(16))
+  hex[12] = '4'
+  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
+  const h = hex.join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}

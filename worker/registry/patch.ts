@@ -1,0 +1,127 @@
+/**
+ * Patches: JSON merge patch (RFC 7396) and JSON patch (RFC 6902), applied to the
+ * stored object before it goes through the same validation as a replace.
+ */
+import { RegistryError, badRequest } from './errors'
+
+export type PatchType = 'merge' | 'json'
+
+export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
+  return type === 'merge' ? mergePatch(target, patch) : jsonPatch(target, patch)
+}
+
+/** RFC 7396: objects merge recursively, `null` deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key]
+    else setOwn(out, key, mergePatch(out[key], value))
+  }
+  return out
+}
+
+/** RFC 6902: a list of add, remove, replace, move, copy and test operations. */
+export function jsonPatch(target: unknown, patch: unknown): unknown {
+  if (!Array.isArray(patch)) throw badRequest('a JSON patch must be an array of operations')
+  let doc = structuredClone(target)
+  patch.forEach((op, i) => {
+    if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') {
+      throw badRequest(`JSON patch operation ${i} must be an object with "op" and "path"`)
+    }
+    const path = parsePointer(op.path, i)
+    switch (op.op) {
+      case 'add':
+        doc = put(doc, path, requireValue(op, i), 'add', i)
+        break
+      case 'remove':
+        doc = remove(doc, path, i)
+        break
+      case 'replace':
+        get(doc, path, i)
+        doc = put(doc, path, requireValue(op, i), 'replace', i)
+        break
+      case 'move': {
+        const from = parsePointer(String(op.from ?? ''), i)
+        const value = get(doc, from, i)
+        doc = put(remove(doc, from, i), path, value, 'add', i)
+        break
+      }
+      case 'copy': {
+        const from = parsePointer(String(op.from ?? ''), i)
+        doc = put(doc, path, structuredClone(get(doc, from, i)), 'add', i)
+        break
+      }
+      case 'test':
+        if (JSON.stringify(get(doc, path, i)) !== JSON.stringify(requireValue(op, i))) {
+          throw new RegistryError('Invalid', `JSON patch test operation ${i} failed at ${op.path}`)
+        }
+        break
+      default:
+        throw badRequest(`JSON patch operation ${i} has an unknown op "${op.op}"`)
+    }
+  })
+  return doc
+}
+
+function requireValue(op: Record<string, unknown>, i: number): unknown {
+  if (!('value' in op)) throw badRequest(`JSON patch operation ${i} needs a "value"`)
+  return structuredClone(op.value)
+}
+
+function parsePointer(pointer: string, i: number): string[] {
+  if (pointer === '') return []
+  if (!pointer.startsWith('/')) throw badRequest(`JSON patch operation ${i} has an invalid path "${pointer}"`)
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+function get(doc: unknown, path: string[], i: number): unknown {
+  let cur = doc
+  for (const key of path) {
+    if (Array.isArray(cur) && /^(0|[1-9]\d*)$/.test(key) && Number(key) < cur.length) cur = cur[Number(key)]
+    else if (isObject(cur) && Object.hasOwn(cur, key)) cur = cur[key]
+    else throw badRequest(`JSON patch operation ${i}: path /${path.join('/')} does not exist`)
+  }
+  return cur
+}
+
+function put(doc: unknown, path: string[], value: unknown, mode: 'add' | 'replace', i: number): unknown {
+  if (path.length === 0) return value
+  const parent = get(doc, path.slice(0, -1), i)
+  const key = path[path.length - 1]!
+  if (Array.isArray(parent)) {
+    const index = key === '-' ? parent.length : /^(0|[1-9]\d*)$/.test(key) ? Number(key) : -1
+    if (index < 0 || index > parent.length || (mode === 'replace' && index >= parent.length)) {
+      throw badRequest(`JSON patch operation ${i}: index ${key} is out of range`)
+    }
+    if (mode === 'add') parent.splice(index, 0, value)
+    else parent[index] = value
+  } else if (isObject(parent)) {
+    setOwn(parent, key, value)
+  } else {
+    throw badRequest(`JSON patch operation ${i}: cannot set a member of a non-container`)
+  }
+  return doc
+}
+
+function remove(doc: unknown, path: string[], i: number): unknown {
+  if (path.length === 0) throw badRequest(`JSON patch operation ${i}: cannot remove the whole document`)
+  const parent = get(doc, path.slice(0, -1), i)
+  const key = path[path.length - 1]!
+  get(doc, path, i)
+  if (Array.isArray(parent)) parent.splice(Number(key), 1)
+  else if (isObject(parent)) delete parent[key]
+  return doc
+}
+
+/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

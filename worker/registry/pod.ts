@@ -1,0 +1,189 @@
+/**
+ * Pods as the registry keeps them: a name, labels, an IP, optional named container
+ * ports, readiness (the Ready condition), an optional node, and a weight carried by
+ * the annotation `switchboard.dev/weight` (0–65535, default 1; 0 drains the pod).
+ *
+ * Unlike Kubernetes, where the kubelet owns the status, a workload here registers its
+ * own status: create and replace take `status` from the body, and `/status` updates
+ * it alone.
+ */
+import { fieldError, invalid, type FieldError } from './errors'
+import { timestamp, validateMeta } from './meta'
+import type { PodInput } from './schemas'
+import { PROTOCOLS } from './service'
+import type { ContainerPortOut, ObjectMetaOut, PodCondition, PodObject, PodPhase, Protocol } from './types'
+import { canonicalIP, ipFamily, isDns1123Label, isDns1123Subdomain, isIanaSvcName, isValidPort } from './validation'
+
+export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
+export const DEFAULT_WEIGHT = 1
+export const ZONE_LABEL = 'topology.kubernetes.io/zone'
+const PHASES: readonly PodPhase[] = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const
+
+export function buildPodSpec(input: PodInput): PodObject['spec'] {
+  const s = input.spec ?? {}
+  const spec: PodObject['spec'] = {}
+  if (s.nodeName) spec.nodeName = s.nodeName
+  if (s.hostname) spec.hostname = s.hostname
+  if (s.subdomain) spec.subdomain = s.subdomain
+  if (s.containers?.length) {
+    spec.containers = s.containers.map((c) => ({
+      ...(c.name ? { name: c.name } : {}),
+      ...(c.image ? { image: c.image } : {}),
+      ...(c.ports?.length
+        ? {
+            ports: c.ports.map(
+              (p): ContainerPortOut => ({
+                ...(p.name ? { name: p.name } : {}),
+                containerPort: p.containerPort,
+                protocol: (p.protocol || 'TCP') as Protocol,
+                ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+              }),
+            ),
+          }
+        : {}),
+    }))
+  }
+  if (s.terminationGracePeriodSeconds != null) spec.terminationGracePeriodSeconds = s.terminationGracePeriodSeconds
+  return spec
+}
+
+/**
+ * The status from a body. `podIP` and `podIPs[0]` fill each other; a condition keeps its
+ * `lastTransitionTime` while its status is unchanged, and gets `now` when it changes.
+ */
+export function buildPodStatus(input: PodInput['status'], old: PodObject['status'] | undefined, now: Date): PodObject['status'] {
+  const s = input ?? {}
+  const status: PodObject['status'] = { phase: (s.phase || 'Running') as PodPhase }
+  const ips = s.podIPs?.length ? s.podIPs.map((p) => p.ip) : s.podIP ? [s.podIP] : []
+  const podIP = s.podIP || ips[0]
+  if (podIP) status.podIP = canonicalIP(podIP) ?? podIP
+  if (ips.length) status.podIPs = ips.map((ip) => ({ ip: canonicalIP(ip) ?? ip }))
+  if (s.hostIP) status.hostIP = s.hostIP
+  if (s.conditions?.length) {
+    status.conditions = s.conditions.map((c): PodCondition => {
+      const before = old?.conditions?.find((o) => o.type === c.type)
+      const since = before && before.status === c.status ? before.lastTransitionTime : undefined
+      return {
+        type: c.type,
+        status: c.status as PodCondition['status'],
+        lastTransitionTime: c.lastTransitionTime ?? since ?? timestamp(now),
+        ...(c.lastProbeTime ? { lastProbeTime: c.lastProbeTime } : {}),
+        ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.message ? { message: c.message } : {}),
+      }
+    })
+  }
+  if (s.message) status.message = s.message
+  if (s.reason) status.reason = s.reason
+  return status
+}
+
+export function buildPod(metadata: ObjectMetaOut, spec: PodObject['spec'], status: PodObject['status']): PodObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec, status }
+}
+
+/** Whether the pod's Ready condition is True. */
+export function isReady(pod: PodObject): boolean {
+  return pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
+}
+
+/** The pod's weight from its annotation (validated before it is stored). */
+export function podWeight(pod: PodObject): number {
+  const raw = pod.metadata.annotations?.[WEIGHT_ANNOTATION]
+  return raw === undefined ? DEFAULT_WEIGHT : Number(raw)
+}
+
+export function validatePod(pod: PodObject): void {
+  const causes: FieldError[] = [...validateMeta(pod.metadata, 'dns1123subdomain'), ...validateWeight(pod), ...validateSpec(pod), ...validateStatus(pod)]
+  if (causes.length) throw invalid('Pod', pod.metadata.name, causes)
+}
+
+function validateWeight(pod: PodObject): FieldError[] {
+  const raw = pod.metadata.annotations?.[WEIGHT_ANNOTATION]
+  if (raw === undefined) return []
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    return [fieldError.invalid(`metadata.annotations[${WEIGHT_ANNOTATION}]`, raw, 'must be an integer from 0 to 65535')]
+  }
+  return []
+}
+
+function validateSpec(pod: PodObject): FieldError[] {
+  const s = pod.spec
+  const out: FieldError[] = []
+  if (s.nodeName && !isDns1123Subdomain(s.nodeName)) {
+    out.push(fieldError.invalid('spec.nodeName', s.nodeName, 'must be a lowercase RFC 1123 subdomain'))
+  }
+  if (s.hostname && !isDns1123Label(s.hostname)) {
+    out.push(fieldError.invalid('spec.hostname', s.hostname, 'must be a lowercase RFC 1123 label'))
+  }
+  if (s.subdomain && !isDns1123Label(s.subdomain)) {
+    out.push(fieldError.invalid('spec.subdomain', s.subdomain, 'must be a lowercase RFC 1123 label'))
+  }
+  if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0) {
+    out.push(fieldError.invalid('spec.terminationGracePeriodSeconds', s.terminationGracePeriodSeconds, 'must be greater than or equal to 0'))
+  }
+  const containerNames = new Set<string>()
+  s.containers?.forEach((c, i) => {
+    const f = `spec.containers[${i}]`
+    if (c.name) {
+      if (!isDns1123Label(c.name)) out.push(fieldError.invalid(`${f}.name`, c.name, 'must be a lowercase RFC 1123 label'))
+      if (containerNames.has(c.name)) out.push(fieldError.duplicate(`${f}.name`, c.name))
+      containerNames.add(c.name)
+    }
+    const portNames = new Set<string>()
+    c.ports?.forEach((p, j) => {
+      const pf = `${f}.ports[${j}]`
+      if (!isValidPort(p.containerPort)) {
+        out.push(fieldError.invalid(`${pf}.containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'))
+      }
+      if (p.hostPort !== undefined && !isValidPort(p.hostPort)) {
+        out.push(fieldError.invalid(`${pf}.hostPort`, p.hostPort, 'must be between 1 and 65535, inclusive'))
+      }
+      if (!PROTOCOLS.includes(p.protocol)) out.push(fieldError.notSupported(`${pf}.protocol`, p.protocol, PROTOCOLS))
+      if (p.name !== undefined) {
+        if (!isIanaSvcName(p.name)) {
+          out.push(
+            fieldError.invalid(
+              `${pf}.name`,
+              p.name,
+              "must contain only lowercase alphanumeric characters or '-', at least one letter, no '--', not start or end with '-', and be at most 15 characters",
+            ),
+          )
+        }
+        if (portNames.has(p.name)) out.push(fieldError.duplicate(`${pf}.name`, p.name))
+        portNames.add(p.name)
+      }
+    })
+  })
+  return out
+}
+
+function validateStatus(pod: PodObject): FieldError[] {
+  const s = pod.status
+  const out: FieldError[] = []
+  if (!PHASES.includes(s.phase)) out.push(fieldError.notSupported('status.phase', s.phase, PHASES))
+  if (s.podIP && !canonicalIP(s.podIP)) out.push(fieldError.invalid('status.podIP', s.podIP, 'must be a valid IP address'))
+  const ips = s.podIPs ?? []
+  if (ips.length > 2) out.push(fieldError.tooMany('status.podIPs', 2))
+  ips.forEach((p, i) => {
+    if (!canonicalIP(p.ip)) out.push(fieldError.invalid(`status.podIPs[${i}].ip`, p.ip, 'must be a valid IP address'))
+  })
+  if (s.podIP && ips[0] && ips[0].ip !== s.podIP) {
+    out.push(fieldError.invalid('status.podIPs[0].ip', ips[0].ip, 'must match status.podIP'))
+  }
+  if (ips.length === 2 && ipFamily(ips[0]!.ip) && ipFamily(ips[0]!.ip) === ipFamily(ips[1]!.ip)) {
+    out.push(fieldError.invalid('status.podIPs[1].ip', ips[1]!.ip, 'expected an IP of the other family'))
+  }
+  if (s.hostIP && !canonicalIP(s.hostIP)) out.push(fieldError.invalid('status.hostIP', s.hostIP, 'must be a valid IP address'))
+  const types = new Set<string>()
+  s.conditions?.forEach((c, i) => {
+    if (!c.type) out.push(fieldError.required(`status.conditions[${i}].type`))
+    if (types.has(c.type)) out.push(fieldError.duplicate(`status.conditions[${i}].type`, c.type))
+    types.add(c.type)
+    if (!CONDITION_STATUSES.includes(c.status)) {
+      out.push(fieldError.notSupported(`status.conditions[${i}].status`, c.status, CONDITION_STATUSES))
+    }
+  })
+  return out
+}

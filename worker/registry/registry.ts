@@ -1,0 +1,461 @@
+/**
+ * The registry: the domain operations behind the API. It decodes and validates
+ * objects, fills server-set metadata, allocates, and hands each write to the store as
+ * one guarded batch. Replaces and patches read the object, compute the new one, and
+ * write it on the condition that nothing changed in between (retrying when the caller
+ * gave no resourceVersion of its own).
+ */
+import { PreconditionFailed } from '../db/errors'
+import type { Kind, Precondition, Store } from '../db/store'
+import { allocate, taken, SMALL_RANGE, type AllocationConfig } from './allocate'
+import {
+  RegistryError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  fieldError,
+  invalid,
+  notFound,
+} from './errors'
+import { SelectorError, parseLabelSelector } from './labels'
+import { parseFieldSelector } from './fields'
+import { cidrSize } from './ipnet'
+import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
+import { PROTECTED_NAMESPACES, buildNamespace } from './namespace'
+import { applyPatch, type PatchType } from './patch'
+import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
+import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
+import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
+import type { ListObject, NamespaceObject, ObjectMetaOut, PodObject, RegistryObject, ServiceObject } from './types'
+import { canonicalIP } from './validation'
+
+export interface ListQuery {
+  labelSelector?: string
+  fieldSelector?: string
+  limit?: number
+  continue?: string
+}
+
+export interface RegistryOptions {
+  store: Store
+  clock: Clock
+  allocation: AllocationConfig
+}
+
+const RESOURCES: Record<Kind, string> = { Namespace: 'namespaces', Service: 'services', Pod: 'pods' }
+const FIELDS: Record<Kind, readonly string[]> = {
+  Namespace: ['metadata.name'],
+  Service: ['metadata.name', 'metadata.namespace', 'spec.type', 'spec.clusterIP'],
+  Pod: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
+}
+const RETRIES = 8
+
+export class Registry {
+  readonly store: Store
+  private readonly clock: Clock
+  private readonly allocation: AllocationConfig
+
+  constructor(options: RegistryOptions) {
+    this.store = options.store
+    this.clock = options.clock
+    this.allocation = options.allocation
+  }
+
+  // ---- reads shared by every kind ----
+
+  async get<T extends RegistryObject>(kind: Kind, namespace: string, name: string): Promise<T> {
+    const stored = await this.store.get(kind, namespace, name)
+    if (!stored) throw notFound(RESOURCES[kind], name)
+    return withRv(stored.body as unknown as T, stored.rv)
+  }
+
+  /** Lists a kind in one namespace, or across all when `namespace` is undefined. */
+  async list<T extends RegistryObject>(kind: Kind, namespace: string | undefined, query: ListQuery): Promise<ListObject<T>> {
+    let labels, fields
+    try {
+      labels = parseLabelSelector(query.labelSelector ?? '')
+      fields = parseFieldSelector(query.fieldSelector ?? '', FIELDS[kind])
+    } catch (e) {
+      if (e instanceof SelectorError) throw badRequest(e.message)
+      throw e
+    }
+    if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) {
+      throw badRequest(`limit must be a non-negative integer, got ${query.limit}`)
+    }
+    const after = query.continue ? decodeContinue(query.continue) : undefined
+    const result = await this.store.list(kind, {
+      ...(namespace !== undefined ? { namespace } : {}),
+      labels,
+      fields,
+      ...(after ? { after } : {}),
+      ...(query.limit ? { limit: query.limit } : {}),
+    })
+    return {
+      apiVersion: 'v1',
+      kind: `${kind}List`,
+      metadata: {
+        resourceVersion: String(result.rv),
+        ...(result.next ? { continue: encodeContinue(result.next) } : {}),
+      },
+      items: result.items.map((i) => withRv(i.body as unknown as T, i.rv)),
+    }
+  }
+
+  // ---- namespaces ----
+
+  async createNamespace(body: unknown): Promise<NamespaceObject> {
+    const input = decode(Namespace, body, 'Namespace')
+    checkTypeMeta(input, 'v1', 'Namespace')
+    const ns = buildNamespace(input, metaForCreate(input.metadata, undefined, this.clock))
+    const rv = await this.run('Namespace', '', ns.metadata.name, () =>
+      this.store.createNamespace({ name: ns.metadata.name, uid: ns.metadata.uid, body: strip(ns), labels: ns.metadata.labels ?? {} }),
+    )
+    return withRv(ns, rv)
+  }
+
+  /** Deletes a namespace and everything in it, atomically. */
+  async deleteNamespace(name: string, options?: unknown): Promise<NamespaceObject> {
+    const pre = deletePrecondition(options)
+    if (PROTECTED_NAMESPACES.includes(name)) {
+      throw new RegistryError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+        name,
+        kind: 'namespaces',
+      })
+    }
+    const ns = await this.get<NamespaceObject>('Namespace', '', name)
+    checkUid(ns, pre.uid)
+    const rv = await this.run('Namespace', '', name, () => this.store.deleteNamespace(name, precondition(pre.rv, ns)))
+    return withRv({ ...ns, status: { phase: 'Terminating' } }, rv)
+  }
+
+  // ---- services ----
+
+  async createService(namespace: string, body: unknown): Promise<ServiceObject> {
+    const input = decode(Service, body, 'Service')
+    checkTypeMeta(input, 'v1', 'Service')
+    const svc = buildService(input, { ...metaForCreate(input.metadata, namespace, this.clock), generation: 1 })
+    validateService(svc)
+    const rv = await this.writeService(svc, undefined, 'create')
+    return withRv(svc, rv)
+  }
+
+  async replaceService(namespace: string, name: string, body: unknown): Promise<ServiceObject> {
+    return this.updateService(namespace, name, () => body)
+  }
+
+  async patchService(namespace: string, name: string, type: PatchType, patch: unknown): Promise<ServiceObject> {
+    return this.updateService(namespace, name, (old) => applyPatch(type, old, patch))
+  }
+
+  async deleteService(namespace: string, name: string, options?: unknown): Promise<ServiceObject> {
+    const pre = deletePrecondition(options)
+    const svc = await this.get<ServiceObject>('Service', namespace, name)
+    checkUid(svc, pre.uid)
+    const rv = await this.run('Service', namespace, name, () => this.store.deleteService(namespace, name, precondition(pre.rv, svc)))
+    return withRv(svc, rv)
+  }
+
+  private updateService(namespace: string, name: string, bodyFrom: (old: ServiceObject) => unknown): Promise<ServiceObject> {
+    return this.update<ServiceObject>(
+      'Service',
+      namespace,
+      name,
+      (old) => {
+        const body = bodyFrom(old)
+        const input = decode(Service, body, 'Service')
+        checkTypeMeta(input, 'v1', 'Service')
+        const svc = buildService(input, metaForUpdate(input.metadata, old.metadata, name))
+        keepAllocated(svc, old)
+        bumpGeneration(svc, old)
+        validateService(svc, old)
+        return { object: svc, rv: input.metadata?.resourceVersion ?? undefined }
+      },
+      (svc, old, pre) => this.writeService(svc, old, pre),
+    )
+  }
+
+  /** Allocates the service's IP and NodePorts and writes it, drawing again on a collision. */
+  private async writeService(svc: ServiceObject, old: ServiceObject | undefined, pre: Precondition): Promise<number> {
+    const heldIPs = old?.spec.clusterIPs?.filter((ip) => ip !== 'None') ?? []
+    const heldPorts = new Set((old?.spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined))
+    const smallRange = cidrSize(this.allocation.range) <= SMALL_RANGE
+    for (let attempt = 0; ; attempt++) {
+      const candidate = structuredClone(svc)
+      const [ports, ips] = await Promise.all([
+        usesNodePorts(candidate.spec.type) ? this.store.usedNodePorts() : Promise.resolve([]),
+        smallRange && candidate.spec.type !== 'ExternalName' ? this.store.usedClusterIPs() : Promise.resolve(undefined),
+      ])
+      const alloc = allocate(candidate, this.allocation, this.clock.random, {
+        ports: new Set(ports.filter((p) => !heldPorts.has(p))),
+        ...(ips ? { ips: new Set(ips.filter((ip) => !heldIPs.includes(ip))) } : {}),
+        held: heldIPs,
+      })
+      try {
+        const rv = await this.run('Service', svc.metadata.namespace!, svc.metadata.name, () =>
+          this.store.putService(
+            {
+              namespace: candidate.metadata.namespace!,
+              name: candidate.metadata.name,
+              uid: candidate.metadata.uid,
+              body: strip(candidate),
+              labels: candidate.metadata.labels ?? {},
+              type: candidate.spec.type,
+              clusterIP: candidate.spec.clusterIP ?? null,
+              allocatedIPs: alloc.ips,
+              nodePorts: alloc.nodePorts,
+              selector: candidate.spec.type === 'ExternalName' ? {} : (candidate.spec.selector ?? {}),
+              publishNotReady: candidate.spec.publishNotReadyAddresses ?? false,
+              ports: (candidate.spec.ports ?? []).map((p) => ({
+                name: p.name ?? '',
+                protocol: p.protocol,
+                port: p.port,
+                targetPort: typeof p.targetPort === 'number' ? p.targetPort : null,
+                targetPortName: typeof p.targetPort === 'string' ? p.targetPort : null,
+                appProtocol: p.appProtocol ?? null,
+              })),
+            },
+            pre,
+          ),
+        )
+        Object.assign(svc, candidate)
+        return rv
+      } catch (e) {
+        if (!(e instanceof PreconditionFailed)) throw e
+        const retry = attempt < RETRIES
+        if (e.code === 'ip_taken') {
+          if (alloc.dynamicIP && retry) continue
+          throw invalid('Service', svc.metadata.name, [taken(candidate, candidate.spec.clusterIP ?? '')])
+        }
+        if (e.code === 'port_taken') {
+          if (retry) continue
+          throw invalid('Service', svc.metadata.name, [fieldError.invalid('spec.ports', alloc.nodePorts, 'provided port is already allocated')])
+        }
+        throw e
+      }
+    }
+  }
+
+  // ---- pods ----
+
+  async createPod(namespace: string, body: unknown): Promise<PodObject> {
+    const input = decode(Pod, body, 'Pod')
+    checkTypeMeta(input, 'v1', 'Pod')
+    const metadata = metaForCreate(input.metadata, namespace, this.clock)
+    const pod = buildPod(metadata, buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
+    validatePod(pod)
+    const rv = await this.writePod(pod, 'create')
+    return withRv(pod, rv)
+  }
+
+  async replacePod(namespace: string, name: string, body: unknown): Promise<PodObject> {
+    return this.updatePod(namespace, name, () => body, 'all')
+  }
+
+  async patchPod(namespace: string, name: string, type: PatchType, patch: unknown): Promise<PodObject> {
+    return this.updatePod(namespace, name, (old) => applyPatch(type, old, patch), 'all')
+  }
+
+  /** The status subresource: only `status` changes; spec and metadata stay as stored. */
+  async replacePodStatus(namespace: string, name: string, body: unknown): Promise<PodObject> {
+    return this.updatePod(namespace, name, () => body, 'status')
+  }
+
+  async patchPodStatus(namespace: string, name: string, type: PatchType, patch: unknown): Promise<PodObject> {
+    return this.updatePod(namespace, name, (old) => applyPatch(type, old, patch), 'status')
+  }
+
+  async deletePod(namespace: string, name: string, options?: unknown): Promise<PodObject> {
+    const pre = deletePrecondition(options)
+    const pod = await this.get<PodObject>('Pod', namespace, name)
+    checkUid(pod, pre.uid)
+    const rv = await this.run('Pod', namespace, name, () => this.store.deletePod(namespace, name, precondition(pre.rv, pod)))
+    return withRv(pod, rv)
+  }
+
+  private updatePod(
+    namespace: string,
+    name: string,
+    bodyFrom: (old: PodObject) => unknown,
+    scope: 'all' | 'status',
+  ): Promise<PodObject> {
+    return this.update<PodObject>(
+      'Pod',
+      namespace,
+      name,
+      (old) => {
+        const input = decode(Pod, bodyFrom(old), 'Pod')
+        checkTypeMeta(input, 'v1', 'Pod')
+        const status = buildPodStatus(input.status, old.status, this.clock.now())
+        const pod =
+          scope === 'status'
+            ? buildPod(structuredClone(old.metadata), structuredClone(old.spec), status)
+            : buildPod(metaForUpdate(input.metadata, old.metadata, name), buildPodSpec(input), status)
+        if (scope === 'status' && input.metadata?.name && input.metadata.name !== name) {
+          throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`)
+        }
+        bumpGeneration(pod, old)
+        validatePod(pod)
+        return { object: pod, rv: input.metadata?.resourceVersion ?? undefined }
+      },
+      (pod, _old, pre) => this.writePod(pod, pre),
+    )
+  }
+
+  private writePod(pod: PodObject, pre: Precondition): Promise<number> {
+    const ports = (pod.spec.containers ?? []).flatMap((c) =>
+      (c.ports ?? []).filter((p) => p.name).map((p) => ({ name: p.name!, protocol: p.protocol, port: p.containerPort })),
+    )
+    return this.run('Pod', pod.metadata.namespace!, pod.metadata.name, () =>
+      this.store.putPod(
+        {
+          namespace: pod.metadata.namespace!,
+          name: pod.metadata.name,
+          uid: pod.metadata.uid,
+          body: strip(pod),
+          labels: pod.metadata.labels ?? {},
+          nodeName: pod.spec.nodeName ?? null,
+          phase: pod.status.phase,
+          podIP: pod.status.podIP ? canonicalIP(pod.status.podIP) : null,
+          ready: isReady(pod),
+          weight: podWeight(pod),
+          deletionTimestamp: pod.metadata.deletionTimestamp ?? null,
+          zone: pod.metadata.labels?.[ZONE_LABEL] ?? null,
+          ports: dedupePorts(ports),
+        },
+        pre,
+      ),
+    )
+  }
+
+  // ---- the shared write paths ----
+
+  /**
+   * Read, compute, write-if-unchanged. A resourceVersion in the body makes the write
+   * conditional on it (409 when stale); without one the write is unconditional and a
+   * concurrent change only makes it compute again from the newer object.
+   */
+  private async update<T extends RegistryObject>(
+    kind: Kind,
+    namespace: string,
+    name: string,
+    compute: (old: T) => { object: T; rv: string | undefined },
+    write: (object: T, old: T, pre: Precondition) => Promise<number>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.get<T>(kind, namespace, name)
+      const { object, rv: wanted } = compute(structuredClone(old))
+      if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(RESOURCES[kind], name)
+      try {
+        const rv = await write(object, old, { rv: Number(old.metadata.resourceVersion) })
+        return withRv(object, rv)
+      } catch (e) {
+        const retriable = e instanceof RegistryError && e.reason === 'Conflict' && !wanted && attempt < RETRIES
+        if (!retriable) throw e
+      }
+    }
+  }
+
+  /** Runs a store write, turning a failed precondition into its Status. */
+  private async run(kind: Kind, namespace: string, name: string, write: () => Promise<number>): Promise<number> {
+    try {
+      return await write()
+    } catch (e) {
+      if (!(e instanceof PreconditionFailed)) throw e
+      const resource = RESOURCES[kind]
+      switch (e.code) {
+        case 'missing_namespace':
+          throw notFound('namespaces', namespace)
+        case 'exists':
+          throw alreadyExists(resource, name)
+        case 'not_found':
+          throw notFound(resource, name)
+        case 'conflict':
+          throw conflict(resource, name)
+        default:
+          throw e
+      }
+    }
+  }
+}
+
+/** The JSON to store: the object without its resourceVersion (kept in its own column). */
+function strip(obj: RegistryObject): Record<string, unknown> {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata
+  return { ...obj, metadata } as unknown as Record<string, unknown>
+}
+
+function withRv<T extends RegistryObject>(obj: T, rv: number): T {
+  const { name, generateName, namespace, uid, ...rest } = obj.metadata as ObjectMetaOut
+  const metadata = {
+    name,
+    ...(generateName ? { generateName } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    uid,
+    ...rest,
+    resourceVersion: String(rv),
+  }
+  return { ...obj, metadata }
+}
+
+function bumpGeneration(next: RegistryObject, old: RegistryObject): void {
+  const same = JSON.stringify(next.spec) === JSON.stringify(old.spec)
+  next.metadata.generation = (old.metadata.generation ?? 1) + (same ? 0 : 1)
+}
+
+function dedupePorts<T extends { name: string; protocol: string }>(ports: T[]): T[] {
+  const seen = new Set<string>()
+  return ports.filter((p) => {
+    const key = `${p.name}/${p.protocol}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+interface DeletePreconditions {
+  rv?: string
+  uid?: string
+}
+
+function deletePrecondition(options: unknown): DeletePreconditions {
+  if (options === undefined) return {}
+  const o: DeleteOptionsInput = decode(DeleteOptions, options, 'DeleteOptions')
+  if (o.dryRun?.length) throw badRequest('dryRun is not supported')
+  return {
+    ...(o.preconditions?.resourceVersion ? { rv: o.preconditions.resourceVersion } : {}),
+    ...(o.preconditions?.uid ? { uid: o.preconditions.uid } : {}),
+  }
+}
+
+function precondition(rv: string | undefined, current: RegistryObject): Precondition | undefined {
+  if (rv === undefined) return undefined
+  if (rv !== current.metadata.resourceVersion) throw conflict(`${current.kind.toLowerCase()}s`, current.metadata.name)
+  return { rv: Number(rv) }
+}
+
+function checkUid(obj: RegistryObject, uid: string | undefined): void {
+  if (uid && uid !== obj.metadata.uid) {
+    throw new RegistryError(
+      'Conflict',
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid}`,
+      { name: obj.metadata.name, kind: `${obj.kind.toLowerCase()}s` },
+    )
+  }
+}
+
+function encodeContinue(key: { namespace: string; name: string }): string {
+  return btoa(JSON.stringify([key.namespace, key.name])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function decodeContinue(token: string): { namespace: string; name: string } {
+  try {
+    const json = atob(token.replace(/-/g, '+').replace(/_/g, '/'))
+    const value: unknown = JSON.parse(json)
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return { namespace: value[0], name: value[1] }
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('the continue token is not valid')
+}

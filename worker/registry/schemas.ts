@@ -1,0 +1,141 @@
+/**
+ * The zod schemas of the API's objects: the single source of request validation
+ * (structure and types) and of the TypeScript types. Semantic rules (names, ports,
+ * allocation) live in the per-kind modules; these only say what shape a body has.
+ *
+ * Optional fields accept `null` as Kubernetes clients send it (`creationTimestamp: null`);
+ * unknown fields are dropped, as Kubernetes drops them.
+ */
+import { z } from 'zod'
+
+const str = z.string().nullish()
+const int = z.number().int().nullish()
+const StringMap = z.record(z.string(), z.string())
+
+export const OwnerReference = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  uid: z.string(),
+  controller: z.boolean().nullish(),
+  blockOwnerDeletion: z.boolean().nullish(),
+})
+
+export const ObjectMeta = z.object({
+  name: str,
+  generateName: str,
+  namespace: str,
+  uid: str,
+  resourceVersion: str,
+  generation: int,
+  creationTimestamp: str,
+  deletionTimestamp: str,
+  deletionGracePeriodSeconds: int,
+  labels: StringMap.nullish(),
+  annotations: StringMap.nullish(),
+  ownerReferences: z.array(OwnerReference).nullish(),
+  finalizers: z.array(z.string()).nullish(),
+})
+export type ObjectMeta = z.infer<typeof ObjectMeta>
+
+const TypeMeta = { apiVersion: str, kind: str }
+
+export const Namespace = z.object({
+  ...TypeMeta,
+  metadata: ObjectMeta.nullish(),
+  spec: z.object({ finalizers: z.array(z.string()).nullish() }).nullish(),
+  status: z.object({ phase: str }).nullish(),
+})
+export type NamespaceInput = z.infer<typeof Namespace>
+
+export const ServicePort = z.object({
+  name: str,
+  protocol: str,
+  appProtocol: str,
+  port: z.number().int(),
+  targetPort: z.union([z.number().int(), z.string()]).nullish(),
+  nodePort: int,
+})
+
+export const ServiceSpec = z.object({
+  type: str,
+  selector: StringMap.nullish(),
+  ports: z.array(ServicePort).nullish(),
+  clusterIP: str,
+  clusterIPs: z.array(z.string()).nullish(),
+  ipFamilies: z.array(z.string()).nullish(),
+  ipFamilyPolicy: str,
+  externalName: str,
+  externalIPs: z.array(z.string()).nullish(),
+  loadBalancerIP: str,
+  sessionAffinity: str,
+  publishNotReadyAddresses: z.boolean().nullish(),
+  externalTrafficPolicy: str,
+  internalTrafficPolicy: str,
+})
+
+export const Service = z.object({
+  ...TypeMeta,
+  metadata: ObjectMeta.nullish(),
+  spec: ServiceSpec.nullish(),
+  status: z.unknown().optional(),
+})
+export type ServiceInput = z.infer<typeof Service>
+
+export const ContainerPort = z.object({
+  name: str,
+  containerPort: z.number().int(),
+  protocol: str,
+  hostPort: int,
+})
+
+export const Container = z.object({
+  name: str,
+  image: str,
+  ports: z.array(ContainerPort).nullish(),
+})
+
+export const PodCondition = z.object({
+  type: z.string(),
+  status: z.string(),
+  lastTransitionTime: str,
+  lastProbeTime: str,
+  reason: str,
+  message: str,
+})
+
+export const PodStatus = z.object({
+  phase: str,
+  podIP: str,
+  podIPs: z.array(z.object({ ip: z.string() })).nullish(),
+  hostIP: str,
+  conditions: z.array(PodCondition).nullish(),
+  message: str,
+  reason: str,
+})
+
+export const PodSpec = z.object({
+  nodeName: str,
+  hostname: str,
+  subdomain: str,
+  containers: z.array(Container).nullish(),
+  terminationGracePeriodSeconds: int,
+})
+
+export const Pod = z.object({
+  ...TypeMeta,
+  metadata: ObjectMeta.nullish(),
+  spec: PodSpec.nullish(),
+  status: PodStatus.nullish(),
+})
+export type PodInput = z.infer<typeof Pod>
+
+/** `DeleteOptions`, as kubectl sends them in a DELETE body. */
+export const DeleteOptions = z.object({
+  ...TypeMeta,
+  gracePeriodSeconds: int,
+  propagationPolicy: str,
+  preconditions: z.object({ uid: str, resourceVersion: str }).nullish(),
+  dryRun: z.array(z.string()).nullish(),
+})
+export type DeleteOptionsInput = z.infer<typeof DeleteOptions>
