@@ -345,6 +345,8 @@ export class Registry {
       const old = await this.get<T>(kind, namespace, name)
       const { object, rv: wanted } = compute(structuredClone(old))
       if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(RESOURCES[kind], name)
+      // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes.
+      if (JSON.stringify(strip(object)) === JSON.stringify(strip(old))) return old
       try {
         const rv = await write(object, old, { rv: Number(old.metadata.resourceVersion) })
         return withRv(object, rv)

@@ -1,0 +1,37 @@
+/**
+ * The real app over a real database, driven through `app.request()`.
+ */
+import { parseConfig } from '../../worker/config'
+import { buildApp, seededClock } from '../../worker/compose'
+import type { Clock } from '../../worker/registry/meta'
+import { testDatabase, type TestDatabase } from './db'
+
+export interface TestApp extends TestDatabase {
+  app: ReturnType<typeof buildApp>['app']
+  registry: ReturnType<typeof buildApp>['registry']
+  /** Sends a request; a non-string body is sent as JSON. */
+  req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
+  json: <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: T }>
+}
+
+export async function testApp(
+  options: { env?: Record<string, string>; clock?: Clock; database?: 'memory' | 'file' } = {},
+): Promise<TestApp> {
+  const database = await testDatabase(options.database)
+  const config = parseConfig(options.env ?? {})
+  const { app, registry } = buildApp(database.db, config, options.clock ?? seededClock(42))
+  const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body)
+      const contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
+      init.headers = { 'content-type': contentType, ...headers }
+    }
+    return Promise.resolve(app.request(path, init))
+  }
+  const json = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const res = await req(method, path, body, headers)
+    return { status: res.status, body: await res.json() }
+  }
+  return { ...database, app, registry, req, json }
+}
