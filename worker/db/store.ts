@@ -80,19 +80,19 @@ type Statement = Parameters<Database['batch']>[0][number]
 const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
 
 const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
-  Namespace: { 'metadata.name': sql`name` },
+  Namespace: { 'metadata.name': sql`o.name` },
   Service: {
-    'metadata.name': sql`name`,
-    'metadata.namespace': sql`namespace`,
-    'spec.type': sql`type`,
-    'spec.clusterIP': sql`cluster_ip`,
+    'metadata.name': sql`o.name`,
+    'metadata.namespace': sql`o.namespace`,
+    'spec.type': sql`o.type`,
+    'spec.clusterIP': sql`o.cluster_ip`,
   },
   Pod: {
-    'metadata.name': sql`name`,
-    'metadata.namespace': sql`namespace`,
-    'spec.nodeName': sql`node_name`,
-    'status.phase': sql`phase`,
-    'status.podIP': sql`pod_ip`,
+    'metadata.name': sql`o.name`,
+    'metadata.namespace': sql`o.namespace`,
+    'spec.nodeName': sql`o.node_name`,
+    'status.phase': sql`o.phase`,
+    'status.podIP': sql`o.pod_ip`,
   },
 }
 
@@ -134,8 +134,9 @@ export class Store {
   /** A consistent page of objects and the resourceVersion it was read at. */
   async list(kind: Kind, filter: ListFilter): Promise<ListResult> {
     const columns = FIELD_COLUMNS[kind]
-    const namespaceColumn = kind === 'Namespace' ? sql`''` : sql`namespace`
-    const where = listWhere(kind, { namespace: namespaceColumn, name: sql`name` }, filter, (field) => {
+    // The listed table is aliased `o` so that label subqueries refer to its columns, not their own.
+    const namespaceColumn = kind === 'Namespace' ? sql`''` : sql`o.namespace`
+    const where = listWhere(kind, { namespace: namespaceColumn, name: sql`o.name` }, filter, (field) => {
       const column = columns[field]
       if (!column) throw new Error(`no column for field ${field}`)
       return column
@@ -144,7 +145,7 @@ export class Store {
     const [rvRows, rows] = (await this.db.batch([
       this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
       this.db.all(
-        sql`SELECT ${namespaceColumn} AS ns, name, rv, body FROM ${TABLES[kind]} WHERE ${where} ORDER BY ${namespaceColumn}, name${limit}`,
+        sql`SELECT ${namespaceColumn} AS ns, o.name AS name, o.rv AS rv, o.body AS body FROM ${TABLES[kind]} o WHERE ${where} ORDER BY ${namespaceColumn}, o.name${limit}`,
       ),
     ])) as [{ value: number }[], { ns: string; name: string; rv: number; body: string }[]]
     const page = filter.limit && rows.length > filter.limit ? rows.slice(0, filter.limit) : rows

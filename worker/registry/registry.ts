@@ -346,7 +346,7 @@ export class Registry {
       const { object, rv: wanted } = compute(structuredClone(old))
       if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(RESOURCES[kind], name)
       // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes.
-      if (JSON.stringify(strip(object)) === JSON.stringify(strip(old))) return old
+      if (sameJson(strip(object), strip(old))) return old
       try {
         const rv = await write(object, old, { rv: Number(old.metadata.resourceVersion) })
         return withRv(object, rv)
@@ -400,8 +400,22 @@ function withRv<T extends RegistryObject>(obj: T, rv: number): T {
 }
 
 function bumpGeneration(next: RegistryObject, old: RegistryObject): void {
-  const same = JSON.stringify(next.spec) === JSON.stringify(old.spec)
-  next.metadata.generation = (old.metadata.generation ?? 1) + (same ? 0 : 1)
+  next.metadata.generation = (old.metadata.generation ?? 1) + (sameJson(next.spec, old.spec) ? 0 : 1)
+}
+
+/** Deep equality of two JSON values, whatever the order of their keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b)
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined)
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`
+  }
+  return JSON.stringify(v)
 }
 
 function dedupePorts<T extends { name: string; protocol: string }>(ports: T[]): T[] {
