@@ -66,7 +66,9 @@ export async function dumpTables(client: Client): Promise<string> {
   const out: string[] = []
   for (const row of tables.rows) {
     const name = String(row.name)
-    const rows = await client.execute(`SELECT * FROM "${name}" ORDER BY 1, 2, 3`)
+    const columns = await client.execute(`PRAGMA table_info("${name}")`)
+    const order = columns.rows.map((_, i) => i + 1).join(', ')
+    const rows = await client.execute(`SELECT * FROM "${name}" ORDER BY ${order}`)
     out.push(`${name}:${JSON.stringify(rows.rows)}`)
   }
   return out.join('\n')
