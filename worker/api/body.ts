@@ -7,6 +7,8 @@ import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
 
 export const MAX_BODY_BYTES = 1024 * 1024
+/** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
+export const MAX_JSON_DEPTH = 64
 
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
@@ -39,7 +41,7 @@ export async function readPatch(c: Context): Promise<{ type: PatchType; patch: u
 /** The optional DeleteOptions body of a DELETE. */
 export async function readDeleteOptions(c: Context): Promise<unknown> {
   const text = await readText(c)
-  if (text.trim() === '') return undefined
+  if (/^[ \t\n\r]*$/.test(text)) return undefined
   const type = mediaType(c)
   if (type && type !== 'application/json') throw unsupported(type, ['application/json'])
   return parse(text)
@@ -93,10 +95,29 @@ async function readText(c: Context): Promise<string> {
 }
 
 function parse(text: string): unknown {
-  if (text.trim() === '') throw badRequest('the request body is empty')
+  if (/^[ \t\n\r]*$/.test(text)) throw badRequest('the request body is empty')
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch (e) {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`)
+  }
+  checkDepth(text)
+  return value
+}
+
+/** Refuses JSON nested deeper than MAX_JSON_DEPTH (counted over the text, without recursion). */
+function checkDepth(text: string): void {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 0x5c) i++
+      else if (ch === 0x22) inString = false
+    } else if (ch === 0x22) inString = true
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) throw badRequest(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`)
+    } else if (ch === 0x7d || ch === 0x5d) depth--
   }
 }

@@ -22,12 +22,32 @@ export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: stri
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest(`the body of a ${kind} must be a JSON object`)
   }
+  const proto = protoKeyPath(body)
+  if (proto) throw badRequest(`${kind} has a field named "__proto__", which is not allowed`, [fieldError.invalid(proto, '__proto__', 'not an allowed key')])
   const result = schema.safeParse(body)
   if (result.success) return result.data
   const causes: FieldError[] = result.error.issues.slice(0, 20).map((issue) =>
     fieldError.type(fieldPath(issue.path), issue.message),
   )
   throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, causes)
+}
+
+/**
+ * The path of the first key `__proto__` anywhere in a parsed body. Such a key would be
+ * dropped silently by object handling, so it is refused rather than lost.
+ */
+function protoKeyPath(body: unknown): string | null {
+  const stack: [unknown, PropertyKey[]][] = [[body, []]]
+  while (stack.length) {
+    const [value, path] = stack.pop()!
+    if (typeof value !== 'object' || value === null) continue
+    if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, [...path, i]]))
+    else {
+      if (Object.hasOwn(value, '__proto__')) return fieldPath([...path, '__proto__'])
+      for (const [k, v] of Object.entries(value)) stack.push([v, [...path, k]])
+    }
+  }
+  return null
 }
 
 /** `['spec', 'ports', 0, 'port']` → `spec.ports[0].port`, as Kubernetes names fields. */

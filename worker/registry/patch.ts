@@ -2,7 +2,7 @@
  * Patches: JSON merge patch (RFC 7396) and JSON patch (RFC 6902), applied to the
  * stored object before it goes through the same validation as a replace.
  */
-import { RegistryError, badRequest } from './errors'
+import { RegistryError, badRequest, fieldError } from './errors'
 
 export type PatchType = 'merge' | 'json'
 
@@ -54,7 +54,9 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
       }
       case 'test':
         if (JSON.stringify(get(doc, path, i)) !== JSON.stringify(requireValue(op, i))) {
-          throw new RegistryError('Invalid', `JSON patch test operation ${i} failed at ${op.path}`)
+          throw new RegistryError('Invalid', `JSON patch test operation ${i} failed at ${op.path}`, {
+            causes: [fieldError.invalid(pointerField(path), get(doc, path, i), 'does not equal the value the test operation expected')],
+          })
         }
         break
       default:
@@ -62,6 +64,11 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
     }
   })
   return doc
+}
+
+/** `/spec/ports/0/port` → `spec.ports[0].port`. */
+function pointerField(path: string[]): string {
+  return path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '<root>'
 }
 
 function requireValue(op: Record<string, unknown>, i: number): unknown {

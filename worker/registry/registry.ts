@@ -49,6 +49,7 @@ const FIELDS: Record<Kind, readonly string[]> = {
   Pod: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
 }
 const RETRIES = 8
+const PROPAGATION = ['Orphan', 'Background', 'Foreground']
 
 export class Registry {
   readonly store: Store
@@ -290,9 +291,7 @@ export class Registry {
           scope === 'status'
             ? buildPod(structuredClone(old.metadata), structuredClone(old.spec), status)
             : buildPod(metaForUpdate(input.metadata, old.metadata, name), buildPodSpec(input), status)
-        if (scope === 'status' && input.metadata?.name && input.metadata.name !== name) {
-          throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`)
-        }
+        if (scope === 'status') metaForUpdate(input.metadata, old.metadata, name) // checks name and namespace
         bumpGeneration(pod, old)
         validatePod(pod)
         return { object: pod, rv: input.metadata?.resourceVersion ?? undefined }
@@ -436,7 +435,21 @@ interface DeletePreconditions {
 function deletePrecondition(options: unknown): DeletePreconditions {
   if (options === undefined) return {}
   const o: DeleteOptionsInput = decode(DeleteOptions, options, 'DeleteOptions')
+  if (o.kind && o.kind !== 'DeleteOptions') {
+    throw badRequest(`the kind in the data (${o.kind}) does not match the expected kind (DeleteOptions)`)
+  }
+  if (o.apiVersion && o.apiVersion !== 'v1' && o.apiVersion !== 'meta.k8s.io/v1') {
+    throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (v1)`)
+  }
   if (o.dryRun?.length) throw badRequest('dryRun is not supported')
+  const causes = []
+  if (o.propagationPolicy && !PROPAGATION.includes(o.propagationPolicy)) {
+    causes.push(fieldError.notSupported('propagationPolicy', o.propagationPolicy, PROPAGATION))
+  }
+  if (o.gracePeriodSeconds != null && o.gracePeriodSeconds < 0) {
+    causes.push(fieldError.invalid('gracePeriodSeconds', o.gracePeriodSeconds, 'must be greater than or equal to 0'))
+  }
+  if (causes.length) throw invalid('DeleteOptions', '', causes)
   return {
     ...(o.preconditions?.resourceVersion ? { rv: o.preconditions.resourceVersion } : {}),
     ...(o.preconditions?.uid ? { uid: o.preconditions.uid } : {}),

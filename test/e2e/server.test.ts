@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../support/server'
+
+const servers: ServerProcess[] = []
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop('SIGKILL')))
+})
+
+describe('the server process (npm start)', () => {
+  it('prints one line with its URL, serves the API, keeps data across restarts and exits cleanly on SIGTERM and SIGINT', async () => {
+    const server = await startServer()
+    servers.push(server)
+    expect(server.output().trim().split('\n').filter((l) => l.includes('http://'))).toHaveLength(1)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    const version = (await (await fetch(`${server.url}/version`)).json()) as any
+    expect(version.version).toMatch(/^\d+\.\d+\.\d+/)
+
+    const created = await fetch(`${server.url}/api/v1/namespaces/default/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } }),
+    })
+    expect(created.status).toBe(201)
+    const ip = ((await created.json()) as any).spec.clusterIP
+    expect(await server.stop('SIGTERM')).toBe(0)
+
+    const again = await startServer({ databasePath: server.databasePath })
+    servers.push(again)
+    const got = (await (await fetch(`${again.url}/api/v1/namespaces/default/services/web`)).json()) as any
+    expect(got.spec.clusterIP).toBe(ip)
+    expect(await again.stop('SIGINT')).toBe(0)
+  }, 60_000)
+
+  it('refuses to start on a bad environment value, naming the variable', () => {
+    const res = spawnSync('npm', ['start', '--silent'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { ...process.env, PORT: 'not-a-port', DATABASE_URL: ':memory:' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect(res.status).not.toBe(0)
+    expect(res.stderr).toContain('PORT')
+  }, 40_000)
+})
