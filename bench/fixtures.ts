@@ -1,0 +1,71 @@
+/**
+ * The bodies the benchmarks send and expect, shared by the server and the load generator
+ * so both sides agree on them: the constant answer of the ceiling route, and pods with
+ * realistic shapes (labels, a zone, a node, named container ports, an IP and a Ready
+ * condition), built from an index so that names and IPs are known on both sides.
+ */
+
+/** The answer of GET /bench/constant. */
+export const CONSTANT_ANSWER = { kind: 'Constant', apiVersion: 'v1', ok: true }
+
+export interface PodRef {
+  name: string
+  ip: string
+  ready: boolean
+}
+
+const ZONES = ['zone-a', 'zone-b', 'zone-c']
+
+/** An IPv4 address from a /8 prefix, a block number and an index: 10.<block + hi>.<mid>.<lo>. */
+export function podIP(block: number, i: number): string {
+  return `10.${block + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}`
+}
+
+/** The seeded pods: `pod-00000`, `pod-00001`, … in the 10.64.0.0/10 block. */
+export function seedRef(i: number): PodRef {
+  return { name: `pod-${String(i).padStart(5, '0')}`, ip: podIP(64, i), ready: true }
+}
+
+/** A pod body as a workload would register it: running, with an IP, and Ready. */
+export function podBody(ref: PodRef, i: number): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: ref.name,
+      labels: {
+        app: `app-${i % 20}`,
+        tier: i % 4 === 0 ? 'frontend' : 'backend',
+        'topology.kubernetes.io/zone': ZONES[i % ZONES.length]!,
+      },
+      ...(i % 10 === 0 ? { annotations: { 'switchboard.dev/weight': '2' } } : {}),
+    },
+    spec: {
+      nodeName: `node-${i % 50}`,
+      containers: [
+        {
+          name: 'main',
+          image: 'registry.example/app:1.0',
+          ports: [
+            { name: 'http', containerPort: 8080 },
+            { name: 'metrics', containerPort: 9090 },
+          ],
+        },
+      ],
+    },
+    status: statusOf(ref),
+  }
+}
+
+/** The body of PUT …/pods/{name}/status that sets the pod's Ready condition to `ref.ready`. */
+export function statusBody(ref: PodRef): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: ref.name }, status: statusOf(ref) }
+}
+
+function statusOf(ref: PodRef): Record<string, unknown> {
+  return {
+    phase: 'Running',
+    podIP: ref.ip,
+    conditions: [{ type: 'Ready', status: ref.ready ? 'True' : 'False' }],
+  }
+}

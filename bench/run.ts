@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: starts the server under test as a child process on 127.0.0.1 over a
+ * fresh embedded libSQL file, runs every scenario in order against it from this process
+ * (the load generator), stops the server, removes its files, and prints the report.
+ * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
+ *
+ * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
+ */
+import { resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { killAllSync, startServer, type BenchServer } from './harness'
+import { Report } from './report'
+import { fmt, type BenchContext, type Scenario } from './scenario'
+import { WRITES, writes } from './writes'
+
+const CONCURRENCY = 16
+const WATCHDOG_SECONDS = 300
+const SCENARIOS: Scenario[] = [writes]
+
+const started = performance.now()
+const elapsed = () => ((performance.now() - started) / 1000).toFixed(1)
+const log = (message: string) => process.stderr.write(`[${elapsed().padStart(6)} s] ${message}\n`)
+
+function settings(report: Report): void {
+  const phase = (p: { requests: number; seconds: number }) => `${fmt(p.requests)} requests or ${p.seconds} s, whichever first`
+  report.setting('concurrency', `${CONCURRENCY} requests in flight (closed loop, global fetch, keep-alive)`)
+  report.setting('server', 'bench/server.ts in a child process: worker/node.ts wiring, embedded libSQL file (WAL) in a temp dir')
+  report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
+  for (const [name, s] of [
+    ['constant', WRITES.constant],
+    ['status updates', WRITES.status],
+    ['creates', WRITES.create],
+  ] as const) {
+    report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}`)
+  }
+  report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', '))
+}
+
+async function main(): Promise<number> {
+  const report = new Report()
+  settings(report)
+  let server: BenchServer | undefined
+  try {
+    const profile = process.env.BENCH_CPU_PROF
+    server = await startServer(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`] } : {})
+    if (profile) report.note(`the server ran with --cpu-prof (profile in ${resolve(profile)}): its numbers include the profiler's overhead`)
+    log(`server pid ${server.pid} listening on ${server.url}, database ${server.dbPath}`)
+    const ctx: BenchContext = { server, report, concurrency: CONCURRENCY, log }
+    for (const scenario of SCENARIOS) {
+      log(`scenario ${scenario.name}`)
+      await scenario.run(ctx)
+    }
+  } finally {
+    if (server) {
+      await server.stop()
+      const lines = server.stderr.filter((l) => l.trim() !== '')
+      if (lines.length) {
+        report.note(`the server wrote ${lines.length} line(s) to stderr; the first ones:`)
+        for (const l of lines.slice(0, 20)) report.note(`  ${l}`)
+      } else {
+        report.note('the server wrote nothing to stderr during the run')
+      }
+    }
+  }
+  const failed = report.rows.some((r) => r.result.errors > 0)
+  process.stdout.write(report.render() + '\n')
+  process.stdout.write(`\nTotal run time: ${elapsed()} s\n`)
+  return failed ? 1 : 0
+}
+
+const watchdog = setTimeout(() => {
+  log(`the run took longer than ${WATCHDOG_SECONDS} s; stopping`)
+  killAllSync()
+  process.exit(2)
+}, WATCHDOG_SECONDS * 1000)
+watchdog.unref()
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllSync()
+    process.exit(130)
+  })
+}
+
+main().then(
+  (code) => {
+    killAllSync()
+    process.exit(code)
+  },
+  (e) => {
+    log(`failed: ${(e as Error).stack ?? e}`)
+    killAllSync()
+    process.exit(1)
+  },
+)

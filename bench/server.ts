@@ -1,0 +1,117 @@
+/**
+ * The server under test, run as its own process (`node --import tsx bench/server.ts`):
+ * the registry built exactly as worker/node.ts builds it (embedded libSQL file from
+ * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus three
+ * routes under /bench/ on the same app:
+ *
+ * - GET  /bench/constant  a fixed small JSON answer: the ceiling of this HTTP stack
+ * - GET  /bench/stats     process CPU and event-loop counters, memory, pod count, file sizes
+ * - POST /bench/seed      creates pods through the registry in-process: {namespace, start, count}
+ *
+ * It prints `listening <url>` on stdout once it accepts connections, and exits when its
+ * stdin closes (the parent is gone) or on SIGTERM/SIGINT.
+ */
+import { mkdirSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { serve } from '@hono/node-server'
+import { parseConfig } from '../worker/config'
+import { buildApp } from '../worker/compose'
+import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
+import { applyMigrations } from '../worker/db/migrate'
+import { CONSTANT_ANSWER, podBody, seedRef } from './fixtures'
+
+export interface ServerStats {
+  cpuUserMicros: number
+  cpuSystemMicros: number
+  eluActive: number
+  eluIdle: number
+  rssBytes: number
+  heapUsedBytes: number
+  pods: number
+  dbBytes: number
+  walBytes: number
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env)
+  const url = config.databaseUrl
+  if (!url || !url.startsWith('file:')) throw new Error('DATABASE_URL must be a file: URL for the benchmark')
+  const path = url.slice(5)
+  mkdirSync(dirname(path), { recursive: true })
+
+  const client = openLibsql({ url })
+  await tuneEmbedded(client)
+  const db = drizzleLibsql(client)
+  await applyMigrations(db)
+  const { app, registry } = buildApp(db, config)
+
+  app.get('/bench/constant', (c) => c.json(CONSTANT_ANSWER))
+
+  app.get('/bench/stats', async (c) => {
+    const namespace = c.req.query('namespace') ?? 'default'
+    const count = await client.execute({ sql: 'SELECT count(*) AS n FROM pods WHERE namespace = ?', args: [namespace] })
+    const cpu = process.cpuUsage()
+    const elu = performance.eventLoopUtilization()
+    const mem = process.memoryUsage()
+    const stats: ServerStats = {
+      cpuUserMicros: cpu.user,
+      cpuSystemMicros: cpu.system,
+      eluActive: elu.active,
+      eluIdle: elu.idle,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      pods: Number(count.rows[0]?.n ?? 0),
+      dbBytes: sizeOf(path),
+      walBytes: sizeOf(`${path}-wal`),
+    }
+    return c.json(stats)
+  })
+
+  app.post('/bench/seed', async (c) => {
+    const { namespace, start, count } = (await c.req.json()) as { namespace: string; start: number; count: number }
+    const began = performance.now()
+    for (let i = start; i < start + count; i++) {
+      await registry.createPod(namespace, podBody(seedRef(i), i))
+    }
+    return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+    process.stdout.write(`listening http://${host}:${info.port}\n`)
+  })
+  server.on('error', (e) => {
+    console.error(`bench server: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
+    process.exit(1)
+  })
+
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    server.close(() => {
+      client.close()
+      process.exit(0)
+    })
+    setTimeout(() => process.exit(0), 2000).unref()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  process.stdin.on('close', stop)
+  process.stdin.on('end', stop)
+  process.stdin.resume()
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+main().catch((e) => {
+  console.error('bench server: failed to start:', e)
+  process.exit(1)
+})

@@ -1,0 +1,63 @@
+/**
+ * The Workers entry: builds the app from the env bindings. A D1 binding named `DB` is
+ * used when present; otherwise DATABASE_URL and DATABASE_AUTH_TOKEN name a libSQL (Turso)
+ * database reached over HTTP. With neither, every request gets a 503 Status naming the
+ * missing setting. Migrations are applied before deploy, not here.
+ */
+import { createClient } from '@libsql/client/web'
+import { drizzle as drizzleD1, type AnyD1Database } from 'drizzle-orm/d1'
+import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql/web'
+import type { Hono } from 'hono'
+import { ConfigError, parseConfig } from './config'
+import { buildApp } from './compose'
+import type { Database } from './db/client'
+import * as schema from './db/schema'
+import { RegistryError } from './registry/errors'
+import { toStatus } from './api/status'
+
+export interface Env {
+  DB?: AnyD1Database
+  DATABASE_URL?: string
+  DATABASE_AUTH_TOKEN?: string
+  SERVICE_CLUSTER_IP_RANGE?: string
+  SERVICE_NODE_PORT_RANGE?: string
+}
+
+let cached: { env: Env; app: Hono } | undefined
+
+function appFor(env: Env): Hono {
+  if (cached?.env === env) return cached.app
+  const config = parseConfig(env as Record<string, string | undefined>)
+  let db: Database
+  if (env.DB) db = drizzleD1(env.DB, { schema }) as unknown as Database
+  else if (config.databaseUrl) {
+    const client = createClient({
+      url: config.databaseUrl,
+      ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+      intMode: 'number',
+    })
+    db = drizzleLibsql(client, { schema }) as unknown as Database
+  } else {
+    throw new RegistryError(
+      'ServiceUnavailable',
+      'no database is configured: bind a D1 database as DB, or set DATABASE_URL (and DATABASE_AUTH_TOKEN) for libSQL',
+    )
+  }
+  const { app } = buildApp(db, config)
+  cached = { env, app }
+  return app
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx: unknown): Response | Promise<Response> {
+    try {
+      return appFor(env).fetch(request, env, ctx as never)
+    } catch (e) {
+      const error =
+        e instanceof RegistryError
+          ? e
+          : new RegistryError('ServiceUnavailable', e instanceof ConfigError ? e.message : 'the registry failed to start')
+      return Response.json(toStatus(error), { status: error.code })
+    }
+  },
+}
