@@ -49,6 +49,8 @@ export const services = sqliteTable(
     /** Number of selector pairs; 0 means the service has no computed endpoints. */
     selectorSize: integer('selector_size').notNull(),
     publishNotReady: integer('publish_not_ready').notNull(),
+    /** The resourceVersion of the last write that changed this service's endpoints. */
+    endpointsRv: integer('endpoints_rv').notNull().default(0),
     body: text('body').notNull(),
   },
   (t) => [primaryKey({ columns: [t.namespace, t.name] }), index('services_by_type').on(t.type)],
@@ -128,6 +130,7 @@ export const pods = sqliteTable(
     primaryKey({ columns: [t.namespace, t.name] }),
     index('pods_by_node').on(t.nodeName),
     index('pods_by_ip').on(t.podIP),
+    index('pods_by_deletion').on(t.deletionTimestamp),
   ],
 )
 
@@ -158,6 +161,51 @@ export const labels = sqliteTable(
     primaryKey({ columns: [t.kind, t.namespace, t.name, t.key] }),
     index('labels_by_pair').on(t.kind, t.namespace, t.key, t.value),
   ],
+)
+
+/**
+ * The computed endpoints: one row per (service, pod, pod IP), written by the same batch
+ * as the pod or service change that caused it. `ports` is the JSON list of the
+ * service's ports resolved for that pod (named target ports through `pod_ports`).
+ * Rows with `pod = ''` come from Endpoints that users wrote for selectorless services.
+ */
+export const endpoints = sqliteTable(
+  'endpoints',
+  {
+    namespace: text('namespace').notNull(),
+    service: text('service').notNull(),
+    pod: text('pod').notNull(),
+    podUid: text('pod_uid'),
+    ip: text('ip').notNull(),
+    family: text('family').notNull(),
+    ready: integer('ready').notNull(),
+    serving: integer('serving').notNull(),
+    terminating: integer('terminating').notNull(),
+    weight: integer('weight').notNull(),
+    hostname: text('hostname'),
+    nodeName: text('node_name'),
+    zone: text('zone'),
+    ports: text('ports').notNull(),
+    rv: integer('rv').notNull(),
+  },
+  (t) => [
+    index('endpoints_by_service').on(t.namespace, t.service),
+    index('endpoints_by_pod').on(t.namespace, t.pod),
+    index('endpoints_by_ip').on(t.ip),
+  ],
+)
+
+/** Endpoints objects written by users for selectorless services, as they wrote them. */
+export const userEndpoints = sqliteTable(
+  'user_endpoints',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    uid: text('uid').notNull(),
+    rv: integer('rv').notNull(),
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.name] })],
 )
 
 /** One row per changed object: what changed at which resourceVersion, and when. */

@@ -7,9 +7,53 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Database } from './client'
 import { PreconditionFailed, preconditionOf } from './errors'
 import { listWhere, type ListFilter } from './filters'
+import { RV, manualEndpoints, podEndpoints, podGone, serviceEndpoints, serviceGone, type ManualEndpoint } from './endpoints'
 import type { GuardCode } from './schema'
 
 export type Kind = 'Namespace' | 'Service' | 'Pod'
+
+/** A service as the endpoint views need it. */
+export interface ServiceSourceRow {
+  namespace: string
+  name: string
+  rv: number
+  endpoints_rv: number
+  selector_size: number
+  type: string
+  body: Record<string, unknown>
+}
+
+/** One stored endpoint: a (service, pod, IP) with its conditions and resolved ports. */
+export interface EndpointRow {
+  namespace: string
+  service: string
+  pod: string
+  pod_uid: string | null
+  ip: string
+  family: 'IPv4' | 'IPv6'
+  ready: number
+  serving: number
+  terminating: number
+  weight: number
+  hostname: string | null
+  node_name: string | null
+  zone: string | null
+  ports: string
+  rv: number
+}
+
+export interface EndpointSources {
+  rv: number
+  services: ServiceSourceRow[]
+  rows: EndpointRow[]
+  user: { namespace: string; name: string; rv: number; body: Record<string, unknown> }[]
+}
+
+function sqlFor(namespace: string | undefined, name: string | undefined, nameColumn: string): SQL {
+  if (namespace === undefined) return sql`1 = 1`
+  if (name === undefined) return sql`namespace = ${namespace}`
+  return sql`namespace = ${namespace} AND ${sql.raw(nameColumn)} = ${name}`
+}
 
 /** A stored object: its JSON body (resourceVersion not included) and its resourceVersion. */
 export interface StoredObject {
@@ -77,7 +121,6 @@ export type Precondition = 'create' | { rv: number }
 
 type Statement = Parameters<Database['batch']>[0][number]
 
-const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
 
 const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
   Namespace: { 'metadata.name': sql`o.name` },
@@ -192,7 +235,18 @@ export class Store {
       this.db.run(
         sql`INSERT INTO changes (rv, kind, namespace, name, type, at) SELECT ${RV}, 'Service', namespace, name, 'DELETED', ${this.at()} FROM services WHERE namespace = ${name}`,
       ),
-      ...['pods', 'pod_ports', 'services', 'selectors', 'service_ports', 'cluster_ips', 'node_ports', 'labels'].map(
+      ...[
+        'endpoints',
+        'user_endpoints',
+        'pods',
+        'pod_ports',
+        'services',
+        'selectors',
+        'service_ports',
+        'cluster_ips',
+        'node_ports',
+        'labels',
+      ].map(
         (table) => this.db.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${name}`),
       ),
       this.db.run(sql`DELETE FROM labels WHERE kind = 'Namespace' AND namespace = '' AND name = ${name}`),
@@ -239,6 +293,7 @@ export class Store {
         w.nodePorts.map((p) => [p]),
       ),
       ...this.labelRows('Service', ns, name, w.labels),
+      ...serviceEndpoints(ns, name, Object.keys(w.selector).length > 0).map((q) => this.db.run(q)),
       this.change('Service', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
     ])
   }
@@ -252,6 +307,7 @@ export class Store {
       ),
       this.db.run(sql`DELETE FROM labels WHERE kind = 'Service' AND namespace = ${namespace} AND name = ${name}`),
       this.db.run(sql`DELETE FROM services WHERE namespace = ${namespace} AND name = ${name}`),
+      ...serviceGone(namespace, name).map((q) => this.db.run(q)),
       this.change('Service', namespace, name, 'DELETED'),
     ])
   }
@@ -277,6 +333,7 @@ export class Store {
         w.ports.map((p) => [p.name, p.protocol, p.port]),
       ),
       ...this.labelRows('Pod', ns, name, w.labels),
+      ...podEndpoints(ns, name).map((q) => this.db.run(q)),
       this.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
     ])
   }
@@ -288,8 +345,94 @@ export class Store {
       this.db.run(sql`DELETE FROM pod_ports WHERE namespace = ${namespace} AND pod = ${name}`),
       this.db.run(sql`DELETE FROM labels WHERE kind = 'Pod' AND namespace = ${namespace} AND name = ${name}`),
       this.db.run(sql`DELETE FROM pods WHERE namespace = ${namespace} AND name = ${name}`),
+      ...podGone(namespace, name).map((q) => this.db.run(q)),
       this.change('Pod', namespace, name, 'DELETED'),
     ])
+  }
+
+  /**
+   * Writes an Endpoints object for a selectorless service. Fails with `conflict` when a
+   * service of that name has a selector (its endpoints are computed) or when the stored
+   * object is not at the expected resourceVersion.
+   */
+  async putUserEndpoints(
+    w: { namespace: string; name: string; uid: string; body: Record<string, unknown>; rows: ManualEndpoint[] },
+    pre: Precondition,
+  ): Promise<number> {
+    const { namespace: ns, name } = w
+    const guards =
+      pre === 'create'
+        ? [
+            this.guard('missing_namespace', sql`NOT EXISTS (SELECT 1 FROM namespaces WHERE name = ${ns})`),
+            this.guard('exists', sql`EXISTS (SELECT 1 FROM user_endpoints WHERE namespace = ${ns} AND name = ${name})`),
+          ]
+        : [
+            this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM user_endpoints WHERE namespace = ${ns} AND name = ${name})`),
+            this.guard('conflict', sql`NOT EXISTS (SELECT 1 FROM user_endpoints WHERE namespace = ${ns} AND name = ${name} AND rv = ${pre.rv})`),
+          ]
+    guards.push(
+      this.guard(
+        'conflict',
+        sql`EXISTS (SELECT 1 FROM services WHERE namespace = ${ns} AND name = ${name} AND selector_size > 0)`,
+      ),
+    )
+    return this.write(guards, [
+      this.db.run(sql`
+        INSERT INTO user_endpoints (namespace, name, uid, rv, body) VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})
+        ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, body = excluded.body`),
+      ...manualEndpoints(ns, name, w.rows).map((q) => this.db.run(q)),
+      this.change('Endpoints', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+    ])
+  }
+
+  async deleteUserEndpoints(namespace: string, name: string, pre?: Precondition): Promise<number> {
+    const where = sql`namespace = ${namespace} AND name = ${name}`
+    const guards = [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM user_endpoints WHERE ${where})`)]
+    if (pre && pre !== 'create') {
+      guards.push(this.guard('conflict', sql`NOT EXISTS (SELECT 1 FROM user_endpoints WHERE ${where} AND rv = ${pre.rv})`))
+    }
+    return this.write(guards, [
+      this.db.run(sql`DELETE FROM user_endpoints WHERE ${where}`),
+      ...manualEndpoints(namespace, name, []).map((q) => this.db.run(q)),
+      this.change('Endpoints', namespace, name, 'DELETED'),
+    ])
+  }
+
+  /**
+   * Everything the Endpoints and EndpointSlice views are built from, read in one
+   * consistent batch: the services (all, or one), their endpoint rows, and the Endpoints
+   * objects users wrote.
+   */
+  async endpointSources(namespace: string | undefined, service?: string): Promise<EndpointSources> {
+    const svcWhere = sqlFor(namespace, service, 'name')
+    const [rv, services, rows, user] = (await this.db.batch([
+      this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
+      this.db.all(sql`SELECT namespace, name, rv, endpoints_rv, selector_size, type, body FROM services WHERE ${svcWhere} ORDER BY namespace, name`),
+      this.db.all(sql`SELECT namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight, hostname,
+                             node_name, zone, ports, rv
+                        FROM endpoints WHERE ${sqlFor(namespace, service, 'service')}
+                       ORDER BY namespace, service, pod, ip`),
+      this.db.all(sql`SELECT namespace, name, rv, body FROM user_endpoints WHERE ${svcWhere} ORDER BY namespace, name`),
+    ])) as [
+      { value: number }[],
+      (Omit<ServiceSourceRow, 'body'> & { body: string })[],
+      EndpointRow[],
+      { namespace: string; name: string; rv: number; body: string }[],
+    ]
+    return {
+      rv: Number(rv[0]?.value ?? 0),
+      services: services.map((s) => ({ ...s, rv: Number(s.rv), endpoints_rv: Number(s.endpoints_rv), body: JSON.parse(s.body) })),
+      rows,
+      user: user.map((u) => ({ namespace: u.namespace, name: u.name, rv: Number(u.rv), body: JSON.parse(u.body) })),
+    }
+  }
+
+  /** The pods whose graceful deletion is due. */
+  async expiredPods(now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
+    const rows = await this.db.all<{ namespace: string; name: string; rv: number }>(
+      sql`SELECT namespace, name, rv FROM pods WHERE deletion_timestamp IS NOT NULL AND deletion_timestamp <= ${now}`,
+    )
+    return rows.map((r) => ({ ...r, rv: Number(r.rv) }))
   }
 
   // ---- batch building ----
@@ -372,7 +515,7 @@ export class Store {
     return [del, this.db.run(sql`INSERT INTO ${t} (${names}) VALUES ${values}`)]
   }
 
-  private change(kind: Kind, ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
+  private change(kind: Kind | 'Endpoints', ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
     return this.db.run(
       sql`INSERT INTO changes (rv, kind, namespace, name, type, at) VALUES (${RV}, ${kind}, ${ns}, ${name}, ${type}, ${this.at()})`,
     )

@@ -1,0 +1,123 @@
+/**
+ * Endpoint computation in SQL. These statements run inside the write batch of the pod
+ * or service change that calls for them, after that change's own rows, so they see the
+ * batch's state and need no read beforehand. Matching is by selector pairs against pod
+ * labels (`selectors` × `labels`); a pod matches a service when every selector pair is
+ * among its labels. Named target ports resolve through `pod_ports` (same name and
+ * protocol); a port a pod lacks is left out of that pod's `ports`.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+
+export const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
+
+/** The endpoint rows of the (service s, pod p) pairs that `match` admits. */
+function insertEndpoints(match: SQL): SQL {
+  return sql`
+    INSERT INTO endpoints (namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight,
+                           hostname, node_name, zone, ports, rv)
+    SELECT s.namespace, s.name, p.name, p.uid, json_extract(j.value, '$.ip'),
+      CASE WHEN instr(json_extract(j.value, '$.ip'), ':') > 0 THEN 'IPv6' ELSE 'IPv4' END,
+      CASE WHEN s.publish_not_ready = 1 OR (p.ready = 1 AND p.deletion_timestamp IS NULL) THEN 1 ELSE 0 END,
+      p.ready,
+      CASE WHEN p.deletion_timestamp IS NULL THEN 0 ELSE 1 END,
+      p.weight,
+      CASE WHEN json_extract(p.body, '$.spec.subdomain') = s.name THEN json_extract(p.body, '$.spec.hostname') END,
+      p.node_name, p.zone,
+      (SELECT json_group_array(
+                CASE WHEN sp.app_protocol IS NULL
+                  THEN json_object('name', sp.name, 'port', coalesce(sp.target_port, pp.port), 'protocol', sp.protocol)
+                  ELSE json_object('name', sp.name, 'port', coalesce(sp.target_port, pp.port), 'protocol', sp.protocol,
+                                   'appProtocol', sp.app_protocol)
+                END ORDER BY sp.idx)
+         FROM service_ports sp
+         LEFT JOIN pod_ports pp ON pp.namespace = sp.namespace AND pp.pod = p.name
+                               AND pp.name = sp.target_port_name AND pp.protocol = sp.protocol
+        WHERE sp.namespace = s.namespace AND sp.service = s.name
+          AND (sp.target_port IS NOT NULL OR pp.port IS NOT NULL)),
+      ${RV}
+    FROM services s
+    JOIN pods p ON p.namespace = s.namespace
+    JOIN json_each(p.body, '$.status.podIPs') j
+    WHERE s.selector_size > 0 AND s.type <> 'ExternalName'
+      AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+      AND ${match}`
+}
+
+/** Marks the services that have endpoint rows for a pod as having changed endpoints. */
+function touchServicesOfPod(ns: string, pod: string): SQL {
+  return sql`UPDATE services SET endpoints_rv = ${RV}
+    WHERE namespace = ${ns} AND name IN (SELECT service FROM endpoints WHERE namespace = ${ns} AND pod = ${pod})`
+}
+
+/** Recomputes the endpoints of one pod against every service of its namespace. */
+export function podEndpoints(ns: string, pod: string): SQL[] {
+  return [
+    touchServicesOfPod(ns, pod),
+    sql`DELETE FROM endpoints WHERE namespace = ${ns} AND pod = ${pod}`,
+    insertEndpoints(sql`p.namespace = ${ns} AND p.name = ${pod} AND s.name IN (
+      SELECT ss.service FROM labels l
+        JOIN selectors ss ON ss.namespace = l.namespace AND ss.key = l.key AND ss.value = l.value
+       WHERE l.kind = 'Pod' AND l.namespace = ${ns} AND l.name = ${pod}
+       GROUP BY ss.service
+      HAVING count(*) = (SELECT s2.selector_size FROM services s2 WHERE s2.namespace = ${ns} AND s2.name = ss.service))`),
+    touchServicesOfPod(ns, pod),
+  ]
+}
+
+/** Removes a deleted pod's endpoints. */
+export function podGone(ns: string, pod: string): SQL[] {
+  return [touchServicesOfPod(ns, pod), sql`DELETE FROM endpoints WHERE namespace = ${ns} AND pod = ${pod}`]
+}
+
+/**
+ * Recomputes the endpoints of one service against every pod of its namespace. A service
+ * with a selector owns its endpoints: Endpoints a user wrote for it before are dropped.
+ */
+export function serviceEndpoints(ns: string, service: string, hasSelector: boolean): SQL[] {
+  if (!hasSelector) {
+    return [sql`DELETE FROM endpoints WHERE namespace = ${ns} AND service = ${service} AND pod <> ''`]
+  }
+  return [
+    sql`DELETE FROM endpoints WHERE namespace = ${ns} AND service = ${service}`,
+    sql`DELETE FROM user_endpoints WHERE namespace = ${ns} AND name = ${service}`,
+    insertEndpoints(sql`s.namespace = ${ns} AND s.name = ${service} AND p.name IN (
+      SELECT l.name FROM selectors ss
+        JOIN labels l ON l.kind = 'Pod' AND l.namespace = ss.namespace AND l.key = ss.key AND l.value = ss.value
+       WHERE ss.namespace = ${ns} AND ss.service = ${service}
+       GROUP BY l.name
+      HAVING count(*) = (SELECT s2.selector_size FROM services s2 WHERE s2.namespace = ${ns} AND s2.name = ${service}))`),
+    sql`UPDATE services SET endpoints_rv = ${RV} WHERE namespace = ${ns} AND name = ${service}`,
+  ]
+}
+
+/** Removes a deleted service's computed endpoints (Endpoints a user wrote stay, as in Kubernetes). */
+export function serviceGone(ns: string, service: string): SQL[] {
+  return [sql`DELETE FROM endpoints WHERE namespace = ${ns} AND service = ${service} AND pod <> ''`]
+}
+
+export interface ManualEndpoint {
+  ip: string
+  family: 'IPv4' | 'IPv6'
+  ready: boolean
+  hostname: string | null
+  nodeName: string | null
+  ports: string
+}
+
+/** Replaces the rows of an Endpoints object a user wrote for a selectorless service. */
+export function manualEndpoints(ns: string, service: string, rows: ManualEndpoint[]): SQL[] {
+  const out = [sql`DELETE FROM endpoints WHERE namespace = ${ns} AND service = ${service} AND pod = ''`]
+  if (rows.length) {
+    const values = sql.join(
+      rows.map(
+        (r) =>
+          sql`(${ns}, ${service}, '', NULL, ${r.ip}, ${r.family}, ${r.ready ? 1 : 0}, ${r.ready ? 1 : 0}, 0, 1, ${r.hostname}, ${r.nodeName}, NULL, ${r.ports}, ${RV})`,
+      ),
+      sql`, `,
+    )
+    out.push(sql`INSERT INTO endpoints (namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight,
+                                        hostname, node_name, zone, ports, rv) VALUES ${values}`)
+  }
+  out.push(sql`UPDATE services SET endpoints_rv = ${RV} WHERE namespace = ${ns} AND name = ${service}`)
+  return out
+}
