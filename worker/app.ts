@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono'
 import { mountDiscovery } from './api/discovery'
+import { mountEndpoints } from './api/endpoints'
 import { mountResources } from './api/resources'
 import { pathNotFound, statusResponse } from './api/status'
 import { RegistryError } from './registry/errors'
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Hono {
 
   mountDiscovery(app, { version: deps.version, ready: () => deps.registry.store.ping() })
   mountResources(app, deps.registry)
+  mountEndpoints(app, deps.registry)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

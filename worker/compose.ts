@@ -36,6 +36,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
       cidrText: config.serviceClusterIPRangeText,
       nodePorts: config.serviceNodePortRange,
     },
+    maxEndpointsPerSlice: config.maxEndpointsPerSlice,
   })
 }
 

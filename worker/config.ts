@@ -47,7 +47,21 @@ const portRange = z
     return { base, last }
   })
 
+const maxPerSlice = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return 100
+    const n = Number(v)
+    if (!/^\d+$/.test(v) || n < 1 || n > 1000) {
+      ctx.addIssue({ code: 'custom', message: `must be an integer from 1 to 1000, got "${v}"` })
+      return z.NEVER
+    }
+    return n
+  })
+
 export const EnvSchema = z.object({
+  MAX_ENDPOINTS_PER_SLICE: maxPerSlice,
   PORT: port('PORT', 8787),
   HOST: z.string().optional().transform((v) => (v === undefined || v === '' ? '127.0.0.1' : v)),
   DATABASE_URL: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
@@ -64,6 +78,7 @@ export interface Config {
   serviceClusterIPRange: CIDR
   serviceClusterIPRangeText: string
   serviceNodePortRange: { base: number; last: number }
+  maxEndpointsPerSlice: number
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -86,5 +101,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     serviceClusterIPRange: e.SERVICE_CLUSTER_IP_RANGE.range,
     serviceClusterIPRangeText: e.SERVICE_CLUSTER_IP_RANGE.text,
     serviceNodePortRange: e.SERVICE_NODE_PORT_RANGE,
+    maxEndpointsPerSlice: e.MAX_ENDPOINTS_PER_SLICE,
   }
 }

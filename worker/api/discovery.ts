@@ -11,7 +11,18 @@ const CORE_RESOURCES = [
   { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['svc'] },
   { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['po'] },
   { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+  { name: 'endpoints', singularName: 'endpoints', namespaced: true, kind: 'Endpoints', verbs: ['create', 'delete', 'get', 'list', 'update'], shortNames: ['ep'] },
 ]
+
+const DISCOVERY_RESOURCES = [
+  { name: 'endpointslices', singularName: 'endpointslice', namespaced: true, kind: 'EndpointSlice', verbs: ['get', 'list'] },
+]
+
+const DISCOVERY_GROUP = {
+  name: 'discovery.k8s.io',
+  versions: [{ groupVersion: 'discovery.k8s.io/v1', version: 'v1' }],
+  preferredVersion: { groupVersion: 'discovery.k8s.io/v1', version: 'v1' },
+}
 
 export function mountDiscovery(app: Hono, options: { version: string; ready: () => Promise<boolean> }): void {
   route(app, '/healthz', {
@@ -30,5 +41,9 @@ export function mountDiscovery(app: Hono, options: { version: string; ready: () 
   route(app, '/api/v1', {
     get: (c) => c.json({ kind: 'APIResourceList', groupVersion: 'v1', resources: CORE_RESOURCES }),
   })
-  route(app, '/apis', { get: (c) => c.json({ kind: 'APIGroupList', apiVersion: 'v1', groups: [] }) })
+  route(app, '/apis', { get: (c) => c.json({ kind: 'APIGroupList', apiVersion: 'v1', groups: [DISCOVERY_GROUP] }) })
+  route(app, '/apis/discovery.k8s.io', { get: (c) => c.json({ kind: 'APIGroup', apiVersion: 'v1', ...DISCOVERY_GROUP }) })
+  route(app, '/apis/discovery.k8s.io/v1', {
+    get: (c) => c.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'discovery.k8s.io/v1', resources: DISCOVERY_RESOURCES }),
+  })
 }

@@ -16,54 +16,54 @@ export function mountResources(app: Hono, registry: Registry): void {
 
   route(app, '/api/v1/namespaces', {
     get: async (c) => c.json(await registry.list('Namespace', undefined, listQuery(c))),
-    post: async (c) => c.json(await registry.createNamespace(await write(c, readObject)), 201),
+    post: async (c) => c.json(await registry.createNamespace(await refuseDryRun(c, readObject)), 201),
   })
   route(app, '/api/v1/namespaces/:name', {
     get: async (c) => c.json(await registry.get('Namespace', '', name(c))),
-    delete: async (c) => c.json(await registry.deleteNamespace(name(c), await write(c, readDeleteOptions))),
+    delete: async (c) => c.json(await registry.deleteNamespace(name(c), await refuseDryRun(c, readDeleteOptions))),
   })
 
   route(app, '/api/v1/services', { get: async (c) => c.json(await registry.list('Service', undefined, listQuery(c))) })
   route(app, `${NS}/services`, {
     get: async (c) => c.json(await registry.list('Service', ns(c), listQuery(c))),
-    post: async (c) => c.json(await registry.createService(ns(c), await write(c, readObject)), 201),
+    post: async (c) => c.json(await registry.createService(ns(c), await refuseDryRun(c, readObject)), 201),
   })
   route(app, `${NS}/services/:name`, {
     get: async (c) => c.json(await registry.get('Service', ns(c), name(c))),
-    put: async (c) => c.json(await registry.replaceService(ns(c), name(c), await write(c, readObject))),
+    put: async (c) => c.json(await registry.replaceService(ns(c), name(c), await refuseDryRun(c, readObject))),
     patch: async (c) => {
-      const { type, patch } = await write(c, readPatch)
+      const { type, patch } = await refuseDryRun(c, readPatch)
       return c.json(await registry.patchService(ns(c), name(c), type, patch))
     },
-    delete: async (c) => c.json(await registry.deleteService(ns(c), name(c), await write(c, readDeleteOptions))),
+    delete: async (c) => c.json(await registry.deleteService(ns(c), name(c), await refuseDryRun(c, readDeleteOptions))),
   })
 
   route(app, '/api/v1/pods', { get: async (c) => c.json(await registry.list('Pod', undefined, listQuery(c))) })
   route(app, `${NS}/pods`, {
     get: async (c) => c.json(await registry.list('Pod', ns(c), listQuery(c))),
-    post: async (c) => c.json(await registry.createPod(ns(c), await write(c, readObject)), 201),
+    post: async (c) => c.json(await registry.createPod(ns(c), await refuseDryRun(c, readObject)), 201),
   })
   route(app, `${NS}/pods/:name`, {
     get: async (c) => c.json(await registry.get('Pod', ns(c), name(c))),
-    put: async (c) => c.json(await registry.replacePod(ns(c), name(c), await write(c, readObject))),
+    put: async (c) => c.json(await registry.replacePod(ns(c), name(c), await refuseDryRun(c, readObject))),
     patch: async (c) => {
-      const { type, patch } = await write(c, readPatch)
+      const { type, patch } = await refuseDryRun(c, readPatch)
       return c.json(await registry.patchPod(ns(c), name(c), type, patch))
     },
-    delete: async (c) => c.json(await registry.deletePod(ns(c), name(c), await write(c, readDeleteOptions))),
+    delete: async (c) => c.json(await registry.deletePod(ns(c), name(c), await refuseDryRun(c, readDeleteOptions))),
   })
   route(app, `${NS}/pods/:name/status`, {
     get: async (c) => c.json(await registry.get('Pod', ns(c), name(c))),
-    put: async (c) => c.json(await registry.replacePodStatus(ns(c), name(c), await write(c, readObject))),
+    put: async (c) => c.json(await registry.replacePodStatus(ns(c), name(c), await refuseDryRun(c, readObject))),
     patch: async (c) => {
-      const { type, patch } = await write(c, readPatch)
+      const { type, patch } = await refuseDryRun(c, readPatch)
       return c.json(await registry.patchPodStatus(ns(c), name(c), type, patch))
     },
   })
 }
 
 /** Reads the body of a write; a dry run is refused rather than applied. */
-async function write<T>(c: Context, read: (c: Context) => Promise<T>): Promise<T> {
+export async function refuseDryRun<T>(c: Context, read: (c: Context) => Promise<T>): Promise<T> {
   if (c.req.query('dryRun') !== undefined) throw badRequest('dryRun is not supported')
   return read(c)
 }

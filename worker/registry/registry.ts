@@ -24,6 +24,7 @@ import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from 
 import { PROTECTED_NAMESPACES, buildNamespace } from './namespace'
 import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
+import { EndpointRegistry } from './endpoint-registry'
 import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
 import type { ListObject, NamespaceObject, ObjectMetaOut, PodObject, RegistryObject, ServiceObject } from './types'
@@ -40,6 +41,7 @@ export interface RegistryOptions {
   store: Store
   clock: Clock
   allocation: AllocationConfig
+  maxEndpointsPerSlice: number
 }
 
 const RESOURCES: Record<Kind, string> = { Namespace: 'namespaces', Service: 'services', Pod: 'pods' }
@@ -53,6 +55,8 @@ const PROPAGATION = ['Orphan', 'Background', 'Foreground']
 
 export class Registry {
   readonly store: Store
+  /** Endpoints and EndpointSlices. */
+  readonly endpoints: EndpointRegistry
   private readonly clock: Clock
   private readonly allocation: AllocationConfig
 
@@ -60,6 +64,7 @@ export class Registry {
     this.store = options.store
     this.clock = options.clock
     this.allocation = options.allocation
+    this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice)
   }
 
   // ---- reads shared by every kind ----

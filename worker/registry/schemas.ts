@@ -139,3 +139,26 @@ export const DeleteOptions = z.object({
   dryRun: z.array(z.string()).nullish(),
 })
 export type DeleteOptionsInput = z.infer<typeof DeleteOptions>
+
+const EndpointAddress = z.object({
+  ip: z.string(),
+  hostname: str,
+  nodeName: str,
+  targetRef: z.object({ kind: str, namespace: str, name: str, uid: str }).nullish(),
+})
+
+/** Endpoints that users write for selectorless services. */
+export const Endpoints = z.object({
+  ...TypeMeta,
+  metadata: ObjectMeta.nullish(),
+  subsets: z
+    .array(
+      z.object({
+        addresses: z.array(EndpointAddress).nullish(),
+        notReadyAddresses: z.array(EndpointAddress).nullish(),
+        ports: z.array(z.object({ name: str, port: z.number().int(), protocol: str, appProtocol: str })).nullish(),
+      }),
+    )
+    .nullish(),
+})
+export type EndpointsInput = z.infer<typeof Endpoints>

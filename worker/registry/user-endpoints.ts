@@ -1,0 +1,79 @@
+/**
+ * Endpoints written by users for selectorless services: validation, and the endpoint
+ * rows they stand for (served like computed ones, in Endpoints, EndpointSlices, DNS and
+ * the pick).
+ */
+import type { ManualEndpoint } from '../db/endpoints'
+import type { EndpointsObject } from './endpoints'
+import { fieldError, invalid, type FieldError } from './errors'
+import { validateMeta } from './meta'
+import type { EndpointsInput } from './schemas'
+import { PROTOCOLS } from './service'
+import type { ObjectMetaOut, Protocol } from './types'
+import { canonicalIP, ipFamily, isDns1123Label, isValidPort } from './validation'
+
+export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut): EndpointsObject {
+  const address = (a: NonNullable<NonNullable<EndpointsInput['subsets']>[number]['addresses']>[number]) => ({
+    ip: canonicalIP(a.ip) ?? a.ip,
+    ...(a.hostname ? { hostname: a.hostname } : {}),
+    ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+    weight: 1,
+  })
+  const ep: EndpointsObject = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata,
+    subsets: (input.subsets ?? []).map((s) => ({
+      ...(s.addresses?.length ? { addresses: s.addresses.map(address) } : {}),
+      ...(s.notReadyAddresses?.length ? { notReadyAddresses: s.notReadyAddresses.map(address) } : {}),
+      ...(s.ports?.length
+        ? {
+            ports: s.ports.map((p) => ({
+              ...(p.name ? { name: p.name } : {}),
+              port: p.port,
+              protocol: (p.protocol || 'TCP') as Protocol,
+              ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+            })),
+          }
+        : {}),
+    })),
+  }
+  const causes: FieldError[] = [...validateMeta(metadata, 'dns1123subdomain')]
+  ep.subsets.forEach((s, i) => {
+    for (const list of ['addresses', 'notReadyAddresses'] as const) {
+      s[list]?.forEach((a, j) => {
+        const f = `subsets[${i}].${list}[${j}]`
+        if (!ipFamily(a.ip)) causes.push(fieldError.invalid(`${f}.ip`, a.ip, 'must be a valid IP address'))
+        if (a.hostname && !isDns1123Label(a.hostname)) causes.push(fieldError.invalid(`${f}.hostname`, a.hostname, 'must be a lowercase RFC 1123 label'))
+      })
+    }
+    const names = new Set<string>()
+    s.ports?.forEach((p, j) => {
+      const f = `subsets[${i}].ports[${j}]`
+      if (!isValidPort(p.port)) causes.push(fieldError.invalid(`${f}.port`, p.port, 'must be between 1 and 65535, inclusive'))
+      if (!PROTOCOLS.includes(p.protocol as Protocol)) causes.push(fieldError.notSupported(`${f}.protocol`, p.protocol, PROTOCOLS))
+      if ((s.ports?.length ?? 0) > 1 && !p.name) causes.push(fieldError.required(`${f}.name`))
+      if (p.name && !isDns1123Label(p.name)) causes.push(fieldError.invalid(`${f}.name`, p.name, 'must be a lowercase RFC 1123 label'))
+      if (p.name && names.has(p.name)) causes.push(fieldError.duplicate(`${f}.name`, p.name))
+      if (p.name) names.add(p.name)
+    })
+  })
+  if (causes.length) throw invalid('Endpoints', metadata.name, causes)
+  return ep
+}
+
+/** The endpoint rows an Endpoints object stands for: one per address, per subset. */
+export function userEndpointRows(ep: EndpointsObject): ManualEndpoint[] {
+  return ep.subsets.flatMap((s) => {
+    const ports = JSON.stringify(s.ports ?? [])
+    const row = (ready: boolean) => (a: NonNullable<typeof s.addresses>[number]) => ({
+      ip: a.ip,
+      family: ipFamily(a.ip) as 'IPv4' | 'IPv6',
+      ready,
+      hostname: a.hostname ?? null,
+      nodeName: a.nodeName ?? null,
+      ports,
+    })
+    return [...(s.addresses ?? []).map(row(true)), ...(s.notReadyAddresses ?? []).map(row(false))]
+  })
+}
