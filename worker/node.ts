@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   await tuneEmbedded(client)
   const db = drizzleLibsql(client)
   await applyMigrations(db)
-  const { app } = buildApp(db, config)
+  const { app, registry } = buildApp(db, config)
+  // Pods deleted with a grace period are removed once it ends.
+  const reaper = setInterval(() => {
+    registry.reapExpired().catch((e) => console.error('switchboard: removing expired pods failed:', e))
+  }, 1000)
+  reaper.unref()
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
@@ -35,6 +40,7 @@ async function main(): Promise<void> {
   })
 
   const stop = () => {
+    clearInterval(reaper)
     server.close(() => {
       client.close()
       process.exit(0)

@@ -50,7 +50,8 @@ export function mountResources(app: Hono, registry: Registry): void {
       const { type, patch } = await refuseDryRun(c, readPatch)
       return c.json(await registry.patchPod(ns(c), name(c), type, patch))
     },
-    delete: async (c) => c.json(await registry.deletePod(ns(c), name(c), await refuseDryRun(c, readDeleteOptions))),
+    delete: async (c) =>
+      c.json(await registry.deletePod(ns(c), name(c), await refuseDryRun(c, readDeleteOptions), c.req.query('gracePeriodSeconds'))),
   })
   route(app, `${NS}/pods/:name/status`, {
     get: async (c) => c.json(await registry.get('Pod', ns(c), name(c))),

@@ -20,7 +20,7 @@ import {
 import { SelectorError, parseLabelSelector } from './labels'
 import { parseFieldSelector } from './fields'
 import { cidrSize } from './ipnet'
-import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
+import { checkTypeMeta, decode, metaForCreate, metaForUpdate, timestamp, type Clock } from './meta'
 import { PROTECTED_NAMESPACES, buildNamespace } from './namespace'
 import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
@@ -270,12 +270,41 @@ export class Registry {
     return this.updatePod(namespace, name, (old) => applyPatch(type, old, patch), 'status')
   }
 
-  async deletePod(namespace: string, name: string, options?: unknown): Promise<PodObject> {
+  /**
+   * Deletes a pod. With a grace period (from DeleteOptions or `?gracePeriodSeconds=`, else
+   * the pod's `spec.terminationGracePeriodSeconds`, else none) the pod is first marked
+   * terminating (`metadata.deletionTimestamp` = now + grace) and removed when the period
+   * ends (see `reapExpired`) or on a DELETE with a zero grace period.
+   */
+  async deletePod(namespace: string, name: string, options?: unknown, gracePeriodSeconds?: string): Promise<PodObject> {
     const pre = deletePrecondition(options)
     const pod = await this.get<PodObject>('Pod', namespace, name)
     checkUid(pod, pre.uid)
+    const grace = gracePeriod(gracePeriodSeconds) ?? pre.grace ?? pod.spec.terminationGracePeriodSeconds ?? 0
+    if (grace > 0) {
+      if (pod.metadata.deletionTimestamp) return pod
+      const next = structuredClone(pod)
+      next.metadata.deletionTimestamp = timestamp(new Date(this.clock.now().getTime() + grace * 1000))
+      next.metadata.deletionGracePeriodSeconds = grace
+      const rv = await this.writePod(next, precondition(pre.rv, pod) ?? { rv: Number(pod.metadata.resourceVersion) })
+      return withRv(next, rv)
+    }
     const rv = await this.run('Pod', namespace, name, () => this.store.deletePod(namespace, name, precondition(pre.rv, pod)))
     return withRv(pod, rv)
+  }
+
+  /** Removes the pods whose grace period has ended; returns how many. */
+  async reapExpired(): Promise<number> {
+    let removed = 0
+    for (const pod of await this.store.expiredPods(timestamp(this.clock.now()))) {
+      try {
+        await this.store.deletePod(pod.namespace, pod.name, { rv: pod.rv })
+        removed++
+      } catch (e) {
+        if (!(e instanceof PreconditionFailed)) throw e
+      }
+    }
+    return removed
   }
 
   private updatePod(
@@ -435,6 +464,7 @@ function dedupePorts<T extends { name: string; protocol: string }>(ports: T[]): 
 interface DeletePreconditions {
   rv?: string
   uid?: string
+  grace?: number
 }
 
 function deletePrecondition(options: unknown): DeletePreconditions {
@@ -458,7 +488,14 @@ function deletePrecondition(options: unknown): DeletePreconditions {
   return {
     ...(o.preconditions?.resourceVersion ? { rv: o.preconditions.resourceVersion } : {}),
     ...(o.preconditions?.uid ? { uid: o.preconditions.uid } : {}),
+    ...(o.gracePeriodSeconds != null ? { grace: o.gracePeriodSeconds } : {}),
   }
+}
+
+function gracePeriod(query: string | undefined): number | undefined {
+  if (query === undefined || query === '') return undefined
+  if (!/^\d{1,9}$/.test(query)) throw badRequest(`gracePeriodSeconds must be a non-negative integer, got "${query}"`)
+  return Number(query)
 }
 
 function precondition(rv: string | undefined, current: RegistryObject): Precondition | undefined {
