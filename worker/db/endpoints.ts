@@ -5,6 +5,10 @@
  * labels (`selectors` × `labels`); a pod matches a service when every selector pair is
  * among its labels. Named target ports resolve through `pod_ports` (same name and
  * protocol); a port a pod lacks is left out of that pod's `ports`.
+ *
+ * The joins between `labels` and `selectors` are CROSS JOINs on purpose: SQLite keeps
+ * their order, so matching starts from the changed pod's few labels (or the changed
+ * service's few selector pairs) and never scans every selector or label of a namespace.
  */
 import { sql, type SQL } from 'drizzle-orm'
 
@@ -56,10 +60,33 @@ export function podEndpoints(ns: string, pod: string): SQL[] {
     sql`DELETE FROM endpoints WHERE namespace = ${ns} AND pod = ${pod}`,
     insertEndpoints(sql`p.namespace = ${ns} AND p.name = ${pod} AND s.name IN (
       SELECT ss.service FROM labels l
-        JOIN selectors ss ON ss.namespace = l.namespace AND ss.key = l.key AND ss.value = l.value
+        CROSS JOIN selectors ss ON ss.namespace = l.namespace AND ss.key = l.key AND ss.value = l.value
        WHERE l.kind = 'Pod' AND l.namespace = ${ns} AND l.name = ${pod}
        GROUP BY ss.service
       HAVING count(*) = (SELECT s2.selector_size FROM services s2 WHERE s2.namespace = ${ns} AND s2.name = ss.service))`),
+    touchServicesOfPod(ns, pod),
+  ]
+}
+
+/**
+ * A pod change that leaves its matching and ports alone (readiness, deletion, weight,
+ * node, zone) updates the conditions of its endpoint rows in place.
+ */
+export function podConditions(
+  ns: string,
+  pod: string,
+  w: { ready: boolean; terminating: boolean; weight: number; nodeName: string | null; zone: string | null },
+): SQL[] {
+  const serving = w.ready ? 1 : 0
+  const ready = w.ready && !w.terminating ? 1 : 0
+  return [
+    sql`UPDATE endpoints SET
+          ready = CASE WHEN ${ready} = 1 OR (SELECT s.publish_not_ready FROM services s
+                                             WHERE s.namespace = endpoints.namespace AND s.name = endpoints.service) = 1
+                       THEN 1 ELSE 0 END,
+          serving = ${serving}, terminating = ${w.terminating ? 1 : 0}, weight = ${w.weight},
+          node_name = ${w.nodeName}, zone = ${w.zone}, rv = ${RV}
+        WHERE namespace = ${ns} AND pod = ${pod} AND pod_uid IS NOT NULL`,
     touchServicesOfPod(ns, pod),
   ]
 }
@@ -82,7 +109,7 @@ export function serviceEndpoints(ns: string, service: string, hasSelector: boole
     sql`DELETE FROM user_endpoints WHERE namespace = ${ns} AND name = ${service}`,
     insertEndpoints(sql`s.namespace = ${ns} AND s.name = ${service} AND p.name IN (
       SELECT l.name FROM selectors ss
-        JOIN labels l ON l.kind = 'Pod' AND l.namespace = ss.namespace AND l.key = ss.key AND l.value = ss.value
+        CROSS JOIN labels l ON l.kind = 'Pod' AND l.namespace = ss.namespace AND l.key = ss.key AND l.value = ss.value
        WHERE ss.namespace = ${ns} AND ss.service = ${service}
        GROUP BY l.name
       HAVING count(*) = (SELECT s2.selector_size FROM services s2 WHERE s2.namespace = ${ns} AND s2.name = ${service}))`),

@@ -7,7 +7,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Database } from './client'
 import { PreconditionFailed, preconditionOf } from './errors'
 import { listWhere, type ListFilter } from './filters'
-import { RV, manualEndpoints, podEndpoints, podGone, serviceEndpoints, serviceGone, type ManualEndpoint } from './endpoints'
+import { RV, manualEndpoints, podConditions, podEndpoints, podGone, serviceEndpoints, serviceGone, type ManualEndpoint } from './endpoints'
 import type { GuardCode } from './schema'
 
 export type Kind = 'Namespace' | 'Service' | 'Pod'
@@ -47,6 +47,16 @@ export interface EndpointSources {
   services: ServiceSourceRow[]
   rows: EndpointRow[]
   user: { namespace: string; name: string; rv: number; body: Record<string, unknown> }[]
+}
+
+/** What decides which services a pod's endpoints belong to, and with which addresses and hostname. */
+function matchInputs(w: PodWrite): unknown {
+  const body = w.body as { spec?: { hostname?: string; subdomain?: string }; status?: { podIPs?: unknown } }
+  return [w.phase, w.uid, body.status?.podIPs ?? null, body.spec?.hostname ?? null, body.spec?.subdomain ?? null]
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 function sqlFor(namespace: string | undefined, name: string | undefined, nameColumn: string): SQL {
@@ -312,11 +322,17 @@ export class Store {
     ])
   }
 
-  async putPod(w: PodWrite, pre: Precondition): Promise<number> {
+  /**
+   * Writes a pod and its endpoints. Given the pod as stored (`previous`), rows that did
+   * not change are left alone: a change of readiness, deletion, weight, node or zone
+   * only updates the conditions of the pod's endpoint rows.
+   */
+  async putPod(w: PodWrite, pre: Precondition, previous?: PodWrite): Promise<number> {
     const { namespace: ns, name } = w
-    return this.write([
-      ...this.precondition('Pod', ns, name, pre),
-    ], [
+    const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
+    const samePorts = previous !== undefined && sameJson(previous.ports, w.ports)
+    const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
+    return this.write(this.precondition('Pod', ns, name, pre), [
       this.db.run(sql`
         INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
         VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
@@ -324,16 +340,21 @@ export class Store {
         ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, node_name = excluded.node_name,
           phase = excluded.phase, pod_ip = excluded.pod_ip, ready = excluded.ready, weight = excluded.weight,
           deletion_timestamp = excluded.deletion_timestamp, zone = excluded.zone, body = excluded.body`),
-      ...this.replaceRows(
-        'pod_ports',
-        ns,
-        'pod',
-        name,
-        ['name', 'protocol', 'port'],
-        w.ports.map((p) => [p.name, p.protocol, p.port]),
-      ),
-      ...this.labelRows('Pod', ns, name, w.labels),
-      ...podEndpoints(ns, name).map((q) => this.db.run(q)),
+      ...(samePorts
+        ? []
+        : this.replaceRows(
+            'pod_ports',
+            ns,
+            'pod',
+            name,
+            ['name', 'protocol', 'port'],
+            w.ports.map((p) => [p.name, p.protocol, p.port]),
+          )),
+      ...(sameLabels ? [] : this.labelRows('Pod', ns, name, w.labels)),
+      ...(sameMatch
+        ? podConditions(ns, name, { ...w, terminating: w.deletionTimestamp !== null })
+        : podEndpoints(ns, name)
+      ).map((q) => this.db.run(q)),
       this.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
     ])
   }

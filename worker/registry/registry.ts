@@ -6,7 +6,7 @@
  * gave no resourceVersion of its own).
  */
 import { PreconditionFailed } from '../db/errors'
-import type { Kind, Precondition, Store } from '../db/store'
+import type { Kind, PodWrite, Precondition, Store } from '../db/store'
 import { allocate, taken, SMALL_RANGE, type AllocationConfig } from './allocate'
 import {
   RegistryError,
@@ -286,7 +286,7 @@ export class Registry {
       const next = structuredClone(pod)
       next.metadata.deletionTimestamp = timestamp(new Date(this.clock.now().getTime() + grace * 1000))
       next.metadata.deletionGracePeriodSeconds = grace
-      const rv = await this.writePod(next, precondition(pre.rv, pod) ?? { rv: Number(pod.metadata.resourceVersion) })
+      const rv = await this.writePod(next, precondition(pre.rv, pod) ?? { rv: Number(pod.metadata.resourceVersion) }, pod)
       return withRv(next, rv)
     }
     const rv = await this.run('Pod', namespace, name, () => this.store.deletePod(namespace, name, precondition(pre.rv, pod)))
@@ -330,33 +330,14 @@ export class Registry {
         validatePod(pod)
         return { object: pod, rv: input.metadata?.resourceVersion ?? undefined }
       },
-      (pod, _old, pre) => this.writePod(pod, pre),
+      (pod, old, pre) => this.writePod(pod, pre, old),
     )
   }
 
-  private writePod(pod: PodObject, pre: Precondition): Promise<number> {
-    const ports = (pod.spec.containers ?? []).flatMap((c) =>
-      (c.ports ?? []).filter((p) => p.name).map((p) => ({ name: p.name!, protocol: p.protocol, port: p.containerPort })),
-    )
+  /** Writes a pod; with the stored pod given, the store leaves unchanged rows alone. */
+  private writePod(pod: PodObject, pre: Precondition, old?: PodObject): Promise<number> {
     return this.run('Pod', pod.metadata.namespace!, pod.metadata.name, () =>
-      this.store.putPod(
-        {
-          namespace: pod.metadata.namespace!,
-          name: pod.metadata.name,
-          uid: pod.metadata.uid,
-          body: strip(pod),
-          labels: pod.metadata.labels ?? {},
-          nodeName: pod.spec.nodeName ?? null,
-          phase: pod.status.phase,
-          podIP: pod.status.podIP ? canonicalIP(pod.status.podIP) : null,
-          ready: isReady(pod),
-          weight: podWeight(pod),
-          deletionTimestamp: pod.metadata.deletionTimestamp ?? null,
-          zone: pod.metadata.labels?.[ZONE_LABEL] ?? null,
-          ports: dedupePorts(ports),
-        },
-        pre,
-      ),
+      this.store.putPod(podWrite(pod), pre, old ? podWrite(old) : undefined),
     )
   }
 
@@ -410,6 +391,28 @@ export class Registry {
           throw e
       }
     }
+  }
+}
+
+/** A pod as the store keeps it: its body and the columns derived from it. */
+function podWrite(pod: PodObject): PodWrite {
+  const ports = (pod.spec.containers ?? []).flatMap((c) =>
+    (c.ports ?? []).filter((p) => p.name).map((p) => ({ name: p.name!, protocol: p.protocol, port: p.containerPort })),
+  )
+  return {
+    namespace: pod.metadata.namespace!,
+    name: pod.metadata.name,
+    uid: pod.metadata.uid,
+    body: strip(pod),
+    labels: pod.metadata.labels ?? {},
+    nodeName: pod.spec.nodeName ?? null,
+    phase: pod.status.phase,
+    podIP: pod.status.podIP ? canonicalIP(pod.status.podIP) : null,
+    ready: isReady(pod),
+    weight: podWeight(pod),
+    deletionTimestamp: pod.metadata.deletionTimestamp ?? null,
+    zone: pod.metadata.labels?.[ZONE_LABEL] ?? null,
+    ports: dedupePorts(ports),
   }
 }
 
