@@ -53,11 +53,10 @@ function touchServicesOfPod(ns: string, pod: string): SQL {
     WHERE namespace = ${ns} AND name IN (SELECT service FROM endpoints WHERE namespace = ${ns} AND pod = ${pod})`
 }
 
-/** Recomputes the endpoints of one pod against every service of its namespace. */
-export function podEndpoints(ns: string, pod: string): SQL[] {
+/** Recomputes the endpoints of one pod against every service of its namespace (a new pod has none to remove). */
+export function podEndpoints(ns: string, pod: string, fresh = false): SQL[] {
   return [
-    touchServicesOfPod(ns, pod),
-    sql`DELETE FROM endpoints WHERE namespace = ${ns} AND pod = ${pod}`,
+    ...(fresh ? [] : [touchServicesOfPod(ns, pod), sql`DELETE FROM endpoints WHERE namespace = ${ns} AND pod = ${pod}`]),
     insertEndpoints(sql`p.namespace = ${ns} AND p.name = ${pod} AND s.name IN (
       SELECT ss.service FROM labels l
         CROSS JOIN selectors ss ON ss.namespace = l.namespace AND ss.key = l.key AND ss.value = l.value

@@ -332,6 +332,7 @@ export class Store {
     const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
     const samePorts = previous !== undefined && sameJson(previous.ports, w.ports)
     const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
+    const fresh = pre === 'create'
     return this.write(this.precondition('Pod', ns, name, pre), [
       this.db.run(sql`
         INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
@@ -349,11 +350,12 @@ export class Store {
             name,
             ['name', 'protocol', 'port'],
             w.ports.map((p) => [p.name, p.protocol, p.port]),
+            fresh,
           )),
-      ...(sameLabels ? [] : this.labelRows('Pod', ns, name, w.labels)),
+      ...(sameLabels ? [] : this.labelRows('Pod', ns, name, w.labels, fresh)),
       ...(sameMatch
         ? podConditions(ns, name, { ...w, terminating: w.deletionTimestamp !== null })
-        : podEndpoints(ns, name)
+        : podEndpoints(ns, name, fresh)
       ).map((q) => this.db.run(q)),
       this.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
     ])
@@ -500,18 +502,19 @@ export class Store {
     return guards
   }
 
-  private labelRows(kind: Kind, ns: string, name: string, labels: Record<string, string>): Statement[] {
-    const del = this.db.run(sql`DELETE FROM labels WHERE kind = ${kind} AND namespace = ${ns} AND name = ${name}`)
+  /** Replaces an object's label rows; a new object (`fresh`) has none to delete. */
+  private labelRows(kind: Kind, ns: string, name: string, labels: Record<string, string>, fresh = false): Statement[] {
+    const del = fresh ? [] : [this.db.run(sql`DELETE FROM labels WHERE kind = ${kind} AND namespace = ${ns} AND name = ${name}`)]
     const entries = Object.entries(labels)
-    if (entries.length === 0) return [del]
+    if (entries.length === 0) return del
     const values = sql.join(
       entries.map(([k, v]) => sql`(${kind}, ${ns}, ${name}, ${k}, ${v})`),
       sql`, `,
     )
-    return [del, this.db.run(sql`INSERT INTO labels (kind, namespace, name, key, value) VALUES ${values}`)]
+    return [...del, this.db.run(sql`INSERT INTO labels (kind, namespace, name, key, value) VALUES ${values}`)]
   }
 
-  /** Replaces the rows of a child table that belong to one owner. */
+  /** Replaces the rows of a child table that belong to one owner; a new owner (`fresh`) has none to delete. */
   private replaceRows(
     table: string,
     ns: string,
@@ -519,10 +522,11 @@ export class Store {
     owner: string,
     columns: string[],
     rows: unknown[][],
+    fresh = false,
   ): Statement[] {
     const t = sql.raw(table)
-    const del = this.db.run(sql`DELETE FROM ${t} WHERE namespace = ${ns} AND ${sql.raw(ownerColumn)} = ${owner}`)
-    if (rows.length === 0) return [del]
+    const del = fresh ? [] : [this.db.run(sql`DELETE FROM ${t} WHERE namespace = ${ns} AND ${sql.raw(ownerColumn)} = ${owner}`)]
+    if (rows.length === 0) return del
     const names = sql.raw(['namespace', ownerColumn, ...columns].join(', '))
     const values = sql.join(
       rows.map((r) =>
@@ -533,7 +537,7 @@ export class Store {
       ),
       sql`, `,
     )
-    return [del, this.db.run(sql`INSERT INTO ${t} (${names}) VALUES ${values}`)]
+    return [...del, this.db.run(sql`INSERT INTO ${t} (${names}) VALUES ${values}`)]
   }
 
   private change(kind: Kind | 'Endpoints', ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
