@@ -53,7 +53,7 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
   const dbPath = join(dir, 'switchboard.db')
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}` },
+    env: { ...process.env, ...options.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}`, BENCH_REMOVE_DIR: dir },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   const entry = { child, dir }

@@ -27,6 +27,8 @@ export interface Row {
 export class Report {
   readonly rows: Row[] = []
   readonly notes: string[] = []
+  /** Checks that failed: the data the server holds is not what the load generator wrote. */
+  readonly problems: string[] = []
   readonly settings: [string, string][] = []
 
   add(row: Row): void {
@@ -35,6 +37,10 @@ export class Report {
 
   note(text: string): void {
     this.notes.push(text)
+  }
+
+  problem(text: string): void {
+    this.problems.push(text)
   }
 
   setting(name: string, value: string): void {
@@ -138,6 +144,11 @@ export class Report {
         out.push(`  ${r.scenario} @ ${r.existing}: ${r.result.errors} measured (${by || 'none'}), ${r.result.warmupErrors} in warm-up`)
         for (const s of r.result.errorSamples) out.push(`    ${s}`)
       }
+    }
+    if (this.problems.length) {
+      out.push('')
+      out.push('Problems')
+      for (const p of this.problems) out.push(`  - ${p}`)
     }
     const caveats = this.caveats()
     if (caveats.length) {

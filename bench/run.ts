@@ -6,6 +6,7 @@
  *
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
+import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { killAllSync, startServer, type BenchServer } from './harness'
@@ -34,6 +35,19 @@ function settings(report: Report): void {
     report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}`)
   }
   report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', '))
+  report.setting('code', codeVersion())
+}
+
+/** The commit under test and whether the server's sources differ from it (read-only git). */
+function codeVersion(): string {
+  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD')
+    const dirty = git('status', '--porcelain', '--', 'worker', 'migrations', 'package.json')
+    return dirty ? `${commit} with uncommitted changes: ${dirty.split('\n').map((l) => l.slice(3)).join(', ')}` : commit
+  } catch {
+    return 'unknown (no git)'
+  }
 }
 
 async function main(): Promise<number> {
@@ -62,7 +76,7 @@ async function main(): Promise<number> {
       }
     }
   }
-  const failed = report.rows.some((r) => r.result.errors > 0)
+  const failed = report.rows.some((r) => r.result.errors > 0 || r.result.warmupErrors > 0) || report.problems.length > 0
   process.stdout.write(report.render() + '\n')
   process.stdout.write(`\nTotal run time: ${elapsed()} s\n`)
   return failed ? 1 : 0

@@ -8,10 +8,11 @@
  * - GET  /bench/stats     process CPU and event-loop counters, memory, pod count, file sizes
  * - POST /bench/seed      creates pods through the registry in-process: {namespace, start, count}
  *
- * It prints `listening <url>` on stdout once it accepts connections, and exits when its
- * stdin closes (the parent is gone) or on SIGTERM/SIGINT.
+ * It prints `listening <url>` on stdout once it accepts connections, and exits on
+ * SIGTERM/SIGINT or when its stdin closes (the parent is gone); in that last case it also
+ * removes the directory named by BENCH_REMOVE_DIR, if any.
  */
-import { mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { serve } from '@hono/node-server'
@@ -86,20 +87,26 @@ async function main(): Promise<void> {
     process.exit(1)
   })
 
+  // Without a parent (stdin closed) nobody else will remove the database's directory.
   let stopping = false
-  const stop = () => {
+  const stop = (orphaned: boolean) => {
     if (stopping) return
     stopping = true
+    const exit = () => {
+      const dir = process.env.BENCH_REMOVE_DIR
+      if (orphaned && dir) rmSync(dir, { recursive: true, force: true })
+      process.exit(0)
+    }
     server.close(() => {
       client.close()
-      process.exit(0)
+      exit()
     })
-    setTimeout(() => process.exit(0), 2000).unref()
+    setTimeout(exit, 2000).unref()
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  process.stdin.on('close', stop)
-  process.stdin.on('end', stop)
+  process.once('SIGINT', () => stop(false))
+  process.once('SIGTERM', () => stop(false))
+  process.stdin.on('close', () => stop(true))
+  process.stdin.on('end', () => stop(true))
   process.stdin.resume()
 }
 

@@ -1,7 +1,8 @@
 /**
  * Write throughput with 1,000 and with 10,000 existing pods in one namespace:
  *
- * - the ceiling: GET /bench/constant on the same server, right before the writes
+ * - the ceiling: GET /bench/constant on the same server, right before the writes, once with
+ *   the fetch load generator of every other row and once with the lighter node:http client
  * - status updates: PUT …/pods/{name}/status flipping each pod's Ready condition, round
  *   robin over a shuffled list of every pod in the namespace (so no two requests in
  *   flight touch the same pod and every request is a real change, never a no-op)
@@ -11,7 +12,8 @@
  * Warm-up requests of the write scenarios go to a separate namespace, so the measured
  * namespace holds exactly the stated pods. Every answer is checked: status updates must
  * return the flipped condition, creates a 201 with the pod's name, and afterwards the
- * pod count and a sample of pods read back must match what the load generator expects.
+ * pod count and a sample of pods read back must match what the load generator expects
+ * (a mismatch is reported as a problem and fails the run).
  */
 import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef } from './fixtures'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
@@ -138,7 +140,7 @@ export const writes: Scenario = {
           return statusShot(ref, `${base}/${ref.name}/status`)
         },
       })
-      if (status.after.pods !== level) ctx.report.note(`status updates at ${group}: pod count changed to ${status.after.pods}`)
+      if (status.after.pods !== level) ctx.report.problem(`status updates at ${group}: the pod count changed to ${status.after.pods}`)
       await readBack(ctx, pods, group)
 
       // Creates: new pods in the same namespace.
@@ -157,12 +159,13 @@ export const writes: Scenario = {
       })
       const expected = createStart + result.row.result.ok
       if (result.after.pods !== expected || pods.length !== expected) {
-        ctx.report.note(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
+        ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
     }
     const end = await s.stats(WRITES.warmupNamespace)
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
     ctx.report.note(`warm-up requests went to namespace ${WRITES.warmupNamespace}, which held ${fmt(end.pods)} pods at the end`)
+    ctx.report.note(`namespace ${WRITES.namespace} holds no services: no selector matches the written pods, so no endpoints change`)
     ctx.report.note(
       `at the end: database file ${mib(end.dbBytes)}, WAL ${mib(end.walBytes)}; server RSS ${mib(end.rssBytes)}, JS heap used ${mib(end.heapUsedBytes)}`,
     )
@@ -171,7 +174,7 @@ export const writes: Scenario = {
 
 /**
  * Reads a sample of pods back and checks their Ready condition against what the load
- * generator last set; a mismatch is reported as a note.
+ * generator last set; a mismatch is reported as a problem.
  */
 async function readBack(ctx: BenchContext, pods: PodRef[], group: string): Promise<void> {
   const sample = shuffled(pods, 7).slice(0, WRITES.readBackSample)
@@ -189,7 +192,8 @@ async function readBack(ctx: BenchContext, pods: PodRef[], group: string): Promi
     }
   }
   const line = `read-back after status updates at ${group}: ${sample.length - wrong}/${sample.length} sampled pods have the Ready condition last written`
-  ctx.report.note(wrong ? `${line} (${examples.join('; ')})` : line)
+  if (wrong) ctx.report.problem(`${line} (${examples.join('; ')})`)
+  else ctx.report.note(line)
 }
 
 /** A copy of `items` in a deterministic pseudo-random order. */

@@ -152,10 +152,17 @@ const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
 const TABLES: Record<Kind, SQL> = { Namespace: sql`namespaces`, Service: sql`services`, Pod: sql`pods` }
 
 export class Store {
+  private readonly listeners: ((rv: number) => void)[] = []
+
   constructor(
     readonly db: Database,
     private readonly now: () => Date,
   ) {}
+
+  /** Calls `listener` after every committed write of this store, with its resourceVersion. */
+  onWrite(listener: (rv: number) => void): void {
+    this.listeners.push(listener)
+  }
 
   /** The registry's current resourceVersion. */
   async resourceVersion(): Promise<number> {
@@ -450,6 +457,74 @@ export class Store {
     }
   }
 
+  /**
+   * Imports many new pods of one namespace in one batch (with their labels, ports and
+   * endpoint rows), for seeding and migrations. Fails whole if the namespace is missing
+   * or any of the pods exists.
+   */
+  async importPods(namespace: string, writes: PodWrite[]): Promise<number> {
+    const guards = [this.guard('missing_namespace', sql`NOT EXISTS (SELECT 1 FROM namespaces WHERE name = ${namespace})`)]
+    const statements: Statement[] = []
+    for (const w of writes) {
+      if (w.namespace !== namespace) throw new Error(`pod ${w.name} is not in namespace ${namespace}`)
+      guards.push(this.guard('exists', sql`EXISTS (SELECT 1 FROM pods WHERE namespace = ${namespace} AND name = ${w.name})`))
+      statements.push(
+        this.db.run(sql`
+          INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
+          VALUES (${namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
+                  ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})`),
+        ...this.replaceRows('pod_ports', namespace, 'pod', w.name, ['name', 'protocol', 'port'], w.ports.map((p) => [p.name, p.protocol, p.port]), true),
+        ...this.labelRows('Pod', namespace, w.name, w.labels, true),
+        ...podEndpoints(namespace, w.name, true).map((q) => this.db.run(q)),
+        this.change('Pod', namespace, w.name, 'ADDED'),
+      )
+    }
+    return this.write(guards, statements)
+  }
+
+  // ---- DNS reads ----
+
+  /** A service with its endpoint rows and whether its namespace exists, in one consistent read. */
+  async dnsService(namespace: string, name: string): Promise<{ namespaceExists: boolean; rv: number; service: ServiceSourceRow | null; rows: EndpointRow[] }> {
+    const [ns, rv, svc, rows] = (await this.db.batch([
+      this.db.all(sql`SELECT 1 AS one FROM namespaces WHERE name = ${namespace}`),
+      this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
+      this.db.all(sql`SELECT namespace, name, rv, endpoints_rv, selector_size, type, body FROM services WHERE namespace = ${namespace} AND name = ${name}`),
+      this.db.all(sql`SELECT namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight, hostname,
+                             node_name, zone, ports, rv
+                        FROM endpoints WHERE namespace = ${namespace} AND service = ${name} ORDER BY pod, ip`),
+    ])) as [unknown[], { value: number }[], (Omit<ServiceSourceRow, 'body'> & { body: string })[], EndpointRow[]]
+    const s = svc[0]
+    return {
+      namespaceExists: ns.length > 0,
+      rv: Number(rv[0]?.value ?? 0),
+      service: s ? { ...s, rv: Number(s.rv), endpoints_rv: Number(s.endpoints_rv), body: JSON.parse(s.body) } : null,
+      rows,
+    }
+  }
+
+  /** Whether a namespace exists, and the registry's resourceVersion. */
+  async dnsNamespace(namespace: string): Promise<{ exists: boolean; rv: number }> {
+    const [ns, rv] = (await this.db.batch([
+      this.db.all(sql`SELECT 1 AS one FROM namespaces WHERE name = ${namespace}`),
+      this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
+    ])) as [unknown[], { value: number }[]]
+    return { exists: ns.length > 0, rv: Number(rv[0]?.value ?? 0) }
+  }
+
+  /** The services whose ClusterIP is `ip`, and the endpoint rows with that address. */
+  async dnsByIP(ip: string): Promise<{ rv: number; services: { namespace: string; name: string }[]; rows: EndpointRow[] }> {
+    const [rv, services, rows] = (await this.db.batch([
+      this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
+      this.db.all(sql`SELECT namespace, service AS name FROM cluster_ips WHERE ip = ${ip} ORDER BY namespace, service`),
+      this.db.all(sql`SELECT e.namespace, e.service, e.pod, e.pod_uid, e.ip, e.family, e.ready, e.serving, e.terminating, e.weight,
+                             e.hostname, e.node_name, e.zone, e.ports, e.rv
+                        FROM endpoints e JOIN services s ON s.namespace = e.namespace AND s.name = e.service
+                       WHERE e.ip = ${ip} ORDER BY e.namespace, e.service, e.pod`),
+    ])) as [{ value: number }[], { namespace: string; name: string }[], EndpointRow[]]
+    return { rv: Number(rv[0]?.value ?? 0), services, rows }
+  }
+
   /** The pods whose graceful deletion is due. */
   async expiredPods(now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
     const rows = await this.db.all<{ namespace: string; name: string; rv: number }>(
@@ -476,7 +551,9 @@ export class Store {
     }
     const rows = results[guards.length] as { value: number }[] | undefined
     if (!rows?.[0]) throw new Error('write batch did not return the new resourceVersion')
-    return Number(rows[0].value)
+    const rv = Number(rows[0].value)
+    for (const listener of this.listeners) listener(rv)
+    return rv
   }
 
   /** A statement that fails the batch with `code` when `failure` holds. */

@@ -293,6 +293,21 @@ export class Registry {
     return withRv(pod, rv)
   }
 
+  /**
+   * Creates many pods of one namespace in one write (all or none), validated exactly as
+   * `createPod` validates one. Returns the resourceVersion of the write.
+   */
+  async importPods(namespace: string, bodies: unknown[]): Promise<number> {
+    const pods = bodies.map((body) => {
+      const input = decode(Pod, body, 'Pod')
+      checkTypeMeta(input, 'v1', 'Pod')
+      const pod = buildPod(metaForCreate(input.metadata, namespace, this.clock), buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
+      validatePod(pod)
+      return podWrite(pod)
+    })
+    return this.run('Pod', namespace, pods[0]?.name ?? '', () => this.store.importPods(namespace, pods))
+  }
+
   /** Removes the pods whose grace period has ended; returns how many. */
   async reapExpired(): Promise<number> {
     let removed = 0

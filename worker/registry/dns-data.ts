@@ -1,0 +1,141 @@
+/**
+ * What DNS needs from the registry, served from a small in-memory snapshot: each
+ * answer's inputs (a service and its ready endpoints, a namespace, an address) are read
+ * once in one consistent query and kept until the next write through this registry
+ * (read-your-writes in the Node runtime) or for at most `maxAgeMs` (the DNS TTL), so a
+ * snapshot is never older than the TTL even when another process writes.
+ */
+import type { EndpointRow, ServiceSourceRow, Store } from '../db/store'
+import type { EndpointPort } from './endpoints'
+import type { ServiceObject, ServiceType } from './types'
+
+/** A ready, non-drained endpoint as DNS serves it. */
+export interface DnsEndpoint {
+  ip: string
+  family: 'IPv4' | 'IPv6'
+  /** The endpoint's hostname, or its dashed IP when it has none (CoreDNS' naming). */
+  hostname: string
+  ports: EndpointPort[]
+  weight: number
+}
+
+export interface DnsService {
+  namespace: string
+  name: string
+  type: ServiceType
+  headless: boolean
+  clusterIPs: string[]
+  externalName?: string
+  ports: { name: string; port: number; protocol: string }[]
+  endpoints: DnsEndpoint[]
+}
+
+export interface ServiceLookup {
+  serial: number
+  namespaceExists: boolean
+  service: DnsService | null
+}
+
+export interface AddressLookup {
+  serial: number
+  /** Services whose ClusterIP is the address. */
+  services: { namespace: string; name: string }[]
+  /** Ready endpoints with the address: the service they belong to and their hostname. */
+  endpoints: { namespace: string; service: string; hostname: string }[]
+}
+
+interface Entry<T> {
+  value: T
+  expires: number
+}
+
+/** Entries kept at most; beyond that the snapshot starts again (it is only a cache). */
+const MAX_ENTRIES = 50_000
+
+export class DnsData {
+  private readonly cache = new Map<string, Entry<unknown>>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    store.onWrite(() => this.cache.clear())
+  }
+
+  service(namespace: string, name: string): Promise<ServiceLookup> {
+    return this.cached(`s/${namespace}/${name}`, async () => {
+      const r = await this.store.dnsService(namespace, name)
+      return { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toDnsService(r.service, r.rows) : null }
+    })
+  }
+
+  namespace(namespace: string): Promise<{ serial: number; exists: boolean }> {
+    return this.cached(`n/${namespace}`, async () => {
+      const r = await this.store.dnsNamespace(namespace)
+      return { serial: r.rv, exists: r.exists }
+    })
+  }
+
+  address(ip: string): Promise<AddressLookup> {
+    return this.cached(`a/${ip}`, async () => {
+      const r = await this.store.dnsByIP(ip)
+      return {
+        serial: r.rv,
+        services: r.services,
+        endpoints: r.rows.filter(isServed).map((row) => ({ namespace: row.namespace, service: row.service, hostname: hostnameOf(row) })),
+      }
+    })
+  }
+
+  /** The registry's resourceVersion, for the SOA serial. */
+  serial(): Promise<number> {
+    return this.cached('rv', () => this.store.resourceVersion())
+  }
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key)
+    const now = this.now()
+    if (hit && hit.expires > now) return hit.value as T
+    const value = await load()
+    if (this.cache.size >= MAX_ENTRIES) this.cache.clear()
+    this.cache.set(key, { value, expires: now + this.maxAgeMs })
+    return value
+  }
+}
+
+/** Served in DNS: ready (which counts publishNotReadyAddresses) and not drained. */
+function isServed(row: EndpointRow): boolean {
+  return row.ready === 1 && row.weight > 0
+}
+
+function hostnameOf(row: EndpointRow): string {
+  return row.hostname ?? dashed(row.ip)
+}
+
+/** CoreDNS' endpoint name from an address: `10-3-0-1`, `5678-abcd--1` (a trailing `-` gets a `0`). */
+function dashed(ip: string): string {
+  const name = ip.replace(/[.:]/g, '-')
+  return name.endsWith('-') ? `${name}0` : name
+}
+
+function toDnsService(row: ServiceSourceRow, rows: EndpointRow[]): DnsService {
+  const svc = row.body as unknown as ServiceObject
+  const headless = svc.spec.clusterIP === 'None'
+  return {
+    namespace: row.namespace,
+    name: row.name,
+    type: svc.spec.type,
+    headless,
+    clusterIPs: headless ? [] : (svc.spec.clusterIPs ?? []).filter((ip) => ip !== 'None'),
+    ...(svc.spec.type === 'ExternalName' && svc.spec.externalName ? { externalName: svc.spec.externalName } : {}),
+    ports: (svc.spec.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
+    endpoints: rows.filter(isServed).map((r) => ({
+      ip: r.ip,
+      family: r.family,
+      hostname: hostnameOf(r),
+      ports: JSON.parse(r.ports) as EndpointPort[],
+      weight: r.weight,
+    })),
+  }
+}
