@@ -10,9 +10,12 @@ import { mountResources } from './api/resources'
 import { pathNotFound, statusResponse } from './api/status'
 import { RegistryError } from './registry/errors'
 import type { Registry } from './registry/registry'
+import { mountDoh } from './dns/doh'
+import type { Resolver } from './dns/resolve'
 
 export interface AppDeps {
   registry: Registry
+  resolver: Resolver
   version: string
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
@@ -31,6 +34,7 @@ export function createApp(deps: AppDeps): Hono {
   mountDiscovery(app, { version: deps.version, ready: () => deps.registry.store.ping() })
   mountResources(app, deps.registry)
   mountEndpoints(app, deps.registry)
+  mountDoh(app, deps.resolver)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

@@ -9,6 +9,8 @@ import type { Config } from './config'
 import { uuidFrom, type Clock } from './registry/meta'
 import { Registry } from './registry/registry'
 import { VERSION } from './version'
+import { DnsData } from './registry/dns-data'
+import { Resolver } from './dns/resolve'
 
 export function systemClock(): Clock {
   return { now: () => new Date(), random: Math.random, uuid: () => crypto.randomUUID() }
@@ -42,5 +44,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
 
 export function buildApp(db: Database, config: Config, clock?: Clock) {
   const registry = buildRegistry(db, config, clock)
-  return { app: createApp({ registry, version: VERSION }), registry }
+  const dns = new DnsData(registry.store, config.dnsTtl * 1000)
+  const resolver = new Resolver(dns, { zone: config.clusterDomain, ttl: config.dnsTtl })
+  return { app: createApp({ registry, resolver, version: VERSION }), registry, resolver }
 }

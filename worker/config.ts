@@ -60,7 +60,34 @@ const maxPerSlice = z
     return n
   })
 
+const domain = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const text = (v === undefined || v === '' ? 'cluster.local' : v).toLowerCase().replace(/\.$/, '')
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(text) || text.length > 200) {
+      ctx.addIssue({ code: 'custom', message: `must be a DNS domain such as cluster.local, got "${v}"` })
+      return z.NEVER
+    }
+    return text
+  })
+
+const ttl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return 5
+    const n = Number(v)
+    if (!/^\d+$/.test(v) || n > 3600) {
+      ctx.addIssue({ code: 'custom', message: `must be a number of seconds from 0 to 3600, got "${v}"` })
+      return z.NEVER
+    }
+    return n
+  })
+
 export const EnvSchema = z.object({
+  CLUSTER_DOMAIN: domain,
+  DNS_TTL: ttl,
   MAX_ENDPOINTS_PER_SLICE: maxPerSlice,
   PORT: port('PORT', 8787),
   HOST: z.string().optional().transform((v) => (v === undefined || v === '' ? '127.0.0.1' : v)),
@@ -79,6 +106,8 @@ export interface Config {
   serviceClusterIPRangeText: string
   serviceNodePortRange: { base: number; last: number }
   maxEndpointsPerSlice: number
+  clusterDomain: string
+  dnsTtl: number
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -102,5 +131,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     serviceClusterIPRangeText: e.SERVICE_CLUSTER_IP_RANGE.text,
     serviceNodePortRange: e.SERVICE_NODE_PORT_RANGE,
     maxEndpointsPerSlice: e.MAX_ENDPOINTS_PER_SLICE,
+    clusterDomain: e.CLUSTER_DOMAIN,
+    dnsTtl: e.DNS_TTL,
   }
 }

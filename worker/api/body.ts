@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
+import { readBytes } from './stream'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 /** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
@@ -64,29 +65,8 @@ function tooLarge(): RegistryError {
 }
 
 async function readText(c: Context): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? '0')
-  if (declared > MAX_BODY_BYTES) throw tooLarge()
-  const stream = c.req.raw.body
-  if (!stream) return ''
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel()
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
+  const bytes = await readBytes(c.req.raw, MAX_BODY_BYTES)
+  if (!bytes) throw tooLarge()
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {

@@ -13,8 +13,8 @@ import type { ServiceObject, ServiceType } from './types'
 export interface DnsEndpoint {
   ip: string
   family: 'IPv4' | 'IPv6'
-  /** The endpoint's hostname, or its dashed IP when it has none (CoreDNS' naming). */
-  hostname: string
+  /** The endpoint's hostname, if it has one (DNS names the others by their dashed IP). */
+  hostname: string | null
   ports: EndpointPort[]
   weight: number
 }
@@ -40,8 +40,8 @@ export interface AddressLookup {
   serial: number
   /** Services whose ClusterIP is the address. */
   services: { namespace: string; name: string }[]
-  /** Ready endpoints with the address: the service they belong to and their hostname. */
-  endpoints: { namespace: string; service: string; hostname: string }[]
+  /** Ready endpoints with the address: the service they belong to and their hostname, if any. */
+  endpoints: { namespace: string; service: string; hostname: string | null }[]
 }
 
 interface Entry<T> {
@@ -83,7 +83,7 @@ export class DnsData {
       return {
         serial: r.rv,
         services: r.services,
-        endpoints: r.rows.filter(isServed).map((row) => ({ namespace: row.namespace, service: row.service, hostname: hostnameOf(row) })),
+        endpoints: r.rows.filter(isServed).map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
       }
     })
   }
@@ -109,16 +109,6 @@ function isServed(row: EndpointRow): boolean {
   return row.ready === 1 && row.weight > 0
 }
 
-function hostnameOf(row: EndpointRow): string {
-  return row.hostname ?? dashed(row.ip)
-}
-
-/** CoreDNS' endpoint name from an address: `10-3-0-1`, `5678-abcd--1` (a trailing `-` gets a `0`). */
-function dashed(ip: string): string {
-  const name = ip.replace(/[.:]/g, '-')
-  return name.endsWith('-') ? `${name}0` : name
-}
-
 function toDnsService(row: ServiceSourceRow, rows: EndpointRow[]): DnsService {
   const svc = row.body as unknown as ServiceObject
   const headless = svc.spec.clusterIP === 'None'
@@ -133,7 +123,7 @@ function toDnsService(row: ServiceSourceRow, rows: EndpointRow[]): DnsService {
     endpoints: rows.filter(isServed).map((r) => ({
       ip: r.ip,
       family: r.family,
-      hostname: hostnameOf(r),
+      hostname: r.hostname,
       ports: JSON.parse(r.ports) as EndpointPort[],
       weight: r.weight,
     })),

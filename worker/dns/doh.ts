@@ -1,0 +1,178 @@
+/**
+ * DNS-over-HTTPS (RFC 8484) at `/dns-query`, and the JSON form (Google/Cloudflare shape)
+ * at `/dns-query` and `/resolve`.
+ *
+ * Wire: GET with `dns=` (base64url, no padding) or POST with `application/dns-message`;
+ * every valid DNS answer is HTTP 200 whatever its RCODE, with the query's ID and
+ * `Cache-Control: max-age=` the smallest answer TTL (for a negative answer, the SOA's).
+ * A missing or undecodable `dns`, or a garbled message, is a 400; another content type
+ * on POST a 415; a body over 65,535 bytes a 413. A message with no question or more
+ * than one gets FORMERR; EDNS(0) is understood (the requested UDP size is ignored).
+ */
+import type { Context, Hono } from 'hono'
+import { readBytes } from '../api/stream'
+import { validateQueryName } from './names'
+import type { Answer, Resolver } from './resolve'
+import {
+  CLASS_IN,
+  MAX_MESSAGE_OCTETS,
+  OPCODE,
+  RCODE,
+  TYPE,
+  WireError,
+  decodeMessage,
+  encodeMessage,
+  optRecord,
+  presentation,
+  typeFromName,
+  type Message,
+  type ResourceRecord,
+} from './wire'
+
+const DNS_MESSAGE = 'application/dns-message'
+const DNS_JSON = 'application/dns-json'
+/** The UDP payload size this server states in its OPT record. */
+const EDNS_SIZE = 1232
+
+export function mountDoh(app: Hono, resolver: Resolver): void {
+  const json = (c: Context) => answerJson(c, resolver)
+  app.get('/dns-query', (c) => {
+    const wantsJson =
+      c.req.query('dns') === undefined &&
+      (c.req.query('name') !== undefined || c.req.query('ct') === DNS_JSON || (c.req.header('accept') ?? '').includes(DNS_JSON))
+    if (wantsJson) return json(c)
+    const param = c.req.query('dns')
+    if (param === undefined) return dohError(c, 400, 'missing the "dns" query parameter')
+    const bytes = base64url(param)
+    if (!bytes) return dohError(c, 400, 'the "dns" parameter is not base64url without padding')
+    if (bytes.length > MAX_MESSAGE_OCTETS) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
+    return answerWire(c, resolver, bytes)
+  })
+  app.post('/dns-query', async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    if (type !== DNS_MESSAGE) return dohError(c, 415, `POST bodies must be ${DNS_MESSAGE}`)
+    const bytes = await readBytes(c.req.raw, MAX_MESSAGE_OCTETS)
+    if (!bytes) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
+    return answerWire(c, resolver, bytes)
+  })
+  app.get('/resolve', json)
+  for (const path of ['/dns-query', '/resolve']) {
+    app.all(path, (c) => {
+      c.header('Allow', path === '/resolve' ? 'GET' : 'GET, POST')
+      return dohError(c, 405, `${c.req.method} is not allowed here`)
+    })
+  }
+}
+
+async function answerWire(c: Context, resolver: Resolver, bytes: Uint8Array): Promise<Response> {
+  let query: Message
+  try {
+    query = decodeMessage(bytes)
+  } catch (e) {
+    if (e instanceof WireError) return dohError(c, 400, `malformed DNS message: ${e.message}`)
+    throw e
+  }
+  const opt = query.additionals.find((r) => r.type === TYPE.OPT)
+  const reply: Message = {
+    header: { ...query.header, qr: true, aa: false, tc: false, ra: false, ad: false, rcode: RCODE.NOERROR },
+    questions: query.questions,
+    answers: [],
+    authorities: [],
+    additionals: [],
+  }
+  let extendedRcode = 0
+  const optCount = query.additionals.filter((r) => r.type === TYPE.OPT).length
+  if (query.header.qr || query.questions.length !== 1 || optCount > 1) {
+    reply.header.rcode = RCODE.FORMERR
+  } else if (query.header.opcode !== OPCODE.QUERY) {
+    reply.header.rcode = RCODE.NOTIMP
+  } else if (opt && opt.data.kind === 'OPT' && opt.data.version > 0) {
+    extendedRcode = 1 // BADVERS (16): the upper bits go in the OPT record
+  } else {
+    const q = query.questions[0]!
+    const answer =
+      q.class !== CLASS_IN ? refusedAnswer() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(q.name, q.type)
+    reply.header.rcode = answer.rcode
+    reply.header.aa = answer.authoritative
+    reply.answers = answer.answers
+    reply.authorities = answer.authorities
+    reply.additionals = answer.additionals
+  }
+  if (opt) reply.additionals = [...reply.additionals, optRecord({ udpSize: EDNS_SIZE, extendedRcode })]
+  c.header('Cache-Control', cacheControl(reply))
+  return c.body(encodeMessage(reply) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
+}
+
+async function answerJson(c: Context, resolver: Resolver): Promise<Response> {
+  const name = c.req.query('name')
+  if (name === undefined || name === '') return jsonError(c, 'missing the "name" parameter')
+  const problem = validateQueryName(name)
+  if (problem) return jsonError(c, `invalid name: ${problem}`)
+  const typeParam = c.req.query('type') ?? 'A'
+  const type = /^\d+$/.test(typeParam) ? Number(typeParam) : typeFromName(typeParam)
+  if (type === null || !Number.isInteger(type) || type < 1 || type > 65535) return jsonError(c, `invalid type "${typeParam}"`)
+  for (const flag of ['cd', 'do'] as const) {
+    const v = c.req.query(flag)
+    if (v !== undefined && !['', '0', '1', 'false', 'true'].includes(v)) {
+      return jsonError(c, `invalid ${flag} flag "${v}": expected empty or one of 0, false, 1, true`)
+    }
+  }
+  const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(name, type)
+  const cd = ['1', 'true'].includes(c.req.query('cd') ?? '')
+  const body = {
+    Status: answer.rcode,
+    TC: false,
+    RD: true,
+    RA: false,
+    AD: false,
+    CD: cd,
+    Question: [{ name: fqdnOf(name), type }],
+    ...(answer.answers.length ? { Answer: answer.answers.map(jsonRecord) } : {}),
+    ...(answer.authorities.length ? { Authority: answer.authorities.map(jsonRecord) } : {}),
+    ...(answer.additionals.length ? { Additional: answer.additionals.map(jsonRecord) } : {}),
+  }
+  c.header('Cache-Control', cacheControl({ answers: answer.answers, authorities: answer.authorities }))
+  return c.body(JSON.stringify(body), 200, { 'Content-Type': `${DNS_JSON}; charset=utf-8` })
+}
+
+function jsonRecord(rr: ResourceRecord) {
+  return { name: fqdnOf(rr.name), type: rr.type, TTL: rr.ttl, data: presentation(rr) }
+}
+
+function fqdnOf(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`
+}
+
+/** max-age: the smallest answer TTL; for a negative answer, no more than the SOA minimum. */
+function cacheControl(m: { answers: ResourceRecord[]; authorities: ResourceRecord[] }): string {
+  if (m.answers.length) return `max-age=${Math.min(...m.answers.map((r) => r.ttl))}`
+  const soa = m.authorities.find((r) => r.data.kind === 'SOA')
+  if (soa && soa.data.kind === 'SOA') return `max-age=${Math.min(soa.ttl, soa.data.minimum)}`
+  return 'max-age=0'
+}
+
+function refusedAnswer(): Answer {
+  return { rcode: RCODE.REFUSED, authoritative: false, answers: [], authorities: [], additionals: [] }
+}
+
+function dohError(c: Context, status: 400 | 405 | 413 | 415, message: string): Response {
+  return c.text(`${message}\n`, status)
+}
+
+function jsonError(c: Context, message: string): Response {
+  return c.body(JSON.stringify({ error: message }), 400, { 'Content-Type': 'application/json' })
+}
+
+/** Decodes base64url without padding (RFC 8484 §6); null for anything else. */
+function base64url(s: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4)
+  try {
+    const bin = atob(b64)
+    const out = new Uint8Array(bin.length)
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+    return out
+  } catch {
+    return null
+  }
+}
