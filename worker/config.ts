@@ -5,15 +5,16 @@
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
 
-const port = (name: string, fallback: number) =>
+/** An optional whole number in [min, max]; empty or unset gives the fallback. */
+const integer = (fallback: number, min: number, max: number, what: string) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback
       const n = Number(v)
-      if (!/^\d+$/.test(v) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a port number from 0 to 65535, got "${v}"` })
+      if (!/^\d+$/.test(v) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}, got "${v}"` })
         return z.NEVER
       }
       return n
@@ -47,19 +48,6 @@ const portRange = z
     return { base, last }
   })
 
-const maxPerSlice = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return 100
-    const n = Number(v)
-    if (!/^\d+$/.test(v) || n < 1 || n > 1000) {
-      ctx.addIssue({ code: 'custom', message: `must be an integer from 1 to 1000, got "${v}"` })
-      return z.NEVER
-    }
-    return n
-  })
-
 const domain = z
   .string()
   .optional()
@@ -72,24 +60,11 @@ const domain = z
     return text
   })
 
-const ttl = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return 5
-    const n = Number(v)
-    if (!/^\d+$/.test(v) || n > 3600) {
-      ctx.addIssue({ code: 'custom', message: `must be a number of seconds from 0 to 3600, got "${v}"` })
-      return z.NEVER
-    }
-    return n
-  })
-
 export const EnvSchema = z.object({
   CLUSTER_DOMAIN: domain,
-  DNS_TTL: ttl,
-  MAX_ENDPOINTS_PER_SLICE: maxPerSlice,
-  PORT: port('PORT', 8787),
+  DNS_TTL: integer(5, 0, 3600, 'a number of seconds'),
+  MAX_ENDPOINTS_PER_SLICE: integer(100, 1, 1000, 'an integer'),
+  PORT: integer(8787, 0, 65535, 'a port number'),
   HOST: z.string().optional().transform((v) => (v === undefined || v === '' ? '127.0.0.1' : v)),
   DATABASE_URL: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   DATABASE_AUTH_TOKEN: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),

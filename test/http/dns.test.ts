@@ -25,7 +25,7 @@ async function ask(t: TestApp, name: string, type: number, via: 'GET' | 'POST' =
   const res =
     via === 'GET'
       ? await t.req('GET', `/dns-query?dns=${b64url(bytes)}`)
-      : await t.app.request('/dns-query', { method: 'POST', body: bytes, headers: { 'content-type': 'application/dns-message' } })
+      : await t.app.request('/dns-query', { method: 'POST', body: bytes as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/dns-message' } })
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toBe('application/dns-message')
   const msg = decodeMessage(new Uint8Array(await res.arrayBuffer()))
@@ -191,7 +191,7 @@ describe('transport', () => {
     expect((await t.req('GET', '/dns-query')).status).toBe(400)
     expect((await t.req('GET', '/dns-query?dns=***')).status).toBe(400)
     expect((await t.req('GET', `/dns-query?dns=${b64url(new Uint8Array([1, 2, 3]))}`)).status).toBe(400)
-    const wrongType = await t.app.request('/dns-query', { method: 'POST', body: query('a.cluster.local', 1), headers: { 'content-type': 'text/plain' } })
+    const wrongType = await t.app.request('/dns-query', { method: 'POST', body: query('a.cluster.local', 1) as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'text/plain' } })
     expect(wrongType.status).toBe(415)
     const big = await t.app.request('/dns-query', { method: 'POST', body: new Uint8Array(70_000), headers: { 'content-type': 'application/dns-message' } })
     expect(big.status).toBe(413)
