@@ -9,7 +9,7 @@ import type { Config } from './config'
 import { uuidFrom, type Clock } from './registry/meta'
 import { Registry } from './registry/registry'
 import { VERSION } from './version'
-import { DnsData } from './registry/dns-data'
+import { Snapshot } from './registry/snapshot'
 import { Resolver } from './dns/resolve'
 
 export function systemClock(): Clock {
@@ -44,7 +44,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
 
 export function buildApp(db: Database, config: Config, clock?: Clock) {
   const registry = buildRegistry(db, config, clock)
-  const dns = new DnsData(registry.store, config.dnsTtl * 1000)
-  const resolver = new Resolver(dns, { zone: config.clusterDomain, ttl: config.dnsTtl })
+  const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
+  const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   return { app: createApp({ registry, resolver, version: VERSION }), registry, resolver }
 }

@@ -10,7 +10,7 @@
  * ANY is answered as RFC 8482 suggests: one synthesized HINFO record for a name that
  * exists.
  */
-import type { DnsData, DnsEndpoint, DnsService } from '../registry/dns-data'
+import { isServed, type Snapshot, type SnapshotEndpoint, type SnapshotService } from '../registry/snapshot'
 import { ipFamily } from '../registry/validation'
 import { dashedIP, parseReverse, splitLabels } from './names'
 import { RCODE, TYPE, type RData, type ResourceRecord } from './wire'
@@ -39,7 +39,7 @@ const MAX_CNAME_CHASE = 8
 
 export class Resolver {
   constructor(
-    private readonly data: DnsData,
+    private readonly data: Snapshot,
     private readonly config: ResolverConfig,
   ) {}
 
@@ -73,7 +73,8 @@ export class Resolver {
     const svcName = rel[rel.length - 3]!
     const lookup = await this.data.service(ns, svcName)
     if (!lookup.namespaceExists || !lookup.service) return this.nxdomain(lookup.serial)
-    const svc = lookup.service
+    // DNS answers only ready, non-drained endpoints.
+    const svc = { ...lookup.service, endpoints: lookup.service.endpoints.filter(isServed) }
     if (rel.length === 3) return this.service(owner, svc, type, depth)
     if (rel.length === 4) return this.endpoint(owner, svc, rel[0]!, type)
     if (rel.length === 5) return this.srv(owner, svc, rel[0]!, rel[1]!, type)
@@ -89,7 +90,7 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async service(owner: string, svc: DnsService, type: number, depth: number): Promise<Answer> {
+  private async service(owner: string, svc: SnapshotService, type: number, depth: number): Promise<Answer> {
     const ttl = this.config.ttl
     if (svc.type === 'ExternalName') return this.externalName(owner, svc, type, depth)
     if (svc.headless) {
@@ -112,7 +113,7 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async externalName(owner: string, svc: DnsService, type: number, depth: number): Promise<Answer> {
+  private async externalName(owner: string, svc: SnapshotService, type: number, depth: number): Promise<Answer> {
     const target = (svc.externalName ?? '').replace(/\.$/, '')
     // An ExternalName that is an address has no CNAME to give (CoreDNS answers NXDOMAIN).
     if (!target || ipFamily(target)) return this.nxdomain()
@@ -131,7 +132,7 @@ export class Resolver {
     }
   }
 
-  private async endpoint(owner: string, svc: DnsService, label: string, type: number): Promise<Answer> {
+  private async endpoint(owner: string, svc: SnapshotService, label: string, type: number): Promise<Answer> {
     if (svc.type === 'ExternalName' || label.startsWith('_')) return this.nxdomain()
     const matches = svc.endpoints.filter((e) => hostnameOf(e) === label)
     if (matches.length === 0) return this.nxdomain()
@@ -145,7 +146,7 @@ export class Resolver {
   }
 
   /** `_<port>._<proto>.<svc>.<ns>.svc.<zone>`: named ports only. */
-  private async srv(owner: string, svc: DnsService, portLabel: string, protoLabel: string, type: number): Promise<Answer> {
+  private async srv(owner: string, svc: SnapshotService, portLabel: string, protoLabel: string, type: number): Promise<Answer> {
     if (!portLabel.startsWith('_') || !protoLabel.startsWith('_') || svc.type === 'ExternalName') return this.nxdomain()
     const port = portLabel.slice(1)
     const proto = protoLabel.slice(1).toUpperCase()
@@ -165,7 +166,7 @@ export class Resolver {
   }
 
   /** One SRV per port targeting the service name, its address in the additional section. */
-  private clusterSrv(owner: string, svc: DnsService, ports: DnsService['ports']): Answer {
+  private clusterSrv(owner: string, svc: SnapshotService, ports: SnapshotService['ports']): Answer {
     const ttl = this.config.ttl
     const target = this.serviceName(svc)
     const weight = Math.max(1, Math.floor(100 / Math.max(1, svc.clusterIPs.length)))
@@ -174,7 +175,7 @@ export class Resolver {
   }
 
   /** One SRV per ready endpoint and matching port, targeting the endpoint's name, weighted by its pod weight. */
-  private async headlessSrv(owner: string, svc: DnsService, wanted: (p: { name?: string; protocol: string }) => boolean): Promise<Answer> {
+  private async headlessSrv(owner: string, svc: SnapshotService, wanted: (p: { name?: string; protocol: string }) => boolean): Promise<Answer> {
     const ttl = this.config.ttl
     const answers: ResourceRecord[] = []
     const additionals: ResourceRecord[] = []
@@ -214,7 +215,7 @@ export class Resolver {
     return this.nodata(found.serial, zone)
   }
 
-  private serviceName(svc: DnsService): string {
+  private serviceName(svc: SnapshotService): string {
     return `${svc.name}.${svc.namespace}.svc.${this.config.zone}`
   }
 
@@ -250,7 +251,7 @@ export class Resolver {
   }
 }
 
-function hostnameOf(e: DnsEndpoint): string {
+function hostnameOf(e: SnapshotEndpoint): string {
   return e.hostname ?? dashedIP(e.ip) ?? e.ip
 }
 

@@ -1,7 +1,7 @@
 /**
- * What DNS needs from the registry, served from a small in-memory snapshot: each
- * answer's inputs (a service and its ready endpoints, a namespace, an address) are read
- * once in one consistent query and kept until the next write through this registry
+ * The hot reads (DNS and the pick) served from a small in-memory snapshot: each
+ * answer's inputs (a service and its endpoints, a namespace, an address) are read once
+ * in one consistent query and kept until the next write through this registry
  * (read-your-writes in the Node runtime) or for at most `maxAgeMs` (the DNS TTL), so a
  * snapshot is never older than the TTL even when another process writes.
  */
@@ -9,17 +9,28 @@ import type { EndpointRow, ServiceSourceRow, Store } from '../db/store'
 import type { EndpointPort } from './endpoints'
 import type { ServiceObject, ServiceType } from './types'
 
-/** A ready, non-drained endpoint as DNS serves it. */
-export interface DnsEndpoint {
+/** An endpoint of a service, with its conditions. */
+export interface SnapshotEndpoint {
   ip: string
   family: 'IPv4' | 'IPv6'
   /** The endpoint's hostname, if it has one (DNS names the others by their dashed IP). */
   hostname: string | null
   ports: EndpointPort[]
   weight: number
+  ready: boolean
+  terminating: boolean
+  /** The pod behind the endpoint ('' for Endpoints a user wrote). */
+  pod: string
+  node: string | null
+  zone: string | null
 }
 
-export interface DnsService {
+/** Answered in DNS and picked: ready (which counts publishNotReadyAddresses) and not drained. */
+export function isServed(e: SnapshotEndpoint): boolean {
+  return e.ready && e.weight > 0
+}
+
+export interface SnapshotService {
   namespace: string
   name: string
   type: ServiceType
@@ -27,13 +38,14 @@ export interface DnsService {
   clusterIPs: string[]
   externalName?: string
   ports: { name: string; port: number; protocol: string }[]
-  endpoints: DnsEndpoint[]
+  /** Every endpoint, served or not. */
+  endpoints: SnapshotEndpoint[]
 }
 
 export interface ServiceLookup {
   serial: number
   namespaceExists: boolean
-  service: DnsService | null
+  service: SnapshotService | null
 }
 
 export interface AddressLookup {
@@ -52,7 +64,7 @@ interface Entry<T> {
 /** Entries kept at most; beyond that the snapshot starts again (it is only a cache). */
 const MAX_ENTRIES = 50_000
 
-export class DnsData {
+export class Snapshot {
   private readonly cache = new Map<string, Entry<unknown>>()
 
   constructor(
@@ -66,7 +78,7 @@ export class DnsData {
   service(namespace: string, name: string): Promise<ServiceLookup> {
     return this.cached(`s/${namespace}/${name}`, async () => {
       const r = await this.store.dnsService(namespace, name)
-      return { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toDnsService(r.service, r.rows) : null }
+      return { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toService(r.service, r.rows) : null }
     })
   }
 
@@ -83,7 +95,9 @@ export class DnsData {
       return {
         serial: r.rv,
         services: r.services,
-        endpoints: r.rows.filter(isServed).map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
+        endpoints: r.rows
+          .filter((row) => row.ready === 1 && row.weight > 0)
+          .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
       }
     })
   }
@@ -104,12 +118,7 @@ export class DnsData {
   }
 }
 
-/** Served in DNS: ready (which counts publishNotReadyAddresses) and not drained. */
-function isServed(row: EndpointRow): boolean {
-  return row.ready === 1 && row.weight > 0
-}
-
-function toDnsService(row: ServiceSourceRow, rows: EndpointRow[]): DnsService {
+function toService(row: ServiceSourceRow, rows: EndpointRow[]): SnapshotService {
   const svc = row.body as unknown as ServiceObject
   const headless = svc.spec.clusterIP === 'None'
   return {
@@ -120,12 +129,17 @@ function toDnsService(row: ServiceSourceRow, rows: EndpointRow[]): DnsService {
     clusterIPs: headless ? [] : (svc.spec.clusterIPs ?? []).filter((ip) => ip !== 'None'),
     ...(svc.spec.type === 'ExternalName' && svc.spec.externalName ? { externalName: svc.spec.externalName } : {}),
     ports: (svc.spec.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
-    endpoints: rows.filter(isServed).map((r) => ({
+    endpoints: rows.map((r) => ({
       ip: r.ip,
       family: r.family,
       hostname: r.hostname,
       ports: JSON.parse(r.ports) as EndpointPort[],
       weight: r.weight,
+      ready: r.ready === 1,
+      terminating: r.terminating === 1,
+      pod: r.pod,
+      node: r.node_name,
+      zone: r.zone,
     })),
   }
 }
