@@ -12,10 +12,13 @@ import { RegistryError } from './registry/errors'
 import type { Registry } from './registry/registry'
 import { mountDoh } from './dns/doh'
 import type { Resolver } from './dns/resolve'
+import { mountPick } from './api/pick'
+import type { Picker } from './registry/pick'
 
 export interface AppDeps {
   registry: Registry
   resolver: Resolver
+  picker: Picker
   version: string
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
@@ -34,6 +37,7 @@ export function createApp(deps: AppDeps): Hono {
   mountDiscovery(app, { version: deps.version, ready: () => deps.registry.store.ping() })
   mountResources(app, deps.registry)
   mountEndpoints(app, deps.registry)
+  mountPick(app, deps.picker)
   mountDoh(app, deps.resolver)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))

@@ -10,6 +10,7 @@ import { uuidFrom, type Clock } from './registry/meta'
 import { Registry } from './registry/registry'
 import { VERSION } from './version'
 import { Snapshot } from './registry/snapshot'
+import { Picker } from './registry/pick'
 import { Resolver } from './dns/resolve'
 
 export function systemClock(): Clock {
@@ -46,5 +47,6 @@ export function buildApp(db: Database, config: Config, clock?: Clock) {
   const registry = buildRegistry(db, config, clock)
   const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
-  return { app: createApp({ registry, resolver, version: VERSION }), registry, resolver }
+  const picker = new Picker(snapshot, (clock ?? systemClock()).random)
+  return { app: createApp({ registry, resolver, picker, version: VERSION }), registry, resolver, picker }
 }

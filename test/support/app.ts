@@ -10,6 +10,7 @@ export interface TestApp extends TestDatabase {
   app: ReturnType<typeof buildApp>['app']
   registry: ReturnType<typeof buildApp>['registry']
   resolver: ReturnType<typeof buildApp>['resolver']
+  picker: ReturnType<typeof buildApp>['picker']
   /** Sends a request; a non-string body is sent as JSON. */
   req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   json: <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: T }>
@@ -20,7 +21,7 @@ export async function testApp(
 ): Promise<TestApp> {
   const database = await testDatabase(options.database)
   const config = parseConfig(options.env ?? {})
-  const { app, registry, resolver } = buildApp(database.db, config, options.clock ?? seededClock(42))
+  const { app, registry, resolver, picker } = buildApp(database.db, config, options.clock ?? seededClock(42))
   const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } }
     if (body !== undefined) {
@@ -34,5 +35,5 @@ export async function testApp(
     const res = await req(method, path, body, headers)
     return { status: res.status, body: await res.json() }
   }
-  return { ...database, app, registry, resolver, req, json }
+  return { ...database, app, registry, resolver, picker, req, json }
 }

@@ -1,0 +1,158 @@
+/**
+ * The pick: one ready endpoint of a service, chosen by smooth weighted round robin (or,
+ * with a key, by weighted rendezvous hashing), served from the snapshot without a
+ * database query in steady state. A weight means the same here as in the endpoint
+ * lists and in DNS: weight-0 (drained), not-ready and terminating endpoints are never
+ * picked.
+ */
+import type { EndpointPort } from './endpoints'
+import { RegistryError, notFound } from './errors'
+import type { Snapshot, SnapshotEndpoint, SnapshotService } from './snapshot'
+import { SmoothWRR, rendezvous, type Member } from './wrr'
+
+export interface PickQuery {
+  /** A port name: pick among endpoints that have it, and answer that port alone. */
+  port?: string
+  /** A client key for a sticky pick. */
+  key?: string
+  /** Prefer endpoints in this zone; fall back to all when it has none. */
+  zone?: string
+  explain?: boolean
+}
+
+export type ExclusionReason = 'NotReady' | 'Terminating' | 'Drained' | 'OtherZone' | 'NoSuchPort'
+
+export interface PickResult {
+  kind: 'Pick'
+  namespace: string
+  service: string
+  address: string
+  port?: number
+  ports?: EndpointPort[]
+  pod?: string
+  node?: string
+  zone?: string
+  weight?: number
+  externalName?: string
+  /** True when `zone` had no ready endpoint and the pick fell back to every zone. */
+  zoneFallback?: boolean
+  explain?: {
+    algorithm: 'smooth-weighted-round-robin' | 'weighted-rendezvous'
+    candidates: { address: string; pod?: string; zone?: string; weight: number }[]
+    excluded: { address: string; pod?: string; zone?: string; weight: number; reason: ExclusionReason }[]
+  }
+}
+
+/** Sequences kept at most; beyond that they start again (each from a random point). */
+const MAX_SEQUENCES = 10_000
+/** How long a client should wait before asking again when no endpoint is ready. */
+export const RETRY_AFTER_SECONDS = 1
+
+interface Candidate extends Member {
+  endpoint: SnapshotEndpoint
+}
+
+export class Picker {
+  private readonly sequences = new Map<string, SmoothWRR>()
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly random: () => number,
+  ) {}
+
+  async pick(namespace: string, name: string, query: PickQuery = {}): Promise<PickResult> {
+    const { service } = await this.snapshot.service(namespace, name)
+    if (!service) throw notFound('services', name)
+    const base = { kind: 'Pick' as const, namespace, service: name }
+    if (service.type === 'ExternalName') {
+      return { ...base, address: service.externalName ?? '', externalName: service.externalName ?? '' }
+    }
+    if (query.port !== undefined && !service.ports.some((p) => p.name === query.port)) {
+      throw new RegistryError('NotFound', `service "${name}" has no port named "${query.port}"`, { name, kind: 'services' })
+    }
+    const { candidates, excluded, zoneFallback } = this.candidates(service, query)
+    if (candidates.length === 0) {
+      throw new RegistryError('ServiceUnavailable', `service "${name}" has no ready endpoint`, {
+        name,
+        kind: 'services',
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      })
+    }
+    const chosen = query.key !== undefined ? rendezvous(query.key, candidates) : this.next(service, query, candidates)
+    const e = chosen!.endpoint
+    const port = query.port !== undefined ? e.ports.find((p) => p.name === query.port) : undefined
+    return {
+      ...base,
+      address: e.ip,
+      ...(port ? { port: port.port } : { ports: e.ports }),
+      ...(e.pod ? { pod: e.pod } : {}),
+      ...(e.node ? { node: e.node } : {}),
+      ...(e.zone ? { zone: e.zone } : {}),
+      weight: e.weight,
+      ...(zoneFallback ? { zoneFallback: true } : {}),
+      ...(query.explain
+        ? {
+            explain: {
+              algorithm: query.key !== undefined ? ('weighted-rendezvous' as const) : ('smooth-weighted-round-robin' as const),
+              candidates: candidates.map((c) => describe(c.endpoint)),
+              excluded: excluded.map(({ endpoint, reason }) => ({ ...describe(endpoint), reason })),
+            },
+          }
+        : {}),
+    }
+  }
+
+  private candidates(service: SnapshotService, query: PickQuery) {
+    const excluded: { endpoint: SnapshotEndpoint; reason: ExclusionReason }[] = []
+    const eligible: SnapshotEndpoint[] = []
+    const seen = new Set<string>()
+    // One address per pod: IPv4 first, as the endpoints are ordered by pod then address.
+    const ordered = [...service.endpoints].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
+    for (const e of ordered) {
+      const id = e.pod || e.ip
+      if (seen.has(id)) continue
+      seen.add(id)
+      const reason: ExclusionReason | null = e.terminating
+        ? 'Terminating'
+        : !e.ready
+          ? 'NotReady'
+          : e.weight <= 0
+            ? 'Drained'
+            : query.port !== undefined && !e.ports.some((p) => p.name === query.port)
+              ? 'NoSuchPort'
+              : null
+      if (reason) excluded.push({ endpoint: e, reason })
+      else eligible.push(e)
+    }
+    let chosen = eligible
+    let zoneFallback = false
+    if (query.zone !== undefined) {
+      const inZone = eligible.filter((e) => e.zone === query.zone)
+      if (inZone.length) {
+        for (const e of eligible) if (e.zone !== query.zone) excluded.push({ endpoint: e, reason: 'OtherZone' })
+        chosen = inZone
+      } else zoneFallback = true
+    }
+    const candidates: Candidate[] = chosen.map((e) => ({ key: e.pod ? `${e.pod}/${e.ip}` : e.ip, weight: e.weight, endpoint: e }))
+    return { candidates, excluded, zoneFallback }
+  }
+
+  /** The next member of this service's sequence; a changed endpoint set updates it in place. */
+  private next(service: SnapshotService, query: PickQuery, candidates: Candidate[]): Candidate {
+    const id = `${service.namespace}/${service.name}|${query.zone ?? ''}|${query.port ?? ''}`
+    let sequence = this.sequences.get(id)
+    if (!sequence) {
+      if (this.sequences.size >= MAX_SEQUENCES) this.sequences.clear()
+      sequence = new SmoothWRR(candidates, this.random)
+      this.sequences.set(id, sequence)
+    } else if (!sequence.sameMembers(candidates)) {
+      sequence.update(candidates)
+    }
+    const member = sequence.next()
+    return candidates.find((c) => c.key === member?.key) ?? candidates[0]!
+  }
+}
+
+function describe(e: SnapshotEndpoint) {
+  return { address: e.ip, ...(e.pod ? { pod: e.pod } : {}), ...(e.zone ? { zone: e.zone } : {}), weight: e.weight }
+}
