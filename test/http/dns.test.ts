@@ -116,7 +116,7 @@ describe('records', () => {
     const { msg } = await ask(t, '_pg._tcp.db.default.svc.cluster.local', TYPE.SRV)
     const srv = data(msg).map((d) => (d.kind === 'SRV' ? `${d.weight} ${d.port} ${d.target}` : '?')).sort()
     expect(srv).toEqual(['1 5433 10-2-0-2.db.default.svc.cluster.local', '3 5433 db-0.db.default.svc.cluster.local'])
-    expect(msg.additionals.map((r) => (r.data.kind === 'A' || r.data.kind === 'AAAA' ? r.data.address : '?')).sort()).toEqual(['10.2.0.1', '10.2.0.2'])
+    expect(msg.additionals.map((r) => (r.data.kind === 'A' || r.data.kind === 'AAAA' ? r.data.address : '?')).sort()).toEqual(['10.2.0.1', '10.2.0.2', 'fd00::1'])
   })
 
   it('PTR for ClusterIPs and ready endpoint IPs; unknown IPs are NXDOMAIN', async () => {

@@ -180,17 +180,24 @@ export class Resolver {
     const answers: ResourceRecord[] = []
     const additionals: ResourceRecord[] = []
     const seen = new Set<string>()
+    const used = new Set<string>()
     for (const e of svc.endpoints) {
       const target = `${hostnameOf(e)}.${this.serviceName(svc)}`
-      let used = false
       for (const p of e.ports.filter(wanted)) {
         const key = `${target}/${p.port}`
         if (seen.has(key)) continue
         seen.add(key)
-        used = true
+        used.add(target)
         answers.push(rr(owner, TYPE.SRV, ttl, { kind: 'SRV', priority: 0, weight: Math.min(e.weight, 65535), port: p.port, target }))
       }
-      if (used) additionals.push(address(target, e.ip, ttl))
+    }
+    // Every address of every target, both families, in the additional section.
+    const added = new Set<string>()
+    for (const e of svc.endpoints) {
+      const target = `${hostnameOf(e)}.${this.serviceName(svc)}`
+      if (!used.has(target) || added.has(`${target}/${e.ip}`)) continue
+      added.add(`${target}/${e.ip}`)
+      additionals.push(address(target, e.ip, ttl))
     }
     return answers.length ? this.positive(answers, additionals) : this.nodata()
   }
