@@ -13,19 +13,27 @@ import type { Registry } from './registry/registry'
 import { mountDoh } from './dns/doh'
 import type { Resolver } from './dns/resolve'
 import { mountPick } from './api/pick'
+import { accessControl, type AppEnv } from './api/auth'
+import { mountTokens } from './api/tokens'
+import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 
 export interface AppDeps {
   registry: Registry
   resolver: Resolver
   picker: Picker
+  tokens: TokenRegistry
+  /** DNS answers need no token. */
+  dohPublic?: boolean
+  /** With no root credential, refuse every call rather than serve openly (Workers). */
+  failClosed?: boolean
   version: string
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono()
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
   const logError = deps.logError ?? ((e: unknown) => console.error(e))
 
   app.use('*', async (c, next) => {
@@ -34,10 +42,13 @@ export function createApp(deps: AppDeps): Hono {
     await next()
   })
 
+  app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
+
   mountDiscovery(app, { version: deps.version, ready: () => deps.registry.store.ping() })
-  mountResources(app, deps.registry)
-  mountEndpoints(app, deps.registry)
+  mountResources(app)
+  mountEndpoints(app)
   mountPick(app, deps.picker)
+  mountTokens(app, deps.tokens)
   mountDoh(app, deps.resolver)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))

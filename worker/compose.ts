@@ -11,6 +11,7 @@ import { Registry } from './registry/registry'
 import { VERSION } from './version'
 import { Snapshot } from './registry/snapshot'
 import { Picker } from './registry/pick'
+import { TokenRegistry } from './registry/tokens'
 import { Resolver } from './dns/resolve'
 
 export function systemClock(): Clock {
@@ -43,10 +44,20 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
   })
 }
 
-export function buildApp(db: Database, config: Config, clock?: Clock) {
+export function buildApp(db: Database, config: Config, clock?: Clock, options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
+  const tokens = new TokenRegistry(registry.store, clock ?? systemClock(), config.adminToken)
   const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, (clock ?? systemClock()).random)
-  return { app: createApp({ registry, resolver, picker, version: VERSION }), registry, resolver, picker }
+  const app = createApp({
+    registry,
+    resolver,
+    picker,
+    tokens,
+    dohPublic: config.dohPublic,
+    ...(options.failClosed ? { failClosed: true } : {}),
+    version: VERSION,
+  })
+  return { app, registry, resolver, picker, tokens }
 }

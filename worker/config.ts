@@ -60,7 +60,31 @@ const domain = z
     return text
   })
 
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback
+      if (['true', '1', 'yes'].includes(v.toLowerCase())) return true
+      if (['false', '0', 'no'].includes(v.toLowerCase())) return false
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` })
+      return z.NEVER
+    })
+
 export const EnvSchema = z.object({
+  SWITCHBOARD_ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return null
+      if (v.length < 16) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters long' })
+        return z.NEVER
+      }
+      return v
+    }),
+  DOH_PUBLIC: bool(false),
   CLUSTER_DOMAIN: domain,
   DNS_TTL: integer(5, 0, 3600, 'a number of seconds'),
   MAX_ENDPOINTS_PER_SLICE: integer(100, 1, 1000, 'an integer'),
@@ -83,6 +107,9 @@ export interface Config {
   maxEndpointsPerSlice: number
   clusterDomain: string
   dnsTtl: number
+  /** The root credential; null turns access control off (Node, loopback only) or refuses every call (Workers). */
+  adminToken: string | null
+  dohPublic: boolean
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -108,5 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxEndpointsPerSlice: e.MAX_ENDPOINTS_PER_SLICE,
     clusterDomain: e.CLUSTER_DOMAIN,
     dnsTtl: e.DNS_TTL,
+    adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
+    dohPublic: e.DOH_PUBLIC,
   }
 }

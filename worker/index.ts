@@ -8,6 +8,7 @@ import { createClient } from '@libsql/client/web'
 import { drizzle as drizzleD1, type AnyD1Database } from 'drizzle-orm/d1'
 import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql/web'
 import type { Hono } from 'hono'
+import type { AppEnv } from './api/auth'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './compose'
 import type { Database } from './db/client'
@@ -21,11 +22,13 @@ export interface Env {
   DATABASE_AUTH_TOKEN?: string
   SERVICE_CLUSTER_IP_RANGE?: string
   SERVICE_NODE_PORT_RANGE?: string
+  SWITCHBOARD_ADMIN_TOKEN?: string
+  DOH_PUBLIC?: string
 }
 
-let cached: { env: Env; app: Hono } | undefined
+let cached: { env: Env; app: Hono<AppEnv> } | undefined
 
-function appFor(env: Env): Hono {
+function appFor(env: Env): Hono<AppEnv> {
   if (cached?.env === env) return cached.app
   const config = parseConfig(env as Record<string, string | undefined>)
   let db: Database
@@ -43,7 +46,8 @@ function appFor(env: Env): Hono {
       'no database is configured: bind a D1 database as DB, or set DATABASE_URL (and DATABASE_AUTH_TOKEN) for libSQL',
     )
   }
-  const { app } = buildApp(db, config)
+  // Without SWITCHBOARD_ADMIN_TOKEN the Worker refuses every API call (it fails closed).
+  const { app } = buildApp(db, config, undefined, { failClosed: true })
   cached = { env, app }
   return app
 }

@@ -87,7 +87,7 @@ describe('errors are Kubernetes Status objects', () => {
     t.client.close()
     const logged: unknown[] = []
     const { createApp } = await import('../../worker/app')
-    const app = createApp({ registry: t.registry, resolver: t.resolver, picker: t.picker, version: VERSION, logError: (e) => logged.push(e) })
+    const app = createApp({ registry: t.registry, resolver: t.resolver, picker: t.picker, tokens: t.tokens, version: VERSION, logError: (e) => logged.push(e) })
     const res = await app.request('/api/v1/namespaces')
     expect(res.status).toBe(500)
     const body = await status(res)

@@ -11,6 +11,7 @@ export interface TestApp extends TestDatabase {
   registry: ReturnType<typeof buildApp>['registry']
   resolver: ReturnType<typeof buildApp>['resolver']
   picker: ReturnType<typeof buildApp>['picker']
+  tokens: ReturnType<typeof buildApp>['tokens']
   /** Sends a request; a non-string body is sent as JSON. */
   req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   json: <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: T }>
@@ -21,7 +22,7 @@ export async function testApp(
 ): Promise<TestApp> {
   const database = await testDatabase(options.database)
   const config = parseConfig(options.env ?? {})
-  const { app, registry, resolver, picker } = buildApp(database.db, config, options.clock ?? seededClock(42))
+  const { app, registry, resolver, picker, tokens } = buildApp(database.db, config, options.clock ?? seededClock(42))
   const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } }
     if (body !== undefined) {
@@ -35,5 +36,5 @@ export async function testApp(
     const res = await req(method, path, body, headers)
     return { status: res.status, body: await res.json() }
   }
-  return { ...database, app, registry, resolver, picker, req, json }
+  return { ...database, app, registry, resolver, picker, tokens, req, json }
 }

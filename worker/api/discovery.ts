@@ -5,6 +5,7 @@
 import type { Hono } from 'hono'
 import { RegistryError } from '../registry/errors'
 import { route } from './route'
+import type { AppEnv } from './auth'
 
 const CORE_RESOURCES = [
   { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list'], shortNames: ['ns'] },
@@ -24,7 +25,7 @@ const DISCOVERY_GROUP = {
   preferredVersion: { groupVersion: 'discovery.k8s.io/v1', version: 'v1' },
 }
 
-export function mountDiscovery(app: Hono, options: { version: string; ready: () => Promise<boolean> }): void {
+export function mountDiscovery(app: Hono<AppEnv>, options: { version: string; ready: () => Promise<boolean> }): void {
   route(app, '/healthz', {
     get: async (c) => {
       if (!(await options.ready())) throw new RegistryError('ServiceUnavailable', 'the database is not usable yet')

@@ -7,10 +7,11 @@
 import type { Hono } from 'hono'
 import type { Picker } from '../registry/pick'
 import { route } from './route'
+import type { AppEnv } from './auth'
 
 export const ZONE_FALLBACK_HEADER = 'X-Switchboard-Zone-Fallback'
 
-export function mountPick(app: Hono, picker: Picker): void {
+export function mountPick(app: Hono<AppEnv>, picker: Picker): void {
   route(app, '/api/v1/namespaces/:namespace/services/:name/pick', {
     get: async (c) => {
       const q = c.req.query()

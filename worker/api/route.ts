@@ -5,11 +5,12 @@
 import type { Context, Hono } from 'hono'
 import { badRequest } from '../registry/errors'
 import { methodNotAllowed } from './status'
+import { visibleNamespaces, type AppEnv } from './auth'
 
-type Handler = (c: Context) => Promise<Response> | Response
+type Handler = (c: Context<AppEnv>) => Promise<Response> | Response
 type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
-export function route(app: Hono, path: string, handlers: Partial<Record<Verb, Handler>>): void {
+export function route(app: Hono<AppEnv>, path: string, handlers: Partial<Record<Verb, Handler>>): void {
   const allowed: string[] = []
   for (const [verb, handler] of Object.entries(handlers) as [Verb, Handler][]) {
     app.on(verb.toUpperCase(), path, handler)
@@ -21,8 +22,8 @@ export function route(app: Hono, path: string, handlers: Partial<Record<Verb, Ha
   })
 }
 
-/** The list query of a request: selectors, limit and continue token. */
-export function listQuery(c: Context) {
+/** The list query of a request: selectors, limit, continue token, and the caller's namespaces. */
+export function listQuery(c: Context<AppEnv>) {
   const q = c.req.query()
   if (q.watch === 'true' || q.watch === '1') {
     throw badRequest('watch is not supported: list with a resourceVersion and poll instead')
@@ -33,5 +34,6 @@ export function listQuery(c: Context) {
     ...(q.fieldSelector !== undefined ? { fieldSelector: q.fieldSelector } : {}),
     ...(limit !== undefined ? { limit } : {}),
     ...(q.continue ? { continue: q.continue } : {}),
+    ...(visibleNamespaces(c) ? { namespaces: visibleNamespaces(c) } : {}),
   }
 }

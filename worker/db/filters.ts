@@ -9,6 +9,8 @@ import type { FieldRequirement } from '../registry/fields'
 
 export interface ListFilter {
   namespace?: string
+  /** Only objects in these namespaces (a token's reach). */
+  namespaces?: string[]
   labels?: Requirement[]
   fields?: FieldRequirement[]
   /** Items strictly after this (namespace, name) key. */
@@ -16,15 +18,28 @@ export interface ListFilter {
   limit?: number
 }
 
-/** Builds the WHERE clause for a list over `table`, whose objects have labels of `kind`. */
+/**
+ * Builds the WHERE clause for a list over `table`, whose objects have labels of `kind`.
+ * `scope` is the column that `namespaces` restricts (a namespace's own name for namespaces).
+ */
 export function listWhere(
   kind: string,
-  table: { namespace: SQL; name: SQL },
+  table: { namespace: SQL; name: SQL; scope?: SQL },
   filter: ListFilter,
   fieldColumn: (field: string) => SQL,
 ): SQL {
   const terms: SQL[] = [sql`1 = 1`]
   if (filter.namespace !== undefined) terms.push(sql`${table.namespace} = ${filter.namespace}`)
+  if (filter.namespaces !== undefined) {
+    terms.push(
+      filter.namespaces.length
+        ? sql`${table.scope ?? table.namespace} IN (${sql.join(
+            filter.namespaces.map((n) => sql`${n}`),
+            sql`, `,
+          )})`
+        : sql`0 = 1`,
+    )
+  }
   for (const req of filter.labels ?? []) terms.push(labelTerm(kind, table, req))
   for (const req of filter.fields ?? []) {
     const column = fieldColumn(req.field)

@@ -8,7 +8,7 @@
  * as rows written by the same batch as the change that caused them.
  */
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /** Registry-wide counters; the row `resourceVersion` is bumped by every write. */
 export const meta = sqliteTable('meta', {
@@ -208,7 +208,27 @@ export const userEndpoints = sqliteTable(
   (t) => [primaryKey({ columns: [t.namespace, t.name] })],
 )
 
-/** One row per changed object: what changed at which resourceVersion, and when. */
+/**
+ * API tokens. Only the SHA-256 of a secret is stored; `namespaces` is a JSON list, or
+ * `["*"]` for every namespace.
+ */
+export const tokens = sqliteTable(
+  'tokens',
+  {
+    name: text('name').primaryKey(),
+    uid: text('uid').notNull(),
+    hash: text('hash').notNull(),
+    role: text('role').notNull(),
+    namespaces: text('namespaces').notNull(),
+    expiresAt: text('expires_at'),
+    createdAt: text('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    rv: integer('rv').notNull(),
+  },
+  (t) => [uniqueIndex('tokens_by_hash').on(t.hash)],
+)
+
+/** One row per changed object: what changed at which resourceVersion, when, and by which token. */
 export const changes = sqliteTable(
   'changes',
   {
@@ -219,6 +239,7 @@ export const changes = sqliteTable(
     name: text('name').notNull(),
     type: text('type').notNull(),
     at: text('at').notNull(),
+    actor: text('actor').notNull().default(''),
   },
   (t) => [index('changes_by_rv').on(t.rv)],
 )

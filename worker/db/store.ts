@@ -151,8 +151,28 @@ const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
 
 const TABLES: Record<Kind, SQL> = { Namespace: sql`namespaces`, Service: sql`services`, Pod: sql`pods` }
 
+/** A stored token (its secret is never stored, only its SHA-256). */
+export interface TokenRow {
+  name: string
+  uid: string
+  hash: string
+  role: string
+  namespaces: string[]
+  expiresAt: string | null
+  createdAt: string
+  createdBy: string
+  rv: number
+}
+
 export class Store {
   private readonly listeners: ((rv: number) => void)[] = []
+  /** The token name recorded with each change this store writes. */
+  readonly actor: string = ''
+
+  /** This store, recording `actor` with every change it writes. */
+  as(actor: string): Store {
+    return Object.assign(Object.create(this) as Store, { actor })
+  }
 
   constructor(
     readonly db: Database,
@@ -196,7 +216,8 @@ export class Store {
     const columns = FIELD_COLUMNS[kind]
     // The listed table is aliased `o` so that label subqueries refer to its columns, not their own.
     const namespaceColumn = kind === 'Namespace' ? sql`''` : sql`o.namespace`
-    const where = listWhere(kind, { namespace: namespaceColumn, name: sql`o.name` }, filter, (field) => {
+    const scope = kind === 'Namespace' ? sql`o.name` : namespaceColumn
+    const where = listWhere(kind, { namespace: namespaceColumn, name: sql`o.name`, scope }, filter, (field) => {
       const column = columns[field]
       if (!column) throw new Error(`no column for field ${field}`)
       return column
@@ -247,10 +268,10 @@ export class Store {
       ...this.existing('Namespace', '', name, pre),
     ], [
       this.db.run(
-        sql`INSERT INTO changes (rv, kind, namespace, name, type, at) SELECT ${RV}, 'Pod', namespace, name, 'DELETED', ${this.at()} FROM pods WHERE namespace = ${name}`,
+        sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) SELECT ${RV}, 'Pod', namespace, name, 'DELETED', ${this.at()}, ${this.actor} FROM pods WHERE namespace = ${name}`,
       ),
       this.db.run(
-        sql`INSERT INTO changes (rv, kind, namespace, name, type, at) SELECT ${RV}, 'Service', namespace, name, 'DELETED', ${this.at()} FROM services WHERE namespace = ${name}`,
+        sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) SELECT ${RV}, 'Service', namespace, name, 'DELETED', ${this.at()}, ${this.actor} FROM services WHERE namespace = ${name}`,
       ),
       ...[
         'endpoints',
@@ -482,6 +503,47 @@ export class Store {
     return this.write(guards, statements)
   }
 
+  // ---- tokens ----
+
+  async createToken(t: Omit<TokenRow, 'rv'>): Promise<number> {
+    return this.write(
+      [this.guard('exists', sql`EXISTS (SELECT 1 FROM tokens WHERE name = ${t.name})`)],
+      [
+        this.db.run(sql`
+          INSERT INTO tokens (name, uid, hash, role, namespaces, expires_at, created_at, created_by, rv)
+          VALUES (${t.name}, ${t.uid}, ${t.hash}, ${t.role}, ${JSON.stringify(t.namespaces)}, ${t.expiresAt}, ${t.createdAt},
+                  ${t.createdBy}, ${RV})`),
+        this.change('Token', '', t.name, 'ADDED'),
+      ],
+    )
+  }
+
+  async deleteToken(name: string): Promise<number> {
+    return this.write(
+      [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM tokens WHERE name = ${name})`)],
+      [this.db.run(sql`DELETE FROM tokens WHERE name = ${name}`), this.change('Token', '', name, 'DELETED')],
+    )
+  }
+
+  /** Tokens by name, or the one whose secret hashes to `hash`. */
+  async tokens(by: { name?: string; hash?: string } = {}): Promise<TokenRow[]> {
+    const where = by.hash !== undefined ? sql`hash = ${by.hash}` : by.name !== undefined ? sql`name = ${by.name}` : sql`1 = 1`
+    const rows = await this.db.all<Omit<TokenRow, 'namespaces' | 'expiresAt' | 'createdAt' | 'createdBy'> & Record<string, unknown>>(
+      sql`SELECT name, uid, hash, role, namespaces, expires_at, created_at, created_by, rv FROM tokens WHERE ${where} ORDER BY name`,
+    )
+    return rows.map((r) => ({
+      name: r.name,
+      uid: r.uid,
+      hash: r.hash,
+      role: r.role,
+      namespaces: JSON.parse(String(r.namespaces)) as string[],
+      expiresAt: (r.expires_at as string | null) ?? null,
+      createdAt: String(r.created_at),
+      createdBy: String(r.created_by),
+      rv: Number(r.rv),
+    }))
+  }
+
   // ---- DNS reads ----
 
   /** A service with its endpoint rows and whether its namespace exists, in one consistent read. */
@@ -617,9 +679,9 @@ export class Store {
     return [...del, this.db.run(sql`INSERT INTO ${t} (${names}) VALUES ${values}`)]
   }
 
-  private change(kind: Kind | 'Endpoints', ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
+  private change(kind: Kind | 'Endpoints' | 'Token', ns: string, name: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): Statement {
     return this.db.run(
-      sql`INSERT INTO changes (rv, kind, namespace, name, type, at) VALUES (${RV}, ${kind}, ${ns}, ${name}, ${type}, ${this.at()})`,
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) VALUES (${RV}, ${kind}, ${ns}, ${name}, ${type}, ${this.at()}, ${this.actor})`,
     )
   }
 

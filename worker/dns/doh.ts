@@ -10,6 +10,8 @@
  * than one gets FORMERR; EDNS(0) is understood (the requested UDP size is ignored).
  */
 import type { Context, Hono } from 'hono'
+import type { AppEnv } from '../api/auth'
+import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBytes } from '../api/stream'
 import { validateQueryName } from './names'
 import type { Answer, Resolver } from './resolve'
@@ -34,9 +36,9 @@ const DNS_JSON = 'application/dns-json'
 /** The UDP payload size this server states in its OPT record. */
 const EDNS_SIZE = 1232
 
-export function mountDoh(app: Hono, resolver: Resolver): void {
-  const json = (c: Context) => answerJson(c, resolver)
-  app.get('/dns-query', (c) => {
+export function mountDoh(app: Hono<AppEnv>, resolver: Resolver): void {
+  const json = (c: Context<AppEnv>) => answerJson(c, resolver)
+  const wire = async (c: Context<AppEnv>) => {
     const wantsJson =
       c.req.query('dns') === undefined &&
       (c.req.query('name') !== undefined || c.req.query('ct') === DNS_JSON || (c.req.header('accept') ?? '').includes(DNS_JSON))
@@ -47,16 +49,21 @@ export function mountDoh(app: Hono, resolver: Resolver): void {
     if (!bytes) return dohError(c, 400, 'the "dns" parameter is not base64url without padding')
     if (bytes.length > MAX_MESSAGE_OCTETS) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
     return answerWire(c, resolver, bytes)
-  })
-  app.post('/dns-query', async (c) => {
+  }
+  const post = async (c: Context<AppEnv>) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== DNS_MESSAGE) return dohError(c, 415, `POST bodies must be ${DNS_MESSAGE}`)
     const bytes = await readBytes(c.req.raw, MAX_MESSAGE_OCTETS)
     if (!bytes) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
     return answerWire(c, resolver, bytes)
-  })
+  }
+  // `/dns-query/<token>` is the same endpoint, for DoH clients that cannot send headers.
+  for (const path of ['/dns-query', '/dns-query/:token']) {
+    app.get(path, wire)
+    app.post(path, post)
+  }
   app.get('/resolve', json)
-  for (const path of ['/dns-query', '/resolve']) {
+  for (const path of ['/dns-query', '/dns-query/:token', '/resolve']) {
     app.all(path, (c) => {
       c.header('Allow', path === '/resolve' ? 'GET' : 'GET, POST')
       return dohError(c, 405, `${c.req.method} is not allowed here`)
@@ -64,7 +71,13 @@ export function mountDoh(app: Hono, resolver: Resolver): void {
   }
 }
 
-async function answerWire(c: Context, resolver: Resolver, bytes: Uint8Array): Promise<Response> {
+/** Names in namespaces the caller does not reach answer as if they did not exist. */
+function reach(c: Context<AppEnv>): ((namespace: string) => boolean) | undefined {
+  const p = c.get('principal')
+  return p.namespaces === ALL_NAMESPACES ? undefined : (ns: string) => reaches(p, ns)
+}
+
+async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Array): Promise<Response> {
   let query: Message
   try {
     query = decodeMessage(bytes)
@@ -91,7 +104,7 @@ async function answerWire(c: Context, resolver: Resolver, bytes: Uint8Array): Pr
   } else {
     const q = query.questions[0]!
     const answer =
-      q.class !== CLASS_IN ? refusedAnswer() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(q.name, q.type)
+      q.class !== CLASS_IN ? refusedAnswer() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(q.name, q.type, reach(c))
     reply.header.rcode = answer.rcode
     reply.header.aa = answer.authoritative
     reply.answers = answer.answers
@@ -103,7 +116,7 @@ async function answerWire(c: Context, resolver: Resolver, bytes: Uint8Array): Pr
   return c.body(encodeMessage(reply) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
 }
 
-async function answerJson(c: Context, resolver: Resolver): Promise<Response> {
+async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Response> {
   const name = c.req.query('name')
   if (name === undefined || name === '') return jsonError(c, 'missing the "name" parameter')
   const problem = validateQueryName(name)
@@ -117,7 +130,7 @@ async function answerJson(c: Context, resolver: Resolver): Promise<Response> {
       return jsonError(c, `invalid ${flag} flag "${v}": expected empty or one of 0, false, 1, true`)
     }
   }
-  const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(name, type)
+  const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(name, type, reach(c))
   const cd = ['1', 'true'].includes(c.req.query('cd') ?? '')
   const body = {
     Status: answer.rcode,

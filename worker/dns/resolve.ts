@@ -43,15 +43,19 @@ export class Resolver {
     private readonly config: ResolverConfig,
   ) {}
 
-  async resolve(name: string, type: number): Promise<Answer> {
-    return this.lookup(name, type, 0)
+  /**
+   * Answers one question. With `reach`, names in namespaces it rejects answer exactly as
+   * if they did not exist, so DNS cannot be used to probe them.
+   */
+  async resolve(name: string, type: number, reach?: (namespace: string) => boolean): Promise<Answer> {
+    return this.lookup(name, type, 0, reach ?? (() => true))
   }
 
-  private async lookup(name: string, type: number, depth: number): Promise<Answer> {
+  private async lookup(name: string, type: number, depth: number, reach: (namespace: string) => boolean): Promise<Answer> {
     const lower = name.toLowerCase().replace(/\.$/, '')
     const zone = this.config.zone
     const reverse = REVERSE_ZONES.find((z) => lower === z || lower.endsWith(`.${z}`))
-    if (reverse) return this.reverse(name, lower, reverse, type)
+    if (reverse) return this.reverse(name, lower, reverse, type, reach)
     if (lower !== zone && !lower.endsWith(`.${zone}`)) return refused()
     const rel = lower === zone ? [] : splitLabels(lower.slice(0, -(zone.length + 1)))
     const owner = name.replace(/\.$/, '')
@@ -67,6 +71,7 @@ export class Resolver {
     if (kind !== 'svc' && kind !== 'pod') return this.nxdomain()
     if (rel.length === 1) return this.nodata()
     const ns = rel[rel.length - 2]!
+    if (!reach(ns)) return this.nxdomain()
     if (rel.length === 2) return (await this.data.namespace(ns)).exists ? this.nodata() : this.nxdomain()
     // Pod records (`1-2-3-4.<ns>.pod.<zone>`) were removed from the specification in 1.1.0.
     if (kind === 'pod') return this.nxdomain()
@@ -75,7 +80,7 @@ export class Resolver {
     if (!lookup.namespaceExists || !lookup.service) return this.nxdomain(lookup.serial)
     // DNS answers only ready, non-drained endpoints.
     const svc = { ...lookup.service, endpoints: lookup.service.endpoints.filter(isServed) }
-    if (rel.length === 3) return this.service(owner, svc, type, depth)
+    if (rel.length === 3) return this.service(owner, svc, type, depth, reach)
     if (rel.length === 4) return this.endpoint(owner, svc, rel[0]!, type)
     if (rel.length === 5) return this.srv(owner, svc, rel[0]!, rel[1]!, type)
     return this.nxdomain(lookup.serial)
@@ -90,9 +95,9 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async service(owner: string, svc: SnapshotService, type: number, depth: number): Promise<Answer> {
+  private async service(owner: string, svc: SnapshotService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
     const ttl = this.config.ttl
-    if (svc.type === 'ExternalName') return this.externalName(owner, svc, type, depth)
+    if (svc.type === 'ExternalName') return this.externalName(owner, svc, type, depth, reach)
     if (svc.headless) {
       if (svc.endpoints.length === 0) return this.nxdomain()
       if (type === TYPE.A || type === TYPE.AAAA) {
@@ -113,7 +118,7 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async externalName(owner: string, svc: SnapshotService, type: number, depth: number): Promise<Answer> {
+  private async externalName(owner: string, svc: SnapshotService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
     const target = (svc.externalName ?? '').replace(/\.$/, '')
     // An ExternalName that is an address has no CNAME to give (CoreDNS answers NXDOMAIN).
     if (!target || ipFamily(target)) return this.nxdomain()
@@ -123,7 +128,7 @@ export class Resolver {
     const zone = this.config.zone
     const inside = target === zone || target.endsWith(`.${zone}`)
     if (!inside || depth >= MAX_CNAME_CHASE) return this.positive([cname])
-    const chased = await this.lookup(target, type, depth + 1)
+    const chased = await this.lookup(target, type, depth + 1, reach)
     return {
       ...chased,
       rcode: chased.rcode === RCODE.REFUSED ? RCODE.NOERROR : chased.rcode,
@@ -202,11 +207,12 @@ export class Resolver {
     return answers.length ? this.positive(answers, additionals) : this.nodata()
   }
 
-  private async reverse(name: string, lower: string, zone: string, type: number): Promise<Answer> {
+  private async reverse(name: string, lower: string, zone: string, type: number, reach: (ns: string) => boolean): Promise<Answer> {
     const owner = name.replace(/\.$/, '')
     const ip = parseReverse(lower)
     if (!ip) return this.nxdomain(undefined, zone)
-    const found = await this.data.address(ip)
+    const all = await this.data.address(ip)
+    const found = { ...all, services: all.services.filter((s) => reach(s.namespace)), endpoints: all.endpoints.filter((e) => reach(e.namespace)) }
     const targets = [
       ...found.services.map((s) => `${s.name}.${s.namespace}.svc.${this.config.zone}`),
       ...(found.services.length

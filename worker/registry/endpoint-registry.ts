@@ -137,6 +137,7 @@ function filter<T extends { metadata: { name: string; namespace?: string; labels
     const fields = parseFieldSelector(query.fieldSelector ?? '', ['metadata.name', 'metadata.namespace'])
     return items.filter(
       (i) =>
+        (query.namespaces === undefined || query.namespaces.includes(i.metadata.namespace ?? '')) &&
         matchesLabels(labels, i.metadata.labels ?? {}) &&
         fields.every((f) => {
           const v = f.field === 'metadata.name' ? i.metadata.name : (i.metadata.namespace ?? '')

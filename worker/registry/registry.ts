@@ -35,7 +35,12 @@ export interface ListQuery {
   fieldSelector?: string
   limit?: number
   continue?: string
+  /** Only these namespaces (the caller's reach); all when absent. */
+  namespaces?: string[]
 }
+
+/** The annotation that records the token of an object's last write. */
+export const MODIFIED_BY = 'switchboard.dev/modified-by'
 
 export interface RegistryOptions {
   store: Store
@@ -60,11 +65,25 @@ export class Registry {
   private readonly clock: Clock
   private readonly allocation: AllocationConfig
 
+  private readonly options: RegistryOptions
+
   constructor(options: RegistryOptions) {
+    this.options = options
     this.store = options.store
     this.clock = options.clock
     this.allocation = options.allocation
     this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice)
+  }
+
+  /** This registry acting for a token: its writes record the token's name. */
+  as(actor: string): Registry {
+    return actor ? new Registry({ ...this.options, store: this.options.store.as(actor) }) : this
+  }
+
+  /** Records the acting token on an object about to be written. */
+  private stamp(obj: RegistryObject): void {
+    const actor = this.store.actor
+    if (actor) obj.metadata.annotations = { ...obj.metadata.annotations, [MODIFIED_BY]: actor }
   }
 
   // ---- reads shared by every kind ----
@@ -91,6 +110,7 @@ export class Registry {
     const after = query.continue ? decodeContinue(query.continue) : undefined
     const result = await this.store.list(kind, {
       ...(namespace !== undefined ? { namespace } : {}),
+      ...(query.namespaces !== undefined ? { namespaces: query.namespaces } : {}),
       labels,
       fields,
       ...(after ? { after } : {}),
@@ -113,6 +133,7 @@ export class Registry {
     const input = decode(Namespace, body, 'Namespace')
     checkTypeMeta(input, 'v1', 'Namespace')
     const ns = buildNamespace(input, metaForCreate(input.metadata, undefined, this.clock))
+    this.stamp(ns)
     const rv = await this.run('Namespace', '', ns.metadata.name, () =>
       this.store.createNamespace({ name: ns.metadata.name, uid: ns.metadata.uid, body: strip(ns), labels: ns.metadata.labels ?? {} }),
     )
@@ -182,6 +203,7 @@ export class Registry {
 
   /** Allocates the service's IP and NodePorts and writes it, drawing again on a collision. */
   private async writeService(svc: ServiceObject, old: ServiceObject | undefined, pre: Precondition): Promise<number> {
+    this.stamp(svc)
     const heldIPs = old?.spec.clusterIPs?.filter((ip) => ip !== 'None') ?? []
     const heldPorts = new Set((old?.spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined))
     const smallRange = cidrSize(this.allocation.range) <= SMALL_RANGE
@@ -303,6 +325,7 @@ export class Registry {
       checkTypeMeta(input, 'v1', 'Pod')
       const pod = buildPod(metaForCreate(input.metadata, namespace, this.clock), buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
       validatePod(pod)
+      this.stamp(pod)
       return podWrite(pod)
     })
     return this.run('Pod', namespace, pods[0]?.name ?? '', () => this.store.importPods(namespace, pods))
@@ -351,6 +374,7 @@ export class Registry {
 
   /** Writes a pod; with the stored pod given, the store leaves unchanged rows alone. */
   private writePod(pod: PodObject, pre: Precondition, old?: PodObject): Promise<number> {
+    this.stamp(pod)
     return this.run('Pod', pod.metadata.namespace!, pod.metadata.name, () =>
       this.store.putPod(podWrite(pod), pre, old ? podWrite(old) : undefined),
     )

@@ -1,0 +1,119 @@
+/**
+ * Access control on every route: `Authorization: Bearer <token>` (or, for DoH clients
+ * that cannot set headers, `/dns-query/<token>`). A missing or unknown token is a 401,
+ * a token outside its role or namespaces a 403 — decided from the path alone, before
+ * any object is read, so the answer never tells whether an object exists. `/healthz`
+ * and `/version` are open; DNS is open too when `DOH_PUBLIC=true`.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { RegistryError } from '../registry/errors'
+import type { Registry } from '../registry/registry'
+import { ALL_NAMESPACES, reaches, type Principal, type Role, type TokenRegistry } from '../registry/tokens'
+
+export interface AccessOptions {
+  tokens: TokenRegistry
+  /** DNS answers need no token. */
+  dohPublic: boolean
+  /** With no root credential configured, refuse every call (the Workers runtime) instead of opening up. */
+  failClosed: boolean
+}
+
+export type AppEnv = { Variables: { principal: Principal; registry: Registry } }
+
+/** What a request needs: nothing, or a role over one namespace, or over every namespace. */
+type Need = { kind: 'public' } | { kind: 'dns' } | { kind: 'role'; role: Role; namespace?: string; everywhere?: boolean; verb: string; resource: string }
+
+const RANK: Record<Role, number> = { read: 0, register: 1, admin: 2 }
+const OPEN: Principal = { name: '', role: 'admin', namespaces: ALL_NAMESPACES }
+
+export function accessControl(registry: Registry, options: AccessOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const need = requirement(c.req.method, c.req.path)
+    if (need.kind === 'public') {
+      c.set('principal', OPEN)
+      c.set('registry', registry)
+      return next()
+    }
+    if (!options.tokens.enabled) {
+      if (options.failClosed && !(need.kind === 'dns' && options.dohPublic)) {
+        throw new RegistryError(
+          'ServiceUnavailable',
+          'access control is not configured: set the SWITCHBOARD_ADMIN_TOKEN secret (wrangler secret put SWITCHBOARD_ADMIN_TOKEN)',
+        )
+      }
+      c.set('principal', OPEN)
+      c.set('registry', registry)
+      return next()
+    }
+    if (need.kind === 'dns' && options.dohPublic) {
+      c.set('principal', OPEN)
+      c.set('registry', registry)
+      return next()
+    }
+    const secret = bearer(c)
+    const principal = secret ? await options.tokens.authenticate(secret) : null
+    if (!principal) {
+      c.header('WWW-Authenticate', 'Bearer realm="switchboard"')
+      throw new RegistryError('Unauthorized', secret ? 'the token is not valid (unknown, revoked or expired)' : 'a bearer token is required')
+    }
+    if (need.kind === 'role') {
+      const inScope = need.everywhere ? principal.namespaces === ALL_NAMESPACES : need.namespace === undefined || reaches(principal, need.namespace)
+      if (RANK[principal.role] < RANK[need.role] || !inScope) {
+        const where = need.namespace !== undefined ? ` in the namespace "${need.namespace}"` : need.everywhere ? ' in every namespace' : ''
+        throw new RegistryError('Forbidden', `${need.resource} is forbidden: token "${principal.name}" cannot ${need.verb} ${need.resource}${where}`, {
+          kind: need.resource,
+        })
+      }
+    }
+    c.set('principal', principal)
+    c.set('registry', registry.as(principal.name))
+    return next()
+  }
+}
+
+/** The namespaces a list may show the caller (undefined: all). */
+export function visibleNamespaces(c: Context<AppEnv>): string[] | undefined {
+  const p = c.get('principal')
+  return p.namespaces === ALL_NAMESPACES ? undefined : p.namespaces
+}
+
+function bearer(c: Context): string | null {
+  const header = c.req.header('authorization')
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+  if (m) return m[1]!
+  const path = /^\/dns-query\/([^/]+)$/.exec(c.req.path)
+  return path ? decodeURIComponent(path[1]!) : null
+}
+
+const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }
+
+/** The access a method and path need. */
+export function requirement(method: string, path: string): Need {
+  const p = path.replace(/\/+$/, '') || '/'
+  if (p === '/healthz' || p === '/version') return { kind: 'public' }
+  if (p === '/dns-query' || p === '/resolve' || /^\/dns-query\/[^/]+$/.test(p)) return { kind: 'dns' }
+  const read = method === 'GET' || method === 'HEAD'
+  const verb = VERBS[method] ?? method.toLowerCase()
+  const parts = p.split('/').filter(Boolean).map((x) => safeDecode(x))
+  // /apis/switchboard.dev/v1/tokens[...]: admins of every namespace only
+  if (parts[0] === 'apis' && parts[1] === 'switchboard.dev') return { kind: 'role', role: 'admin', everywhere: true, verb, resource: 'tokens' }
+  const rest = parts[0] === 'api' && parts[1] === 'v1' ? parts.slice(2) : parts[0] === 'apis' && parts[1] === 'discovery.k8s.io' && parts[2] === 'v1' ? parts.slice(3) : null
+  if (!rest || rest.length === 0) return { kind: 'role', role: 'read', verb, resource: 'discovery' }
+  if (rest[0] !== 'namespaces') return { kind: 'role', role: 'read', verb: read ? 'list' : verb, resource: rest[0]! }
+  if (rest.length === 1) {
+    return read ? { kind: 'role', role: 'read', verb: 'list', resource: 'namespaces' } : { kind: 'role', role: 'admin', everywhere: true, verb, resource: 'namespaces' }
+  }
+  const namespace = rest[1]!
+  if (rest.length === 2) return { kind: 'role', role: read ? 'read' : 'admin', namespace, verb, resource: 'namespaces' }
+  const resource = rest[2]!
+  if (read) return { kind: 'role', role: 'read', namespace, verb, resource }
+  return { kind: 'role', role: resource === 'pods' ? 'register' : 'admin', namespace, verb, resource }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}

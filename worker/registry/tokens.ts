@@ -1,0 +1,203 @@
+/**
+ * Access tokens: who may do what, in which namespaces.
+ *
+ * A token has a name, a role and the namespaces it reaches (a list, or all):
+ * - `read`: get and list everything in its namespaces, endpoints, the pick and DNS;
+ * - `register`: read, plus create, update and delete of pods and pod status — what a
+ *   workload needs to register itself;
+ * - `admin`: everything, including services, namespaces and tokens.
+ * The secret is returned once, at creation; only its SHA-256 is stored. The root
+ * credential is `SWITCHBOARD_ADMIN_TOKEN`, compared in constant time. A revoked or
+ * expired token is refused from the next request on.
+ */
+import { z } from 'zod'
+import { PreconditionFailed } from '../db/errors'
+import type { Store, TokenRow } from '../db/store'
+import { alreadyExists, fieldError, invalid, notFound } from './errors'
+import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
+import { isDns1123Subdomain } from './validation'
+
+export const ROLES = ['read', 'register', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+export const ALL_NAMESPACES = '*'
+export const TOKEN_API_VERSION = 'switchboard.dev/v1'
+
+/** Who is calling: the root credential, a token, or nobody in particular (access control off). */
+export interface Principal {
+  name: string
+  role: Role
+  /** The namespaces reached, or `'*'` for all. */
+  namespaces: string[] | '*'
+}
+
+export const TokenInput = z.object({
+  apiVersion: z.string().nullish(),
+  kind: z.string().nullish(),
+  metadata: z.object({ name: z.string().nullish() }).nullish(),
+  spec: z
+    .object({
+      role: z.string().nullish(),
+      namespaces: z.array(z.string()).nullish(),
+      expiresAt: z.string().nullish(),
+    })
+    .nullish(),
+})
+
+export interface TokenObject {
+  apiVersion: typeof TOKEN_API_VERSION
+  kind: 'Token'
+  metadata: { name: string; uid: string; creationTimestamp: string; resourceVersion: string; annotations?: Record<string, string> }
+  spec: { role: Role; namespaces: string[]; expiresAt?: string }
+  /** Only in the answer to a create: the secret, shown once. */
+  status?: { secret: string }
+}
+
+/** Principals by secret hash are kept this long at most (other processes may revoke). */
+const CACHE_MS = 5_000
+
+export class TokenRegistry {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number; expiresAt: number | null }>()
+  private readonly adminHash: Promise<string> | null
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    adminToken: string | null,
+  ) {
+    this.adminHash = adminToken === null ? null : sha256(adminToken)
+    store.onWrite(() => this.cache.clear())
+  }
+
+  /** Whether access control is on (a root credential is configured). */
+  get enabled(): boolean {
+    return this.adminHash !== null
+  }
+
+  /** The principal a bearer secret stands for, or null when it stands for none (unknown, revoked, expired). */
+  async authenticate(secret: string): Promise<Principal | null> {
+    const hash = await sha256(secret)
+    if (this.adminHash !== null && constantTimeEqual(hash, await this.adminHash)) {
+      return { name: 'admin', role: 'admin', namespaces: ALL_NAMESPACES }
+    }
+    const now = this.clock.now().getTime()
+    const hit = this.cache.get(hash)
+    if (hit && hit.until > now) return hit.expiresAt !== null && hit.expiresAt <= now ? null : hit.principal
+    const row = (await this.store.tokens({ hash }))[0]
+    const principal: Principal | null = row
+      ? { name: row.name, role: row.role as Role, namespaces: row.namespaces.includes(ALL_NAMESPACES) ? ALL_NAMESPACES : row.namespaces }
+      : null
+    const expiresAt = row?.expiresAt ? Date.parse(row.expiresAt) : null
+    if (this.cache.size > 10_000) this.cache.clear()
+    this.cache.set(hash, { principal, until: now + CACHE_MS, expiresAt })
+    return expiresAt !== null && expiresAt <= now ? null : principal
+  }
+
+  async create(body: unknown, actor: string): Promise<TokenObject> {
+    const input = decode(TokenInput, body, 'Token')
+    checkTypeMeta(input, TOKEN_API_VERSION, 'Token')
+    const name = input.metadata?.name ?? ''
+    const role = input.spec?.role ?? ''
+    const namespaces = input.spec?.namespaces ?? []
+    const expiresAt = input.spec?.expiresAt ?? undefined
+    const causes = []
+    if (!name) causes.push(fieldError.required('metadata.name'))
+    else if (!isDns1123Subdomain(name)) causes.push(fieldError.invalid('metadata.name', name, 'must be a lowercase RFC 1123 subdomain'))
+    if (!(ROLES as readonly string[]).includes(role)) causes.push(fieldError.notSupported('spec.role', role, ROLES))
+    if (namespaces.length === 0) causes.push(fieldError.required('spec.namespaces', 'list namespaces, or "*" for all'))
+    if (namespaces.includes(ALL_NAMESPACES) && namespaces.length > 1) {
+      causes.push(fieldError.invalid('spec.namespaces', namespaces, '"*" must stand alone'))
+    }
+    namespaces.forEach((n, i) => {
+      if (n !== ALL_NAMESPACES && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) {
+        causes.push(fieldError.invalid(`spec.namespaces[${i}]`, n, 'must be a namespace name or "*"'))
+      }
+    })
+    if (expiresAt !== undefined && Number.isNaN(Date.parse(expiresAt))) {
+      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be an RFC 3339 time'))
+    }
+    if (causes.length) throw invalid('Token', name, causes)
+    const secret = `sb_${randomSecret()}`
+    const row = {
+      name,
+      uid: this.clock.uuid(),
+      hash: await sha256(secret),
+      role,
+      namespaces,
+      expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
+      createdAt: timestamp(this.clock.now()),
+      createdBy: actor,
+    }
+    let rv: number
+    try {
+      rv = await this.store.createToken(row)
+    } catch (e) {
+      if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists('tokens', name)
+      throw e
+    }
+    return { ...toObject({ ...row, rv }), status: { secret } }
+  }
+
+  async list() {
+    const rows = await this.store.tokens()
+    const rv = await this.store.resourceVersion()
+    return { apiVersion: TOKEN_API_VERSION, kind: 'TokenList', metadata: { resourceVersion: String(rv) }, items: rows.map(toObject) }
+  }
+
+  async get(name: string): Promise<TokenObject> {
+    const row = (await this.store.tokens({ name }))[0]
+    if (!row) throw notFound('tokens', name)
+    return toObject(row)
+  }
+
+  /** Revokes a token: it is refused from the next request on. */
+  async revoke(name: string): Promise<TokenObject> {
+    const token = await this.get(name)
+    try {
+      await this.store.deleteToken(name)
+    } catch (e) {
+      if (e instanceof PreconditionFailed && e.code === 'not_found') throw notFound('tokens', name)
+      throw e
+    }
+    return token
+  }
+}
+
+/** The token as the API shows it: never its secret or its hash. */
+function toObject(row: Omit<TokenRow, 'hash'> & { hash?: string }): TokenObject {
+  return {
+    apiVersion: TOKEN_API_VERSION,
+    kind: 'Token',
+    metadata: {
+      name: row.name,
+      uid: row.uid,
+      creationTimestamp: row.createdAt,
+      resourceVersion: String(row.rv),
+      ...(row.createdBy ? { annotations: { 'switchboard.dev/created-by': row.createdBy } } : {}),
+    },
+    spec: { role: row.role as Role, namespaces: row.namespaces, ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}) },
+  }
+}
+
+/** Whether `principal` reaches `namespace`. */
+export function reaches(principal: Principal, namespace: string): boolean {
+  return principal.namespaces === ALL_NAMESPACES || principal.namespaces.includes(namespace)
+}
+
+export async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Compares two equal-length hex digests without an early exit. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
