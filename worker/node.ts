@@ -15,6 +15,11 @@ const DEFAULT_DATABASE = './data/switchboard.db'
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env)
+  if (config.adminToken === null && !isLoopback(config.host)) {
+    throw new ConfigError(
+      `HOST=${config.host} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry serves on loopback only (set the token, or HOST=127.0.0.1)`,
+    )
+  }
   const url = config.databaseUrl ?? `file:${DEFAULT_DATABASE}`
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
@@ -33,6 +38,9 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
     console.log(`switchboard listening on http://${host}:${info.port} (database ${redact(url)})`)
+    if (config.adminToken === null) {
+      console.log('switchboard: access control is off (no SWITCHBOARD_ADMIN_TOKEN): anyone on this machine may read and write')
+    }
   })
   server.on('error', (e) => {
     console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
@@ -49,6 +57,10 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 /** The database URL without credentials, for the start-up line. */

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../support/server'
+import { E2E_TOKEN, authHeaders } from '../support/auth'
 
 const PYTHON = '/usr/bin/python3'
 const CLIENT = new URL('./doh_client.py', import.meta.url).pathname
@@ -230,7 +231,7 @@ const key = (c: Case, method: string) => `${method} ${c.v6 ? 'v6' : 'v4'} ${c.na
 async function api(server: ServerProcess, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: authHeaders({ 'content-type': 'application/json' }),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
   const json = await res.json()
@@ -295,9 +296,9 @@ function runClient(): void {
     )
   }
   const plan = CASES.flatMap((c) => METHODS.map((method) => ({ c, method })))
-  const queries = plan.map(({ c, method }) => ({ name: c.name, type: c.type, method, url: `${c.v6 ? v6.url : v4.url}/dns-query`, edns: !!c.edns }))
+  const queries = plan.map(({ c, method }) => ({ name: c.name, type: c.type, method, url: `${c.v6 ? v6.url : v4.url}/dns-query/${E2E_TOKEN}`, edns: !!c.edns }))
   const started = performance.now()
-  const run = spawnSync(PYTHON, [CLIENT, `${v4.url}/dns-query`], { input: JSON.stringify(queries), encoding: 'utf8', timeout: 60_000 })
+  const run = spawnSync(PYTHON, [CLIENT, `${v4.url}/dns-query/${E2E_TOKEN}`], { input: JSON.stringify(queries), encoding: 'utf8', timeout: 60_000 })
   runMs = performance.now() - started
   if (run.status !== 0) throw new Error(`doh_client.py exited ${run.status}: ${run.error?.message ?? run.stderr}`)
   const out = JSON.parse(run.stdout) as Result[]

@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../support/server'
+import { authHeaders } from '../support/auth'
 import {
   POD_NAMES,
   SERVICE_NAMES,
@@ -38,7 +39,7 @@ afterAll(async () => {
 })
 
 async function post(url: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: authHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) })
   expect(res.status, await res.text()).toBe(201)
 }
 

@@ -8,6 +8,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../support/server'
+import { authHeaders } from '../support/auth'
 import {
   POD_NAMES,
   burstArb,
@@ -138,7 +139,7 @@ describe('endpoints under concurrent writes (real server)', () => {
           const namespace = `inv-${run++}`
           const created = await fetch(`${server.url}/api/v1/namespaces`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: authHeaders({ 'content-type': 'application/json' }),
             body: JSON.stringify({ metadata: { name: namespace } }),
           })
           expect(created.status).toBe(201)

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../support/server'
+import { authHeaders } from '../support/auth'
 
 const servers: ServerProcess[] = []
 afterAll(async () => {
@@ -18,7 +19,7 @@ describe('the server process (npm start)', () => {
 
     const created = await fetch(`${server.url}/api/v1/namespaces/default/services`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: authHeaders({ 'content-type': 'application/json' }),
       body: JSON.stringify({ metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } }),
     })
     expect(created.status).toBe(201)
@@ -27,7 +28,8 @@ describe('the server process (npm start)', () => {
 
     const again = await startServer({ databasePath: server.databasePath })
     servers.push(again)
-    const got = (await (await fetch(`${again.url}/api/v1/namespaces/default/services/web`)).json()) as any
+    expect((await fetch(`${again.url}/api/v1/namespaces/default/services/web`)).status).toBe(401)
+    const got = (await (await fetch(`${again.url}/api/v1/namespaces/default/services/web`, { headers: authHeaders() })).json()) as any
     expect(got.spec.clusterIP).toBe(ip)
     expect(await again.stop('SIGINT')).toBe(0)
   }, 60_000)

@@ -13,6 +13,7 @@
  * ports, so that selectors, readiness and named ports keep changing under each other.
  */
 import fc from 'fast-check'
+import { authHeaders } from './auth'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by'
@@ -434,7 +435,7 @@ export async function snapshot(url: string, namespace?: string): Promise<Snapsho
   for (let attempt = 0; attempt < 50; attempt++) {
     const lists = await Promise.all(
       [`${core}/services`, `${core}/pods`, `${discovery}/endpointslices`, `${core}/endpoints`].map(async (u) => {
-        const res = await fetch(u)
+        const res = await fetch(u, { headers: authHeaders() })
         const body = (await res.json()) as { metadata: { resourceVersion: string }; items: unknown[] }
         if (res.status !== 200) throw new Error(`GET ${u}: ${res.status} ${JSON.stringify(body)}`)
         return body
@@ -766,10 +767,10 @@ export interface Outcome {
 /** Sends one command; a network failure rejects. */
 export async function send(url: string, namespace: string, command: Command): Promise<Outcome> {
   const request = requestOf(namespace, command)
-  const init: RequestInit = { method: request.method }
+  const init: RequestInit = { method: request.method, headers: authHeaders() }
   if (request.body !== undefined) {
     init.body = JSON.stringify(request.body)
-    init.headers = { 'content-type': request.contentType ?? 'application/json' }
+    init.headers = authHeaders({ 'content-type': request.contentType ?? 'application/json' })
   }
   const res = await fetch(`${url}${request.path}`, init)
   const text = await res.text()

@@ -1,12 +1,14 @@
 /**
  * A real server process, started the way the README says (`npm start`), on a free
- * port and a temporary database file.
+ * port and a temporary database file, with access control on (the root credential is
+ * E2E_TOKEN unless `env` says otherwise).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { E2E_TOKEN } from './auth'
 
 export interface ServerProcess {
   url: string
@@ -37,7 +39,7 @@ export async function startServer(
   const databasePath = options.databasePath ?? join(mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), 'registry.db')
   const child = spawn('npm', ['start', '--silent'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `file:${databasePath}`, ...options.env },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: `file:${databasePath}`, SWITCHBOARD_ADMIN_TOKEN: E2E_TOKEN, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
