@@ -12,7 +12,7 @@ import { timestamp, validateMeta } from './meta'
 import type { PodInput } from './schemas'
 import { PROTOCOLS } from './service'
 import type { ContainerPortOut, ObjectMetaOut, PodCondition, PodObject, PodPhase, Protocol } from './types'
-import { canonicalIP, ipFamily, isDns1123Label, isDns1123Subdomain, isIanaSvcName, isValidPort } from './validation'
+import { canonicalIP, ipFamily, isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } from './validation'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1
@@ -114,12 +114,8 @@ function validateSpec(pod: PodObject): FieldError[] {
   if (s.nodeName && !isDns1123Subdomain(s.nodeName)) {
     out.push(fieldError.invalid('spec.nodeName', s.nodeName, 'must be a lowercase RFC 1123 subdomain'))
   }
-  if (s.hostname && !isDns1123Label(s.hostname)) {
-    out.push(fieldError.invalid('spec.hostname', s.hostname, 'must be a lowercase RFC 1123 label'))
-  }
-  if (s.subdomain && !isDns1123Label(s.subdomain)) {
-    out.push(fieldError.invalid('spec.subdomain', s.subdomain, 'must be a lowercase RFC 1123 label'))
-  }
+  if (s.hostname) out.push(...validateName('dns1123label', s.hostname, 'spec.hostname'))
+  if (s.subdomain) out.push(...validateName('dns1123label', s.subdomain, 'spec.subdomain'))
   if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0) {
     out.push(fieldError.invalid('spec.terminationGracePeriodSeconds', s.terminationGracePeriodSeconds, 'must be greater than or equal to 0'))
   }
@@ -127,7 +123,7 @@ function validateSpec(pod: PodObject): FieldError[] {
   s.containers?.forEach((c, i) => {
     const f = `spec.containers[${i}]`
     if (c.name) {
-      if (!isDns1123Label(c.name)) out.push(fieldError.invalid(`${f}.name`, c.name, 'must be a lowercase RFC 1123 label'))
+      out.push(...validateName('dns1123label', c.name, `${f}.name`))
       if (containerNames.has(c.name)) out.push(fieldError.duplicate(`${f}.name`, c.name))
       containerNames.add(c.name)
     }
@@ -142,15 +138,7 @@ function validateSpec(pod: PodObject): FieldError[] {
       }
       if (!PROTOCOLS.includes(p.protocol)) out.push(fieldError.notSupported(`${pf}.protocol`, p.protocol, PROTOCOLS))
       if (p.name !== undefined) {
-        if (!isIanaSvcName(p.name)) {
-          out.push(
-            fieldError.invalid(
-              `${pf}.name`,
-              p.name,
-              "must contain only lowercase alphanumeric characters or '-', at least one letter, no '--', not start or end with '-', and be at most 15 characters",
-            ),
-          )
-        }
+        out.push(...validateIanaSvcName(p.name, `${pf}.name`))
         if (portNames.has(p.name)) out.push(fieldError.duplicate(`${pf}.name`, p.name))
         portNames.add(p.name)
       }

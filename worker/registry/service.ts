@@ -7,7 +7,7 @@ import { fieldError, invalid, type FieldError } from './errors'
 import { validateMeta } from './meta'
 import type { ServiceInput } from './schemas'
 import type { ObjectMetaOut, Protocol, ServiceObject, ServicePortOut, ServiceType } from './types'
-import { canonicalIP, ipFamily, isDns1123Label, isDns1123Subdomain, isIanaSvcName, isValidPort, validateLabels } from './validation'
+import { canonicalIP, ipFamily, isDns1123Subdomain, isValidPort, validateIanaSvcName, validateLabels, validateName } from './validation'
 
 export const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP']
@@ -189,15 +189,7 @@ function validatePorts(svc: ServiceObject): FieldError[] {
     const f = `spec.ports[${i}]`
     if (ports.length > 1 && !p.name) out.push(fieldError.required(`${f}.name`))
     if (p.name) {
-      if (!isDns1123Label(p.name)) {
-        out.push(
-          fieldError.invalid(
-            `${f}.name`,
-            p.name,
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-          ),
-        )
-      }
+      out.push(...validateName('dns1123label', p.name, `${f}.name`))
       if (names.has(p.name)) out.push(fieldError.duplicate(`${f}.name`, p.name))
       names.add(p.name)
     }
@@ -210,14 +202,8 @@ function validatePorts(svc: ServiceObject): FieldError[] {
       if (!isValidPort(p.targetPort)) {
         out.push(fieldError.invalid(`${f}.targetPort`, p.targetPort, 'must be between 1 and 65535, inclusive'))
       }
-    } else if (!isIanaSvcName(p.targetPort)) {
-      out.push(
-        fieldError.invalid(
-          `${f}.targetPort`,
-          p.targetPort,
-          "must contain only lowercase alphanumeric characters or '-', at least one letter, no '--', not start or end with '-', and be at most 15 characters",
-        ),
-      )
+    } else {
+      out.push(...validateIanaSvcName(p.targetPort, `${f}.targetPort`))
     }
     if (p.nodePort !== undefined) {
       if (!usesNodePorts(s.type)) {
