@@ -34,7 +34,7 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  const logError = deps.logError ?? ((e: unknown) => console.error(e))
+  const logError = deps.logError ?? ((e: unknown) => console.error(describeError(e)))
 
   app.use('*', async (c, next) => {
     const id = c.req.header('x-request-id') || crypto.randomUUID()
@@ -58,4 +58,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return statusResponse(c, new RegistryError('InternalError', 'an internal error occurred'))
   })
   return app
+}
+
+/**
+ * An unexpected error for the log, without the parameters of a failed query: they can
+ * hold request data such as the hash of a token's secret.
+ */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e)
+  const clean = (text: string) => text.split('\nparams:')[0]!
+  const cause = e.cause instanceof Error ? ` (caused by ${e.cause.name}: ${clean(e.cause.message)})` : ''
+  const frames = (e.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))
+  return [`${e.name}: ${clean(e.message)}${cause}`, ...frames].join('\n')
 }
