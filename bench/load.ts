@@ -21,6 +21,8 @@ export interface Shot {
   verify?: (status: number, body: string) => string | undefined
   /** Called after the request succeeded (2xx and verified). */
   succeeded?: () => void
+  /** Called with the request's latency in milliseconds once it completed, whether it succeeded or not. */
+  timed?: (ms: number) => void
 }
 
 export interface Phase {
@@ -193,7 +195,9 @@ async function phase(concurrency: number, limits: Phase, take: () => Shot, send:
         const cause = (e as { cause?: { code?: string; message?: string } }).cause
         failure = ['network', `${method} ${shot.url}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`]
       }
-      latencies[slot] = performance.now() - t0
+      const latency = performance.now() - t0
+      latencies[slot] = latency
+      shot.timed?.(latency)
       done++
       if (!failure && (status < 200 || status > 299)) {
         failure = [String(status), `${method} ${shot.url} → ${status}: ${text.slice(0, 300)}`]

@@ -30,6 +30,8 @@ export class Report {
   /** Checks that failed: the data the server holds is not what the load generator wrote. */
   readonly problems: string[] = []
   readonly settings: [string, string][] = []
+  /** Titled blocks of text a scenario prints after the main table. */
+  readonly sections: { title: string; lines: string[] }[] = []
 
   add(row: Row): void {
     this.rows.push(row)
@@ -45,6 +47,10 @@ export class Report {
 
   setting(name: string, value: string): void {
     this.settings.push([name, value])
+  }
+
+  section(title: string, lines: string[]): void {
+    this.sections.push({ title, lines })
   }
 
   ceilingOf(group: string, transport: Transport): Row | undefined {
@@ -79,38 +85,34 @@ export class Report {
   }
 
   table(): string {
-    const head = [
-      'scenario', 'existing pods', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'errors',
-      'vs ceiling', 'vs node:http ceiling', 'server loop busy', 'server CPU', 'client CPU', 'other CPU',
-    ]
-    const body = this.rows.map((r) => {
-      const ratio = this.ratio(r, 'fetch')
-      const httpRatio = this.ratio(r, 'http')
-      const name = r.transport === 'http' ? `${r.scenario} [node:http client]` : r.scenario
-      return [
-        r.ceiling ? `${name} (ceiling)` : name,
-        r.existing,
-        int(r.result.requests),
-        int(r.result.rps),
-        ms(r.result.latency.p50),
-        ms(r.result.latency.p99),
-        ms(r.result.latency.mean),
-        ms(r.result.latency.max),
-        int(r.result.errors),
-        percent(ratio),
-        percent(httpRatio),
-        r.serverElu === undefined ? '-' : `${(r.serverElu * 100).toFixed(0)}%`,
-        r.serverCores === undefined ? '-' : `${r.serverCores.toFixed(2)} cores`,
-        `${r.result.clientCores.toFixed(2)} cores`,
-        r.otherCores === undefined ? '-' : `${r.otherCores.toFixed(2)} cores`,
-      ]
-    })
-    const right = head.map((_, i) => i > 0)
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-    const line = (cells: string[]) =>
-      '| ' + cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |'
-    const rule = '|' + widths.map((w, i) => (right[i] ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|'
-    return [line(head), rule, ...body.map(line)].join('\n')
+    return renderTable(
+      [
+        'scenario', 'existing pods', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'errors',
+        'vs ceiling', 'vs node:http ceiling', 'server loop busy', 'server CPU', 'client CPU', 'other CPU',
+      ],
+      this.rows.map((r) => {
+        const ratio = this.ratio(r, 'fetch')
+        const httpRatio = this.ratio(r, 'http')
+        const name = r.transport === 'http' ? `${r.scenario} [node:http client]` : r.scenario
+        return [
+          r.ceiling ? `${name} (ceiling)` : name,
+          r.existing,
+          int(r.result.requests),
+          int(r.result.rps),
+          ms(r.result.latency.p50),
+          ms(r.result.latency.p99),
+          ms(r.result.latency.mean),
+          ms(r.result.latency.max),
+          int(r.result.errors),
+          percent(ratio),
+          percent(httpRatio),
+          r.serverElu === undefined ? '-' : `${(r.serverElu * 100).toFixed(0)}%`,
+          r.serverCores === undefined ? '-' : `${r.serverCores.toFixed(2)} cores`,
+          `${r.result.clientCores.toFixed(2)} cores`,
+          r.otherCores === undefined ? '-' : `${r.otherCores.toFixed(2)} cores`,
+        ]
+      }),
+    )
   }
 
   render(): string {
@@ -135,6 +137,11 @@ export class Report {
     out.push('server is the bottleneck); server CPU and client CPU are each process\'s user+system CPU time over')
     out.push(`the measured wall time (the load generator is this process); other CPU is what the rest of the`)
     out.push(`machine used meanwhile (from /proc/stat). The machine has ${cpu.length} cores in all.`)
+    for (const section of this.sections) {
+      out.push('')
+      out.push(section.title)
+      out.push(...section.lines)
+    }
     const errored = this.rows.filter((r) => r.result.errors > 0 || r.result.warmupErrors > 0)
     if (errored.length) {
       out.push('')
@@ -165,15 +172,25 @@ export class Report {
   }
 }
 
+/** A markdown table: the first column left-aligned, the others right-aligned. */
+export function renderTable(head: string[], body: string[][]): string {
+  const right = head.map((_, i) => i > 0)
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |'
+  const rule = '|' + widths.map((w, i) => (right[i] ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|'
+  return [line(head), rule, ...body.map(line)].join('\n')
+}
+
 function percent(ratio: number | undefined): string {
   return ratio === undefined ? '-' : `${(ratio * 100).toFixed(1)}%`
 }
 
-function int(n: number): string {
+export function int(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'
 }
 
-function ms(n: number): string {
+export function ms(n: number): string {
   if (!Number.isFinite(n)) return '-'
   return n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)
 }

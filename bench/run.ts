@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { killAllSync, startServer, type BenchServer } from './harness'
+import { ENDPOINTS, endpoints } from './endpoints'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
 import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
-const WATCHDOG_SECONDS = 300
-const SCENARIOS: Scenario[] = [writes]
+const WATCHDOG_SECONDS = 600
+const SCENARIOS: Scenario[] = [writes, endpoints]
 
 const started = performance.now()
 const elapsed = () => ((performance.now() - started) / 1000).toFixed(1)
@@ -27,12 +28,20 @@ function settings(report: Report): void {
   report.setting('concurrency', `${CONCURRENCY} requests in flight (closed loop, global fetch, keep-alive)`)
   report.setting('server', 'bench/server.ts in a child process: worker/node.ts wiring, embedded libSQL file (WAL) in a temp dir')
   report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
-  for (const [name, s] of [
-    ['constant', WRITES.constant],
-    ['status updates', WRITES.status],
-    ['creates', WRITES.create],
+  report.setting(
+    'endpoints',
+    ENDPOINTS.levels.map((l) => fmt(l.pods)).join(', ') + ' pods (one namespace each) × ' +
+      ENDPOINTS.services.map(fmt).join(' then ') + ' services, same server; flips and selector changes one at a time take turns between namespaces',
+  )
+  for (const [name, s, each] of [
+    ['constant', WRITES.constant, undefined],
+    ['status updates', WRITES.status, undefined],
+    ['creates', WRITES.create, undefined],
+    ['flips, one at a time', ENDPOINTS.flip, ' per namespace'],
+    [`flips, ${ENDPOINTS.flipConcurrent.concurrency} in flight`, ENDPOINTS.flipConcurrent, undefined],
+    ['selector changes', ENDPOINTS.selector, ' per namespace'],
   ] as const) {
-    report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}`)
+    report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}${each ?? ''}`)
   }
   report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', '))
   report.setting('code', codeVersion())
@@ -40,7 +49,7 @@ function settings(report: Report): void {
 
 /** The commit under test and whether the server's sources differ from it (read-only git). */
 function codeVersion(): string {
-  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd()
   try {
     const commit = git('rev-parse', '--short', 'HEAD')
     const dirty = git('status', '--porcelain', '--', 'worker', 'migrations', 'package.json')

@@ -1,12 +1,14 @@
 /**
  * The server under test, run as its own process (`node --import tsx bench/server.ts`):
  * the registry built exactly as worker/node.ts builds it (embedded libSQL file from
- * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus three
+ * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus five
  * routes under /bench/ on the same app:
  *
  * - GET  /bench/constant  a fixed small JSON answer: the ceiling of this HTTP stack
  * - GET  /bench/stats     process CPU and event-loop counters, memory, pod count, file sizes
  * - POST /bench/seed      creates pods through the registry in-process: {namespace, start, count}
+ * - POST /bench/import    imports the endpoints benchmark's pods in one write: {namespace, start, count, ipBlock}
+ * - GET  /bench/endpoints the endpoint rows of a namespace, counted: rows, services, pods, per service, per pod
  *
  * It prints `listening <url>` on stdout once it accepts connections, and exits on
  * SIGTERM/SIGINT or when its stdin closes (the parent is gone); in that last case it also
@@ -21,6 +23,21 @@ import { buildApp } from '../worker/compose'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
 import { applyMigrations } from '../worker/db/migrate'
 import { CONSTANT_ANSWER, podBody, seedRef } from './fixtures'
+import { selectionPodBody } from './selection'
+
+export interface EndpointCounts {
+  /** Endpoint rows of the namespace (one per service, pod and IP). */
+  rows: number
+  /** Services with at least one endpoint row. */
+  services: number
+  /** Pods with at least one endpoint row. */
+  pods: number
+  minPerService: number
+  maxPerService: number
+  maxPerPod: number
+  /** Pods of every namespace. */
+  podsInDatabase: number
+}
 
 export interface ServerStats {
   cpuUserMicros: number
@@ -76,6 +93,38 @@ async function main(): Promise<void> {
       await registry.createPod(namespace, podBody(seedRef(i), i))
     }
     return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  app.post('/bench/import', async (c) => {
+    const { namespace, start, count, ipBlock } = (await c.req.json()) as { namespace: string; start: number; count: number; ipBlock: number }
+    const began = performance.now()
+    const bodies = Array.from({ length: count }, (_, k) => selectionPodBody(start + k, ipBlock))
+    await registry.importPods(namespace, bodies)
+    return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  app.get('/bench/endpoints', async (c) => {
+    const namespace = c.req.query('namespace') ?? 'default'
+    const [totals, perService, perPod, all] = await client.batch(
+      [
+        { sql: 'SELECT count(*) AS rows, count(DISTINCT service) AS services, count(DISTINCT pod) AS pods FROM endpoints WHERE namespace = ?', args: [namespace] },
+        { sql: 'SELECT min(n) AS lo, max(n) AS hi FROM (SELECT count(*) AS n FROM endpoints WHERE namespace = ? GROUP BY service)', args: [namespace] },
+        { sql: 'SELECT max(n) AS hi FROM (SELECT count(*) AS n FROM endpoints WHERE namespace = ? GROUP BY pod)', args: [namespace] },
+        'SELECT count(*) AS n FROM pods',
+      ],
+      'read',
+    )
+    const t = totals!.rows[0]
+    const counts: EndpointCounts = {
+      rows: Number(t?.rows ?? 0),
+      services: Number(t?.services ?? 0),
+      pods: Number(t?.pods ?? 0),
+      minPerService: Number(perService!.rows[0]?.lo ?? 0),
+      maxPerService: Number(perService!.rows[0]?.hi ?? 0),
+      maxPerPod: Number(perPod!.rows[0]?.hi ?? 0),
+      podsInDatabase: Number(all!.rows[0]?.n ?? 0),
+    }
+    return c.json(counts)
   })
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
