@@ -362,13 +362,7 @@ export class Store {
     const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
     const fresh = pre === 'create'
     return this.write(this.precondition('Pod', ns, name, pre), [
-      this.db.run(sql`
-        INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
-        VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
-                ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})
-        ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, node_name = excluded.node_name,
-          phase = excluded.phase, pod_ip = excluded.pod_ip, ready = excluded.ready, weight = excluded.weight,
-          deletion_timestamp = excluded.deletion_timestamp, zone = excluded.zone, body = excluded.body`),
+      previous ? this.updatePodRow(w, previous) : this.insertPodRow(w),
       ...(samePorts
         ? []
         : this.replaceRows(
@@ -490,10 +484,7 @@ export class Store {
       if (w.namespace !== namespace) throw new Error(`pod ${w.name} is not in namespace ${namespace}`)
       guards.push(this.guard('exists', sql`EXISTS (SELECT 1 FROM pods WHERE namespace = ${namespace} AND name = ${w.name})`))
       statements.push(
-        this.db.run(sql`
-          INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
-          VALUES (${namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
-                  ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})`),
+        this.insertPodRow(w),
         ...this.replaceRows('pod_ports', namespace, 'pod', w.name, ['name', 'protocol', 'port'], w.ports.map((p) => [p.name, p.protocol, p.port]), true),
         ...this.labelRows('Pod', namespace, w.name, w.labels, true),
         ...podEndpoints(namespace, w.name, true).map((q) => this.db.run(q)),
@@ -596,6 +587,36 @@ export class Store {
   }
 
   // ---- batch building ----
+
+  private insertPodRow(w: PodWrite): Statement {
+    return this.db.run(sql`
+      INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
+      VALUES (${w.namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
+              ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})`)
+  }
+
+  /**
+   * Updates a stored pod's row, setting only the columns that changed: SQLite rewrites
+   * an index only when a column it covers is set, so a readiness change touches no index.
+   */
+  private updatePodRow(w: PodWrite, previous: PodWrite): Statement {
+    const columns: [string, unknown, unknown][] = [
+      ['uid', w.uid, previous.uid],
+      ['node_name', w.nodeName, previous.nodeName],
+      ['phase', w.phase, previous.phase],
+      ['pod_ip', w.podIP, previous.podIP],
+      ['ready', w.ready ? 1 : 0, previous.ready ? 1 : 0],
+      ['weight', w.weight, previous.weight],
+      ['deletion_timestamp', w.deletionTimestamp, previous.deletionTimestamp],
+      ['zone', w.zone, previous.zone],
+    ]
+    const sets = [
+      sql`rv = ${RV}`,
+      sql`body = ${JSON.stringify(w.body)}`,
+      ...columns.filter(([, now, before]) => now !== before).map(([column, now]) => sql`${sql.raw(column)} = ${now}`),
+    ]
+    return this.db.run(sql`UPDATE pods SET ${sql.join(sets, sql`, `)} WHERE namespace = ${w.namespace} AND name = ${w.name}`)
+  }
 
   /**
    * Runs one write batch: the guards, the resourceVersion bump, then the changes.
