@@ -4,15 +4,14 @@
  * database reached over HTTP. With neither, every request gets a 503 Status naming the
  * missing setting. Migrations are applied before deploy, not here.
  */
-import { createClient } from '@libsql/client/web'
-import { drizzle as drizzleD1, type AnyD1Database } from 'drizzle-orm/d1'
-import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql/web'
+import type { AnyD1Database } from 'drizzle-orm/d1'
 import type { Hono } from 'hono'
 import type { AppEnv } from './api/auth'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './compose'
 import type { Database } from './db/client'
-import * as schema from './db/schema'
+import { drizzleD1 } from './db/d1'
+import { drizzleRemote } from './db/remote'
 import { RegistryError } from './registry/errors'
 import { toStatus } from './api/status'
 
@@ -32,15 +31,9 @@ function appFor(env: Env): Hono<AppEnv> {
   if (cached?.env === env) return cached.app
   const config = parseConfig(env as Record<string, string | undefined>)
   let db: Database
-  if (env.DB) db = drizzleD1(env.DB, { schema }) as unknown as Database
-  else if (config.databaseUrl) {
-    const client = createClient({
-      url: config.databaseUrl,
-      ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-      intMode: 'number',
-    })
-    db = drizzleLibsql(client, { schema }) as unknown as Database
-  } else {
+  if (env.DB) db = drizzleD1(env.DB)
+  else if (config.databaseUrl) db = drizzleRemote(config.databaseUrl, config.databaseAuthToken)
+  else {
     throw new RegistryError(
       'ServiceUnavailable',
       'no database is configured: bind a D1 database as DB, or set DATABASE_URL (and DATABASE_AUTH_TOKEN) for libSQL',
