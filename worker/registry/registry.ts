@@ -268,7 +268,7 @@ export class Registry {
   async createPod(namespace: string, body: unknown): Promise<PodObject> {
     const input = decode(Pod, body, 'Pod')
     checkTypeMeta(input, 'v1', 'Pod')
-    const metadata = metaForCreate(input.metadata, namespace, this.clock)
+    const metadata = { ...metaForCreate(input.metadata, namespace, this.clock), generation: 1 }
     const pod = buildPod(metadata, buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
     validatePod(pod)
     const rv = await this.writePod(pod, 'create')
@@ -323,7 +323,8 @@ export class Registry {
     const pods = bodies.map((body) => {
       const input = decode(Pod, body, 'Pod')
       checkTypeMeta(input, 'v1', 'Pod')
-      const pod = buildPod(metaForCreate(input.metadata, namespace, this.clock), buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
+      const metadata = { ...metaForCreate(input.metadata, namespace, this.clock), generation: 1 }
+      const pod = buildPod(metadata, buildPodSpec(input), buildPodStatus(input.status, undefined, this.clock.now()))
       validatePod(pod)
       this.stamp(pod)
       return podWrite(pod)
@@ -398,7 +399,9 @@ export class Registry {
       const old = await this.get<T>(kind, namespace, name)
       const { object, rv: wanted } = compute(structuredClone(old))
       if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(RESOURCES[kind], name)
-      // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes.
+      // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
+      // (the acting token is recorded first, so the same caller repeating itself is a no-op).
+      this.stamp(object)
       if (sameJson(strip(object), strip(old))) return old
       try {
         const rv = await write(object, old, { rv: Number(old.metadata.resourceVersion) })
@@ -475,7 +478,9 @@ function withRv<T extends RegistryObject>(obj: T, rv: number): T {
 }
 
 function bumpGeneration(next: RegistryObject, old: RegistryObject): void {
-  next.metadata.generation = (old.metadata.generation ?? 1) + (sameJson(next.spec, old.spec) ? 0 : 1)
+  const same = sameJson(next.spec, old.spec)
+  if (same && old.metadata.generation === undefined) delete next.metadata.generation
+  else next.metadata.generation = (old.metadata.generation ?? 1) + (same ? 0 : 1)
 }
 
 /** Deep equality of two JSON values, whatever the order of their keys. */

@@ -43,6 +43,8 @@ export const TokenInput = z.object({
     .nullish(),
 })
 
+export type TokenSpec = z.infer<typeof TokenInput>
+
 export interface TokenObject {
   apiVersion: typeof TOKEN_API_VERSION
   kind: 'Token'

@@ -1,0 +1,113 @@
+/**
+ * Errors of the Switchboard client: one class per Kubernetes Status reason, each with
+ * the HTTP status, the Status object and the request ID; and classes of their own for
+ * network failures, timeouts and aborts.
+ */
+import type { Status } from './types'
+
+export class SwitchboardError extends Error {
+  override name = 'SwitchboardError'
+}
+
+/** The server answered with an error Status. */
+export class APIError extends SwitchboardError {
+  override name = 'APIError'
+  constructor(
+    readonly status: number,
+    readonly body: Status | undefined,
+    readonly requestId: string | null,
+    message: string,
+  ) {
+    super(message)
+  }
+
+  /** The reason of the Status (NotFound, Conflict, ...). */
+  get reason(): string | undefined {
+    return this.body?.reason
+  }
+
+  /** Builds the class that fits the Status' reason (or the HTTP status). */
+  static from(status: number, body: Status | undefined, requestId: string | null): APIError {
+    const message = body?.message ?? `HTTP ${status}`
+    const Class = REASONS[body?.reason ?? ''] ?? BY_STATUS[status] ?? APIError
+    return new Class(status, body, requestId, message)
+  }
+}
+
+export class BadRequestError extends APIError {
+  override name = 'BadRequestError'
+}
+export class UnauthorizedError extends APIError {
+  override name = 'UnauthorizedError'
+}
+export class ForbiddenError extends APIError {
+  override name = 'ForbiddenError'
+}
+export class NotFoundError extends APIError {
+  override name = 'NotFoundError'
+}
+export class AlreadyExistsError extends APIError {
+  override name = 'AlreadyExistsError'
+}
+export class ConflictError extends APIError {
+  override name = 'ConflictError'
+}
+/** 422: `causes` names the fields that were wrong. */
+export class InvalidError extends APIError {
+  override name = 'InvalidError'
+  get causes(): { reason: string; field: string; message: string }[] {
+    return this.body?.details?.causes ?? []
+  }
+}
+export class ServiceUnavailableError extends APIError {
+  override name = 'ServiceUnavailableError'
+}
+export class RateLimitError extends APIError {
+  override name = 'RateLimitError'
+}
+export class InternalServerError extends APIError {
+  override name = 'InternalServerError'
+}
+
+/** The request never got an answer (connection refused, reset, DNS failure). */
+export class ConnectionError extends SwitchboardError {
+  override name = 'ConnectionError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** The request took longer than `timeoutMs`. */
+export class TimeoutError extends SwitchboardError {
+  override name = 'TimeoutError'
+}
+
+/** The caller's AbortSignal cancelled the request. */
+export class AbortError extends SwitchboardError {
+  override name = 'AbortError'
+}
+
+const REASONS: Record<string, typeof APIError> = {
+  BadRequest: BadRequestError,
+  Unauthorized: UnauthorizedError,
+  Forbidden: ForbiddenError,
+  NotFound: NotFoundError,
+  AlreadyExists: AlreadyExistsError,
+  Conflict: ConflictError,
+  Invalid: InvalidError,
+  ServiceUnavailable: ServiceUnavailableError,
+  TooManyRequests: RateLimitError,
+  InternalError: InternalServerError,
+}
+
+const BY_STATUS: Record<number, typeof APIError> = {
+  400: BadRequestError,
+  401: UnauthorizedError,
+  403: ForbiddenError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: InvalidError,
+  429: RateLimitError,
+  500: InternalServerError,
+  503: ServiceUnavailableError,
+}
