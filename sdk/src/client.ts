@@ -2,9 +2,9 @@
  * The Switchboard client: the resources of the registry, and the calls workloads need
  * (register, setReady, drain, pick, resolve, lookup).
  */
-import { NotFoundError, AlreadyExistsError } from './errors'
-import { request, type HttpOptions } from './http'
-import { Resource, type CallOptions } from './resources'
+import { NotFoundError, AlreadyExistsError } from './errors.js'
+import { request, type HttpOptions } from './http.js'
+import { Resource, type CallOptions } from './resources.js'
 import type {
   Endpoints,
   EndpointsInput,
@@ -19,7 +19,7 @@ import type {
   ServiceInput,
   Token,
   TokenInput,
-} from './types'
+} from './types.js'
 
 export interface ClientOptions {
   /** The registry's URL, e.g. `http://127.0.0.1:8787`. */

@@ -3,7 +3,7 @@
  * the HTTP status, the Status object and the request ID; and classes of their own for
  * network failures, timeouts and aborts.
  */
-import type { Status } from './types'
+import type { Status } from './types.js'
 
 export class SwitchboardError extends Error {
   override name = 'SwitchboardError'

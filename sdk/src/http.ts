@@ -4,8 +4,8 @@
  * repeat. A create is retried only when the server said it did nothing (429, or 503
  * with Retry-After), never blindly.
  */
-import { APIError, AbortError, ConnectionError, TimeoutError } from './errors'
-import type { Status } from './types'
+import { APIError, AbortError, ConnectionError, TimeoutError } from './errors.js'
+import type { Status } from './types.js'
 
 export interface HttpOptions {
   baseUrl: string

@@ -2,7 +2,7 @@
  * The resources: list (selectors as objects or strings, every page followed through
  * `continue`), get, create, replace, patch, delete.
  */
-import { request, type HttpOptions } from './http'
+import { request, type HttpOptions } from './http.js'
 
 export type Selector = string | Record<string, string>
 
