@@ -2,12 +2,12 @@
  * Reads of Endpoints and EndpointSlices (built from the stored endpoint rows in one
  * consistent read), and writes of the Endpoints users keep for selectorless services.
  */
-import { PreconditionFailed } from '../db/errors'
 import type { Precondition, Store } from '../db/store'
 import { buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoints'
-import { RegistryError, alreadyExists, badRequest, conflict, notFound } from './errors'
+import { RegistryError, badRequest, conflict, notFound } from './errors'
 import { parseFieldSelector } from './fields'
 import { SelectorError, matchesLabels, parseLabelSelector } from './labels'
+import { guarded } from './preconditions'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
 import type { ListQuery } from './registry'
 import { Endpoints } from './schemas'
@@ -103,17 +103,8 @@ export class EndpointRegistry {
     return { ...ep, metadata: { ...ep.metadata, resourceVersion: String(rv) } }
   }
 
-  private async run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {
-    try {
-      return await write()
-    } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e
-      if (e.code === 'missing_namespace') throw notFound('namespaces', namespace)
-      if (e.code === 'exists') throw alreadyExists('endpoints', name)
-      if (e.code === 'not_found') throw notFound('endpoints', name)
-      if (e.code === 'conflict') throw managedOrConflict(name)
-      throw e
-    }
+  private run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {
+    return guarded('endpoints', namespace, name, write, () => managedOrConflict(name))
   }
 }
 

@@ -10,7 +10,6 @@ import type { Kind, PodWrite, Precondition, Store } from '../db/store'
 import { allocate, taken, SMALL_RANGE, type AllocationConfig } from './allocate'
 import {
   RegistryError,
-  alreadyExists,
   badRequest,
   conflict,
   fieldError,
@@ -25,6 +24,7 @@ import { PROTECTED_NAMESPACES, buildNamespace } from './namespace'
 import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
 import { EndpointRegistry } from './endpoint-registry'
+import { guarded } from './preconditions'
 import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
 import type { ListObject, NamespaceObject, ObjectMetaOut, PodObject, RegistryObject, ServiceObject } from './types'
@@ -414,25 +414,8 @@ export class Registry {
   }
 
   /** Runs a store write, turning a failed precondition into its Status. */
-  private async run(kind: Kind, namespace: string, name: string, write: () => Promise<number>): Promise<number> {
-    try {
-      return await write()
-    } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e
-      const resource = RESOURCES[kind]
-      switch (e.code) {
-        case 'missing_namespace':
-          throw notFound('namespaces', namespace)
-        case 'exists':
-          throw alreadyExists(resource, name)
-        case 'not_found':
-          throw notFound(resource, name)
-        case 'conflict':
-          throw conflict(resource, name)
-        default:
-          throw e
-      }
-    }
+  private run(kind: Kind, namespace: string, name: string, write: () => Promise<number>): Promise<number> {
+    return guarded(RESOURCES[kind], namespace, name, write)
   }
 }
 
