@@ -87,7 +87,7 @@ export class Resolver {
   }
 
   private async apex(owner: string, type: number): Promise<Answer> {
-    if (type === TYPE.SOA) return this.positive([await this.soa(owner, this.config.zone, this.config.ttl)])
+    if (type === TYPE.SOA) return this.positive([await this.soa(owner, this.config.ttl)])
     if (type === TYPE.NS) {
       return this.positive([rr(owner, TYPE.NS, this.config.ttl, { kind: 'NS', target: `ns.dns.${this.config.zone}` })])
     }
@@ -245,11 +245,11 @@ export class Resolver {
   }
 
   private soaFor(zone: string, serial?: number): Promise<ResourceRecord> {
-    return this.soa(zone, zone, Math.min(this.config.ttl, 300), serial)
+    return this.soa(zone, Math.min(this.config.ttl, 300), serial)
   }
 
   /** The zone's SOA; its serial is the registry's resourceVersion. */
-  private async soa(owner: string, zone: string, ttl: number, serial?: number): Promise<ResourceRecord> {
+  private async soa(owner: string, ttl: number, serial?: number): Promise<ResourceRecord> {
     const rv = serial ?? (await this.data.serial())
     return rr(owner, TYPE.SOA, ttl, {
       kind: 'SOA',
