@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+
+describe('the Worker bundle', () => {
+  it('builds with wrangler deploy --dry-run, with no Node-only module of the registry in it', () => {
+    const out = mkdtempSync(join(tmpdir(), 'switchboard-bundle-'))
+    const res = spawnSync(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', out], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    })
+    expect(res.status, res.stderr + res.stdout).toBe(0)
+    const bundle = readdirSync(out).find((f) => f.endsWith('.js'))
+    expect(bundle).toBeTruthy()
+    const code = readFileSync(join(out, bundle!), 'utf8')
+    // the embedded-file tuning (worker/db/client.ts) and the migration runner are Node-only and must stay out
+    expect(code).not.toContain('journal_mode = WAL')
+    expect(code).not.toContain('migrationsFolder')
+    expect(gzipSync(code).length).toBeGreaterThan(0)
+  }, 150_000)
+})

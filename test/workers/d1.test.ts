@@ -1,0 +1,58 @@
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+
+const AUTH = { authorization: 'Bearer workers-test-root-credential' }
+const json = { ...AUTH, 'content-type': 'application/json' }
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await SELF.fetch(`http://registry${path}`, {
+    method,
+    headers: body === undefined ? AUTH : json,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  return { status: res.status, body: (await res.json()) as any }
+}
+
+describe('the Worker on D1', () => {
+  it('serves the API, computes endpoints in one D1 batch, and enforces its guards', async () => {
+    expect((await SELF.fetch('http://registry/healthz')).status).toBe(200)
+    expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default'])
+    const svc = await call('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    })
+    expect(svc.status).toBe(201)
+    const pod = await call('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'web-1', labels: { app: 'web' } },
+      spec: { containers: [{ ports: [{ name: 'http', containerPort: 8080 }] }] },
+      status: { podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+    })
+    expect(pod.status).toBe(201)
+    const ep = await call('GET', '/api/v1/namespaces/default/endpoints/web')
+    expect(ep.body.subsets[0]).toMatchObject({ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] })
+    expect((await call('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } })).status).toBe(409)
+    expect((await call('POST', '/api/v1/namespaces/nope/pods', { metadata: { name: 'p' } })).status).toBe(404)
+    const stale = await call('PUT', '/api/v1/namespaces/default/services/web', { ...svc.body, metadata: { ...svc.body.metadata, resourceVersion: '1' } })
+    expect(stale.status).toBe(409)
+  })
+
+  it('answers DNS and picks from the same data (each test has its own storage)', async () => {
+    await call('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: { app: 'db' } } })
+    for (const [name, ip, weight] of [['db-0', '10.0.1.1', '3'], ['db-1', '10.0.1.2', '1']] as const) {
+      await call('POST', '/api/v1/namespaces/default/pods', {
+        metadata: { name, labels: { app: 'db' }, annotations: { 'switchboard.dev/weight': weight } },
+        status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+      })
+    }
+    const dns = await SELF.fetch('http://registry/resolve?name=db.default.svc.cluster.local&type=A', { headers: AUTH })
+    const answer = (await dns.json()) as any
+    expect(answer.Answer.map((a: any) => a.data).sort()).toEqual(['10.0.1.1', '10.0.1.2'])
+    const picks: string[] = []
+    for (let i = 0; i < 8; i++) picks.push((await call('GET', '/api/v1/namespaces/default/services/db/pick')).body.pod)
+    expect(picks.filter((p) => p === 'db-0').length).toBe(6)
+  })
+
+  it('refuses calls without a token', async () => {
+    expect((await SELF.fetch('http://registry/api/v1/pods')).status).toBe(401)
+  })
+})

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config'
+
+/** Two projects: everything on Node, and the Workers suite inside workerd against D1. */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/workers/**', '**/node_modules/**'],
+        },
+      },
+      './vitest.workers.config.ts',
+    ],
+  },
+})
