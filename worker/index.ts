@@ -23,6 +23,9 @@ export interface Env {
   SERVICE_NODE_PORT_RANGE?: string
   SWITCHBOARD_ADMIN_TOKEN?: string
   DOH_PUBLIC?: string
+  CLUSTER_DOMAIN?: string
+  DNS_TTL?: string
+  MAX_ENDPOINTS_PER_SLICE?: string
 }
 
 let cached: { env: Env; app: Hono<AppEnv> } | undefined
