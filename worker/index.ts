@@ -28,10 +28,17 @@ export interface Env {
   MAX_ENDPOINTS_PER_SLICE?: string
 }
 
-let cached: { env: Env; app: Hono<AppEnv> } | undefined
+/**
+ * One app per isolate and configuration. The env object may be a new one on every
+ * request, so the app is kept by the configuration it was built from: its snapshot and
+ * pick sequences then live as long as the isolate (a pick follows the weights exactly
+ * within an isolate, and a write through it refreshes its snapshot at once).
+ */
+let cached: { key: string; app: Hono<AppEnv> } | undefined
 
 function appFor(env: Env): Hono<AppEnv> {
-  if (cached?.env === env) return cached.app
+  const key = JSON.stringify(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : typeof v]))
+  if (cached?.key === key) return cached.app
   const config = parseConfig(env as Record<string, string | undefined>)
   let db: Database
   if (env.DB) db = drizzleD1(env.DB)
@@ -44,7 +51,7 @@ function appFor(env: Env): Hono<AppEnv> {
   }
   // Without SWITCHBOARD_ADMIN_TOKEN the Worker refuses every API call (it fails closed).
   const { app } = buildApp(db, config, undefined, { failClosed: true })
-  cached = { env, app }
+  cached = { key, app }
   return app
 }
 

@@ -128,6 +128,18 @@ describe('the SDK against a real server', () => {
     await expect(creates.namespaces.create({ metadata: { name: 'sdk-d' } })).rejects.toBeInstanceOf(ConnectionError)
     expect(posts).toBe(1)
 
+    // a 503 with Retry-After and a 500 are retried for a safe call; the third answer is the server's
+    let answers = 0
+    const busy: typeof fetch = async (input, init) => {
+      answers++
+      if (answers === 1) return new Response(JSON.stringify({ kind: 'Status', code: 503, reason: 'ServiceUnavailable' }), { status: 503, headers: { 'retry-after': '0' } })
+      if (answers === 2) return new Response('{}', { status: 500 })
+      return fetch(input, init)
+    }
+    const patient = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN, fetch: busy })
+    expect((await patient.namespaces.get('default')).metadata.name).toBe('default')
+    expect(answers).toBe(3)
+
     const controller = new AbortController()
     controller.abort()
     await expect(sb.pods.list({ signal: controller.signal })).rejects.toBeInstanceOf(AbortError)
