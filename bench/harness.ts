@@ -3,6 +3,9 @@
  * directory, and stops it again: SIGTERM, then SIGKILL after a grace period, then the
  * directory is removed. The child's stderr is kept so the report can show what the
  * server logged while under load.
+ *
+ * Other processes a scenario starts (a reference DNS server, an external load generator)
+ * are tracked here too, so that every exit path stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -14,7 +17,10 @@ import type { ServerStats } from './server'
 export type { ServerStats }
 
 export interface BenchServer {
+  /** The HTTP/1.1 listener. */
   url: string
+  /** The same app on a second listener that speaks HTTP/2 over cleartext (h2c, prior knowledge). */
+  h2cUrl: string
   pid: number
   dbPath: string
   /** Lines the server wrote to stderr so far. */
@@ -31,14 +37,32 @@ const START_TIMEOUT_MS = 30_000
 const STOP_GRACE_MS = 3_000
 
 const running = new Set<{ child: ChildProcess; dir: string }>()
+const tracked = new Set<ChildProcess>()
 
-/** Kills every server this process started and removes their directories, synchronously (for exit paths). */
+/** Kills every process this process started and removes the servers' directories, synchronously (for exit paths). */
 export function killAllSync(): void {
   for (const entry of running) {
     if (entry.child.exitCode === null && entry.child.signalCode === null) entry.child.kill('SIGKILL')
     rmSync(entry.dir, { recursive: true, force: true })
   }
   running.clear()
+  for (const child of tracked) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  tracked.clear()
+}
+
+/** Keeps `child` on the list killAllSync stops, until it exits. */
+export function track(child: ChildProcess): ChildProcess {
+  tracked.add(child)
+  child.once('exit', () => tracked.delete(child))
+  return child
+}
+
+/** Stops a process: SIGTERM, then SIGKILL after a grace period; resolves once it exited. */
+export async function stopProcess(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
+  await stopChild(child, graceMs)
+  tracked.delete(child)
 }
 
 export interface StartOptions {
@@ -53,7 +77,8 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
   const dbPath = join(dir, 'switchboard.db')
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}`, BENCH_REMOVE_DIR: dir },
+    // No root credential on loopback: access control is off, as for `npm start` on a developer's machine.
+    env: { ...process.env, ...options.env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}`, BENCH_REMOVE_DIR: dir },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   const entry = { child, dir }
@@ -68,18 +93,19 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
     stderr.push(...lines)
   })
 
-  let url: string
+  let urls: [string, string]
   try {
-    url = await new Promise<string>((resolve, reject) => {
+    urls = await new Promise<[string, string]>((resolve, reject) => {
       let out = ''
       const timer = setTimeout(() => reject(new Error(`bench server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
       child.stdout!.setEncoding('utf8')
       child.stdout!.on('data', (chunk: string) => {
         out += chunk
-        const m = /listening (http:\/\/\S+)\n/.exec(out)
-        if (m) {
+        const m = /^listening (http:\/\/\S+)\n/m.exec(out)
+        const h2 = /^h2c (http:\/\/\S+)\n/m.exec(out)
+        if (m && h2) {
           clearTimeout(timer)
-          resolve(m[1]!)
+          resolve([m[1]!, h2[1]!])
         }
       })
       child.once('exit', (code, signal) => {
@@ -97,7 +123,10 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
     running.delete(entry)
     throw e
   }
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`bench server listens on a non-loopback address: ${url}`)
+  const [url, h2cUrl] = urls
+  for (const u of urls) {
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(u)) throw new Error(`bench server listens on a non-loopback address: ${u}`)
+  }
 
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(url + path, {
@@ -111,6 +140,7 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
 
   return {
     url,
+    h2cUrl,
     pid: child.pid!,
     dbPath,
     stderr,
@@ -126,11 +156,11 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
   await exited
   clearTimeout(timer)
 }

@@ -22,6 +22,19 @@ export interface Row {
   serverElu?: number
   /** Cores' worth of CPU the rest of the machine used during the measured phase. */
   otherCores?: number
+  /** Of the machine's busy time, the softirq part (kernel networking) and the steal part (other guests of the host), in cores. */
+  softirqCores?: number
+  stealCores?: number
+}
+
+/**
+ * The machine's softirq and steal time during a row, when known: softirq is mostly the
+ * kernel's processing of the benchmark's own loopback traffic, steal the time the host
+ * ran other guests while this one wanted to run (neither is in any process' CPU time).
+ */
+export function otherBreakdown(r: { softirqCores?: number | undefined; stealCores?: number | undefined }): string {
+  if (r.softirqCores === undefined || r.stealCores === undefined) return ''
+  return `; the machine also spent ${r.softirqCores.toFixed(2)} cores in softirq (kernel networking, mostly this benchmark's loopback traffic) and lost ${r.stealCores.toFixed(2)} cores to steal (the host running other guests)`
 }
 
 export class Report {
@@ -78,7 +91,7 @@ export class Report {
         )
       }
       if (r.otherCores !== undefined && r.otherCores > 0.25) {
-        out.push(`${where}: other processes used ${r.otherCores.toFixed(2)} cores meanwhile; this row is depressed by the shared machine`)
+        out.push(`${where}: other processes used ${r.otherCores.toFixed(2)} cores meanwhile${otherBreakdown(r)}; this row is depressed by the shared machine`)
       }
     }
     return out

@@ -4,20 +4,37 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick), in
+ * their usual order; every scenario runs by default.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
 import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { killAllSync, startServer, type BenchServer } from './harness'
+import { DOH, doh } from './doh'
 import { ENDPOINTS, endpoints } from './endpoints'
+import { PICK, pick } from './pick'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
 import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
-const WATCHDOG_SECONDS = 600
-const SCENARIOS: Scenario[] = [writes, endpoints]
+const WATCHDOG_SECONDS = 780
+const ALL: Scenario[] = [writes, endpoints, doh, pick]
+const SCENARIOS = selected(process.env.BENCH_ONLY)
+
+/** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
+function selected(only: string | undefined): Scenario[] {
+  if (!only?.trim()) return ALL
+  const names = only.split(',').map((n) => n.trim()).filter(Boolean)
+  const unknown = names.filter((n) => !ALL.some((s) => s.name === n))
+  if (unknown.length) {
+    process.stderr.write(`BENCH_ONLY names unknown scenario(s) ${unknown.join(', ')}; known: ${ALL.map((s) => s.name).join(', ')}\n`)
+    process.exit(2)
+  }
+  return ALL.filter((s) => names.includes(s.name))
+}
 
 const started = performance.now()
 const elapsed = () => ((performance.now() - started) / 1000).toFixed(1)
@@ -25,25 +42,45 @@ const log = (message: string) => process.stderr.write(`[${elapsed().padStart(6)}
 
 function settings(report: Report): void {
   const phase = (p: { requests: number; seconds: number }) => `${fmt(p.requests)} requests or ${p.seconds} s, whichever first`
+  const run = (name: string) => SCENARIOS.some((s) => s.name === name)
   report.setting('concurrency', `${CONCURRENCY} requests in flight (closed loop, global fetch, keep-alive)`)
-  report.setting('server', 'bench/server.ts in a child process: worker/node.ts wiring, embedded libSQL file (WAL) in a temp dir')
-  report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
   report.setting(
-    'endpoints',
-    ENDPOINTS.levels.map((l) => fmt(l.pods)).join(', ') + ' pods (one namespace each) × ' +
-      ENDPOINTS.services.map(fmt).join(' then ') + ' services, same server; flips and selector changes one at a time take turns between namespaces',
+    'server',
+    'bench/server.ts in a child process: worker/node.ts wiring, embedded libSQL file (WAL) in a temp dir; ' +
+      'HTTP/1.1 on one port and h2c (node:http2, prior knowledge) on a second, both 127.0.0.1, same app',
   )
-  for (const [name, s, each] of [
-    ['constant', WRITES.constant, undefined],
-    ['status updates', WRITES.status, undefined],
-    ['creates', WRITES.create, undefined],
-    ['flips, one at a time', ENDPOINTS.flip, ' per namespace'],
-    [`flips, ${ENDPOINTS.flipConcurrent.concurrency} in flight`, ENDPOINTS.flipConcurrent, undefined],
-    ['selector changes', ENDPOINTS.selector, ' per namespace'],
-  ] as const) {
-    report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}${each ?? ''}`)
+  report.setting('access control', 'off: no SWITCHBOARD_ADMIN_TOKEN (unset for the server), listening on loopback only')
+  if (run('writes')) report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
+  if (run('endpoints')) {
+    report.setting(
+      'endpoints',
+      ENDPOINTS.levels.map((l) => fmt(l.pods)).join(', ') + ' pods (one namespace each) × ' +
+        ENDPOINTS.services.map(fmt).join(' then ') + ' services, same server; flips and selector changes one at a time take turns between namespaces',
+    )
   }
-  report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', '))
+  for (const [name, s, each, scenario] of [
+    ['constant', WRITES.constant, undefined, 'writes'],
+    ['status updates', WRITES.status, undefined, 'writes'],
+    ['creates', WRITES.create, undefined, 'writes'],
+    ['flips, one at a time', ENDPOINTS.flip, ' per namespace', 'endpoints'],
+    [`flips, ${ENDPOINTS.flipConcurrent.concurrency} in flight`, ENDPOINTS.flipConcurrent, undefined, 'endpoints'],
+    ['selector changes', ENDPOINTS.selector, ' per namespace', 'endpoints'],
+  ] as const) {
+    if (run(scenario)) report.setting(name, `warm-up ${phase(s.warmup)}; measured ${phase(s.measure)}${each ?? ''}`)
+  }
+  const h2 = (l: { rounds: number; seconds: number; warmupSeconds: number; clients: number; streams: number }) =>
+    `h2load -c ${l.clients} -m ${l.streams} -t 1, ${l.rounds} rounds of ${l.warmupSeconds} s warm-up + ${l.seconds} s per target, order rotating`
+  if (run('doh')) {
+    report.setting('doh', `${DOH.services} services in namespace ${DOH.namespace}, A-query mix; ${h2(DOH.load)}; beside Unbound (h2c) and /bench/constant (h2c and HTTP/1.1)`)
+  }
+  if (run('pick')) {
+    report.setting(
+      'pick',
+      `${PICK.weights.length} ready pods of weights ${PICK.weights[0]}–${PICK.weights[PICK.weights.length - 1]}; node:http load generator ` +
+        `warm-up ${phase(PICK.loadgen.warmup)}, measured ${phase(PICK.loadgen.measure)}; then ${h2(PICK.load)} (h2c and HTTP/1.1)`,
+    )
+  }
+  report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', ') + (SCENARIOS.length < ALL.length ? ` (BENCH_ONLY; all: ${ALL.map((s) => s.name).join(', ')})` : ''))
   report.setting('code', codeVersion())
 }
 

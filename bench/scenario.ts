@@ -71,7 +71,8 @@ export async function measure(ctx: BenchContext, options: MeasureOptions): Promi
   const idle = after.eluIdle - before.eluIdle
   const existing = options.existing ?? ((b: number, a: number) => (a === b ? fmt(b) : `${fmt(b)}→${fmt(a)}`))
   const serverCores = wall > 0 ? cpuMicros / 1e6 / wall : 0
-  const busyCores = sys0 && sys1 && sys1.total > sys0.total ? ((sys1.busy - sys0.busy) / (sys1.total - sys0.total)) * cpus().length : undefined
+  const machine = machineCores(sys0, sys1)
+  const busyCores = machine?.busy
   const row: Row = {
     group: options.group,
     scenario: options.scenario,
@@ -81,6 +82,7 @@ export async function measure(ctx: BenchContext, options: MeasureOptions): Promi
     ...(options.ceiling ? { ceiling: true } : {}),
     serverCores,
     ...(busyCores !== undefined ? { otherCores: Math.max(0, busyCores - serverCores - result.clientCores) } : {}),
+    ...(machine ? { softirqCores: machine.softirq, stealCores: machine.steal } : {}),
     serverElu: active + idle > 0 ? active / (active + idle) : 0,
   }
   ctx.report.add(row)
@@ -96,18 +98,29 @@ export async function measure(ctx: BenchContext, options: MeasureOptions): Promi
   return { row, before, after }
 }
 
-interface SystemTicks {
+export interface SystemTicks {
   busy: number
   total: number
+  /** Time in softirq handlers: mostly the kernel's network processing (here, loopback TCP). */
+  softirq: number
+  /** Time the hypervisor gave to other guests while this one wanted to run. */
+  steal: number
+}
+
+/** What the whole machine used between two readings, in cores: busy in all, and the softirq and steal parts of it. */
+export function machineCores(a: SystemTicks | undefined, b: SystemTicks | undefined): { busy: number; softirq: number; steal: number } | undefined {
+  if (!a || !b || b.total <= a.total) return undefined
+  const cores = (x: number) => (x / (b.total - a.total)) * cpus().length
+  return { busy: cores(b.busy - a.busy), softirq: cores(b.softirq - a.softirq), steal: cores(b.steal - a.steal) }
 }
 
 /** Busy and total CPU time of the whole machine so far, from /proc/stat (Linux only). */
-function systemTicks(): SystemTicks | undefined {
+export function systemTicks(): SystemTicks | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!
     const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number)
     const total = user! + nice! + system! + idle! + iowait! + irq! + softirq! + steal!
-    return { busy: total - idle! - iowait!, total }
+    return { busy: total - idle! - iowait!, total, softirq: softirq!, steal: steal! }
   } catch {
     return undefined
   }

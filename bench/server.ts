@@ -2,7 +2,10 @@
  * The server under test, run as its own process (`node --import tsx bench/server.ts`):
  * the registry built exactly as worker/node.ts builds it (embedded libSQL file from
  * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus five
- * routes under /bench/ on the same app:
+ * routes under /bench/ on the same app. The same app also listens on a second port of
+ * HOST through node:http2 without TLS (h2c with prior knowledge, as HTTP/2 load
+ * generators speak it), so that one process answers both protocols from the same
+ * registry, snapshot and event loop:
  *
  * - GET  /bench/constant  a fixed small JSON answer: the ceiling of this HTTP stack
  * - GET  /bench/stats     process CPU and event-loop counters, memory, pod count, file sizes
@@ -10,12 +13,15 @@
  * - POST /bench/import    imports the endpoints benchmark's pods in one write: {namespace, start, count, ipBlock}
  * - GET  /bench/endpoints the endpoint rows of a namespace, counted: rows, services, pods, per service, per pod
  *
- * It prints `listening <url>` on stdout once it accepts connections, and exits on
+ * It prints `h2c <url>` and then `listening <url>` on stdout once both listeners accept
+ * connections, and exits on
  * SIGTERM/SIGINT or when its stdin closes (the parent is gone); in that last case it also
  * removes the directory named by BENCH_REMOVE_DIR, if any.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { createServer as createH2cServer } from 'node:http2'
 import { performance } from 'node:perf_hooks'
 import { serve } from '@hono/node-server'
 import { parseConfig } from '../worker/config'
@@ -127,14 +133,22 @@ async function main(): Promise<void> {
     return c.json(counts)
   })
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
-    process.stdout.write(`listening http://${host}:${info.port}\n`)
-  })
-  server.on('error', (e) => {
-    console.error(`bench server: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
-    process.exit(1)
-  })
+  const listen = (h2c: boolean) =>
+    new Promise<{ server: ReturnType<typeof serve>; url: string }>((resolve) => {
+      const options = { fetch: app.fetch, port: h2c ? 0 : config.port, hostname: config.host }
+      const server = h2c ? serve({ ...options, createServer: createH2cServer }, ready) : serve(options, ready)
+      server.on('error', (e) => {
+        console.error(`bench server: cannot listen on ${config.host}:${h2c ? 0 : config.port}: ${(e as Error).message}`)
+        process.exit(1)
+      })
+      function ready(info: AddressInfo) {
+        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+        resolve({ server, url: `http://${host}:${info.port}` })
+      }
+    })
+  const h2c = await listen(true)
+  const http1 = await listen(false)
+  process.stdout.write(`h2c ${h2c.url}\nlistening ${http1.url}\n`)
 
   // Without a parent (stdin closed) nobody else will remove the database's directory.
   let stopping = false
@@ -146,7 +160,8 @@ async function main(): Promise<void> {
       if (orphaned && dir) rmSync(dir, { recursive: true, force: true })
       process.exit(0)
     }
-    server.close(() => {
+    h2c.server.close()
+    http1.server.close(() => {
       client.close()
       exit()
     })
