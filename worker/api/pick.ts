@@ -11,6 +11,18 @@ import type { AppEnv } from './auth'
 
 export const ZONE_FALLBACK_HEADER = 'X-Switchboard-Zone-Fallback'
 
+/** Answers the picker reuses are serialized once. */
+const json = new WeakMap<object, string>()
+
+function serialized(result: object): string {
+  let text = json.get(result)
+  if (text === undefined) {
+    text = JSON.stringify(result)
+    if (Object.isFrozen(result)) json.set(result, text)
+  }
+  return text
+}
+
 export function mountPick(app: Hono<AppEnv>, picker: Picker): void {
   route(app, '/api/v1/namespaces/:namespace/services/:name/pick', {
     get: async (c) => {
@@ -23,7 +35,7 @@ export function mountPick(app: Hono<AppEnv>, picker: Picker): void {
       })
       if (result.zoneFallback) c.header(ZONE_FALLBACK_HEADER, 'true')
       c.header('Cache-Control', 'no-store')
-      return c.json(result)
+      return c.body(serialized(result), 200, { 'Content-Type': 'application/json' })
     },
   })
 }

@@ -36,7 +36,46 @@ const DNS_JSON = 'application/dns-json'
 /** The UDP payload size this server states in its OPT record. */
 const EDNS_SIZE = 1232
 
+/**
+ * Encoded answers by query (without its ID) and caller's reach, kept for at most a
+ * second and dropped by any write, so that a repeated query costs neither decoding,
+ * resolving nor encoding. A cached answer is never older than the data it came from by
+ * more than that second.
+ */
+class AnswerCache {
+  private readonly entries = new Map<string, { bytes: Uint8Array; cacheControl: string; expires: number }>()
+  static readonly MAX_AGE_MS = 1000
+  static readonly MAX_ENTRIES = 10_000
+
+  constructor(resolver: Resolver) {
+    resolver.onChange(() => this.entries.clear())
+  }
+
+  key(reach: string, query: Uint8Array): string {
+    let s = `${reach}|`
+    for (let i = 2; i < query.length; i++) s += String.fromCharCode(query[i]!)
+    return s
+  }
+
+  get(key: string, id: number): { bytes: Uint8Array; cacheControl: string } | null {
+    const hit = this.entries.get(key)
+    if (!hit || hit.expires <= Date.now()) return null
+    const bytes = hit.bytes.slice()
+    bytes[0] = id >> 8
+    bytes[1] = id & 0xff
+    return { bytes, cacheControl: hit.cacheControl }
+  }
+
+  set(key: string, bytes: Uint8Array, cacheControl: string): void {
+    const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1] ?? 0)
+    if (maxAge <= 0) return
+    if (this.entries.size >= AnswerCache.MAX_ENTRIES) this.entries.clear()
+    this.entries.set(key, { bytes, cacheControl, expires: Date.now() + Math.min(maxAge * 1000, AnswerCache.MAX_AGE_MS) })
+  }
+}
+
 export function mountDoh(app: Hono<AppEnv>, resolver: Resolver): void {
+  const cache = new AnswerCache(resolver)
   const json = (c: Context<AppEnv>) => answerJson(c, resolver)
   const wire = async (c: Context<AppEnv>) => {
     const wantsJson =
@@ -48,14 +87,14 @@ export function mountDoh(app: Hono<AppEnv>, resolver: Resolver): void {
     const bytes = base64url(param)
     if (!bytes) return dohError(c, 400, 'the "dns" parameter is not base64url without padding')
     if (bytes.length > MAX_MESSAGE_OCTETS) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
-    return answerWire(c, resolver, bytes)
+    return answerWire(c, resolver, bytes, cache)
   }
   const post = async (c: Context<AppEnv>) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== DNS_MESSAGE) return dohError(c, 415, `POST bodies must be ${DNS_MESSAGE}`)
     const bytes = await readBytes(c.req.raw, MAX_MESSAGE_OCTETS)
     if (!bytes) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
-    return answerWire(c, resolver, bytes)
+    return answerWire(c, resolver, bytes, cache)
   }
   // `/dns-query/<token>` is the same endpoint, for DoH clients that cannot send headers.
   for (const path of ['/dns-query', '/dns-query/:token']) {
@@ -77,7 +116,14 @@ function reach(c: Context<AppEnv>): ((namespace: string) => boolean) | undefined
   return p.namespaces === ALL_NAMESPACES ? undefined : (ns: string) => reaches(p, ns)
 }
 
-async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Array): Promise<Response> {
+async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Array, cache: AnswerCache): Promise<Response> {
+  const p = c.get('principal')
+  const key = bytes.length >= 12 ? cache.key(p.namespaces === ALL_NAMESPACES ? '*' : p.namespaces.join(','), bytes) : null
+  const hit = key ? cache.get(key, (bytes[0]! << 8) | bytes[1]!) : null
+  if (hit) {
+    c.header('Cache-Control', hit.cacheControl)
+    return c.body(hit.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
+  }
   let query: Message
   try {
     query = decodeMessage(bytes)
@@ -112,8 +158,11 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
     reply.additionals = answer.additionals
   }
   if (opt) reply.additionals = [...reply.additionals, optRecord({ udpSize: EDNS_SIZE, extendedRcode })]
-  c.header('Cache-Control', cacheControl(reply))
-  return c.body(encodeMessage(reply) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
+  const control = cacheControl(reply)
+  const encoded = encodeMessage(reply)
+  if (key) cache.set(key, encoded, control)
+  c.header('Cache-Control', control)
+  return c.body(encoded.slice() as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
 }
 
 async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Response> {

@@ -47,6 +47,11 @@ export class Resolver {
    * Answers one question. With `reach`, names in namespaces it rejects answer exactly as
    * if they did not exist, so DNS cannot be used to probe them.
    */
+  /** Calls `listener` whenever the data behind answers changes (a write through this registry). */
+  onChange(listener: () => void): void {
+    this.data.onInvalidate(listener)
+  }
+
   async resolve(name: string, type: number, reach?: (namespace: string) => boolean): Promise<Answer> {
     return this.lookup(name, type, 0, reach ?? (() => true))
   }

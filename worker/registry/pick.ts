@@ -50,10 +50,16 @@ export const RETRY_AFTER_SECONDS = 1
 
 interface Candidate extends Member {
   endpoint: SnapshotEndpoint
+  /** The answer for this endpoint, once built (see `pick`). */
+  answer?: PickResult
 }
+
+type Selection = ReturnType<Picker['select']>
 
 export class Picker {
   private readonly sequences = new Map<string, SmoothWRR>()
+  /** Candidates by snapshot entry: a snapshot entry never changes, a write replaces it. */
+  private readonly selections = new WeakMap<SnapshotService, Map<string, Selection>>()
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -71,6 +77,7 @@ export class Picker {
       throw new RegistryError('NotFound', `service "${name}" has no port named "${query.port}"`, { name, kind: 'services' })
     }
     const { candidates, excluded, zoneFallback } = this.candidates(service, query)
+
     if (candidates.length === 0) {
       throw new RegistryError('ServiceUnavailable', `service "${name}" has no ready endpoint`, {
         name,
@@ -78,31 +85,43 @@ export class Picker {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       })
     }
-    const chosen = query.key !== undefined ? rendezvous(query.key, candidates) : this.next(service, query, candidates)
-    const e = chosen!.endpoint
-    const port = query.port !== undefined ? e.ports.find((p) => p.name === query.port) : undefined
+    const chosen = (query.key !== undefined ? rendezvous(query.key, candidates) : this.next(service, query, candidates))!
+    if (!query.explain) {
+      // Without an explanation the answer depends only on the endpoint: built once per snapshot entry.
+      let answer = chosen.answer
+      if (!answer) {
+        answer = Object.freeze(answerOf(base, chosen.endpoint, query.port, zoneFallback))
+        chosen.answer = answer
+      }
+      return answer
+    }
     return {
-      ...base,
-      address: e.ip,
-      ...(port ? { port: port.port } : { ports: e.ports }),
-      ...(e.pod ? { pod: e.pod } : {}),
-      ...(e.node ? { node: e.node } : {}),
-      ...(e.zone ? { zone: e.zone } : {}),
-      weight: e.weight,
-      ...(zoneFallback ? { zoneFallback: true } : {}),
-      ...(query.explain
-        ? {
-            explain: {
-              algorithm: query.key !== undefined ? ('weighted-rendezvous' as const) : ('smooth-weighted-round-robin' as const),
-              candidates: candidates.map((c) => describe(c.endpoint)),
-              excluded: excluded.map(({ endpoint, reason }) => ({ ...describe(endpoint), reason })),
-            },
-          }
-        : {}),
+      ...answerOf(base, chosen.endpoint, query.port, zoneFallback),
+      explain: {
+        algorithm: query.key !== undefined ? ('weighted-rendezvous' as const) : ('smooth-weighted-round-robin' as const),
+        candidates: candidates.map((c) => describe(c.endpoint)),
+        excluded: excluded.map(({ endpoint, reason }) => ({ ...describe(endpoint), reason })),
+      },
     }
   }
 
-  private candidates(service: SnapshotService, query: PickQuery) {
+  private candidates(service: SnapshotService, query: PickQuery): Selection {
+    let byQuery = this.selections.get(service)
+    if (!byQuery) {
+      byQuery = new Map()
+      this.selections.set(service, byQuery)
+    }
+    const key = `${query.zone ?? ''}|${query.port ?? ''}`
+    let selection = byQuery.get(key)
+    if (!selection) {
+      selection = this.select(service, query)
+      byQuery.set(key, selection)
+    }
+    return selection
+  }
+
+  /** Who may be picked for a query, and why the others may not. */
+  select(service: SnapshotService, query: PickQuery) {
     const excluded: { endpoint: SnapshotEndpoint; reason: ExclusionReason }[] = []
     const eligible: SnapshotEndpoint[] = []
     const seen = new Set<string>()
@@ -149,7 +168,27 @@ export class Picker {
       sequence.update(candidates)
     }
     const member = sequence.next()
+    // The sequence may hold the candidates of an earlier snapshot: answer with the current one.
     return candidates.find((c) => c.key === member?.key) ?? candidates[0]!
+  }
+}
+
+function answerOf(
+  base: { kind: 'Pick'; namespace: string; service: string },
+  e: SnapshotEndpoint,
+  portName: string | undefined,
+  zoneFallback: boolean,
+): PickResult {
+  const port = portName !== undefined ? e.ports.find((p) => p.name === portName) : undefined
+  return {
+    ...base,
+    address: e.ip,
+    ...(port ? { port: port.port } : { ports: e.ports }),
+    ...(e.pod ? { pod: e.pod } : {}),
+    ...(e.node ? { node: e.node } : {}),
+    ...(e.zone ? { zone: e.zone } : {}),
+    weight: e.weight,
+    ...(zoneFallback ? { zoneFallback: true } : {}),
   }
 }
 

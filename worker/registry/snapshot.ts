@@ -72,7 +72,17 @@ export class Snapshot {
     private readonly maxAgeMs: number,
     private readonly now: () => number = () => Date.now(),
   ) {
-    store.onWrite(() => this.cache.clear())
+    store.onWrite(() => {
+      this.cache.clear()
+      for (const listener of this.listeners) listener()
+    })
+  }
+
+  private readonly listeners: (() => void)[] = []
+
+  /** Calls `listener` whenever the snapshot is dropped by a write. */
+  onInvalidate(listener: () => void): void {
+    this.listeners.push(listener)
   }
 
   service(namespace: string, name: string): Promise<ServiceLookup> {
