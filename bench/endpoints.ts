@@ -23,7 +23,7 @@
  * current group, and the namespace's endpoint rows must be what the layout selects. A
  * mismatch is reported as a problem and fails the run.
  */
-import { podIP, seedRef, type PodRef } from './fixtures'
+import { podIP, seedRef, type PodRef, shuffled } from './fixtures'
 import { summarize, type Latency, type Shot } from './load'
 import { int, ms, renderTable, type Row } from './report'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
@@ -450,20 +450,4 @@ async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<unk
       while (i < items.length) await fn(items[i++]!)
     }),
   )
-}
-
-/** A copy of `items` in a deterministic pseudo-random order. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice()
-  let state = seed >>> 0 || 1
-  for (let i = out.length - 1; i > 0; i--) {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    const j = (state >>> 0) % (i + 1)
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  return out
 }

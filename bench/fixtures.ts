@@ -69,3 +69,19 @@ function statusOf(ref: PodRef): Record<string, unknown> {
     conditions: [{ type: 'Ready', status: ref.ready ? 'True' : 'False' }],
   }
 }
+
+/** A copy of `items` in a deterministic pseudo-random order. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = items.slice()
+  let state = seed >>> 0 || 1
+  for (let i = out.length - 1; i > 0; i--) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    const j = (state >>> 0) % (i + 1)
+    const t = out[i]!
+    out[i] = out[j]!
+    out[j] = t
+  }
+  return out
+}

@@ -15,7 +15,7 @@
  * pod count and a sample of pods read back must match what the load generator expects
  * (a mismatch is reported as a problem and fails the run).
  */
-import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef } from './fixtures'
+import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef, shuffled } from './fixtures'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
 
 export const WRITES = {
@@ -194,20 +194,4 @@ async function readBack(ctx: BenchContext, pods: PodRef[], group: string): Promi
   const line = `read-back after status updates at ${group}: ${sample.length - wrong}/${sample.length} sampled pods have the Ready condition last written`
   if (wrong) ctx.report.problem(`${line} (${examples.join('; ')})`)
   else ctx.report.note(line)
-}
-
-/** A copy of `items` in a deterministic pseudo-random order. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice()
-  let state = seed >>> 0 || 1
-  for (let i = out.length - 1; i > 0; i--) {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    const j = (state >>> 0) % (i + 1)
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  return out
 }
