@@ -11,6 +11,7 @@
  */
 import type { Context, Hono } from 'hono'
 import type { AppEnv } from '../api/auth'
+import { decodeBase64url } from '../registry/base64url'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBytes } from '../api/stream'
 import { validateQueryName } from './names'
@@ -84,7 +85,7 @@ export function mountDoh(app: Hono<AppEnv>, resolver: Resolver): void {
     if (wantsJson) return json(c)
     const param = c.req.query('dns')
     if (param === undefined) return dohError(c, 400, 'missing the "dns" query parameter')
-    const bytes = base64url(param)
+    const bytes = decodeBase64url(param)
     if (!bytes) return dohError(c, 400, 'the "dns" parameter is not base64url without padding')
     if (bytes.length > MAX_MESSAGE_OCTETS) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
     return answerWire(c, resolver, bytes, cache)
@@ -223,18 +224,4 @@ function dohError(c: Context, status: 400 | 405 | 413 | 415, message: string): R
 
 function jsonError(c: Context, message: string): Response {
   return c.body(JSON.stringify({ error: message }), 400, { 'Content-Type': 'application/json' })
-}
-
-/** Decodes base64url without padding (RFC 8484 §6); null for anything else. */
-function base64url(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4)
-  try {
-    const bin = atob(b64)
-    const out = new Uint8Array(bin.length)
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-    return out
-  } catch {
-    return null
-  }
 }

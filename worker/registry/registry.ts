@@ -25,6 +25,7 @@ import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
 import { EndpointRegistry } from './endpoint-registry'
 import { guarded } from './preconditions'
+import { decodeBase64url, encodeBase64url } from './base64url'
 import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
 import type { ListObject, NamespaceObject, ObjectMetaOut, PodObject, RegistryObject, ServiceObject } from './types'
@@ -545,13 +546,13 @@ function checkUid(obj: RegistryObject, uid: string | undefined): void {
 }
 
 function encodeContinue(key: { namespace: string; name: string }): string {
-  return btoa(JSON.stringify([key.namespace, key.name])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64url(new TextEncoder().encode(JSON.stringify([key.namespace, key.name])))
 }
 
 function decodeContinue(token: string): { namespace: string; name: string } {
+  const bytes = decodeBase64url(token)
   try {
-    const json = atob(token.replace(/-/g, '+').replace(/_/g, '/'))
-    const value: unknown = JSON.parse(json)
+    const value: unknown = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       return { namespace: value[0], name: value[1] }
     }

@@ -13,6 +13,7 @@
 import { z } from 'zod'
 import { PreconditionFailed } from '../db/errors'
 import type { Store, TokenRow } from '../db/store'
+import { encodeBase64url } from './base64url'
 import { alreadyExists, fieldError, invalid, notFound } from './errors'
 import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
 import { isDns1123Subdomain } from './validation'
@@ -200,6 +201,6 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64url(bytes)
 }
 
