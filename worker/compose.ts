@@ -44,12 +44,12 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
   })
 }
 
-export function buildApp(db: Database, config: Config, clock?: Clock, options: { failClosed?: boolean } = {}) {
+export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
-  const tokens = new TokenRegistry(registry.store, clock ?? systemClock(), config.adminToken)
+  const tokens = new TokenRegistry(registry.store, clock, config.adminToken)
   const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
-  const picker = new Picker(snapshot, (clock ?? systemClock()).random)
+  const picker = new Picker(snapshot, clock.random)
   const app = createApp({
     registry,
     resolver,

@@ -29,27 +29,20 @@ const OPEN: Principal = { name: '', role: 'admin', namespaces: ALL_NAMESPACES }
 export function accessControl(registry: Registry, options: AccessOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const need = requirement(c.req.method, c.req.path)
-    if (need.kind === 'public') {
+    const open = () => {
       c.set('principal', OPEN)
       c.set('registry', registry)
       return next()
     }
-    if (!options.tokens.enabled) {
-      if (options.failClosed && !(need.kind === 'dns' && options.dohPublic)) {
-        throw new RegistryError(
-          'ServiceUnavailable',
-          'access control is not configured: set the SWITCHBOARD_ADMIN_TOKEN secret (wrangler secret put SWITCHBOARD_ADMIN_TOKEN)',
-        )
-      }
-      c.set('principal', OPEN)
-      c.set('registry', registry)
-      return next()
+    if (need.kind === 'public') return open()
+    if (!options.tokens.enabled && options.failClosed && !(need.kind === 'dns' && options.dohPublic)) {
+      throw new RegistryError(
+        'ServiceUnavailable',
+        'access control is not configured: set the SWITCHBOARD_ADMIN_TOKEN secret (wrangler secret put SWITCHBOARD_ADMIN_TOKEN)',
+      )
     }
-    if (need.kind === 'dns' && options.dohPublic) {
-      c.set('principal', OPEN)
-      c.set('registry', registry)
-      return next()
-    }
+    // Access control off (Node, loopback only), or public DNS.
+    if (!options.tokens.enabled || (need.kind === 'dns' && options.dohPublic)) return open()
     const secret = bearer(c)
     const principal = secret ? await options.tokens.authenticate(secret) : null
     if (!principal) {
