@@ -59,6 +59,13 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+/** The columns an `EndpointRow` is read from. */
+const ENDPOINT_COLUMNS = sql.raw(
+  'namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight, hostname, node_name, zone, ports, rv',
+)
+/** The columns a `ServiceSourceRow` is read from. */
+const SERVICE_COLUMNS = sql.raw('namespace, name, rv, endpoints_rv, selector_size, type, body')
+
 function sqlFor(namespace: string | undefined, name: string | undefined, nameColumn: string): SQL {
   if (namespace === undefined) return sql`1 = 1`
   if (name === undefined) return sql`namespace = ${namespace}`
@@ -452,10 +459,8 @@ export class Store {
     const svcWhere = sqlFor(namespace, service, 'name')
     const [rv, services, rows, user] = (await this.db.batch([
       this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
-      this.db.all(sql`SELECT namespace, name, rv, endpoints_rv, selector_size, type, body FROM services WHERE ${svcWhere} ORDER BY namespace, name`),
-      this.db.all(sql`SELECT namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight, hostname,
-                             node_name, zone, ports, rv
-                        FROM endpoints WHERE ${sqlFor(namespace, service, 'service')}
+      this.db.all(sql`SELECT ${SERVICE_COLUMNS} FROM services WHERE ${svcWhere} ORDER BY namespace, name`),
+      this.db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE ${sqlFor(namespace, service, 'service')}
                        ORDER BY namespace, service, pod, ip`),
       this.db.all(sql`SELECT namespace, name, rv, body FROM user_endpoints WHERE ${svcWhere} ORDER BY namespace, name`),
     ])) as [
@@ -542,10 +547,8 @@ export class Store {
     const [ns, rv, svc, rows] = (await this.db.batch([
       this.db.all(sql`SELECT 1 AS one FROM namespaces WHERE name = ${namespace}`),
       this.db.all(sql`SELECT value FROM meta WHERE key = 'resourceVersion'`),
-      this.db.all(sql`SELECT namespace, name, rv, endpoints_rv, selector_size, type, body FROM services WHERE namespace = ${namespace} AND name = ${name}`),
-      this.db.all(sql`SELECT namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight, hostname,
-                             node_name, zone, ports, rv
-                        FROM endpoints WHERE namespace = ${namespace} AND service = ${name} ORDER BY pod, ip`),
+      this.db.all(sql`SELECT ${SERVICE_COLUMNS} FROM services WHERE namespace = ${namespace} AND name = ${name}`),
+      this.db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE namespace = ${namespace} AND service = ${name} ORDER BY pod, ip`),
     ])) as [unknown[], { value: number }[], (Omit<ServiceSourceRow, 'body'> & { body: string })[], EndpointRow[]]
     const s = svc[0]
     return {
