@@ -6,8 +6,9 @@
  * req/s is its successful requests (h2load's "succeeded", complete with a 2xx status)
  * over its measured time, errors are h2load's failed requests (including 4xx and 5xx
  * answers and streams cut when a run stops) and any 3xx, and the latency percentiles are
- * over every logged request. Each run also records the CPU the serving process and h2load used, the
- * server's event-loop use when the server is ours, and what the rest of the machine used.
+ * over every logged request. Each run also records the CPU the serving process, the
+ * processes relaying its requests (if any) and h2load used, the server's event-loop use
+ * when the server is ours, and what the rest of the machine used.
  */
 import { cpus } from 'node:os'
 import { summarize, type Latency } from './load'
@@ -27,6 +28,18 @@ export interface Target {
   ceiling?: boolean
   /** Whether the answering process is our server, whose event loop /bench/stats reports. */
   ours?: boolean
+  /** Header lines sent with every request ("name: value"). */
+  headers?: string[]
+  /**
+   * Other processes every request passes through (such as a local proxy in front of the
+   * answering process): their CPU is reported apart, and not counted as the rest of the machine's.
+   */
+  relays?: Relay[]
+}
+
+export interface Relay {
+  name: string
+  pids: number[]
 }
 
 export interface Rounds {
@@ -54,6 +67,8 @@ export interface TargetResult {
   stealCores: number | undefined
   /** Event-loop utilisation of our server over the runs (0–1), when the target is ours. */
   serverElu: number | undefined
+  /** Cores each of the target's relays used, averaged over the rounds, in the order of `target.relays`. */
+  relayCores: number[]
 }
 
 export async function compare(ctx: BenchContext, label: string, targets: Target[], o: Rounds, bin?: string): Promise<TargetResult[]> {
@@ -64,6 +79,7 @@ export async function compare(ctx: BenchContext, label: string, targets: Target[
     softirqCores: number | undefined
     stealCores: number | undefined
     elu: [number, number] | undefined
+    relayCores: number[]
   }
   const runs = new Map<Target, Run[]>(
     targets.map((t) => [t, []]),
@@ -72,6 +88,8 @@ export async function compare(ctx: BenchContext, label: string, targets: Target[
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(i + round) % targets.length]!
       const stats0 = target.ours ? await ctx.server.stats('') : undefined
+      const relays = target.relays ?? []
+      const relay0 = relays.map((r) => cpuOfAll(r.pids))
       const cpu0 = cpuOf(target.pid)
       const sys0 = systemTicks()
       const result = await h2load({
@@ -81,22 +99,28 @@ export async function compare(ctx: BenchContext, label: string, targets: Target[
         streams: o.streams,
         seconds: o.seconds,
         warmupSeconds: o.warmupSeconds,
+        ...(target.headers ? { headers: target.headers } : {}),
         ...(bin ? { bin } : {}),
       })
       const sys1 = systemTicks()
       const cpu1 = cpuOf(target.pid)
+      const relayCores = relays.map((r, k) => (cpuOfAll(r.pids) - relay0[k]!) / result.wallSeconds)
       const stats1 = target.ours ? await ctx.server.stats('') : undefined
       const serverCores = (cpu1 - cpu0) / result.wallSeconds
       const machine = machineCores(sys0, sys1)
-      const otherCores = machine === undefined || !Number.isFinite(serverCores) ? undefined : Math.max(0, machine.busy - serverCores - result.cores)
+      const relayed = relayCores.reduce((a, c) => a + c, 0)
+      const otherCores =
+        machine === undefined || !Number.isFinite(serverCores) || !Number.isFinite(relayed) ? undefined : Math.max(0, machine.busy - serverCores - relayed - result.cores)
       const elu: [number, number] | undefined =
         stats0 && stats1 ? [stats1.eluActive - stats0.eluActive, stats1.eluIdle - stats0.eluIdle] : undefined
-      runs.get(target)!.push({ result, serverCores, otherCores, softirqCores: machine?.softirq, stealCores: machine?.steal, elu })
+      runs.get(target)!.push({ result, serverCores, otherCores, softirqCores: machine?.softirq, stealCores: machine?.steal, elu, relayCores })
       const errors = result.failed + result.status['3xx']
       ctx.log(
         `${label} round ${round + 1}/${o.rounds}: ${target.name} [${target.server}, ${target.protocol}]: ${int(result.okRps)} req/s, ` +
           `mean ${ms(result.latency.mean)} ms, p99 ${ms(result.latency.p99)} ms, ${errors} errors; ` +
-          `server ${serverCores.toFixed(2)} cores, h2load ${result.cores.toFixed(2)} cores` +
+          `server ${serverCores.toFixed(2)} cores, ` +
+          relays.map((r, k) => `${r.name} ${relayCores[k]!.toFixed(2)} cores, `).join('') +
+          `h2load ${result.cores.toFixed(2)} cores` +
           (otherCores !== undefined ? `, other processes ${otherCores.toFixed(2)} cores (softirq ${machine!.softirq.toFixed(2)}, steal ${machine!.steal.toFixed(2)})` : ''),
       )
     }
@@ -132,13 +156,18 @@ export async function compare(ctx: BenchContext, label: string, targets: Target[
       softirqCores: mean((r) => r.softirqCores),
       stealCores: mean((r) => r.stealCores),
       serverElu: target.ours && active + idle > 0 ? active / (active + idle) : undefined,
+      relayCores: (target.relays ?? []).map((_, k) => mean((r) => r.relayCores[k]) ?? NaN),
     }
   })
 }
 
-/** Server CPU per successful request, in microseconds (the server's cores over its req/s). */
-export function cpuPerRequest(r: TargetResult | undefined): number | undefined {
-  return r && r.rps > 0 && Number.isFinite(r.serverCores) ? (r.serverCores / r.rps) * 1e6 : undefined
+/** Server CPU per successful request, in microseconds (the server's cores over its req/s); or a relay's, given its cores. */
+export function cpuPerRequest(r: TargetResult | undefined, cores = r?.serverCores): number | undefined {
+  return r && r.rps > 0 && cores !== undefined && Number.isFinite(cores) ? (cores / r.rps) * 1e6 : undefined
+}
+
+function cpuOfAll(pids: number[]): number {
+  return pids.reduce((a, pid) => a + cpuOf(pid), 0)
 }
 
 /** The ceiling row of the result's protocol, if it is not the ceiling itself. */

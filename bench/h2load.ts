@@ -12,11 +12,10 @@
  *   accounts for (the server under test, Unbound, and h2load once it has exited)
  */
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { track } from './harness'
+import { removeTempDir, tempDir, track } from './harness'
 import { summarize, type Latency } from './load'
 
 export interface Tool {
@@ -100,6 +99,8 @@ export interface H2loadOptions {
   streams: number
   seconds: number
   warmupSeconds: number
+  /** Header lines sent with every request ("name: value"). */
+  headers?: string[]
   bin?: string
 }
 
@@ -129,7 +130,7 @@ export interface H2loadResult {
 
 /** Runs h2load once and parses what it measured; fails if it cannot run or prints no summary. */
 export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-h2load-'))
+  const dir = tempDir('switchboard-h2load-')
   try {
     const input = join(dir, 'uris.txt')
     const logFile = join(dir, 'requests.log')
@@ -142,9 +143,10 @@ export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
       '--warm-up-time', String(o.warmupSeconds),
       '--log-file', logFile,
       ...(o.protocol === 'HTTP/1.1' ? ['--h1'] : []),
+      ...(o.headers ?? []).flatMap((h) => ['-H', h]),
       '-i', input,
     ]
-    const command = `h2load ${args.join(' ')}`.replace(input, '<uris>').replace(logFile, '<log>')
+    const command = `h2load ${args.map((a) => (/^authorization:/i.test(a) ? `'authorization: <token>'` : a)).join(' ')}`.replace(input, '<uris>').replace(logFile, '<log>')
     const cpu0 = childrenCpu()
     const t0 = performance.now()
     const out = await new Promise<string>((resolve, reject) => {
@@ -170,7 +172,7 @@ export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
     const samples = readLog(logFile)
     return { ...parsed, latency: summarize(samples), samples, cores: (cpu1 - cpu0) / wallSeconds, wallSeconds, command }
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    removeTempDir(dir)
   }
 }
 

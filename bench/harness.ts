@@ -4,11 +4,13 @@
  * directory is removed. The child's stderr is kept so the report can show what the
  * server logged while under load.
  *
- * Other processes a scenario starts (a reference DNS server, an external load generator)
- * are tracked here too, so that every exit path stops them.
+ * Other processes a scenario starts (a reference DNS server, an external load generator,
+ * wrangler and the workerd processes it runs) are tracked here too, so that every exit
+ * path stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,7 +29,7 @@ export interface BenchServer {
   stderr: string[]
   stats(namespace: string): Promise<ServerStats>
   /** Sends a JSON request and fails on any non-2xx answer. */
-  call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
+  call: Call
   stop(): Promise<void>
 }
 
@@ -38,6 +40,10 @@ const STOP_GRACE_MS = 3_000
 
 const running = new Set<{ child: ChildProcess; dir: string }>()
 const tracked = new Set<ChildProcess>()
+/** Children that lead a process group of their own (spawned detached), with everything they started. */
+const groups = new Set<ChildProcess>()
+/** Temp dirs of scenarios, removed on every exit path. */
+const dirs = new Set<string>()
 
 /** Kills every process this process started and removes the servers' directories, synchronously (for exit paths). */
 export function killAllSync(): void {
@@ -50,6 +56,22 @@ export function killAllSync(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
   tracked.clear()
+  for (const leader of groups) signalGroup(leader, 'SIGKILL')
+  groups.clear()
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  dirs.clear()
+}
+
+/** A new temp dir that killAllSync removes unless removeTempDir did first. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  dirs.add(dir)
+  return dir
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  dirs.delete(dir)
 }
 
 /** Keeps `child` on the list killAllSync stops, until it exits. */
@@ -63,6 +85,71 @@ export function track(child: ChildProcess): ChildProcess {
 export async function stopProcess(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
   await stopChild(child, graceMs)
   tracked.delete(child)
+}
+
+/**
+ * Keeps the process group `leader` leads (it was spawned with `detached: true`) on the
+ * list killAllSync stops, until stopGroup stopped it: the leader may exit before the
+ * processes it started.
+ */
+export function trackGroup(leader: ChildProcess): ChildProcess {
+  groups.add(leader)
+  return leader
+}
+
+/**
+ * Stops a process group: SIGTERM to all of it, SIGKILL to whatever is left once the
+ * leader exited or after a grace period; resolves once no process of the group is left.
+ */
+export async function stopGroup(leader: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
+  const exited = leader.exitCode !== null || leader.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => leader.once('exit', () => resolve()))
+  signalGroup(leader, 'SIGTERM')
+  const timer = setTimeout(() => signalGroup(leader, 'SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+  for (const deadline = Date.now() + graceMs; signalGroup(leader, 0) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50))
+  signalGroup(leader, 'SIGKILL')
+  groups.delete(leader)
+}
+
+/** Sends `signal` to every process of the group `leader` leads; false if none is left. */
+function signalGroup(leader: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  if (leader.pid === undefined) return false
+  try {
+    process.kill(-leader.pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Sends a JSON request with `headers` and fails on any non-2xx answer. */
+export type Call = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>
+
+/** A JSON client of the API at `url`, sending `headers` (such as an authorization) with every call. */
+export function apiClient(url: string, headers: Record<string, string> = {}): Call {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`${method} ${url}${path} answered ${res.status}: ${text.slice(0, 500)}`)
+    return JSON.parse(text) as T
+  }
 }
 
 export interface StartOptions {
@@ -128,15 +215,7 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(u)) throw new Error(`bench server listens on a non-loopback address: ${u}`)
   }
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(url + path, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`)
-    return JSON.parse(text) as T
-  }
+  const call = apiClient(url)
 
   return {
     url,
