@@ -24,12 +24,11 @@
 import { connect, type ClientHttp2Session } from 'node:http2'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../worker/dns/wire'
 import { podBody, podIP } from './fixtures'
-import { stopProcess, track } from './harness'
+import { freePort, stopProcess, track, type Call } from './harness'
 import { compare, compareCaveats, compareTable, ceilingFor, cpuPerRequest, pct, ratio, type Rounds, type Target } from './compare'
 import { H2LOAD, UNBOUND, ensureTools, packageVersion, type Protocol } from './h2load'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -77,7 +76,7 @@ export const doh: Scenario = {
     }
 
     const zone = await seedZone(ctx)
-    const queries = zone.map((svc) => ({ svc, path: `/dns-query?dns=${b64url(aQuery(svc.fqdn))}` }))
+    const queries = dohQueries(zone)
     let unbound: Unbound
     try {
       unbound = await startUnbound(tools.unbound!, zone, ctx)
@@ -180,12 +179,25 @@ export const doh: Scenario = {
   },
 }
 
-/** Creates the namespace, its services and their pods through the API; returns what each A query should answer. */
-export async function seedZone(ctx: BenchContext): Promise<ZoneService[]> {
-  const s = ctx.server
+const zones = new WeakMap<Call, Promise<ZoneService[]>>()
+
+/**
+ * Creates the namespace, its services and their pods through the API `call` reaches (the
+ * bench server's by default), once per API; returns what each A query should answer.
+ */
+export function seedZone(ctx: BenchContext, call: Call = ctx.server.call): Promise<ZoneService[]> {
+  let zone = zones.get(call)
+  if (!zone) {
+    zone = createZone(ctx, call)
+    zones.set(call, zone)
+  }
+  return zone
+}
+
+async function createZone(ctx: BenchContext, call: Call): Promise<ZoneService[]> {
   const ns = DOH.namespace
   const t0 = performance.now()
-  await s.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
   const zone: ZoneService[] = []
   const pods: { body: Record<string, unknown>; svc: number; ip: string; ready: boolean }[] = []
   let podIndex = 0
@@ -205,7 +217,7 @@ export async function seedZone(ctx: BenchContext): Promise<ZoneService[]> {
     zone.push({ name, fqdn: `${name}.${ns}.svc.${DOH.zone}`, headless, addresses: [] })
   }
   await inPool(zone, DOH.setupConcurrency, async (svc) => {
-    const created = await s.call<{ spec: { clusterIP: string } }>('POST', `/api/v1/namespaces/${ns}/services`, {
+    const created = await call<{ spec: { clusterIP: string } }>('POST', `/api/v1/namespaces/${ns}/services`, {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: svc.name, labels: { bench: 'doh' } },
@@ -217,7 +229,7 @@ export async function seedZone(ctx: BenchContext): Promise<ZoneService[]> {
     })
     if (!svc.headless) svc.addresses = [created.spec.clusterIP]
   })
-  await inPool(pods, DOH.setupConcurrency, (p) => s.call('POST', `/api/v1/namespaces/${ns}/pods`, p.body))
+  await inPool(pods, DOH.setupConcurrency, (p) => call('POST', `/api/v1/namespaces/${ns}/pods`, p.body))
   for (const p of pods) {
     const svc = zone[p.svc]!
     if (svc.headless && p.ready) svc.addresses.push(p.ip)
@@ -225,6 +237,11 @@ export async function seedZone(ctx: BenchContext): Promise<ZoneService[]> {
   for (const svc of zone) svc.addresses.sort()
   ctx.log(`seeded namespace ${ns}: ${zone.length} services, ${pods.length} pods in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   return zone
+}
+
+/** The query mix: one A query per service of the zone, as the path of a DoH GET. */
+export function dohQueries(zone: ZoneService[]): { svc: ZoneService; path: string }[] {
+  return zone.map((svc) => ({ svc, path: `/dns-query?dns=${b64url(aQuery(svc.fqdn))}` }))
 }
 
 function aQuery(name: string): Uint8Array {
@@ -242,15 +259,20 @@ function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url')
 }
 
-/** Asks every query once over `protocol`; returns a description of each wrong answer. */
-async function checkAnswers(base: string, protocol: Protocol, queries: { svc: ZoneService; path: string }[]): Promise<string[]> {
+/** Asks every query once over `protocol`, sending `headers`; returns a description of each wrong answer. */
+export async function checkAnswers(
+  base: string,
+  protocol: Protocol,
+  queries: { svc: ZoneService; path: string }[],
+  headers: Record<string, string> = {},
+): Promise<string[]> {
   const client = protocol === 'h2c' ? await h2cClient(base) : undefined
   const wrong: string[] = []
   try {
     for (const q of queries) {
       let problem: string | undefined
       try {
-        const { status, type, body } = client ? await client.get(q.path) : await http1Get(base + q.path)
+        const { status, type, body } = client ? await client.get(q.path, headers) : await http1Get(base + q.path, headers)
         if (status !== 200) problem = `HTTP ${status}`
         else if (type !== 'application/dns-message') problem = `content type ${type}`
         else {
@@ -278,22 +300,22 @@ interface Answered {
   body: Uint8Array
 }
 
-async function http1Get(url: string): Promise<Answered> {
-  const res = await fetch(url, { headers: { accept: 'application/dns-message' } })
+async function http1Get(url: string, headers: Record<string, string>): Promise<Answered> {
+  const res = await fetch(url, { headers: { ...headers, accept: 'application/dns-message' } })
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: new Uint8Array(await res.arrayBuffer()) }
 }
 
 /** An HTTP/2 cleartext client (prior knowledge) on one connection. */
-async function h2cClient(base: string): Promise<{ get: (path: string) => Promise<Answered>; close: () => void }> {
+async function h2cClient(base: string): Promise<{ get: (path: string, headers?: Record<string, string>) => Promise<Answered>; close: () => void }> {
   const session: ClientHttp2Session = connect(base)
   await new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve())
     session.once('error', reject)
   })
   session.on('error', () => {})
-  const get = (path: string) =>
+  const get = (path: string, headers: Record<string, string> = {}) =>
     new Promise<Answered>((resolve, reject) => {
-      const req = session.request({ ':method': 'GET', ':path': path, accept: 'application/dns-message' })
+      const req = session.request({ ...headers, ':method': 'GET', ':path': path, accept: 'application/dns-message' })
       const chunks: Buffer[] = []
       let status = 0
       let type = ''
@@ -399,17 +421,6 @@ async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext)
     `  made before any cache lookup, so the cache plays no part in these answers.`,
   ]
   return { url, child, summary, stop }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */

@@ -16,6 +16,7 @@ import { podBody, podIP, CONSTANT_ANSWER } from './fixtures'
 import { compare, compareCaveats, compareTable, cpuPerRequest, pct, ratio, type Rounds, type Target } from './compare'
 import { H2LOAD, ensureTools, packageVersion, type Protocol } from './h2load'
 import { int, ms, renderTable } from './report'
+import type { Call } from './harness'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
 
 export const PICK = {
@@ -30,7 +31,7 @@ export const PICK = {
 
 const CONSTANT = JSON.stringify(CONSTANT_ANSWER)
 
-interface PickPod {
+export interface PickPod {
   name: string
   ip: string
   weight: number
@@ -158,11 +159,9 @@ function pickShot(url: string, pods: Map<string, PickPod>, counted: boolean) {
   return {
     url,
     verify: (_status: number, text: string) => {
-      const a = JSON.parse(text) as PickAnswer
-      pod = a.pod === undefined ? undefined : pods.get(a.pod)
-      if (a.kind !== 'Pick' || !pod) return `picked ${a.pod ?? a.address}, not a ready pod of the service`
-      if (a.address !== pod.ip || a.weight !== pod.weight) return `picked ${a.pod} with address ${a.address} weight ${a.weight}, expected ${pod.ip} weight ${pod.weight}`
-      return undefined
+      const checked = checkPick(text, pods)
+      pod = checked.pod
+      return checked.problem
     },
     succeeded: () => {
       if (pod && counted) pod.count++
@@ -170,12 +169,36 @@ function pickShot(url: string, pods: Map<string, PickPod>, counted: boolean) {
   }
 }
 
-/** The namespace, the service and its pods, through the API. */
-export async function seed(ctx: BenchContext): Promise<PickPod[]> {
-  const s = ctx.server
+/** The pod a pick answer names, if it is one of the ready pods with its address and weight; otherwise what is wrong. */
+export function checkPick(text: string, pods: Map<string, PickPod>): { pod?: PickPod; problem?: string } {
+  const a = JSON.parse(text) as PickAnswer
+  const pod = a.pod === undefined ? undefined : pods.get(a.pod)
+  if (a.kind !== 'Pick' || !pod) return { problem: `picked ${a.pod ?? a.address}, not a ready pod of the service` }
+  if (a.address !== pod.ip || a.weight !== pod.weight) {
+    return { problem: `picked ${a.pod} with address ${a.address} weight ${a.weight}, expected ${pod.ip} weight ${pod.weight}` }
+  }
+  return { pod }
+}
+
+const seeded = new WeakMap<Call, Promise<PickPod[]>>()
+
+/**
+ * The namespace, the service and its pods, through the API `call` reaches (the bench
+ * server's by default), once per API; resolves to the ready pods, their counts at zero.
+ */
+export async function seed(ctx: BenchContext, call: Call = ctx.server.call): Promise<PickPod[]> {
+  let pods = seeded.get(call)
+  if (!pods) {
+    pods = createPods(ctx, call)
+    seeded.set(call, pods)
+  }
+  return (await pods).map((p) => ({ ...p, count: 0 }))
+}
+
+async function createPods(ctx: BenchContext, call: Call): Promise<PickPod[]> {
   const ns = PICK.namespace
-  await s.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
-  await s.call('POST', `/api/v1/namespaces/${ns}/services`, {
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  await call('POST', `/api/v1/namespaces/${ns}/services`, {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: PICK.service, labels: { bench: 'pick' } },
@@ -189,12 +212,12 @@ export async function seed(ctx: BenchContext): Promise<PickPod[]> {
     const metadata = body.metadata as { labels: Record<string, string>; annotations?: Record<string, string> }
     metadata.labels = { ...metadata.labels, app: PICK.service }
     metadata.annotations = { 'switchboard.dev/weight': String(weight) }
-    await s.call('POST', `/api/v1/namespaces/${ns}/pods`, body)
+    await call('POST', `/api/v1/namespaces/${ns}/pods`, body)
     if (ready) pods.push({ name, ip, weight, count: 0 })
   }
   for (const [i, weight] of PICK.weights.entries()) await create(i, weight, true)
   await create(PICK.weights.length, 10, false)
-  const explain = await s.call<{ explain?: { candidates: unknown[]; excluded: unknown[] } }>(
+  const explain = await call<{ explain?: { candidates: unknown[]; excluded: unknown[] } }>(
     'GET',
     `/api/v1/namespaces/${ns}/services/${PICK.service}/pick?explain=true`,
   )
