@@ -4,24 +4,27 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
- * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick), in
- * their usual order; every scenario runs by default.
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, bundle,
+ * workers), in their usual order; every scenario runs by default. bundle builds the Worker
+ * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
 import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { BUNDLE, bundle } from './bundle'
 import { killAllSync, startServer, type BenchServer } from './harness'
 import { DOH, doh } from './doh'
 import { ENDPOINTS, endpoints } from './endpoints'
 import { PICK, pick } from './pick'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
+import { WORKERS, workers } from './workers'
 import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
-const WATCHDOG_SECONDS = 780
-const ALL: Scenario[] = [writes, endpoints, doh, pick]
+const WATCHDOG_SECONDS = 960
+const ALL: Scenario[] = [writes, endpoints, doh, pick, bundle, workers]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -80,6 +83,14 @@ function settings(report: Report): void {
         `warm-up ${phase(PICK.loadgen.warmup)}, measured ${phase(PICK.loadgen.measure)}; then ${h2(PICK.load)} (h2c and HTTP/1.1)`,
     )
   }
+  if (run('bundle')) report.setting('bundle', `wrangler deploy --dry-run --outdir <temp dir>; raw and gzipped (zlib level 6) size, target ≤ ${BUNDLE.targetGzipKiB} KiB gzipped`)
+  if (run('workers')) {
+    report.setting(
+      'workers',
+      `DoH (the doh zone and query mix) and picks (the pick service) against wrangler dev (local D1, admin token) and this server, ` +
+        `HTTP/1.1; ${h2(WORKERS.load)}`,
+    )
+  }
   report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', ') + (SCENARIOS.length < ALL.length ? ` (BENCH_ONLY; all: ${ALL.map((s) => s.name).join(', ')})` : ''))
   report.setting('code', codeVersion())
 }
@@ -89,7 +100,7 @@ function codeVersion(): string {
   const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd()
   try {
     const commit = git('rev-parse', '--short', 'HEAD')
-    const dirty = git('status', '--porcelain', '--', 'worker', 'migrations', 'package.json')
+    const dirty = git('status', '--porcelain', '--', 'worker', 'migrations', 'package.json', 'wrangler.toml')
     return dirty ? `${commit} with uncommitted changes: ${dirty.split('\n').map((l) => l.slice(3)).join(', ')}` : commit
   } catch {
     return 'unknown (no git)'
