@@ -139,6 +139,25 @@ describe('pods', () => {
     expect(Number(left.rows[0]!.n)).toBe(0)
   })
 
+  it('applies concurrent unconditional patches of one pod from two apps on one database: no conflict, no lost update', async () => {
+    const t = await testApp()
+    const created = await create(t, pod('web-1'))
+    const other = t.peer()
+    const n = 40
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const patch = { metadata: { annotations: { [`note-${i}`]: String(i) } } }
+        const init = { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(patch) }
+        return i % 2 ? Promise.resolve(other.request(`${BASE}/web-1`, init)) : t.req('PATCH', `${BASE}/web-1`, patch)
+      }),
+    )
+    expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200))
+    const final = (await t.json('GET', `${BASE}/web-1`)).body
+    const notes = Object.keys(final.metadata.annotations).filter((k) => k.startsWith('note-'))
+    expect(notes.sort()).toEqual(Array.from({ length: n }, (_, i) => `note-${i}`).sort())
+    expect(Number(final.metadata.resourceVersion)).toBe(Number(created.body.metadata.resourceVersion) + n)
+  })
+
   it('generates names from generateName', async () => {
     const t = await testApp()
     const res = await create(t, { ...pod('x'), metadata: { generateName: 'web-' } })

@@ -15,6 +15,8 @@ export interface TestApp extends TestDatabase {
   /** Sends a request; a non-string body is sent as JSON. */
   req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   json: <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: T }>
+  /** Another app over the same database, as another process or isolate would be. */
+  peer: () => ReturnType<typeof buildApp>['app']
 }
 
 export async function testApp(
@@ -22,7 +24,9 @@ export async function testApp(
 ): Promise<TestApp> {
   const database = await testDatabase(options.database)
   const config = parseConfig(options.env ?? {})
-  const { app, registry, resolver, picker, tokens } = buildApp(database.db, config, options.clock ?? seededClock(42))
+  const clock = options.clock ?? seededClock(42)
+  const { app, registry, resolver, picker, tokens } = buildApp(database.db, config, clock)
+  const peer = () => buildApp(database.db, config, clock).app
   const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } }
     if (body !== undefined) {
@@ -32,9 +36,9 @@ export async function testApp(
     }
     return Promise.resolve(app.request(path, init))
   }
-  const json = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+  const json = async <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
     const res = await req(method, path, body, headers)
-    return { status: res.status, body: await res.json() }
+    return { status: res.status, body: (await res.json()) as T }
   }
-  return { ...database, app, registry, resolver, picker, tokens, req, json }
+  return { ...database, app, registry, resolver, picker, tokens, req, json, peer }
 }

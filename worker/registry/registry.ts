@@ -25,6 +25,7 @@ import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
 import { EndpointRegistry } from './endpoint-registry'
 import { guarded } from './preconditions'
+import { KeyedSerial } from './serial'
 import { decodeBase64url, encodeBase64url } from './base64url'
 import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
@@ -57,6 +58,8 @@ const FIELDS: Record<Kind, readonly string[]> = {
   Pod: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
 }
 const RETRIES = 8
+/** The longest pause before an update tries again after a concurrent change (jittered). */
+const MAX_BACKOFF_MS = 64
 const PROPAGATION = ['Orphan', 'Background', 'Foreground']
 
 export class Registry {
@@ -67,6 +70,8 @@ export class Registry {
   private readonly allocation: AllocationConfig
 
   private readonly options: RegistryOptions
+  /** Updates of one object, one at a time within this process. */
+  private readonly updates = new KeyedSerial()
 
   constructor(options: RegistryOptions) {
     this.options = options
@@ -172,7 +177,7 @@ export class Registry {
   }
 
   async patchService(namespace: string, name: string, type: PatchType, patch: unknown): Promise<ServiceObject> {
-    return this.updateService(namespace, name, (old) => applyPatch(type, old, patch))
+    return this.updateService(namespace, name, (old) => patched(type, old, patch))
   }
 
   async deleteService(namespace: string, name: string, options?: unknown): Promise<ServiceObject> {
@@ -281,7 +286,7 @@ export class Registry {
   }
 
   async patchPod(namespace: string, name: string, type: PatchType, patch: unknown): Promise<PodObject> {
-    return this.updatePod(namespace, name, (old) => applyPatch(type, old, patch), 'all')
+    return this.updatePod(namespace, name, (old) => patched(type, old, patch), 'all')
   }
 
   /** The status subresource: only `status` changes; spec and metadata stay as stored. */
@@ -290,7 +295,7 @@ export class Registry {
   }
 
   async patchPodStatus(namespace: string, name: string, type: PatchType, patch: unknown): Promise<PodObject> {
-    return this.updatePod(namespace, name, (old) => applyPatch(type, old, patch), 'status')
+    return this.updatePod(namespace, name, (old) => patched(type, old, patch), 'status')
   }
 
   /**
@@ -305,12 +310,19 @@ export class Registry {
     checkUid(pod, pre.uid)
     const grace = gracePeriod(gracePeriodSeconds) ?? pre.grace ?? pod.spec.terminationGracePeriodSeconds ?? 0
     if (grace > 0) {
-      if (pod.metadata.deletionTimestamp) return pod
-      const next = structuredClone(pod)
-      next.metadata.deletionTimestamp = timestamp(new Date(this.clock.now().getTime() + grace * 1000))
-      next.metadata.deletionGracePeriodSeconds = grace
-      const rv = await this.writePod(next, precondition(pre.rv, pod) ?? { rv: Number(pod.metadata.resourceVersion) }, pod)
-      return withRv(next, rv)
+      return this.update<PodObject>(
+        'Pod',
+        namespace,
+        name,
+        (current) => {
+          checkUid(current, pre.uid)
+          if (current.metadata.deletionTimestamp) return undefined
+          current.metadata.deletionTimestamp = timestamp(new Date(this.clock.now().getTime() + grace * 1000))
+          current.metadata.deletionGracePeriodSeconds = grace
+          return { object: current, rv: pre.rv }
+        },
+        (next, old, p) => this.writePod(next, p, old),
+      )
     }
     const rv = await this.run('Pod', namespace, name, () => this.store.deletePod(namespace, name, precondition(pre.rv, pod)))
     return withRv(pod, rv)
@@ -387,18 +399,32 @@ export class Registry {
   /**
    * Read, compute, write-if-unchanged. A resourceVersion in the body makes the write
    * conditional on it (409 when stale); without one the write is unconditional and a
-   * concurrent change only makes it compute again from the newer object.
+   * concurrent change only makes it compute again from the newer object. `compute` gets
+   * a copy of the stored object, and answers `undefined` when there is nothing to write.
    */
   private async update<T extends RegistryObject>(
     kind: Kind,
     namespace: string,
     name: string,
-    compute: (old: T) => { object: T; rv: string | undefined },
+    compute: (old: T) => { object: T; rv: string | undefined } | undefined,
+    write: (object: T, old: T, pre: Precondition) => Promise<number>,
+  ): Promise<T> {
+    return this.updates.run(`${kind}/${namespace}/${name}`, () => this.readComputeWrite(kind, namespace, name, compute, write))
+  }
+
+  private async readComputeWrite<T extends RegistryObject>(
+    kind: Kind,
+    namespace: string,
+    name: string,
+    compute: (old: T) => { object: T; rv: string | undefined } | undefined,
     write: (object: T, old: T, pre: Precondition) => Promise<number>,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await backoff(attempt)
       const old = await this.get<T>(kind, namespace, name)
-      const { object, rv: wanted } = compute(structuredClone(old))
+      const next = compute(structuredClone(old))
+      if (!next) return old
+      const { object, rv: wanted } = next
       if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(RESOURCES[kind], name)
       // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
       // (the acting token is recorded first, so the same caller repeating itself is a no-op).
@@ -418,6 +444,24 @@ export class Registry {
   private run(kind: Kind, namespace: string, name: string, write: () => Promise<number>): Promise<number> {
     return guarded(RESOURCES[kind], namespace, name, write)
   }
+}
+
+/**
+ * A patched object. It carries the stored resourceVersion; only a patch that sets another
+ * one makes the write conditional (as in Kubernetes), so a plain patch retries on a
+ * concurrent change instead of failing with 409.
+ */
+function patched(type: PatchType, old: RegistryObject, patch: unknown): unknown {
+  const body = applyPatch(type, old, patch)
+  const meta = (body as { metadata?: { resourceVersion?: unknown } } | null)?.metadata
+  if (meta && typeof meta === 'object' && meta.resourceVersion === old.metadata.resourceVersion) delete meta.resourceVersion
+  return body
+}
+
+/** A random pause of up to 2^attempt ms (at most MAX_BACKOFF_MS), so that writers that collided spread out. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(2 ** attempt, MAX_BACKOFF_MS)
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** A pod as the store keeps it: its body and the columns derived from it. */
