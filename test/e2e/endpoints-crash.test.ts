@@ -18,6 +18,7 @@ import {
   compare,
   send,
   snapshot,
+  urlFetcher,
   unexpectedAnswers,
   type Command,
   type Outcome,
@@ -79,7 +80,7 @@ async function burstAndKill(server: ServerProcess, commands: Command[]): Promise
   const results = await Promise.all(
     commands.map(async (c) => {
       try {
-        const outcome = await send(server.url, NAMESPACE, c)
+        const outcome = await send(urlFetcher(server.url), NAMESPACE, c)
         if (++answered === KILL_AFTER) exited = server.stop('SIGKILL')
         return outcome
       } catch {
@@ -168,11 +169,11 @@ describe('endpoints after a crash mid-burst (real server, SIGKILL)', () => {
       let server = await startServer({ env: ENV })
       servers.push(server)
       await post(server.url, '/api/v1/namespaces', { metadata: { name: NAMESPACE } })
-      let previous = await snapshot(server.url, NAMESPACE)
+      let previous = await snapshot(urlFetcher(server.url), NAMESPACE)
 
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         await topUp(server.url, previous)
-        const before = await snapshot(server.url, NAMESPACE)
+        const before = await snapshot(urlFetcher(server.url), NAMESPACE)
         expect(compare(before, MAX_PER_SLICE)).toEqual({ problems: [], endpoints: [], addresses: [] })
         expect(before.services).toHaveLength(SERVICE_NAMES.length)
         const [commands] = fc.sample(fc.array(crashCommandArb, { minLength: BURST, maxLength: BURST }), { seed: SEED + cycle, numRuns: 1 })
@@ -184,7 +185,7 @@ describe('endpoints after a crash mid-burst (real server, SIGKILL)', () => {
 
         server = await startServer({ env: ENV, databasePath: server.databasePath })
         servers.push(server)
-        const after = await snapshot(server.url, NAMESPACE)
+        const after = await snapshot(urlFetcher(server.url), NAMESPACE)
         expect(compare(after, MAX_PER_SLICE), `cycle ${cycle}`).toEqual({ problems: [], endpoints: [], addresses: [] })
         expect(durabilityProblems(before, after, commands!, acked), `cycle ${cycle}`).toEqual([])
         // Every write bumps the resourceVersion by one: how many of the burst committed.

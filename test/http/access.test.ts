@@ -837,7 +837,9 @@ describe('secrets', () => {
       })
       restores.push(() => spy.mockRestore())
     }
-    for (const stream of [process.stdout, process.stderr]) {
+    // Node's process streams; workerd has none, and its only output is the console.
+    for (const stream of [globalThis.process?.stdout, globalThis.process?.stderr]) {
+      if (!stream) continue
       const original = stream.write
       stream.write = ((chunk: unknown) => {
         chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
@@ -859,7 +861,7 @@ describe('secrets', () => {
   /** An answer as text: status line, every header, the body. */
   async function transcript(res: Response): Promise<string> {
     const headers = [...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n')
-    return `${res.status}\n${headers}\n\n${await res.clone().text()}`
+    return `${res.status}\n${headers}\n\n${new TextDecoder().decode(await res.clone().arrayBuffer())}`
   }
 
   /** Keys named like a secret, and values shaped like a SHA-256, anywhere in a JSON value. */

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import pkg from '../../package.json'
 import { VERSION } from '../../worker/version'
 import { testApp } from '../support/app'
 import { dumpTables } from '../support/db'
@@ -106,7 +106,6 @@ describe('health, version and discovery', () => {
 
   it('reports the version of package.json', async () => {
     const t = await testApp()
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
     expect(VERSION).toBe(pkg.version)
     expect((await t.json('GET', '/version')).body).toMatchObject({ version: pkg.version, gitVersion: `v${pkg.version}` })
   })

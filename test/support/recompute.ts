@@ -15,6 +15,14 @@
 import fc from 'fast-check'
 import { authHeaders } from './auth'
 
+/** Sends a request to the registry under test: a server's URL, or an app in this process. */
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>
+
+/** A fetcher for a server listening at `url`. */
+export function urlFetcher(url: string): Fetcher {
+  return (path, init) => fetch(`${url}${path}`, init)
+}
+
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by'
 export const CONTROLLER = 'endpointslice-controller.k8s.io'
@@ -429,13 +437,13 @@ export interface Snapshot {
  * Services, pods, EndpointSlices and Endpoints (of one namespace, or all), read until the
  * four lists were served at the same resourceVersion: no write fell between them.
  */
-export async function snapshot(url: string, namespace?: string): Promise<Snapshot> {
-  const core = namespace === undefined ? `${url}/api/v1` : `${url}/api/v1/namespaces/${namespace}`
-  const discovery = namespace === undefined ? `${url}/apis/discovery.k8s.io/v1` : `${url}/apis/discovery.k8s.io/v1/namespaces/${namespace}`
+export async function snapshot(fetcher: Fetcher, namespace?: string): Promise<Snapshot> {
+  const core = namespace === undefined ? '/api/v1' : `/api/v1/namespaces/${namespace}`
+  const discovery = namespace === undefined ? '/apis/discovery.k8s.io/v1' : `/apis/discovery.k8s.io/v1/namespaces/${namespace}`
   for (let attempt = 0; attempt < 50; attempt++) {
     const lists = await Promise.all(
       [`${core}/services`, `${core}/pods`, `${discovery}/endpointslices`, `${core}/endpoints`].map(async (u) => {
-        const res = await fetch(u, { headers: authHeaders() })
+        const res = await fetcher(u, { headers: authHeaders() })
         const body = (await res.json()) as { metadata: { resourceVersion: string }; items: unknown[] }
         if (res.status !== 200) throw new Error(`GET ${u}: ${res.status} ${JSON.stringify(body)}`)
         return body
@@ -747,14 +755,20 @@ export function requestOf(namespace: string, c: Command): Request {
 
 /**
  * The answers a command of the workload may get: applied (200, 201), or refused because
- * the object is missing (404), exists or changed meanwhile (409), or the change is not
- * allowed (422, e.g. a ClusterIP service without ports). Anything else is a failure.
+ * the object is missing (404), already exists (409, creates only: no command carries a
+ * resourceVersion, so a concurrent change never makes an update or delete fail), or the
+ * change is not allowed (422, e.g. a ClusterIP service without ports). Anything else is
+ * a failure.
  */
 export const EXPECTED_STATUSES: readonly number[] = [200, 201, 404, 409, 422]
 
+function expected(o: Outcome): boolean {
+  return EXPECTED_STATUSES.includes(o.status) && (o.status !== 409 || o.command.op.startsWith('create'))
+}
+
 /** The outcomes answered with anything but an expected status, shaped for a readable diff. */
 export function unexpectedAnswers(outcomes: Outcome[]): { request: Request; status: number; body: unknown }[] {
-  return outcomes.filter((o) => !EXPECTED_STATUSES.includes(o.status)).map((o) => ({ request: o.request, status: o.status, body: o.body }))
+  return outcomes.filter((o) => !expected(o)).map((o) => ({ request: o.request, status: o.status, body: o.body }))
 }
 
 export interface Outcome {
@@ -765,14 +779,14 @@ export interface Outcome {
 }
 
 /** Sends one command; a network failure rejects. */
-export async function send(url: string, namespace: string, command: Command): Promise<Outcome> {
+export async function send(fetcher: Fetcher, namespace: string, command: Command): Promise<Outcome> {
   const request = requestOf(namespace, command)
   const init: RequestInit = { method: request.method, headers: authHeaders() }
   if (request.body !== undefined) {
     init.body = JSON.stringify(request.body)
     init.headers = authHeaders({ 'content-type': request.contentType ?? 'application/json' })
   }
-  const res = await fetch(`${url}${request.path}`, init)
+  const res = await fetcher(request.path, init)
   const text = await res.text()
   let body: unknown = text
   try {

@@ -1,8 +1,14 @@
 import { SELF } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { testDatabase } from './db'
 import { NotFoundError, Switchboard } from '../../sdk/src/index'
 
 describe('the SDK inside workerd', () => {
+  // A fresh registry for every test (the Worker under SELF uses the same D1 binding).
+  beforeEach(async () => {
+    await testDatabase()
+  })
+
   it('registers, picks, resolves and raises typed errors through the Worker', async () => {
     const sb = new Switchboard({
       baseUrl: 'http://registry',

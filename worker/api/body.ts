@@ -68,7 +68,7 @@ async function readText(c: Context): Promise<string> {
   const bytes = await readBytes(c.req.raw, MAX_BODY_BYTES)
   if (!bytes) throw tooLarge()
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
   } catch {
     throw badRequest('the request body is not valid UTF-8')
   }

@@ -1,0 +1,92 @@
+/**
+ * The D1 counterpart of test/support/db.ts for the Workers suite (vitest.workers.config.ts
+ * resolves `../support/db` here): the tests under test/http run unchanged inside workerd,
+ * on the D1 binding `DB`, through the production D1 driver. Each `testDatabase()` drops
+ * every table and applies migrations/ again, so a test gets a fresh registry even when it
+ * builds more than one app; round trips are counted at the D1 binding.
+ */
+import { applyD1Migrations, env } from 'cloudflare:test'
+import { drizzleD1 } from '../../worker/db/d1'
+import { callCounts, registryTables, type CallCounts, type SqlClient, type TestDatabase } from '../support/sql'
+
+export { dumpTables, type CallCounts, type SqlClient, type TestDatabase } from '../support/sql'
+
+/** A freshly migrated D1 database. The kind (memory or file) has no meaning on D1. */
+export async function testDatabase(_kind?: 'memory' | 'file'): Promise<TestDatabase> {
+  const probe = binding(env.DB, callCounts(), { closed: false })
+  const drops = [...(await registryTables(probe.client)), 'd1_migrations'].map((t) => env.DB.prepare(`DROP TABLE IF EXISTS "${t}"`))
+  await env.DB.batch(drops)
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS)
+  const calls = callCounts()
+  const { d1, client } = binding(env.DB, calls, { closed: false })
+  return { client, db: drizzleD1(d1), calls }
+}
+
+/** The binding with its round trips counted, and a test's SQL client over it. */
+function binding(real: D1Database, calls: CallCounts, state: { closed: boolean }): { d1: D1Database; client: SqlClient } {
+  const open = () => {
+    if (state.closed) throw new Error('the test closed this database')
+  }
+  const d1 = {
+    prepare(query: string) {
+      open()
+      return counted(real.prepare(query), calls, open)
+    },
+    batch(statements: D1PreparedStatement[]) {
+      open()
+      calls.batch++
+      return real.batch(statements.map((s) => (s instanceof CountedStatement ? s.real : s)))
+    },
+    exec(query: string) {
+      open()
+      calls.execute++
+      return real.exec(query)
+    },
+    dump: () => real.dump(),
+    withSession: (constraint?: string) => real.withSession(constraint),
+  } as unknown as D1Database
+  const client: SqlClient = {
+    async execute(statement) {
+      const { sql, args } = typeof statement === 'string' ? { sql: statement, args: [] } : statement
+      const result = await d1.prepare(sql).bind(...args).all<Record<string, unknown>>()
+      return { rows: result.results }
+    },
+    close() {
+      state.closed = true
+    },
+  }
+  return { d1, client }
+}
+
+/** A prepared statement whose every run is one counted round trip. */
+class CountedStatement {
+  constructor(
+    readonly real: D1PreparedStatement,
+    private readonly calls: CallCounts,
+    private readonly open: () => void,
+  ) {}
+  bind(...values: unknown[]): CountedStatement {
+    return new CountedStatement(this.real.bind(...values), this.calls, this.open)
+  }
+  private run_<T>(go: () => Promise<T>): Promise<T> {
+    this.open()
+    this.calls.execute++
+    return go()
+  }
+  first(column?: string) {
+    return this.run_(() => (column === undefined ? this.real.first() : this.real.first(column)))
+  }
+  all() {
+    return this.run_(() => this.real.all())
+  }
+  run() {
+    return this.run_(() => this.real.run())
+  }
+  raw(options?: { columnNames?: boolean }) {
+    return this.run_(() => this.real.raw(options as never))
+  }
+}
+
+function counted(statement: D1PreparedStatement, calls: CallCounts, open: () => void): D1PreparedStatement {
+  return new CountedStatement(statement, calls, open) as unknown as D1PreparedStatement
+}
