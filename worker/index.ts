@@ -2,7 +2,8 @@
  * The Workers entry: builds the app from the env bindings. A D1 binding named `DB` is
  * used when present; otherwise DATABASE_URL and DATABASE_AUTH_TOKEN name a libSQL (Turso)
  * database reached over HTTP. With neither, every request gets a 503 Status naming the
- * missing setting. Migrations are applied before deploy, not here.
+ * missing setting. Migrations are applied before deploy, not here. A cron trigger
+ * (wrangler.toml) removes terminating pods whose grace period has ended.
  */
 import type { AnyD1Database } from 'drizzle-orm/d1'
 import type { Hono } from 'hono'
@@ -10,6 +11,7 @@ import type { AppEnv } from './api/auth'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './compose'
 import type { Database } from './db/client'
+import type { Registry } from './registry/registry'
 import { drizzleD1 } from './db/d1'
 import { drizzleRemote } from './db/remote'
 import { RegistryError } from './registry/errors'
@@ -34,11 +36,16 @@ export interface Env {
  * pick sequences then live as long as the isolate (a pick follows the weights exactly
  * within an isolate, and a write through it refreshes its snapshot at once).
  */
-let cached: { key: string; app: Hono<AppEnv> } | undefined
+let cached: { key: string; built: Built } | undefined
 
-function appFor(env: Env): Hono<AppEnv> {
+interface Built {
+  app: Hono<AppEnv>
+  registry: Registry
+}
+
+function build(env: Env): Built {
   const key = JSON.stringify(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : typeof v]))
-  if (cached?.key === key) return cached.app
+  if (cached?.key === key) return cached.built
   const config = parseConfig(env as Record<string, string | undefined>)
   let db: Database
   if (env.DB) db = drizzleD1(env.DB)
@@ -50,15 +57,19 @@ function appFor(env: Env): Hono<AppEnv> {
     )
   }
   // Without SWITCHBOARD_ADMIN_TOKEN the Worker refuses every API call (it fails closed).
-  const { app } = buildApp(db, config, undefined, { failClosed: true })
-  cached = { key, app }
-  return app
+  const { app, registry } = buildApp(db, config, undefined, { failClosed: true })
+  cached = { key, built: { app, registry } }
+  return cached.built
+}
+
+interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void
 }
 
 export default {
   fetch(request: Request, env: Env, ctx: unknown): Response | Promise<Response> {
     try {
-      return appFor(env).fetch(request, env, ctx as never)
+      return build(env).app.fetch(request, env, ctx as never)
     } catch (e) {
       const error =
         e instanceof RegistryError
@@ -66,5 +77,16 @@ export default {
           : new RegistryError('ServiceUnavailable', e instanceof ConfigError ? e.message : 'the registry failed to start')
       return Response.json(toStatus(error), { status: error.code })
     }
+  },
+
+  /** The cron trigger: removes the terminating pods whose grace period has ended. */
+  scheduled(_controller: unknown, env: Env, ctx: WaitUntil): void {
+    ctx.waitUntil(
+      build(env)
+        .registry.reapExpired()
+        .then((removed) => {
+          if (removed) console.log(`switchboard: removed ${removed} pod(s) whose grace period ended`)
+        }),
+    )
   },
 }

@@ -1,5 +1,7 @@
-import { SELF } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { testDatabase } from './db'
+import worker from '../../worker/index'
 
 const AUTH = { authorization: 'Bearer workers-test-root-credential' }
 const json = { ...AUTH, 'content-type': 'application/json' }
@@ -14,6 +16,11 @@ async function call(method: string, path: string, body?: unknown) {
 }
 
 describe('the Worker on D1', () => {
+  // A fresh registry for every test (the Worker under SELF uses the same D1 binding).
+  beforeEach(async () => {
+    await testDatabase()
+  })
+
   it('serves the API, computes endpoints in one D1 batch, and enforces its guards', async () => {
     expect((await SELF.fetch('http://registry/healthz')).status).toBe(200)
     expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default'])
@@ -50,6 +57,23 @@ describe('the Worker on D1', () => {
     const picks: string[] = []
     for (let i = 0; i < 8; i++) picks.push((await call('GET', '/api/v1/namespaces/default/services/db/pick')).body.pod)
     expect(picks.filter((p) => p === 'db-0').length).toBe(6)
+  })
+
+  it('removes terminating pods on the cron trigger once their grace period has ended', async () => {
+    for (const name of ['fast', 'slow']) {
+      const created = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name }, status: { podIP: '10.0.2.1' } })
+      expect(created.status).toBe(201)
+    }
+    expect((await call('DELETE', '/api/v1/namespaces/default/pods/fast?gracePeriodSeconds=1')).body.metadata.deletionTimestamp).toBeTruthy()
+    expect((await call('DELETE', '/api/v1/namespaces/default/pods/slow?gracePeriodSeconds=3600')).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 2_100))
+    const ctx = createExecutionContext()
+    worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx)
+    await waitOnExecutionContext(ctx)
+    expect((await call('GET', '/api/v1/namespaces/default/pods/fast')).status).toBe(404)
+    const slow = await call('GET', '/api/v1/namespaces/default/pods/slow')
+    expect(slow.status).toBe(200)
+    expect(slow.body.metadata.deletionTimestamp).toBeTruthy()
   })
 
   it('refuses calls without a token', async () => {
