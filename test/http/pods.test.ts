@@ -152,10 +152,37 @@ describe('pods', () => {
       }),
     )
     expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200))
+    // They did collide: some guarded batches failed and their writes were computed again.
+    expect(t.calls.batch).toBeGreaterThan(n)
     const final = (await t.json('GET', `${BASE}/web-1`)).body
     const notes = Object.keys(final.metadata.annotations).filter((k) => k.startsWith('note-'))
     expect(notes.sort()).toEqual(Array.from({ length: n }, (_, i) => `note-${i}`).sort())
     expect(Number(final.metadata.resourceVersion)).toBe(Number(created.body.metadata.resourceVersion) + n)
+  })
+
+  it('keeps patches and graceful deletes that name a resourceVersion conditional', async () => {
+    const t = await testApp()
+    const rv = (await create(t, pod('web-1'))).body.metadata.resourceVersion
+    const restated = await t.json('PATCH', `${BASE}/web-1`, { metadata: { resourceVersion: rv, labels: { app: 'web', v: '1' } } })
+    expect(restated.status).toBe(200)
+    const current = restated.body.metadata.resourceVersion
+    expect((await t.json('PATCH', `${BASE}/web-1`, { metadata: { resourceVersion: rv, labels: { v: '2' } } })).status).toBe(409)
+    const tested = [
+      { op: 'test', path: '/metadata/resourceVersion', value: rv },
+      { op: 'add', path: '/metadata/labels/v', value: '3' },
+    ]
+    expect((await t.req('PATCH', `${BASE}/web-1`, JSON.stringify(tested), { 'content-type': 'application/json-patch+json' })).status).toBe(422)
+    const stale = await t.json('DELETE', `${BASE}/web-1?gracePeriodSeconds=60`, { preconditions: { resourceVersion: rv } })
+    expect(stale.status).toBe(409)
+    const graceful = await t.json('DELETE', `${BASE}/web-1?gracePeriodSeconds=60`, { preconditions: { resourceVersion: current } })
+    expect(graceful.status).toBe(200)
+    expect(graceful.body.metadata.deletionTimestamp).toBeTruthy()
+    // Already terminating: a stale precondition is still a conflict; a current one changes nothing.
+    expect((await t.json('DELETE', `${BASE}/web-1?gracePeriodSeconds=60`, { preconditions: { resourceVersion: current } })).status).toBe(409)
+    const again = await t.json('DELETE', `${BASE}/web-1?gracePeriodSeconds=60`, { preconditions: { resourceVersion: graceful.body.metadata.resourceVersion } })
+    expect(again.status).toBe(200)
+    expect(again.body.metadata.resourceVersion).toBe(graceful.body.metadata.resourceVersion)
+    expect((await t.json('GET', `${BASE}/web-1`)).body.metadata.labels).toEqual({ app: 'web', v: '1' })
   })
 
   it('generates names from generateName', async () => {

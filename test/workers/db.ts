@@ -1,9 +1,11 @@
 /**
  * The D1 counterpart of test/support/db.ts for the Workers suite (vitest.workers.config.ts
  * resolves `../support/db` here): the tests under test/http run unchanged inside workerd,
- * on the D1 binding `DB`, through the production D1 driver. Each `testDatabase()` drops
- * every table and applies migrations/ again, so a test gets a fresh registry even when it
- * builds more than one app; round trips are counted at the D1 binding.
+ * on the D1 binding `DB`, through the production D1 driver. There is one D1 database, so
+ * each `testDatabase()` drops every table and applies migrations/ again: a test gets a
+ * fresh registry, and a second call in the same test empties the first app's database
+ * too (on Node each call is a database of its own). Round trips are counted at the
+ * binding; `close()` makes every later call throw.
  */
 import { applyD1Migrations, env } from 'cloudflare:test'
 import { drizzleD1 } from '../../worker/db/d1'

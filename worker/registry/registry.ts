@@ -25,7 +25,6 @@ import { applyPatch, type PatchType } from './patch'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from './pod'
 import { EndpointRegistry } from './endpoint-registry'
 import { guarded } from './preconditions'
-import { KeyedSerial } from './serial'
 import { decodeBase64url, encodeBase64url } from './base64url'
 import { DeleteOptions, Namespace, Pod, Service, type DeleteOptionsInput } from './schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from './service'
@@ -58,7 +57,12 @@ const FIELDS: Record<Kind, readonly string[]> = {
   Pod: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
 }
 const RETRIES = 8
-/** The longest pause before an update tries again after a concurrent change (jittered). */
+/**
+ * An update without a resourceVersion tries again after a concurrent change for this long
+ * (each round lets at least one writer of the object through, so contention always drains),
+ * pausing at random up to MAX_BACKOFF_MS between tries.
+ */
+const UPDATE_DEADLINE_MS = 10_000
 const MAX_BACKOFF_MS = 64
 const PROPAGATION = ['Orphan', 'Background', 'Foreground']
 
@@ -70,8 +74,6 @@ export class Registry {
   private readonly allocation: AllocationConfig
 
   private readonly options: RegistryOptions
-  /** Updates of one object, one at a time within this process. */
-  private readonly updates = new KeyedSerial()
 
   constructor(options: RegistryOptions) {
     this.options = options
@@ -316,6 +318,7 @@ export class Registry {
         name,
         (current) => {
           checkUid(current, pre.uid)
+          precondition(pre.rv, current) // a stale precondition is a 409 even on a pod already terminating
           if (current.metadata.deletionTimestamp) return undefined
           current.metadata.deletionTimestamp = timestamp(new Date(this.clock.now().getTime() + grace * 1000))
           current.metadata.deletionGracePeriodSeconds = grace
@@ -409,16 +412,7 @@ export class Registry {
     compute: (old: T) => { object: T; rv: string | undefined } | undefined,
     write: (object: T, old: T, pre: Precondition) => Promise<number>,
   ): Promise<T> {
-    return this.updates.run(`${kind}/${namespace}/${name}`, () => this.readComputeWrite(kind, namespace, name, compute, write))
-  }
-
-  private async readComputeWrite<T extends RegistryObject>(
-    kind: Kind,
-    namespace: string,
-    name: string,
-    compute: (old: T) => { object: T; rv: string | undefined } | undefined,
-    write: (object: T, old: T, pre: Precondition) => Promise<number>,
-  ): Promise<T> {
+    const deadline = Date.now() + UPDATE_DEADLINE_MS
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await backoff(attempt)
       const old = await this.get<T>(kind, namespace, name)
@@ -434,7 +428,7 @@ export class Registry {
         const rv = await write(object, old, { rv: Number(old.metadata.resourceVersion) })
         return withRv(object, rv)
       } catch (e) {
-        const retriable = e instanceof RegistryError && e.reason === 'Conflict' && !wanted && attempt < RETRIES
+        const retriable = e instanceof RegistryError && e.reason === 'Conflict' && !wanted && Date.now() < deadline
         if (!retriable) throw e
       }
     }
@@ -453,9 +447,13 @@ export class Registry {
  */
 function patched(type: PatchType, old: RegistryObject, patch: unknown): unknown {
   const body = applyPatch(type, old, patch)
-  const meta = (body as { metadata?: { resourceVersion?: unknown } } | null)?.metadata
-  if (meta && typeof meta === 'object' && meta.resourceVersion === old.metadata.resourceVersion) delete meta.resourceVersion
-  return body
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body
+  const meta = (body as { metadata?: unknown }).metadata
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return body
+  if ((meta as { resourceVersion?: unknown }).resourceVersion !== old.metadata.resourceVersion) return body
+  // A merge patch copies only the top level: copy metadata rather than edit the stored object's.
+  const { resourceVersion: _stored, ...rest } = meta as Record<string, unknown>
+  return { ...body, metadata: rest }
 }
 
 /** A random pause of up to 2^attempt ms (at most MAX_BACKOFF_MS), so that writers that collided spread out. */
