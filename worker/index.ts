@@ -7,9 +7,9 @@
  */
 import type { AnyD1Database } from 'drizzle-orm/d1'
 import type { Hono } from 'hono'
-import type { AppEnv } from './api/auth'
+import type { AppEnv } from './http/env'
 import { ConfigError, parseConfig } from './config'
-import { buildApp } from './compose'
+import { buildApp } from './wiring'
 import type { Database } from './db/client'
 import type { Registry } from './registry/registry'
 import { drizzleD1 } from './db/d1'

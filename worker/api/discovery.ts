@@ -5,7 +5,7 @@
 import type { Hono } from 'hono'
 import { RegistryError } from '../registry/errors'
 import { route } from './route'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 
 const CORE_RESOURCES = [
   { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list'], shortNames: ['ns'] },

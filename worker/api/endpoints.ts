@@ -3,8 +3,8 @@
  * services with a selector; Endpoints may be written for selectorless services.
  */
 import type { Context, Hono } from 'hono'
-import type { AppEnv } from './auth'
-import { readDeleteOptions, readObject } from './body'
+import type { AppEnv } from '../http/env'
+import { readDeleteOptions, readObject } from '../http/body'
 import { refuseDryRun } from './resources'
 import { listQuery, route } from './route'
 

@@ -3,9 +3,9 @@
  * and verbs. Handlers are thin: read the request, call the registry, answer.
  */
 import type { Context, Hono } from 'hono'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 import { badRequest } from '../registry/errors'
-import { readDeleteOptions, readObject, readPatch } from './body'
+import { readDeleteOptions, readObject, readPatch } from '../http/body'
 import { listQuery, route } from './route'
 
 const NS = '/api/v1/namespaces/:namespace'

@@ -5,7 +5,8 @@
 import type { Context, Hono } from 'hono'
 import { badRequest } from '../registry/errors'
 import { methodNotAllowed } from './status'
-import { visibleNamespaces, type AppEnv } from './auth'
+import { visibleNamespaces } from './auth'
+import type { AppEnv } from '../http/env'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response> | Response
 type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete'

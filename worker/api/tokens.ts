@@ -4,8 +4,8 @@
  */
 import type { Hono } from 'hono'
 import type { TokenRegistry } from '../registry/tokens'
-import type { AppEnv } from './auth'
-import { readDeleteOptions, readObject } from './body'
+import type { AppEnv } from '../http/env'
+import { readDeleteOptions, readObject } from '../http/body'
 import { refuseDryRun } from './resources'
 import { route } from './route'
 
