@@ -6,11 +6,11 @@
  * developer's .dev.vars plays no part. The generated file lives in a temporary directory.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ts from 'typescript'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -88,17 +88,19 @@ function typeErrors(generated: string, checks: Record<string, string>): Record<s
 
 describe('the Workers Env type', () => {
   const secrets = documentedSecrets()
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-env-'))
   let generated: string
   let errors: Record<string, string[]>
 
   beforeAll(() => {
-    generated = wranglerTypes(mkdtempSync(join(tmpdir(), 'switchboard-env-')), secrets)
+    generated = wranglerTypes(dir, secrets)
     errors = typeErrors(generated, {
       env: agreementCheck(`import type { Env as WorkerEnv } from ${JSON.stringify(join(ROOT, 'worker/bindings'))}`),
       // A control: an Env with a binding of the wrong type and no secrets must be refused.
       control: agreementCheck('type WorkerEnv = { DB?: string; SERVICE_CLUSTER_IP_RANGE?: string }'),
     })
   }, 90_000)
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('is checked against wrangler.toml and the documented secrets', () => {
     expect(secrets).toContain('SWITCHBOARD_ADMIN_TOKEN')
