@@ -14,7 +14,9 @@ import type { Registry } from './registry/registry'
 import { mountDoh } from './dns/doh'
 import type { Resolver } from './dns/resolve'
 import { mountPick } from './api/pick'
-import { accessControl, type AppEnv } from './api/auth'
+import { accessControl } from './api/auth'
+import type { AppEnv } from './http/env'
+import { requestId } from './http/request-id'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 
@@ -36,11 +38,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const logError = deps.logError ?? ((e: unknown) => console.error(describeError(e)))
 
-  app.use('*', async (c, next) => {
-    const id = c.req.header('x-request-id') || crypto.randomUUID()
-    c.header('X-Request-Id', id)
-    await next()
-  })
+  app.use('*', requestId())
 
   app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
 

@@ -5,30 +5,17 @@
  * missing setting. Migrations are applied before deploy, not here. A cron trigger
  * (wrangler.toml) removes terminating pods whose grace period has ended.
  */
-import type { AnyD1Database } from 'drizzle-orm/d1'
 import type { Hono } from 'hono'
-import type { AppEnv } from './api/auth'
+import type { AppEnv } from './http/env'
+import type { Env } from './bindings'
 import { ConfigError, parseConfig } from './config'
-import { buildApp } from './compose'
+import { buildApp } from './wiring'
 import type { Database } from './db/client'
 import type { Registry } from './registry/registry'
 import { drizzleD1 } from './db/d1'
 import { drizzleRemote } from './db/remote'
 import { RegistryError } from './registry/errors'
 import { toStatus } from './api/status'
-
-export interface Env {
-  DB?: AnyD1Database
-  DATABASE_URL?: string
-  DATABASE_AUTH_TOKEN?: string
-  SERVICE_CLUSTER_IP_RANGE?: string
-  SERVICE_NODE_PORT_RANGE?: string
-  SWITCHBOARD_ADMIN_TOKEN?: string
-  DOH_PUBLIC?: string
-  CLUSTER_DOMAIN?: string
-  DNS_TTL?: string
-  MAX_ENDPOINTS_PER_SLICE?: string
-}
 
 /**
  * One app per isolate and configuration. The env object may be a new one on every

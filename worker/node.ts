@@ -9,7 +9,7 @@ import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
 import { applyMigrations } from './db/migrate'
 import { ConfigError, parseConfig } from './config'
-import { buildApp } from './compose'
+import { buildApp } from './wiring'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
 

@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { seededClock } from '../../worker/compose'
+import { seededClock } from '../../worker/wiring'
 import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
 import { MODIFIED_BY } from '../../worker/registry/registry'
 import { sha256, type Role } from '../../worker/registry/tokens'

@@ -182,7 +182,7 @@ describe('conditions', () => {
 
   it('removes terminating pods once their grace period ends', async () => {
     let now = new Date('2026-01-01T00:00:00Z')
-    const { seededClock } = await import('../../worker/compose')
+    const { seededClock } = await import('../../worker/wiring')
     const t = await testApp({ clock: seededClock(3, () => now) })
     await t.json('POST', `${NS}/services`, web())
     await t.json('POST', `${NS}/pods`, pod('p'))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../worker/config'
-import { buildApp, seededClock } from '../../worker/compose'
+import { buildApp, seededClock } from '../../worker/wiring'
 import { testDatabase } from '../support/db'
 
 describe('without a root credential, the Workers runtime fails closed', () => {

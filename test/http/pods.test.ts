@@ -111,7 +111,7 @@ describe('pods', () => {
 
   it('keeps lastTransitionTime while a condition stays the same', async () => {
     let now = new Date('2026-01-01T00:00:00Z')
-    const { seededClock } = await import('../../worker/compose')
+    const { seededClock } = await import('../../worker/wiring')
     const t = await testApp({ clock: seededClock(1, () => now) })
     await create(t, pod('p'))
     now = new Date('2026-01-01T00:01:00Z')

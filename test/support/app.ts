@@ -2,7 +2,7 @@
  * The real app over a real database, driven through `app.request()`.
  */
 import { parseConfig } from '../../worker/config'
-import { buildApp, seededClock } from '../../worker/compose'
+import { buildApp, seededClock } from '../../worker/wiring'
 import type { Clock } from '../../worker/registry/meta'
 import { testDatabase, type TestDatabase } from './db'
 

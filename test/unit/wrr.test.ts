@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { seededClock } from '../../worker/compose'
+import { seededClock } from '../../worker/wiring'
 import { SmoothWRR, rendezvous, type Member } from '../../worker/registry/wrr'
 
 const members = (weights: Record<string, number>): Member[] => Object.entries(weights).map(([key, weight]) => ({ key, weight }))

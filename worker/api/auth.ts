@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { RegistryError } from '../registry/errors'
+import type { AppEnv } from '../http/env'
 import type { KindInfo } from '../registry/kind-info'
 import { KINDS, NAMESPACES, kindOf } from '../registry/kinds'
 import type { Registry } from '../registry/registry'
@@ -19,8 +20,6 @@ export interface AccessOptions {
   /** With no root credential configured, refuse every call (the Workers runtime) instead of opening up. */
   failClosed: boolean
 }
-
-export type AppEnv = { Variables: { principal: Principal; registry: Registry } }
 
 /** What a request needs: nothing, or a role over one namespace, or over every namespace. */
 type Need = { kind: 'public' } | { kind: 'dns' } | { kind: 'role'; role: Role; namespace?: string; everywhere?: boolean; verb: string; resource: string }

@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { apiVersionOf, groupPath, type KindInfo } from '../registry/kind-info'
 import { KINDS } from '../registry/kinds'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 import { verbs } from './verbs'
 
 /** The APIResource entries of one kind: the resource, then its subresources. */

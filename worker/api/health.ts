@@ -3,7 +3,7 @@
  */
 import type { Hono } from 'hono'
 import { RegistryError } from '../registry/errors'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 import { verbs } from './verbs'
 
 export function healthRoutes(app: Hono<AppEnv>, options: { version: string; ready: () => Promise<boolean> }): void {

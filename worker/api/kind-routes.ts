@@ -5,8 +5,8 @@
  * REST storage in the registry acting for the caller, answer.
  */
 import { Hono, type Context } from 'hono'
-import type { AppEnv } from './auth'
-import { readDeleteOptions, readObject, readPatch } from './body'
+import type { AppEnv } from '../http/env'
+import { readDeleteOptions, readObject, readPatch } from '../http/body'
 import { visibleNamespaces } from './auth'
 import { badRequest } from '../registry/errors'
 import { groupPath, type KindInfo } from '../registry/kind-info'

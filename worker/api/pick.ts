@@ -7,7 +7,7 @@
 import type { Hono } from 'hono'
 import type { Picker } from '../registry/pick'
 import { verbs } from './verbs'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 
 export const ZONE_FALLBACK_HEADER = 'X-Switchboard-Zone-Fallback'
 

@@ -4,7 +4,7 @@
  */
 import type { Context, Hono } from 'hono'
 import { methodNotAllowed } from './status'
-import type { AppEnv } from './auth'
+import type { AppEnv } from '../http/env'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response> | Response
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'

@@ -10,10 +10,10 @@
  * than one gets FORMERR; EDNS(0) is understood (the requested UDP size is ignored).
  */
 import type { Context, Hono } from 'hono'
-import type { AppEnv } from '../api/auth'
+import type { AppEnv } from '../http/env'
 import { decodeBase64url } from '../registry/base64url'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
-import { readBytes } from '../api/stream'
+import { readBytes } from '../http/body'
 import { validateQueryName } from './names'
 import type { Answer, Resolver } from './resolve'
 import {
