@@ -28,6 +28,7 @@ import { parseConfig } from '../worker/config'
 import { buildApp } from '../worker/wiring'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
 import { applyMigrations } from '../worker/db/migrate'
+import { PODS } from '../worker/registry/kinds'
 import { CONSTANT_ANSWER, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     const { namespace, start, count } = (await c.req.json()) as { namespace: string; start: number; count: number }
     const began = performance.now()
     for (let i = start; i < start + count; i++) {
-      await registry.createPod(namespace, podBody(seedRef(i), i))
+      await registry.objects(PODS).create(namespace, podBody(seedRef(i), i))
     }
     return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
   })

@@ -4,9 +4,10 @@
  * error out as anything but a 500 Status without internals.
  */
 import { Hono } from 'hono'
-import { mountDiscovery } from './api/discovery'
-import { mountEndpoints } from './api/endpoints'
-import { mountResources } from './api/resources'
+import { discoveryRoutes } from './api/discovery'
+import { healthRoutes } from './api/health'
+import { kindRoutes } from './api/kind-routes'
+import { KINDS } from './registry/kinds'
 import { pathNotFound, statusResponse } from './api/status'
 import { RegistryError } from './registry/errors'
 import type { Registry } from './registry/registry'
@@ -16,7 +17,6 @@ import { mountPick } from './api/pick'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
-import { mountTokens } from './api/tokens'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 
@@ -42,11 +42,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
 
-  mountDiscovery(app, { version: deps.version, ready: () => deps.registry.store.ping() })
-  mountResources(app)
-  mountEndpoints(app)
+  healthRoutes(app, { version: deps.version, ready: () => deps.registry.store.ping() })
+  discoveryRoutes(app)
+  for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
-  mountTokens(app, deps.tokens)
   mountDoh(app, deps.resolver)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))

@@ -32,8 +32,9 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
 }
 
 export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock()): Registry {
+  const store = new Store(db, clock.now)
   return new Registry({
-    store: new Store(db, clock.now),
+    store,
     clock,
     allocation: {
       range: config.serviceClusterIPRange,
@@ -41,12 +42,13 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
       nodePorts: config.serviceNodePortRange,
     },
     maxEndpointsPerSlice: config.maxEndpointsPerSlice,
+    tokens: new TokenRegistry(store, clock, config.adminToken),
   })
 }
 
 export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
-  const tokens = new TokenRegistry(registry.store, clock, config.adminToken)
+  const tokens = registry.tokens
   const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)

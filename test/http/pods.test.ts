@@ -139,6 +139,38 @@ describe('pods', () => {
     expect(Number(left.rows[0]!.n)).toBe(0)
   })
 
+  it('keeps the stored status on a replace whose body has none, and takes it from a body that has one', async () => {
+    const t = await testApp()
+    await create(t, pod('web-1', { ip: '10.244.0.9' }))
+    await t.json('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    })
+    const { status: _omitted, ...withoutStatus } = pod('web-1', { labels: { app: 'web', v: '2' } })
+    const replaced = await t.json('PUT', `${BASE}/web-1`, withoutStatus)
+    expect(replaced.status).toBe(200)
+    expect(replaced.body.metadata.labels).toEqual({ app: 'web', v: '2' })
+    expect(replaced.body.status).toMatchObject({ podIP: '10.244.0.9', conditions: [{ type: 'Ready', status: 'True' }] })
+    const eps = await t.json('GET', '/api/v1/namespaces/default/endpoints/web')
+    expect(eps.body.subsets[0].addresses.map((a: any) => a.ip)).toEqual(['10.244.0.9'])
+    const withStatus = await t.json('PUT', `${BASE}/web-1`, pod('web-1', { ip: '10.244.0.10', ready: false }))
+    expect(withStatus.body.status).toMatchObject({ podIP: '10.244.0.10', conditions: [{ type: 'Ready', status: 'False' }] })
+  })
+
+  it('validates propagationPolicy from the body and the query, and deletes alike under each policy', async () => {
+    const t = await testApp()
+    for (const name of ['a', 'b', 'c']) await create(t, pod(name))
+    const bad = await t.json('DELETE', `${BASE}/a?propagationPolicy=Sideways`)
+    expect(bad.status).toBe(422)
+    expect(bad.body.details.causes[0]).toMatchObject({ field: 'propagationPolicy', reason: 'FieldValueNotSupported' })
+    expect((await t.json('DELETE', `${BASE}/a`, { propagationPolicy: 'background' })).status).toBe(422)
+    expect((await t.json('GET', `${BASE}/a`)).status).toBe(200)
+    expect((await t.json('DELETE', `${BASE}/a?propagationPolicy=Orphan`)).status).toBe(200)
+    expect((await t.json('DELETE', `${BASE}/b`, { propagationPolicy: 'Foreground' })).status).toBe(200)
+    expect((await t.json('DELETE', `${BASE}/c`, { propagationPolicy: 'Background' })).status).toBe(200)
+    expect((await t.json('GET', BASE)).body.items).toEqual([])
+  })
+
   it('applies concurrent unconditional patches of one pod from two apps on one database: no conflict, no lost update', async () => {
     const t = await testApp()
     const created = await create(t, pod('web-1'))

@@ -8,6 +8,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { RegistryError } from '../registry/errors'
 import type { AppEnv } from '../http/env'
+import type { KindInfo } from '../registry/kind-info'
+import { KINDS, NAMESPACES, kindOf } from '../registry/kinds'
 import type { Registry } from '../registry/registry'
 import { ALL_NAMESPACES, reaches, type Principal, type Role, type TokenRegistry } from '../registry/tokens'
 
@@ -87,19 +89,26 @@ export function requirement(method: string, path: string): Need {
   const read = method === 'GET' || method === 'HEAD'
   const verb = VERBS[method] ?? method.toLowerCase()
   const parts = p.split('/').filter(Boolean).map((x) => safeDecode(x))
-  // /apis/switchboard.dev/v1/tokens[...]: admins of every namespace only
-  if (parts[0] === 'apis' && parts[1] === 'switchboard.dev') return { kind: 'role', role: 'admin', everywhere: true, verb, resource: 'tokens' }
-  const rest = parts[0] === 'api' && parts[1] === 'v1' ? parts.slice(2) : parts[0] === 'apis' && parts[1] === 'discovery.k8s.io' && parts[2] === 'v1' ? parts.slice(3) : null
-  if (!rest || rest.length === 0) return { kind: 'role', role: 'read', verb, resource: 'discovery' }
-  if (rest[0] !== 'namespaces') return { kind: 'role', role: 'read', verb: read ? 'list' : verb, resource: rest[0]! }
+  const group = parts[0] === 'api' ? '' : parts[0] === 'apis' ? parts[1] : undefined
+  // A group whose every kind needs admin in every namespace (switchboard.dev: tokens) needs it for all its paths.
+  const kinds = KINDS.filter((k) => k.group === group)
+  if (group && kinds.length && kinds.every((k) => k.access.everywhere === 'all')) {
+    return { kind: 'role', role: kinds[0]!.access.write, everywhere: true, verb, resource: kinds[0]!.resource }
+  }
+  const served = group !== undefined && KINDS.some((k) => k.group === group && k.version === parts[group ? 2 : 1])
+  const rest = served ? parts.slice(group ? 3 : 2) : []
+  if (rest.length === 0) return { kind: 'role', role: 'read', verb, resource: 'discovery' }
+  if (rest[0] !== NAMESPACES.resource) return { kind: 'role', role: 'read', verb: read ? 'list' : verb, resource: rest[0]! }
+  const write = (kind: KindInfo | undefined) => kind?.access.write ?? 'admin'
   if (rest.length === 1) {
-    return read ? { kind: 'role', role: 'read', verb: 'list', resource: 'namespaces' } : { kind: 'role', role: 'admin', everywhere: true, verb, resource: 'namespaces' }
+    return read
+      ? { kind: 'role', role: 'read', verb: 'list', resource: NAMESPACES.resource }
+      : { kind: 'role', role: write(NAMESPACES), everywhere: NAMESPACES.access.everywhere === 'create', verb, resource: NAMESPACES.resource }
   }
   const namespace = rest[1]!
-  if (rest.length === 2) return { kind: 'role', role: read ? 'read' : 'admin', namespace, verb, resource: 'namespaces' }
+  if (rest.length === 2) return { kind: 'role', role: read ? 'read' : write(NAMESPACES), namespace, verb, resource: NAMESPACES.resource }
   const resource = rest[2]!
-  if (read) return { kind: 'role', role: 'read', namespace, verb, resource }
-  return { kind: 'role', role: resource === 'pods' ? 'register' : 'admin', namespace, verb, resource }
+  return { kind: 'role', role: read ? 'read' : write(kindOf(group!, resource)), namespace, verb, resource }
 }
 
 function safeDecode(s: string): string {

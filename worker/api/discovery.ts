@@ -1,50 +1,67 @@
 /**
- * Health, version and the Kubernetes discovery documents (`/api`, `/api/v1`, `/apis`)
- * that kubectl and client libraries read before they talk to a resource.
+ * The Kubernetes discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/<group>` and
+ * `/apis/<group>/<version>`) that kubectl and client libraries read before they talk to
+ * a resource, built from the table of kinds.
  */
 import type { Hono } from 'hono'
-import { RegistryError } from '../registry/errors'
-import { route } from './route'
+import { apiVersionOf, groupPath, type KindInfo } from '../registry/kind-info'
+import { KINDS } from '../registry/kinds'
 import type { AppEnv } from '../http/env'
+import { verbs } from './verbs'
 
-const CORE_RESOURCES = [
-  { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list'], shortNames: ['ns'] },
-  { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['svc'] },
-  { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'], shortNames: ['po'] },
-  { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
-  { name: 'endpoints', singularName: 'endpoints', namespaced: true, kind: 'Endpoints', verbs: ['create', 'delete', 'get', 'list', 'update'], shortNames: ['ep'] },
-]
-
-const DISCOVERY_RESOURCES = [
-  { name: 'endpointslices', singularName: 'endpointslice', namespaced: true, kind: 'EndpointSlice', verbs: ['get', 'list'] },
-]
-
-const DISCOVERY_GROUP = {
-  name: 'discovery.k8s.io',
-  versions: [{ groupVersion: 'discovery.k8s.io/v1', version: 'v1' }],
-  preferredVersion: { groupVersion: 'discovery.k8s.io/v1', version: 'v1' },
+/** The APIResource entries of one kind: the resource, then its subresources. */
+export function apiResources(kind: KindInfo) {
+  const main = {
+    name: kind.resource,
+    singularName: kind.singular,
+    namespaced: kind.namespaced,
+    kind: kind.kind,
+    verbs: [...kind.verbs].sort(),
+    ...(kind.shortNames.length ? { shortNames: [...kind.shortNames] } : {}),
+    ...(kind.categories.length ? { categories: [...kind.categories] } : {}),
+  }
+  const status = kind.subresources.map((sub) => ({
+    name: `${kind.resource}/${sub}`,
+    singularName: '',
+    namespaced: kind.namespaced,
+    kind: kind.kind,
+    verbs: ['get', 'patch', 'update'],
+  }))
+  return [main, ...status]
 }
 
-export function mountDiscovery(app: Hono<AppEnv>, options: { version: string; ready: () => Promise<boolean> }): void {
-  route(app, '/healthz', {
-    get: async (c) => {
-      if (!(await options.ready())) throw new RegistryError('ServiceUnavailable', 'the database is not usable yet')
-      return c.text('ok')
-    },
-  })
-  route(app, '/version', {
-    get: (c) => {
-      const [major = '0', minor = '0'] = options.version.split('.')
-      return c.json({ version: options.version, gitVersion: `v${options.version}`, major, minor, platform: 'switchboard' })
-    },
-  })
-  route(app, '/api', { get: (c) => c.json({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] }) })
-  route(app, '/api/v1', {
-    get: (c) => c.json({ kind: 'APIResourceList', groupVersion: 'v1', resources: CORE_RESOURCES }),
-  })
-  route(app, '/apis', { get: (c) => c.json({ kind: 'APIGroupList', apiVersion: 'v1', groups: [DISCOVERY_GROUP] }) })
-  route(app, '/apis/discovery.k8s.io', { get: (c) => c.json({ kind: 'APIGroup', apiVersion: 'v1', ...DISCOVERY_GROUP }) })
-  route(app, '/apis/discovery.k8s.io/v1', {
-    get: (c) => c.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'discovery.k8s.io/v1', resources: DISCOVERY_RESOURCES }),
-  })
+/** The group/version documents of every kind the registry serves. */
+function groupVersions(kinds: readonly KindInfo[]) {
+  const byPath = new Map<string, { group: string; version: string; kinds: KindInfo[] }>()
+  for (const kind of kinds) {
+    const path = groupPath(kind)
+    const entry = byPath.get(path) ?? { group: kind.group, version: kind.version, kinds: [] }
+    entry.kinds.push(kind)
+    byPath.set(path, entry)
+  }
+  return [...byPath].map(([path, { group, version, kinds }]) => ({ path, group, version, groupVersion: apiVersionOf(kinds[0]!), kinds }))
+}
+
+export function discoveryRoutes(app: Hono<AppEnv>, kinds: readonly KindInfo[] = KINDS): void {
+  const versions = groupVersions(kinds)
+  const groups = versions
+    .filter((v) => v.group !== '')
+    .map((v) => ({
+      name: v.group,
+      versions: [{ groupVersion: v.groupVersion, version: v.version }],
+      preferredVersion: { groupVersion: v.groupVersion, version: v.version },
+    }))
+  const core = versions.filter((v) => v.group === '').map((v) => v.version)
+  verbs(app, '/api', { get: (c) => c.json({ kind: 'APIVersions', versions: core, serverAddressByClientCIDRs: [] }) })
+  verbs(app, '/apis', { get: (c) => c.json({ kind: 'APIGroupList', apiVersion: 'v1', groups }) })
+  for (const group of groups) {
+    verbs(app, `/apis/${group.name}`, { get: (c) => c.json({ kind: 'APIGroup', apiVersion: 'v1', ...group }) })
+  }
+  for (const v of versions) {
+    const resources = v.kinds.flatMap(apiResources)
+    verbs(app, v.path, {
+      get: (c) =>
+        c.json({ kind: 'APIResourceList', ...(v.group ? { apiVersion: 'v1' } : {}), groupVersion: v.groupVersion, resources }),
+    })
+  }
 }

@@ -6,7 +6,7 @@
  */
 import type { Hono } from 'hono'
 import type { Picker } from '../registry/pick'
-import { route } from './route'
+import { verbs } from './verbs'
 import type { AppEnv } from '../http/env'
 
 export const ZONE_FALLBACK_HEADER = 'X-Switchboard-Zone-Fallback'
@@ -24,7 +24,7 @@ function serialized(result: object): string {
 }
 
 export function mountPick(app: Hono<AppEnv>, picker: Picker): void {
-  route(app, '/api/v1/namespaces/:namespace/services/:name/pick', {
+  verbs(app, '/api/v1/namespaces/:namespace/services/:name/pick', {
     get: async (c) => {
       const q = c.req.query()
       const result = await picker.pick(c.req.param('namespace')!, c.req.param('name')!, {

@@ -158,6 +158,12 @@ const FIELD_COLUMNS: Record<Kind, Record<string, SQL>> = {
 
 const TABLES: Record<Kind, SQL> = { Namespace: sql`namespaces`, Service: sql`services`, Pod: sql`pods` }
 
+/** TEMPORARY shim until the store split lands. */
+export interface ObjectTable { table: string; labelKind: string; namespaced: boolean; fieldColumns: Record<string, string> }
+export const namespaceTable: ObjectTable = { table: 'namespaces', labelKind: 'Namespace', namespaced: false, fieldColumns: { 'metadata.name': 'name' } }
+export const serviceTable: ObjectTable = { table: 'services', labelKind: 'Service', namespaced: true, fieldColumns: { 'metadata.name': 'name', 'metadata.namespace': 'namespace', 'spec.type': 'type', 'spec.clusterIP': 'cluster_ip' } }
+export const podTable: ObjectTable = { table: 'pods', labelKind: 'Pod', namespaced: true, fieldColumns: { 'metadata.name': 'name', 'metadata.namespace': 'namespace', 'spec.nodeName': 'node_name', 'status.phase': 'phase', 'status.podIP': 'pod_ip' } }
+
 /** A stored token (its secret is never stored, only its SHA-256). */
 export interface TokenRow {
   name: string
@@ -209,7 +215,8 @@ export class Store {
 
   // ---- reads ----
 
-  async get(kind: Kind, namespace: string, name: string): Promise<StoredObject | null> {
+  async get(table: ObjectTable, namespace: string, name: string): Promise<StoredObject | null> {
+    const kind = table.labelKind as Kind
     const where = kind === 'Namespace' ? sql`name = ${name}` : sql`namespace = ${namespace} AND name = ${name}`
     const rows = await this.db.all<{ rv: number; body: string }>(
       sql`SELECT rv, body FROM ${TABLES[kind]} WHERE ${where}`,
@@ -219,7 +226,8 @@ export class Store {
   }
 
   /** A consistent page of objects and the resourceVersion it was read at. */
-  async list(kind: Kind, filter: ListFilter): Promise<ListResult> {
+  async list(table: ObjectTable, filter: ListFilter): Promise<ListResult> {
+    const kind = table.labelKind as Kind
     const columns = FIELD_COLUMNS[kind]
     // The listed table is aliased `o` so that label subqueries refer to its columns, not their own.
     const namespaceColumn = kind === 'Namespace' ? sql`''` : sql`o.namespace`

@@ -9,7 +9,7 @@ import { parseFieldSelector } from './fields'
 import { SelectorError, matchesLabels, parseLabelSelector } from './labels'
 import { guarded } from './preconditions'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
-import type { ListQuery } from './registry'
+import type { ListQuery } from './list-options'
 import { Endpoints } from './schemas'
 import { buildUserEndpoints, userEndpointRows } from './user-endpoints'
 

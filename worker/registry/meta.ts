@@ -5,7 +5,7 @@
 import type { z } from 'zod'
 import { badRequest, fieldError, type FieldError } from './errors'
 import type { ObjectMeta } from './schemas'
-import type { ObjectMetaOut } from './types'
+import type { ObjectMetaOut, RegistryObject } from './types'
 import { validateAnnotations, validateLabels, validateName } from './validation'
 
 export type NameRule = 'dns1123label' | 'dns1123subdomain' | 'dns1035label'
@@ -167,4 +167,24 @@ export function uuidFrom(random: () => number): string {
   hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
   const h = hex.join('')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/** The JSON to store: the object without its resourceVersion (kept in its own column). */
+export function stripRv(obj: RegistryObject): Record<string, unknown> {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata
+  return { ...obj, metadata } as unknown as Record<string, unknown>
+}
+
+/** The object with its resourceVersion, metadata in Kubernetes' field order. */
+export function withRv<T extends RegistryObject>(obj: T, rv: number): T {
+  const { name, generateName, namespace, uid, ...rest } = obj.metadata as ObjectMetaOut
+  const metadata = {
+    name,
+    ...(generateName ? { generateName } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    uid,
+    ...rest,
+    resourceVersion: String(rv),
+  }
+  return { ...obj, metadata }
 }

@@ -11,14 +11,16 @@ import type { NamespaceObject, ObjectMetaOut } from './types'
 export const PROTECTED_NAMESPACES = ['default']
 
 export function buildNamespace(input: NamespaceInput, metadata: ObjectMetaOut): NamespaceObject {
-  const ns: NamespaceObject = {
+  return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { ...metadata, labels: { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name } },
     spec: { finalizers: input.spec?.finalizers?.length ? [...input.spec.finalizers] : ['kubernetes'] },
     status: { phase: 'Active' },
   }
+}
+
+export function validateNamespace(ns: NamespaceObject): void {
   const causes = validateMeta(ns.metadata, 'dns1123label')
-  if (causes.length) throw invalid('Namespace', metadata.name, causes)
-  return ns
+  if (causes.length) throw invalid('Namespace', ns.metadata.name, causes)
 }

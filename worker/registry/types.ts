@@ -111,7 +111,7 @@ export interface PodObject {
 export type RegistryObject = NamespaceObject | ServiceObject | PodObject
 
 export interface ListObject<T> {
-  apiVersion: 'v1'
+  apiVersion: string
   kind: string
   metadata: { resourceVersion: string; continue?: string }
   items: T[]

@@ -1,0 +1,200 @@
+/**
+ * The generic store: get, list, create, replace, patch, the status subresource and
+ * delete, the same for every kind that has a strategy (as `genericregistry.Store` is in
+ * Kubernetes' API server). It decodes bodies against the kind's schema, fills the
+ * server-set metadata, checks resourceVersion and uid preconditions, and hands each write
+ * to the strategy as one guarded batch. Replaces and patches read the object, compute the
+ * new one and write it on the condition that nothing changed in between, retrying when
+ * the caller gave no resourceVersion of its own.
+ */
+import { RegistryError, conflict, notFound } from './errors'
+import { checkUid, deleteOptions, precondition, type DeleteQuery } from './delete-options'
+import { apiVersionOf, type KindInfo } from './kind-info'
+import { listOptions, type ListQuery } from './list-options'
+import { encodeContinue } from './continue-token'
+import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
+import { applyPatch, type PatchType } from './patch'
+import { guarded } from './preconditions'
+import { retryAfterConflicts } from './retry'
+import type { Strategy, WriteContext } from './strategy'
+import type { ListObject, RegistryObject } from './types'
+import { sameJson } from '../json'
+
+/** The annotation that records the token of an object's last write. */
+export const MODIFIED_BY = 'switchboard.dev/modified-by'
+
+type Scope = 'all' | 'status'
+
+export class GenericStore<T extends RegistryObject = RegistryObject> {
+  private readonly strategy: Strategy<T, unknown>
+
+  constructor(
+    readonly kind: KindInfo,
+    private readonly ctx: WriteContext,
+  ) {
+    if (!kind.strategy || !kind.schema || !kind.storage) throw new Error(`${kind.kind} has no strategy, schema or storage`)
+    this.strategy = kind.strategy as unknown as Strategy<T, unknown>
+  }
+
+  async get(namespace: string, name: string): Promise<T> {
+    const stored = await this.ctx.store.get(this.kind.storage!, namespace, name)
+    if (!stored) throw notFound(this.kind.resource, name)
+    return withRv(stored.body as unknown as T, stored.rv)
+  }
+
+  /** Lists the kind in one namespace, or across all when `namespace` is undefined. */
+  async list(namespace: string | undefined, query: ListQuery): Promise<ListObject<T>> {
+    const options = listOptions(query, this.kind.fieldSelectors)
+    const result = await this.ctx.store.list(this.kind.storage!, {
+      ...options,
+      ...(namespace !== undefined && this.kind.namespaced ? { namespace } : {}),
+    })
+    return {
+      apiVersion: apiVersionOf(this.kind),
+      kind: this.kind.listKind,
+      metadata: {
+        resourceVersion: String(result.rv),
+        ...(result.next ? { continue: encodeContinue(result.next) } : {}),
+      },
+      items: result.items.map((i) => withRv(i.body as unknown as T, i.rv)),
+    }
+  }
+
+  async create(namespace: string, body: unknown): Promise<T> {
+    const obj = this.prepareCreate(namespace, body)
+    const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(this.ctx, obj, undefined, 'create'))
+    return withRv(obj, rv)
+  }
+
+  /** The object a create of `body` would write: decoded, defaulted, validated and stamped. */
+  prepareCreate(namespace: string, body: unknown): T {
+    const input = this.decode(body)
+    const metadata = metaForCreate(input.metadata, this.kind.namespaced ? namespace : undefined, this.ctx.clock)
+    const obj = this.strategy.create(input, metadata, this.ctx.clock)
+    this.strategy.validate(obj)
+    this.stamp(obj)
+    return obj
+  }
+
+  replace(namespace: string, name: string, body: unknown, scope: Scope = 'all'): Promise<T> {
+    return this.update(namespace, name, () => body, scope)
+  }
+
+  /**
+   * A patched object carries the stored resourceVersion; only a patch that sets another
+   * one makes the write conditional (as in Kubernetes), so a plain patch retries on a
+   * concurrent change instead of failing with 409.
+   */
+  patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all'): Promise<T> {
+    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch), old), scope)
+  }
+
+  /**
+   * Deletes an object. With a grace period (the kind's strategy decides from DeleteOptions,
+   * the query and the object) the object is first marked terminating
+   * (`metadata.deletionTimestamp` = now + grace) and removed when the period ends or on a
+   * DELETE with a zero grace period.
+   */
+  async delete(namespace: string, name: string, options?: unknown, query?: DeleteQuery): Promise<T> {
+    const pre = deleteOptions(options, query)
+    this.strategy.checkDelete?.(name)
+    const obj = await this.get(namespace, name)
+    checkUid(obj, pre.uid, this.kind.resource)
+    const grace = this.strategy.gracePeriod?.(obj, pre.grace) ?? 0
+    if (grace > 0) {
+      return this.compute(namespace, name, (current) => {
+        checkUid(current, pre.uid, this.kind.resource)
+        precondition(pre.rv, current, this.kind.resource) // a stale precondition is a 409 even on an object already terminating
+        if (current.metadata.deletionTimestamp) return undefined
+        current.metadata.deletionTimestamp = timestamp(new Date(this.ctx.clock.now().getTime() + grace * 1000))
+        current.metadata.deletionGracePeriodSeconds = grace
+        return { object: current, rv: pre.rv }
+      })
+    }
+    const rv = await this.run(namespace, name, () =>
+      this.strategy.remove(this.ctx, namespace, name, precondition(pre.rv, obj, this.kind.resource)),
+    )
+    return withRv(this.strategy.deleted?.(obj) ?? obj, rv)
+  }
+
+  private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope): Promise<T> {
+    return this.compute(namespace, name, (old) => {
+      const input = this.decode(bodyFrom(old))
+      const metadata = metaForUpdate(input.metadata, old.metadata, name) // checks name and namespace
+      const build = scope === 'status' ? this.strategy.updateStatus : this.strategy.update
+      if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
+      const obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
+      bumpGeneration(obj, old)
+      this.strategy.validate(obj, old)
+      return { object: obj, rv: input.metadata?.resourceVersion ?? undefined }
+    })
+  }
+
+  /**
+   * Read, compute, write-if-unchanged. A resourceVersion from the caller makes the write
+   * conditional on it (409 when stale); without one the write is unconditional and a
+   * concurrent change only makes it compute again from the newer object. `compute` gets a
+   * copy of the stored object and answers `undefined` when there is nothing to write.
+   */
+  private compute(namespace: string, name: string, compute: (old: T) => { object: T; rv: string | undefined } | undefined): Promise<T> {
+    // Only a write that a concurrent change made fail is tried again, and only when the caller named no resourceVersion.
+    let concurrent = false
+    return retryAfterConflicts(
+      this.ctx.clock,
+      async () => {
+        concurrent = false
+        const old = await this.get(namespace, name)
+        const next = compute(structuredClone(old))
+        if (!next) return old
+        const { object, rv: wanted } = next
+        if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(this.kind.resource, name)
+        // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
+        // (the acting token is recorded first, so the same caller repeating itself is a no-op).
+        this.stamp(object)
+        if (sameJson(stripRv(object), stripRv(old))) return old
+        try {
+          const rv = await this.run(namespace, name, () => this.strategy.write(this.ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
+          return withRv(object, rv)
+        } catch (e) {
+          concurrent = !wanted && e instanceof RegistryError && e.reason === 'Conflict'
+          throw e
+        }
+      },
+      () => concurrent,
+    )
+  }
+
+  private decode(body: unknown): { metadata?: Parameters<typeof metaForCreate>[0] } {
+    const input = decode(this.kind.schema!, body, this.kind.kind) as { apiVersion?: string | null; kind?: string | null; metadata?: Parameters<typeof metaForCreate>[0] }
+    checkTypeMeta(input, apiVersionOf(this.kind), this.kind.kind)
+    return input
+  }
+
+  /** Records the acting token on an object about to be written. */
+  private stamp(obj: RegistryObject): void {
+    const actor = this.ctx.store.actor
+    if (actor) obj.metadata.annotations = { ...obj.metadata.annotations, [MODIFIED_BY]: actor }
+  }
+
+  /** Runs a store write, turning a failed precondition into its Status. */
+  private run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {
+    return guarded(this.kind.resource, namespace, name, write)
+  }
+}
+
+/** A patched body without the stored resourceVersion it inherited (see `patch`). */
+function withoutStoredRv(body: unknown, old: RegistryObject): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body
+  const meta = (body as { metadata?: unknown }).metadata
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return body
+  if ((meta as { resourceVersion?: unknown }).resourceVersion !== old.metadata.resourceVersion) return body
+  // A merge patch copies only the top level: copy metadata rather than edit the stored object's.
+  const { resourceVersion: _stored, ...rest } = meta as Record<string, unknown>
+  return { ...body, metadata: rest }
+}
+
+function bumpGeneration(next: RegistryObject, old: RegistryObject): void {
+  const same = sameJson(next.spec, old.spec)
+  if (same && old.metadata.generation === undefined) delete next.metadata.generation
+  else next.metadata.generation = (old.metadata.generation ?? 1) + (same ? 0 : 1)
+}

@@ -1,0 +1,53 @@
+/**
+ * What the table of kinds (kinds.ts) says of each kind: its names and API group, its
+ * verbs and subresources, who may write it, its schema and strategy, its field
+ * selectors and where it is stored. Routes, discovery, access control, field-selector
+ * allow-lists and the generic store all read it.
+ */
+import type { z } from 'zod'
+import type { ObjectTable } from '../db/store'
+import type { Role } from './tokens'
+import type { Strategy } from './strategy'
+import type { RegistryObject } from './types'
+
+/** The API verbs, as discovery names them. */
+export type Verb = 'create' | 'delete' | 'get' | 'list' | 'patch' | 'update'
+
+export interface KindInfo {
+  kind: string
+  listKind: string
+  /** The plural resource name used in paths. */
+  resource: string
+  singular: string
+  /** The API group; '' is the core group (`/api/v1`). */
+  group: string
+  version: string
+  namespaced: boolean
+  shortNames: readonly string[]
+  categories: readonly string[]
+  verbs: readonly Verb[]
+  /** `status`: the `/status` subresource (get, update, patch). */
+  subresources: readonly 'status'[]
+  /**
+   * The least role that may write it, and whether a write (`create`) or every call
+   * (`all`) needs that role in every namespace.
+   */
+  access: { write: Role; everywhere?: 'create' | 'all' }
+  /** Fields `?fieldSelector=` may name. */
+  fieldSelectors: readonly string[]
+  /** Generic kinds: the body schema, the strategy and the table the generic store keeps them in. */
+  schema?: z.ZodType
+  strategy?: Strategy<RegistryObject, never>
+  storage?: ObjectTable
+}
+
+/** `v1` for the core group, `<group>/<version>` otherwise. */
+export function apiVersionOf(kind: KindInfo): string {
+  return kind.group ? `${kind.group}/${kind.version}` : kind.version
+}
+
+/** The path prefix of a kind's group and version: `/api/v1` or `/apis/<group>/<version>`. */
+export function groupPath(kind: Pick<KindInfo, 'group' | 'version'>): string {
+  return kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`
+}
+

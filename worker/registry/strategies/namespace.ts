@@ -1,0 +1,26 @@
+/**
+ * The Namespace strategy: created and deleted, not updated. Deleting a namespace deletes
+ * everything in it in one write; `default` may not be deleted.
+ */
+import { RegistryError } from '../errors'
+import { PROTECTED_NAMESPACES, buildNamespace, validateNamespace } from '../namespace'
+import type { NamespaceInput } from '../schemas'
+import type { Strategy } from '../strategy'
+import type { NamespaceObject } from '../types'
+import { stripRv } from '../meta'
+
+export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
+  create: (input, metadata) => buildNamespace(input, metadata),
+  validate: validateNamespace,
+  write: ({ store }, ns, old) => {
+    if (old) throw new Error('namespaces are not updated')
+    return store.createNamespace({ name: ns.metadata.name, uid: ns.metadata.uid, body: stripRv(ns), labels: ns.metadata.labels ?? {} })
+  },
+  remove: ({ store }, _namespace, name, pre) => store.deleteNamespace(name, pre),
+  checkDelete(name) {
+    if (PROTECTED_NAMESPACES.includes(name)) {
+      throw new RegistryError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' })
+    }
+  },
+  deleted: (ns) => ({ ...ns, status: { phase: 'Terminating' } }),
+}

@@ -1,0 +1,92 @@
+/**
+ * The Service strategy: Kubernetes' defaults and validation (service.ts), what an update
+ * keeps (allocated ClusterIPs and NodePorts), and the write, which allocates the
+ * ClusterIP and NodePorts and draws again when a concurrent write took them first.
+ */
+import { PreconditionFailed } from '../../db/errors'
+import type { ServiceWrite } from '../../db/store'
+import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
+import { fieldError, invalid } from '../errors'
+import { cidrSize } from '../ipnet'
+import { stripRv } from '../meta'
+import type { ServiceInput } from '../schemas'
+import { buildService, keepAllocated, usesNodePorts, validateService } from '../service'
+import type { Strategy, WriteContext } from '../strategy'
+import type { ServiceObject } from '../types'
+
+/** Draws of a dynamic ClusterIP or NodePort after a collision with a concurrent write. */
+const ALLOCATION_RETRIES = 8
+
+export const serviceStrategy: Strategy<ServiceObject, ServiceInput> = {
+  create: (input, metadata) => buildService(input, { ...metadata, generation: 1 }),
+  update: (input, metadata, old) => {
+    const svc = buildService(input, metadata)
+    keepAllocated(svc, old)
+    return svc
+  },
+  validate: validateService,
+  write: writeService,
+  remove: ({ store }, namespace, name, pre) => store.deleteService(namespace, name, pre),
+}
+
+/** Allocates the service's IP and NodePorts and writes it, drawing again on a collision. */
+async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceObject | undefined, pre: Parameters<WriteContext['store']['putService']>[1]): Promise<number> {
+  const { store, allocation, clock } = ctx
+  const heldIPs = old?.spec.clusterIPs?.filter((ip) => ip !== 'None') ?? []
+  const heldPorts = new Set((old?.spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined))
+  const smallRange = cidrSize(allocation.range) <= SMALL_RANGE
+  for (let attempt = 0; ; attempt++) {
+    const candidate = structuredClone(svc)
+    const [ports, ips] = await Promise.all([
+      usesNodePorts(candidate.spec.type) ? store.usedNodePorts() : Promise.resolve([]),
+      smallRange && candidate.spec.type !== 'ExternalName' ? store.usedClusterIPs() : Promise.resolve(undefined),
+    ])
+    const alloc = allocate(candidate, allocation, clock.random, {
+      ports: new Set(ports.filter((p) => !heldPorts.has(p))),
+      ...(ips ? { ips: new Set(ips.filter((ip) => !heldIPs.includes(ip))) } : {}),
+      held: heldIPs,
+    })
+    try {
+      const rv = await store.putService(serviceWrite(candidate, alloc), pre)
+      Object.assign(svc, candidate)
+      return rv
+    } catch (e) {
+      if (!(e instanceof PreconditionFailed)) throw e
+      const retry = attempt < ALLOCATION_RETRIES
+      if (e.code === 'ip_taken') {
+        if (alloc.dynamicIP && retry) continue
+        throw invalid('Service', svc.metadata.name, [taken(candidate, candidate.spec.clusterIP ?? '')])
+      }
+      if (e.code === 'port_taken') {
+        if (retry) continue
+        throw invalid('Service', svc.metadata.name, [fieldError.invalid('spec.ports', alloc.nodePorts, 'provided port is already allocated')])
+      }
+      throw e
+    }
+  }
+}
+
+/** A service as the store keeps it: its body, its allocations and the rows selectors and ports match from. */
+function serviceWrite(svc: ServiceObject, alloc: Allocation): ServiceWrite {
+  return {
+    namespace: svc.metadata.namespace!,
+    name: svc.metadata.name,
+    uid: svc.metadata.uid,
+    body: stripRv(svc),
+    labels: svc.metadata.labels ?? {},
+    type: svc.spec.type,
+    clusterIP: svc.spec.clusterIP ?? null,
+    allocatedIPs: alloc.ips,
+    nodePorts: alloc.nodePorts,
+    selector: svc.spec.type === 'ExternalName' ? {} : (svc.spec.selector ?? {}),
+    publishNotReady: svc.spec.publishNotReadyAddresses ?? false,
+    ports: (svc.spec.ports ?? []).map((p) => ({
+      name: p.name ?? '',
+      protocol: p.protocol,
+      port: p.port,
+      targetPort: typeof p.targetPort === 'number' ? p.targetPort : null,
+      targetPortName: typeof p.targetPort === 'string' ? p.targetPort : null,
+      appProtocol: p.appProtocol ?? null,
+    })),
+  }
+}
