@@ -1,14 +1,23 @@
-/** Deep equality of two JSON values, whatever the order of their keys. */
+/**
+ * Equality of JSON values, the one rule every layer uses: objects are equal when they
+ * have the same members whatever their order (RFC 8259 §4; RFC 6902 §4.6), arrays when
+ * their elements are equal in order, and everything else by value. A member whose value
+ * is `undefined` counts as absent, as JSON.stringify drops it.
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b)
+  if (a === b) return true
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+  }
+  if (!isObject(a) || !isObject(b)) return false
+  const keys = definedKeys(a)
+  return keys.length === definedKeys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]))
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined)
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`
-  }
-  return JSON.stringify(v)
+function definedKeys(o: Record<string, unknown>): string[] {
+  return Object.keys(o).filter((k) => o[k] !== undefined)
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null
 }

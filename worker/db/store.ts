@@ -4,6 +4,7 @@
  * and allocation rows and the change record commit together or not at all.
  */
 import { sql, type SQL } from 'drizzle-orm'
+import { sameJson } from '../json'
 import type { Database } from './client'
 import { PreconditionFailed, preconditionOf } from './errors'
 import { listWhere, type ListFilter } from './filters'
@@ -53,10 +54,6 @@ export interface EndpointSources {
 function matchInputs(w: PodWrite): unknown {
   const body = w.body as { spec?: { hostname?: string; subdomain?: string }; status?: { podIPs?: unknown } }
   return [w.phase, w.uid, body.status?.podIPs ?? null, body.spec?.hostname ?? null, body.spec?.subdomain ?? null]
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /** The columns an `EndpointRow` is read from. */

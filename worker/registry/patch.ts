@@ -2,6 +2,7 @@
  * Patches: JSON merge patch (RFC 7396) and JSON patch (RFC 6902), applied to the
  * stored object before it goes through the same validation as a replace.
  */
+import { sameJson } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 
 export type PatchType = 'merge' | 'json'
@@ -53,7 +54,7 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
         break
       }
       case 'test':
-        if (JSON.stringify(get(doc, path, i)) !== JSON.stringify(requireValue(op, i))) {
+        if (!sameJson(get(doc, path, i), requireValue(op, i))) {
           throw new RegistryError('Invalid', `JSON patch test operation ${i} failed at ${op.path}`, {
             causes: [fieldError.invalid(pointerField(path), get(doc, path, i), 'does not equal the value the test operation expected')],
           })

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { sameJson } from '../../worker/json'
+
+/** The same value with every object's keys in reverse order. */
+function reordered(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reordered)
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reordered(x)]))
+  }
+  return v
+}
+
+describe('sameJson', () => {
+  it('ignores the order of object members, not of array elements', () => {
+    expect(sameJson({ x: 1, y: 2 }, { y: 2, x: 1 })).toBe(true)
+    expect(sameJson({ a: [{ p: 1, q: [2] }] }, { a: [{ q: [2], p: 1 }] })).toBe(true)
+    expect(sameJson([1, 2], [2, 1])).toBe(false)
+  })
+
+  it('tells apart values, missing members, types and null', () => {
+    expect(sameJson({ x: 1 }, { x: 1, y: 2 })).toBe(false)
+    expect(sameJson({ x: 1, y: 2 }, { x: 1 })).toBe(false)
+    expect(sameJson({ x: 1 }, { x: '1' })).toBe(false)
+    expect(sameJson({ x: null }, {})).toBe(false)
+    expect(sameJson(null, {})).toBe(false)
+    expect(sameJson([], {})).toBe(false)
+    expect(sameJson({ 0: 'a' }, ['a'])).toBe(false)
+    expect(sameJson('', 0)).toBe(false)
+  })
+
+  it('counts a member whose value is undefined as absent, as JSON does', () => {
+    expect(sameJson({ x: 1, y: undefined }, { x: 1 })).toBe(true)
+    expect(sameJson({ x: 1 }, { x: 1, y: undefined })).toBe(true)
+    expect(sameJson({ y: undefined }, { y: null })).toBe(false)
+  })
+
+  it('agrees with comparing the serialized forms once keys are sorted', () => {
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(sorted)
+        : typeof v === 'object' && v !== null
+          ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+          : v
+    const value = fc.jsonValue({ maxDepth: 3 })
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(sameJson(a, reordered(a))).toBe(true)
+        expect(sameJson(a, b)).toBe(JSON.stringify(sorted(a)) === JSON.stringify(sorted(b)))
+      }),
+      { numRuns: 500 },
+    )
+  })
+})
