@@ -4,8 +4,8 @@ import {
   formatFieldSelector,
   matchesFields,
   parseFieldSelector,
-} from '../../worker/registry/fields'
-import { SelectorError } from '../../worker/registry/labels'
+} from '../../worker/selectors/fields'
+import { SelectorError } from '../../worker/selectors/types'
 
 const POD_FIELDS = ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'] as const
 

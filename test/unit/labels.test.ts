@@ -1,12 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import {
-  SelectorError,
-  formatSelector,
-  matchesLabels,
-  parseLabelSelector,
-  selectorFromMap,
-  type Requirement,
-} from '../../worker/registry/labels'
+import { formatSelector, matchesLabels, parseLabelSelector, selectorFromMap } from '../../worker/selectors/labels'
+import { SelectorError, type Requirement } from '../../worker/selectors/types'
 
 function parseError(input: string): SelectorError {
   try {

@@ -1,11 +1,12 @@
 /**
  * List filters in SQL: label-selector requirements become EXISTS subqueries over the
  * `labels` table, field-selector requirements become column comparisons, and the
- * continue token becomes a keyset bound on (namespace, name).
+ * continue token becomes a keyset bound on (namespace, name). Label requirements match
+ * exactly as `matchesRequirement` (worker/selectors/labels.ts) matches them in memory.
  */
 import { sql, type SQL } from 'drizzle-orm'
-import type { Requirement } from '../registry/labels'
-import type { FieldRequirement } from '../registry/fields'
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../selectors/int64'
+import type { FieldRequirement, Requirement } from '../selectors/types'
 
 export interface ListFilter {
   namespace?: string
@@ -68,20 +69,38 @@ function labelTerm(kind: string, table: { namespace: SQL; name: SQL }, req: Requ
     case 'doesNotExist':
       return sql`NOT ${row(sql`1 = 1`)}`
     case 'equals':
-      return row(sql`l.value = ${req.values[0] ?? ''}`)
-    case 'notEquals':
-      return sql`NOT ${row(sql`l.value = ${req.values[0] ?? ''}`)}`
     case 'in':
       return row(sql`l.value IN (${values})`)
+    case 'notEquals':
     case 'notIn':
       return sql`NOT ${row(sql`l.value IN (${values})`)}`
     case 'gt':
     case 'lt': {
-      const bound = Number(req.values[0])
+      const bound = req.values.length === 1 ? parseInt64(req.values[0] ?? '') : null
+      if (bound === null) return sql`0 = 1`
       const cmp = req.operator === 'gt' ? sql`>` : sql`<`
-      return row(
-        sql`l.value <> '' AND l.value NOT GLOB '*[^0-9]*' AND CAST(l.value AS INTEGER) ${cmp} ${bound}`,
-      )
+      return row(sql`${int64Value(sql`l.value`)} ${cmp} CAST(${bound.toString()} AS INTEGER)`)
     }
   }
+}
+
+// Constants of the rule, written into the SQL as literals (D1 caps the parameters of a statement).
+const MAX_DIGITS = sql.raw(String(INT64_MAX.toString().length))
+const MAX_MAGNITUDE = sql.raw(`'${INT64_MAX}'`)
+const MIN_MAGNITUDE = sql.raw(`'${-INT64_MIN}'`)
+
+/**
+ * `parseInt64` (worker/selectors/int64.ts) in SQL: the text as an INTEGER when it is an
+ * optional sign and decimal digits within int64, else NULL (which no comparison matches).
+ * The range is checked on the digits, leading zeros dropped, before the CAST, which alone
+ * would clamp out-of-range text to the int64 bounds.
+ */
+function int64Value(text: SQL): SQL {
+  const negative = sql`substr(${text}, 1, 1) = '-'`
+  const digits = sql`CASE WHEN substr(${text}, 1, 1) IN ('+', '-') THEN substr(${text}, 2) ELSE ${text} END`
+  const magnitude = sql`ltrim(${digits}, '0')`
+  const limit = sql`CASE WHEN ${negative} THEN ${MIN_MAGNITUDE} ELSE ${MAX_MAGNITUDE} END`
+  const decimal = sql`${digits} <> '' AND ${digits} NOT GLOB '*[^0-9]*'`
+  const inRange = sql`(length(${magnitude}) < ${MAX_DIGITS} OR (length(${magnitude}) = ${MAX_DIGITS} AND ${magnitude} <= ${limit}))`
+  return sql`(CASE WHEN ${decimal} AND ${inRange} THEN CAST(${text} AS INTEGER) END)`
 }

@@ -5,8 +5,9 @@
  */
 import { decodeContinue, type ListKey } from './continue-token'
 import { badRequest } from './errors'
-import { parseFieldSelector, type FieldRequirement } from './fields'
-import { SelectorError, parseLabelSelector, type Requirement } from './labels'
+import { parseFieldSelector } from '../selectors/fields'
+import { parseLabelSelector } from '../selectors/labels'
+import { SelectorError, type FieldRequirement, type Requirement } from '../selectors/types'
 
 /** A list request as the API passes it on. */
 export interface ListQuery {

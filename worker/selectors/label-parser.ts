@@ -1,33 +1,16 @@
 /**
- * Label selectors: the `?labelSelector=` grammar of apimachinery's `labels.Parse`, matching
- * with Kubernetes' semantics, and the canonical string form.
+ * The `?labelSelector=` grammar of apimachinery's `labels.Parse`: its lexer and a
+ * recursive-descent parser that checks keys and values with the label rules.
  *
  *   selector    ::= requirement ( "," requirement )*
  *   requirement ::= ["!"] KEY [ ("in"|"notin") "(" VALUE ("," VALUE)* ")"
  *                             | ("="|"=="|"!=") VALUE | (">"|"<") INTEGER ]
+ *
+ * Callers use `parseLabelSelector` (labels.ts), which also puts the result in canonical order.
  */
-import { labelKeyProblems, labelValueProblems } from './validation'
-
-export type Operator = 'exists' | 'doesNotExist' | 'equals' | 'notEquals' | 'in' | 'notIn' | 'gt' | 'lt'
-
-/** One condition on one label; a selector is the AND of its requirements. */
-export interface Requirement {
-  key: string
-  operator: Operator
-  /** Empty for exists/doesNotExist, one value for equals/notEquals/gt/lt, sorted and unique for in/notIn. */
-  values: string[]
-}
-
-/** A selector (label or field) that cannot be parsed; the API answers it with 400 BadRequest. */
-export class SelectorError extends Error {
-  /** Offset in the input where the problem was found, when known. */
-  readonly position: number | undefined
-  constructor(message: string, position?: number) {
-    super(message)
-    this.name = 'SelectorError'
-    this.position = position
-  }
-}
+import { labelKeyProblems, labelValueProblems } from '../registry/validation'
+import { parseInt64 } from './int64'
+import { SelectorError, type Requirement } from './types'
 
 type Tok =
   | 'eos'
@@ -85,6 +68,15 @@ function lex(input: string): Token[] {
 
 function describe(t: Token): string {
   return t.tok === 'eos' ? 'end of string' : `'${t.lit}'`
+}
+
+/**
+ * Parses a label selector into its requirements in input order, `in`/`notin` values
+ * deduplicated in the order they first appear. Throws SelectorError naming the problem and
+ * its position.
+ */
+export function parseRequirements(input: string): Requirement[] {
+  return new Parser(lex(input)).parse()
 }
 
 /** Recursive-descent parser over the token list; `in`/`notin` read as identifiers where values go. */
@@ -226,7 +218,7 @@ class Parser {
     return new Map([[t.lit, t.pos]])
   }
 
-  /** Validates each value as a label value; returns them sorted. */
+  /** Validates each value as a label value; returns them in the order they first appear. */
   private checkValues(values: Map<string, number>): string[] {
     for (const [v, pos] of values) {
       const problems = labelValueProblems(v)
@@ -234,106 +226,6 @@ class Parser {
         this.fail(`invalid label value: ${JSON.stringify(v)}: ${problems.join('; ')}`, pos)
       }
     }
-    return [...values.keys()].sort(compareStrings)
+    return [...values.keys()]
   }
-}
-
-/** Byte-wise string order (as Go sorts), which for well-formed label text is code-unit order. */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
-/** Go's strconv.ParseInt(s, 10, 64): optional sign, decimal digits, within int64; else null. */
-function parseInt64(s: string): bigint | null {
-  if (!/^[+-]?[0-9]+$/.test(s)) return null
-  const v = BigInt(s)
-  return v < INT64_MIN || v > INT64_MAX ? null : v
-}
-
-function sortByKey(reqs: Requirement[]): Requirement[] {
-  return reqs
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => compareStrings(a.r.key, b.r.key) || a.i - b.i)
-    .map(({ r }) => r)
-}
-
-/**
- * Parses a label selector. The empty string gives [] (matches everything). Requirements
- * come back sorted by key, and `in`/`notin` values sorted and deduplicated, as apimachinery
- * does. `==` is read as `equals`. Throws SelectorError naming the problem and its position.
- */
-export function parseLabelSelector(input: string): Requirement[] {
-  return sortByKey(new Parser(lex(input)).parse())
-}
-
-/** True if the labels satisfy one requirement, with Kubernetes' semantics. */
-export function matchesRequirement(req: Requirement, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, req.key)
-  const value = has ? labels[req.key] : undefined
-  switch (req.operator) {
-    case 'exists':
-      return has
-    case 'doesNotExist':
-      return !has
-    case 'equals':
-    case 'in':
-      return value !== undefined && req.values.includes(value)
-    case 'notEquals':
-    case 'notIn':
-      return value === undefined || !req.values.includes(value)
-    case 'gt':
-    case 'lt': {
-      if (value === undefined || req.values.length !== 1) return false
-      const actual = parseInt64(value)
-      const bound = parseInt64(req.values[0] ?? '')
-      if (actual === null || bound === null) return false
-      return req.operator === 'gt' ? actual > bound : actual < bound
-    }
-  }
-}
-
-/**
- * True if the labels satisfy every requirement (so [] matches everything). `notIn` and
- * `notEquals` match objects without the key; `gt`/`lt` need the label to be an int64.
- */
-export function matchesLabels(reqs: Requirement[], labels: Record<string, string>): boolean {
-  return reqs.every((r) => matchesRequirement(r, labels))
-}
-
-/** Equality requirements for a map selector (as a Service's `spec.selector`), sorted by key. */
-export function selectorFromMap(map: Record<string, string>): Requirement[] {
-  return Object.keys(map)
-    .sort(compareStrings)
-    .map((key) => ({ key, operator: 'equals' as const, values: [map[key] ?? ''] }))
-}
-
-const OPERATOR_TEXT: Record<Operator, string> = {
-  exists: '',
-  doesNotExist: '',
-  equals: '=',
-  notEquals: '!=',
-  in: ' in ',
-  notIn: ' notin ',
-  gt: '>',
-  lt: '<',
-}
-
-/** One requirement as text, e.g. `tier notin (frontend)`, `!legacy`, `app=web`. */
-export function formatRequirement(r: Requirement): string {
-  if (r.operator === 'exists') return r.key
-  if (r.operator === 'doesNotExist') return `!${r.key}`
-  const values = r.values.length === 1 ? (r.values[0] ?? '') : [...r.values].sort(compareStrings).join(',')
-  const body = r.operator === 'in' || r.operator === 'notIn' ? `(${values})` : values
-  return `${r.key}${OPERATOR_TEXT[r.operator]}${body}`
-}
-
-/**
- * The canonical selector string, as apimachinery's Selector.String(): requirements ordered
- * by key and comma-joined, values of `in`/`notin` sorted. `parseLabelSelector` reads it back.
- */
-export function formatSelector(reqs: Requirement[]): string {
-  return sortByKey(reqs).map(formatRequirement).join(',')
 }

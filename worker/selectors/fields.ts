@@ -3,14 +3,7 @@
  * comma-separated `field=value`, `field==value` or `field!=value` terms, where `\` escapes
  * `,`, `=` and `\` in values. Only fields the resource supports may be named.
  */
-import { SelectorError } from './labels'
-
-/** One condition on one field; a field selector is the AND of its requirements. */
-export interface FieldRequirement {
-  field: string
-  operator: 'equals' | 'notEquals'
-  value: string
-}
+import { SelectorError, type FieldRequirement } from './types'
 
 /** Splits on commas that are not escaped; escapes stay in the terms. */
 function splitTerms(input: string): { term: string; pos: number }[] {
