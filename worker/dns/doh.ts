@@ -14,8 +14,8 @@ import type { AppEnv } from '../http/env'
 import { decodeBase64url } from '../registry/base64url'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBytes } from '../http/body'
-import { validateQueryName } from './names'
-import type { Answer, Resolver } from './resolve'
+import { fqdn, validateQueryName } from './names'
+import { refused, type Resolver } from './resolve'
 import {
   CLASS_IN,
   MAX_MESSAGE_OCTETS,
@@ -151,7 +151,7 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
   } else {
     const q = query.questions[0]!
     const answer =
-      q.class !== CLASS_IN ? refusedAnswer() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(q.name, q.type, reach(c))
+      q.class !== CLASS_IN ? refused() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refused() : await resolver.resolve(q.name, q.type, reach(c))
     reply.header.rcode = answer.rcode
     reply.header.aa = answer.authoritative
     reply.answers = answer.answers
@@ -180,7 +180,7 @@ async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Respo
       return jsonError(c, `invalid ${flag} flag "${v}": expected empty or one of 0, false, 1, true`)
     }
   }
-  const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refusedAnswer() : await resolver.resolve(name, type, reach(c))
+  const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refused() : await resolver.resolve(name, type, reach(c))
   const cd = ['1', 'true'].includes(c.req.query('cd') ?? '')
   const body = {
     Status: answer.rcode,
@@ -189,7 +189,7 @@ async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Respo
     RA: false,
     AD: false,
     CD: cd,
-    Question: [{ name: fqdnOf(name), type }],
+    Question: [{ name: fqdn(name), type }],
     ...(answer.answers.length ? { Answer: answer.answers.map(jsonRecord) } : {}),
     ...(answer.authorities.length ? { Authority: answer.authorities.map(jsonRecord) } : {}),
     ...(answer.additionals.length ? { Additional: answer.additionals.map(jsonRecord) } : {}),
@@ -199,11 +199,7 @@ async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Respo
 }
 
 function jsonRecord(rr: ResourceRecord) {
-  return { name: fqdnOf(rr.name), type: rr.type, TTL: rr.ttl, data: presentation(rr) }
-}
-
-function fqdnOf(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`
+  return { name: fqdn(rr.name), type: rr.type, TTL: rr.ttl, data: presentation(rr) }
 }
 
 /** max-age: the smallest answer TTL; for a negative answer, no more than the SOA minimum. */
@@ -212,10 +208,6 @@ function cacheControl(m: { answers: ResourceRecord[]; authorities: ResourceRecor
   const soa = m.authorities.find((r) => r.data.kind === 'SOA')
   if (soa && soa.data.kind === 'SOA') return `max-age=${Math.min(soa.ttl, soa.data.minimum)}`
   return 'max-age=0'
-}
-
-function refusedAnswer(): Answer {
-  return { rcode: RCODE.REFUSED, authoritative: false, answers: [], authorities: [], additionals: [] }
 }
 
 function dohError(c: Context, status: 400 | 405 | 413 | 415, message: string): Response {

@@ -80,8 +80,8 @@ export function fqdn(name: string): string {
   return endsWithUnescapedDot(name) ? name : `${name}.`
 }
 
-/** `s` without one trailing unescaped dot. */
-function stripTrailingDot(s: string): string {
+/** `s` without one trailing unescaped dot (a dot escaped as `\.` belongs to its label). */
+export function stripTrailingDot(s: string): string {
   return endsWithUnescapedDot(s) ? s.slice(0, -1) : s
 }
 

@@ -12,7 +12,7 @@
  */
 import { isServed, type Snapshot, type SnapshotEndpoint, type SnapshotService } from '../registry/snapshot'
 import { ipFamily } from '../registry/validation'
-import { dashedIP, parseReverse, splitLabels } from './names'
+import { dashedIP, normalizeName, parseReverse, splitLabels, stripTrailingDot } from './names'
 import { RCODE, TYPE, type RData, type ResourceRecord } from './wire'
 
 export interface ResolverConfig {
@@ -57,13 +57,13 @@ export class Resolver {
   }
 
   private async lookup(name: string, type: number, depth: number, reach: (namespace: string) => boolean): Promise<Answer> {
-    const lower = name.toLowerCase().replace(/\.$/, '')
+    const lower = normalizeName(name)
     const zone = this.config.zone
     const reverse = REVERSE_ZONES.find((z) => lower === z || lower.endsWith(`.${z}`))
     if (reverse) return this.reverse(name, lower, reverse, type, reach)
     if (lower !== zone && !lower.endsWith(`.${zone}`)) return refused()
     const rel = lower === zone ? [] : splitLabels(lower.slice(0, -(zone.length + 1)))
-    const owner = name.replace(/\.$/, '')
+    const owner = stripTrailingDot(name)
 
     if (rel.length === 0) return this.apex(owner, type)
     if (rel.length === 1 && rel[0] === 'dns-version') {
@@ -124,7 +124,7 @@ export class Resolver {
   }
 
   private async externalName(owner: string, svc: SnapshotService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
-    const target = (svc.externalName ?? '').replace(/\.$/, '')
+    const target = stripTrailingDot(svc.externalName ?? '')
     // An ExternalName that is an address has no CNAME to give (CoreDNS answers NXDOMAIN).
     if (!target || ipFamily(target)) return this.nxdomain()
     if (type === TYPE.SRV) return this.nodata()
@@ -213,7 +213,7 @@ export class Resolver {
   }
 
   private async reverse(name: string, lower: string, zone: string, type: number, reach: (ns: string) => boolean): Promise<Answer> {
-    const owner = name.replace(/\.$/, '')
+    const owner = stripTrailingDot(name)
     const ip = parseReverse(lower)
     if (!ip) return this.nxdomain(undefined, zone)
     const all = await this.data.address(ip)
@@ -273,7 +273,8 @@ function hostnameOf(e: SnapshotEndpoint): string {
   return e.hostname ?? dashedIP(e.ip) ?? e.ip
 }
 
-function refused(): Answer {
+/** The answer to a question this server does not answer (outside its zones, zone transfers, other classes). */
+export function refused(): Answer {
   return { rcode: RCODE.REFUSED, authoritative: false, answers: [], authorities: [], additionals: [] }
 }
 
