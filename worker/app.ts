@@ -19,6 +19,7 @@ import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
+import type { Clock } from './registry/meta'
 
 export interface AppDeps {
   registry: Registry
@@ -30,6 +31,8 @@ export interface AppDeps {
   /** With no root credential, refuse every call rather than serve openly (Workers). */
   failClosed?: boolean
   version: string
+  /** Time for what the app keeps in memory (the DoH answer cache); defaults to the system time. */
+  clock?: Pick<Clock, 'now'>
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
 }
@@ -46,7 +49,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   discoveryRoutes(app)
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
-  mountDoh(app, deps.resolver)
+  mountDoh(app, deps.resolver, deps.clock ?? { now: () => new Date() })
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

@@ -60,6 +60,7 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     dohPublic: config.dohPublic,
     ...(options.failClosed ? { failClosed: true } : {}),
     version: VERSION,
+    clock,
   })
   return { app, registry, resolver, picker, tokens }
 }

@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { seededClock } from '../../worker/wiring'
 import { RCODE, TYPE, decodeMessage, encodeMessage, optRecord, type Message } from '../../worker/dns/wire'
 import { testApp, type TestApp } from '../support/app'
 
@@ -234,5 +235,28 @@ describe('freshness', () => {
     expect(ips((await ask(t, 'db.default.svc.cluster.local', TYPE.A)).msg)).toEqual(['10.2.0.1'])
     await t.json('PATCH', `${NS}/pods/db-1/status`, { status: { conditions: [{ type: 'Ready', status: 'True' }] } })
     expect(ips((await ask(t, 'db.default.svc.cluster.local', TYPE.A)).msg)).toEqual(['10.2.0.1', '10.2.0.2'])
+  })
+})
+
+describe('answer cache', () => {
+  it('keeps a wire answer for a second of the injected clock, not the wall clock', async () => {
+    // Years away from the wall clock, and moved only by the test.
+    let now = Date.parse('2040-01-01T00:00:00Z')
+    const app = await testApp({ clock: seededClock(42, () => new Date(now)) })
+    await app.json('POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } })
+    const resolve = vi.spyOn(app.resolver, 'resolve')
+    const name = 'web.default.svc.cluster.local'
+
+    await ask(app, name, TYPE.A)
+    expect(resolve).toHaveBeenCalledTimes(1)
+    await ask(app, name, TYPE.A)
+    now += 999
+    await ask(app, name, TYPE.A)
+    expect(resolve).toHaveBeenCalledTimes(1)
+    now += 1
+    await ask(app, name, TYPE.A)
+    expect(resolve).toHaveBeenCalledTimes(2)
+    await ask(app, name, TYPE.A)
+    expect(resolve).toHaveBeenCalledTimes(2)
   })
 })

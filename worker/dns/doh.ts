@@ -12,6 +12,7 @@
 import type { Context, Hono } from 'hono'
 import type { AppEnv } from '../http/env'
 import { decodeBase64url } from '../registry/base64url'
+import type { Clock } from '../registry/meta'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBytes } from '../http/body'
 import { fqdn, validateQueryName } from './names'
@@ -41,14 +42,17 @@ const EDNS_SIZE = 1232
  * Encoded answers by query (without its ID) and caller's reach, kept for at most a
  * second and dropped by any write, so that a repeated query costs neither decoding,
  * resolving nor encoding. A cached answer is never older than the data it came from by
- * more than that second.
+ * more than that second. Time is the app's injected clock.
  */
 class AnswerCache {
   private readonly entries = new Map<string, { bytes: Uint8Array; cacheControl: string; expires: number }>()
   static readonly MAX_AGE_MS = 1000
   static readonly MAX_ENTRIES = 10_000
 
-  constructor(resolver: Resolver) {
+  constructor(
+    resolver: Resolver,
+    private readonly clock: Pick<Clock, 'now'>,
+  ) {
     resolver.onChange(() => this.entries.clear())
   }
 
@@ -60,7 +64,7 @@ class AnswerCache {
 
   get(key: string, id: number): { bytes: Uint8Array; cacheControl: string } | null {
     const hit = this.entries.get(key)
-    if (!hit || hit.expires <= Date.now()) return null
+    if (!hit || hit.expires <= this.clock.now().getTime()) return null
     const bytes = hit.bytes.slice()
     bytes[0] = id >> 8
     bytes[1] = id & 0xff
@@ -71,12 +75,12 @@ class AnswerCache {
     const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1] ?? 0)
     if (maxAge <= 0) return
     if (this.entries.size >= AnswerCache.MAX_ENTRIES) this.entries.clear()
-    this.entries.set(key, { bytes, cacheControl, expires: Date.now() + Math.min(maxAge * 1000, AnswerCache.MAX_AGE_MS) })
+    this.entries.set(key, { bytes, cacheControl, expires: this.clock.now().getTime() + Math.min(maxAge * 1000, AnswerCache.MAX_AGE_MS) })
   }
 }
 
-export function mountDoh(app: Hono<AppEnv>, resolver: Resolver): void {
-  const cache = new AnswerCache(resolver)
+export function mountDoh(app: Hono<AppEnv>, resolver: Resolver, clock: Pick<Clock, 'now'>): void {
+  const cache = new AnswerCache(resolver, clock)
   const json = (c: Context<AppEnv>) => answerJson(c, resolver)
   const wire = async (c: Context<AppEnv>) => {
     const wantsJson =
