@@ -9,7 +9,7 @@ import type { Config } from './config'
 import { uuidFrom, type Clock } from './registry/meta'
 import { Registry } from './registry/registry'
 import { VERSION } from './version'
-import { Snapshot } from './registry/snapshot'
+import { DiscoveryCache } from './registry/discovery-cache'
 import { Picker } from './registry/pick'
 import { TokenRegistry } from './registry/tokens'
 import { Resolver } from './dns/resolve'
@@ -49,7 +49,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
 export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
   const tokens = registry.tokens
-  const snapshot = new Snapshot(registry.store, config.dnsTtl * 1000)
+  const snapshot = new DiscoveryCache(registry.store, config.dnsTtl * 1000)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
   const app = createApp({

@@ -4,7 +4,7 @@
  * breaks this package's build. Type-only: nothing of the server is bundled.
  */
 export type { NamespaceObject as Namespace, ServiceObject as Service, PodObject as Pod, ListObject } from '../../worker/registry/types'
-export type { EndpointsObject as Endpoints, EndpointSlice, EndpointPort } from '../../worker/registry/endpoints'
+export type { EndpointsObject as Endpoints, EndpointSlice, EndpointPort } from '../../worker/registry/endpoint-views'
 export type { PickResult } from '../../worker/registry/pick'
 export type { TokenObject as Token, TokenSpec as TokenInput, Role } from '../../worker/registry/tokens'
 export type { Status } from '../../worker/api/status'

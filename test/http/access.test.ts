@@ -544,7 +544,7 @@ describe('every route × caller × namespace', () => {
       }
     })
 
-    it.each(LISTS.filter(([p]) => !p.endsWith('endpoints') && !p.endsWith('endpointslices')))('%s, page by page', async (path, namespaceOf) => {
+    it.each(LISTS)('%s, page by page', async (path, namespaceOf) => {
       const secret = secrets.get('read token on team-a')!
       const names: string[] = []
       let cont = ''

@@ -122,6 +122,44 @@ describe('matching', () => {
   })
 })
 
+describe('user-written Endpoints under concurrent writes', () => {
+  const body = (i: number) => ({ metadata: { name: 'db' }, subsets: [{ addresses: [{ ip: `192.168.2.${i + 1}` }], ports: [{ name: 'pg', port: 5432 }] }] })
+
+  it.each([
+    ['an existing object', true],
+    ['a missing object (the PUTs race to create it)', false],
+  ])('replaces %s from two apps on one database without a resourceVersion: every PUT answers 200', async (_, exists) => {
+    const t = await testApp()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'db' }, spec: { ports: [{ name: 'pg', port: 5432 }] } })
+    if (exists) expect((await t.json('PUT', `${NS}/endpoints/db`, body(100))).status).toBe(200)
+    const before = Number((await t.json('GET', `${NS}/endpoints/db`)).body.metadata?.resourceVersion ?? 0)
+    const other = t.peer()
+    t.calls.reset()
+    const n = 40
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const init = { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(i)) }
+        return i % 2 ? Promise.resolve(other.request(`${NS}/endpoints/db`, init)) : t.req('PUT', `${NS}/endpoints/db`, body(i))
+      }),
+    )
+    expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200))
+    // They did collide: some guarded batches failed and were tried again.
+    expect(t.calls.batch).toBeGreaterThan(n)
+    const final = (await t.json('GET', `${NS}/endpoints/db`)).body
+    expect(final.subsets[0].addresses).toHaveLength(1)
+    if (exists) expect(Number(final.metadata.resourceVersion)).toBe(before + n)
+  })
+
+  it('keeps a PUT that names a stale resourceVersion a 409', async () => {
+    const t = await testApp()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'db' }, spec: { ports: [{ name: 'pg', port: 5432 }] } })
+    const first = (await t.json('PUT', `${NS}/endpoints/db`, body(1))).body
+    expect((await t.json('PUT', `${NS}/endpoints/db`, body(2))).status).toBe(200)
+    const stale = { ...body(3), metadata: { name: 'db', resourceVersion: first.metadata.resourceVersion } }
+    expect((await t.json('PUT', `${NS}/endpoints/db`, stale)).status).toBe(409)
+  })
+})
+
 describe('ports', () => {
   it('resolves named target ports per pod; pods lacking the name land in their own slice', async () => {
     const t = await testApp()

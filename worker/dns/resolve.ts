@@ -10,7 +10,8 @@
  * ANY is answered as RFC 8482 suggests: one synthesized HINFO record for a name that
  * exists.
  */
-import { isServed, type Snapshot, type SnapshotEndpoint, type SnapshotService } from '../registry/snapshot'
+import type { CachedEndpoint, CachedService, DiscoveryCache } from '../registry/discovery-cache'
+import { isServed } from '../registry/endpoint-conditions'
 import { ipFamily } from '../registry/validation'
 import { dashedIP, normalizeName, parseReverse, splitLabels, stripTrailingDot } from './names'
 import { RCODE, TYPE, type RData, type ResourceRecord } from './wire'
@@ -39,7 +40,7 @@ const MAX_CNAME_CHASE = 8
 
 export class Resolver {
   constructor(
-    private readonly data: Snapshot,
+    private readonly data: DiscoveryCache,
     private readonly config: ResolverConfig,
   ) {}
 
@@ -100,7 +101,7 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async service(owner: string, svc: SnapshotService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
+  private async service(owner: string, svc: CachedService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
     const ttl = this.config.ttl
     if (svc.type === 'ExternalName') return this.externalName(owner, svc, type, depth, reach)
     if (svc.headless) {
@@ -123,7 +124,7 @@ export class Resolver {
     return this.nodata()
   }
 
-  private async externalName(owner: string, svc: SnapshotService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
+  private async externalName(owner: string, svc: CachedService, type: number, depth: number, reach: (ns: string) => boolean): Promise<Answer> {
     const target = stripTrailingDot(svc.externalName ?? '')
     // An ExternalName that is an address has no CNAME to give (CoreDNS answers NXDOMAIN).
     if (!target || ipFamily(target)) return this.nxdomain()
@@ -142,7 +143,7 @@ export class Resolver {
     }
   }
 
-  private async endpoint(owner: string, svc: SnapshotService, label: string, type: number): Promise<Answer> {
+  private async endpoint(owner: string, svc: CachedService, label: string, type: number): Promise<Answer> {
     if (svc.type === 'ExternalName' || label.startsWith('_')) return this.nxdomain()
     const matches = svc.endpoints.filter((e) => hostnameOf(e) === label)
     if (matches.length === 0) return this.nxdomain()
@@ -156,7 +157,7 @@ export class Resolver {
   }
 
   /** `_<port>._<proto>.<svc>.<ns>.svc.<zone>`: named ports only. */
-  private async srv(owner: string, svc: SnapshotService, portLabel: string, protoLabel: string, type: number): Promise<Answer> {
+  private async srv(owner: string, svc: CachedService, portLabel: string, protoLabel: string, type: number): Promise<Answer> {
     if (!portLabel.startsWith('_') || !protoLabel.startsWith('_') || svc.type === 'ExternalName') return this.nxdomain()
     const port = portLabel.slice(1)
     const proto = protoLabel.slice(1).toUpperCase()
@@ -176,7 +177,7 @@ export class Resolver {
   }
 
   /** One SRV per port targeting the service name, its address in the additional section. */
-  private clusterSrv(owner: string, svc: SnapshotService, ports: SnapshotService['ports']): Answer {
+  private clusterSrv(owner: string, svc: CachedService, ports: CachedService['ports']): Answer {
     const ttl = this.config.ttl
     const target = this.serviceName(svc)
     const weight = Math.max(1, Math.floor(100 / Math.max(1, svc.clusterIPs.length)))
@@ -185,7 +186,7 @@ export class Resolver {
   }
 
   /** One SRV per ready endpoint and matching port, targeting the endpoint's name, weighted by its pod weight. */
-  private async headlessSrv(owner: string, svc: SnapshotService, wanted: (p: { name?: string; protocol: string }) => boolean): Promise<Answer> {
+  private async headlessSrv(owner: string, svc: CachedService, wanted: (p: { name?: string; protocol: string }) => boolean): Promise<Answer> {
     const ttl = this.config.ttl
     const answers: ResourceRecord[] = []
     const additionals: ResourceRecord[] = []
@@ -233,7 +234,7 @@ export class Resolver {
     return this.nodata(found.serial, zone)
   }
 
-  private serviceName(svc: SnapshotService): string {
+  private serviceName(svc: CachedService): string {
     return `${svc.name}.${svc.namespace}.svc.${this.config.zone}`
   }
 
@@ -269,7 +270,7 @@ export class Resolver {
   }
 }
 
-function hostnameOf(e: SnapshotEndpoint): string {
+function hostnameOf(e: CachedEndpoint): string {
   return e.hostname ?? dashedIP(e.ip) ?? e.ip
 }
 

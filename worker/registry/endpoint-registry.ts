@@ -2,16 +2,16 @@
  * Reads of Endpoints and EndpointSlices (built from the stored endpoint rows in one
  * consistent read), and writes of the Endpoints users keep for selectorless services.
  */
+import type { EndpointSources } from '../db/endpoint-reads'
 import type { Precondition, Store } from '../db/store'
-import { buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoints'
+import { listEndpointSlices, listEndpoints } from './endpoint-lists'
+import { buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoint-views'
 import { RegistryError, badRequest, conflict, notFound } from './errors'
-import { parseFieldSelector } from '../selectors/fields'
-import { matchesLabels, parseLabelSelector } from '../selectors/labels'
-import { SelectorError } from '../selectors/types'
 import { guarded } from './preconditions'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
 import type { ListQuery } from './list-options'
-import { Endpoints } from './schemas'
+import { retryAfterConflicts } from './retry'
+import { Endpoints, type EndpointsInput } from './schemas'
 import { buildUserEndpoints, userEndpointRows } from './user-endpoints'
 
 export class EndpointRegistry {
@@ -22,25 +22,24 @@ export class EndpointRegistry {
   ) {}
 
   async getEndpoints(namespace: string, name: string): Promise<EndpointsObject> {
-    const found = buildEndpoints(await this.store.endpointSources(namespace, name)).find((e) => e.metadata.name === name)
+    const found = buildEndpoints(await this.sourcesOf(namespace, name)).find((e) => e.metadata.name === name)
     if (!found) throw notFound('endpoints', name)
     return found
   }
 
-  async listEndpoints(namespace: string | undefined, query: ListQuery) {
-    const sources = await this.store.endpointSources(namespace)
-    return list('EndpointsList', 'v1', sources.rv, filter(buildEndpoints(sources), query))
+  listEndpoints(namespace: string | undefined, query: ListQuery) {
+    return listEndpoints(this.store, namespace, query)
   }
 
   async getEndpointSlice(namespace: string, name: string): Promise<EndpointSlice> {
-    const found = buildSlices(await this.store.endpointSources(namespace), this.maxPerSlice).find((s) => s.metadata.name === name)
+    const sources = await this.store.endpointSources({ view: 'slices', namespace })
+    const found = buildSlices(sources, this.maxPerSlice).find((s) => s.metadata.name === name)
     if (!found) throw new RegistryError('NotFound', `endpointslices.discovery.k8s.io "${name}" not found`, { name, group: 'discovery.k8s.io', kind: 'endpointslices' })
     return found
   }
 
-  async listEndpointSlices(namespace: string | undefined, query: ListQuery) {
-    const sources = await this.store.endpointSources(namespace)
-    return list('EndpointSliceList', 'discovery.k8s.io/v1', sources.rv, filter(buildSlices(sources, this.maxPerSlice), query))
+  listEndpointSlices(namespace: string | undefined, query: ListQuery) {
+    return listEndpointSlices(this.store, this.maxPerSlice, namespace, query)
   }
 
   async createEndpoints(namespace: string, body: unknown): Promise<EndpointsObject> {
@@ -51,30 +50,27 @@ export class EndpointRegistry {
     return this.write(ep, 'create')
   }
 
-  /** Creates or replaces (PUT creates a missing Endpoints object, as Kubernetes allows). */
+  /**
+   * Creates or replaces (PUT creates a missing Endpoints object, as Kubernetes allows).
+   * Without a resourceVersion in the body, a concurrent change makes it read and try
+   * again, as replaces of the other kinds do; with one, it is a 409.
+   */
   async replaceEndpoints(namespace: string, name: string, body: unknown): Promise<EndpointsObject> {
     const input = decode(Endpoints, body, 'Endpoints')
     checkTypeMeta(input, 'v1', 'Endpoints')
-    const sources = await this.store.endpointSources(namespace, name)
-    if (sources.services.some((svc) => svc.selector_size > 0)) throw managed(name)
-    const existing = sources.user[0]
-    if (!existing) {
-      const meta = metaForCreate({ ...input.metadata, name: input.metadata?.name ?? name }, namespace, this.clock)
-      if (meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`)
-      return this.write(buildUserEndpoints(input, meta), 'create')
-    }
-    const old = existing.body as unknown as EndpointsObject
-    const wanted = input.metadata?.resourceVersion
-    if (wanted && wanted !== String(existing.rv)) throw conflict('endpoints', name)
-    const ep = buildUserEndpoints(input, metaForUpdate(input.metadata, { ...old.metadata, resourceVersion: String(existing.rv) }, name))
-    return this.write(ep, { rv: existing.rv })
+    const wanted = input.metadata?.resourceVersion ?? undefined
+    return retryAfterConflicts(
+      this.clock,
+      () => this.replaceOnce(namespace, name, input, wanted),
+      (e) => !wanted && e instanceof RegistryError && e.reason === 'Conflict',
+    )
   }
 
   async deleteEndpoints(namespace: string, name: string): Promise<EndpointsObject> {
-    const existing = (await this.store.endpointSources(namespace, name)).user[0]
+    const sources = await this.sourcesOf(namespace, name)
+    const existing = sources.user[0]
     if (!existing) {
-      const computed = buildEndpoints(await this.store.endpointSources(namespace, name)).find((e) => e.metadata.name === name)
-      if (computed) throw managed(name)
+      if (buildEndpoints(sources).some((e) => e.metadata.name === name)) throw managed(name)
       throw notFound('endpoints', name)
     }
     const rv = await this.run(namespace, name, () => this.store.deleteUserEndpoints(namespace, name, { rv: existing.rv }))
@@ -82,8 +78,34 @@ export class EndpointRegistry {
     return { ...body, metadata: { ...body.metadata, resourceVersion: String(rv) } }
   }
 
+  /** What the Endpoints of one service are built from. */
+  private sourcesOf(namespace: string, name: string): Promise<EndpointSources> {
+    return this.store.endpointSources({ view: 'endpoints', namespace, service: name })
+  }
+
+  private async replaceOnce(namespace: string, name: string, input: EndpointsInput, wanted: string | undefined): Promise<EndpointsObject> {
+    const sources = await this.sourcesOf(namespace, name)
+    if (sources.services.some((svc) => svc.selector_size > 0)) throw managed(name)
+    const existing = sources.user[0]
+    if (!existing) {
+      const meta = metaForCreate({ ...input.metadata, name: input.metadata?.name ?? name }, namespace, this.clock)
+      if (meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`)
+      try {
+        return await this.write(buildUserEndpoints(input, meta), 'create')
+      } catch (e) {
+        // Another PUT created it first: this one replaces it (or, when it must not retry, conflicts).
+        if (e instanceof RegistryError && e.reason === 'AlreadyExists') throw conflict('endpoints', name)
+        throw e
+      }
+    }
+    const old = existing.body as unknown as EndpointsObject
+    if (wanted && wanted !== String(existing.rv)) throw conflict('endpoints', name)
+    const ep = buildUserEndpoints(input, metaForUpdate(input.metadata, { ...old.metadata, resourceVersion: String(existing.rv) }, name))
+    return this.write(ep, { rv: existing.rv })
+  }
+
   private async refuseComputed(namespace: string, name: string): Promise<void> {
-    const sources = await this.store.endpointSources(namespace, name)
+    const sources = await this.sourcesOf(namespace, name)
     if (sources.services.some((svc) => svc.selector_size > 0)) throw managed(name)
   }
 
@@ -121,27 +143,4 @@ function managed(name: string): RegistryError {
 function managedOrConflict(name: string): RegistryError {
   const e = conflict('endpoints', name)
   return new RegistryError('Conflict', `${e.message} (or service "${name}" has a selector, which makes its endpoints read-only)`, e.details)
-}
-
-function filter<T extends { metadata: { name: string; namespace?: string; labels?: Record<string, string> } }>(items: T[], query: ListQuery): T[] {
-  try {
-    const labels = parseLabelSelector(query.labelSelector ?? '')
-    const fields = parseFieldSelector(query.fieldSelector ?? '', ['metadata.name', 'metadata.namespace'])
-    return items.filter(
-      (i) =>
-        (query.namespaces === undefined || query.namespaces.includes(i.metadata.namespace ?? '')) &&
-        matchesLabels(labels, i.metadata.labels ?? {}) &&
-        fields.every((f) => {
-          const v = f.field === 'metadata.name' ? i.metadata.name : (i.metadata.namespace ?? '')
-          return f.operator === 'equals' ? v === f.value : v !== f.value
-        }),
-    )
-  } catch (e) {
-    if (e instanceof SelectorError) throw badRequest(e.message)
-    throw e
-  }
-}
-
-function list<T>(kind: string, apiVersion: string, rv: number, items: T[]) {
-  return { apiVersion, kind, metadata: { resourceVersion: String(rv) }, items }
 }

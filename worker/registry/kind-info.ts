@@ -5,7 +5,7 @@
  * allow-lists and the generic store all read it.
  */
 import type { z } from 'zod'
-import type { ObjectTable } from '../db/store'
+import type { ObjectTable } from '../db/tables'
 import type { Role } from './tokens'
 import type { Strategy } from './strategy'
 import type { RegistryObject } from './types'

@@ -9,7 +9,7 @@
  * by their own registries (registry.ts says which); the table still says how they are
  * named, routed, discovered and guarded. To add a kind, see the README ("How it is built").
  */
-import { namespaceTable, podTable, serviceTable } from '../db/store'
+import { namespaceTable, podTable, serviceTable } from '../db/tables'
 import type { KindInfo } from './kind-info'
 import { Namespace, Pod, Service } from './schemas'
 import { namespaceStrategy } from './strategies/namespace'

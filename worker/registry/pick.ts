@@ -2,12 +2,14 @@
  * The pick: one ready endpoint of a service, chosen by smooth weighted round robin (or,
  * with a key, by weighted rendezvous hashing), served from the snapshot without a
  * database query in steady state. A weight means the same here as in the endpoint
- * lists and in DNS: weight-0 (drained), not-ready and terminating endpoints are never
- * picked.
+ * lists and in DNS: only served endpoints are picked (`isServed`: ready, which leaves
+ * out terminating pods unless the service publishes not-ready addresses, and not
+ * drained to weight 0).
  */
-import type { EndpointPort } from './endpoints'
+import { isServed } from './endpoint-conditions'
+import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
-import type { Snapshot, SnapshotEndpoint, SnapshotService } from './snapshot'
+import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
 import { SmoothWRR, rendezvous, type Member } from './wrr'
 
 export interface PickQuery {
@@ -49,7 +51,7 @@ const MAX_SEQUENCES = 10_000
 export const RETRY_AFTER_SECONDS = 1
 
 interface Candidate extends Member {
-  endpoint: SnapshotEndpoint
+  endpoint: CachedEndpoint
   /** The answer for this endpoint, once built (see `pick`). */
   answer?: PickResult
 }
@@ -59,10 +61,10 @@ type Selection = ReturnType<Picker['select']>
 export class Picker {
   private readonly sequences = new Map<string, SmoothWRR>()
   /** Candidates by snapshot entry: a snapshot entry never changes, a write replaces it. */
-  private readonly selections = new WeakMap<SnapshotService, Map<string, Selection>>()
+  private readonly selections = new WeakMap<CachedService, Map<string, Selection>>()
 
   constructor(
-    private readonly snapshot: Snapshot,
+    private readonly snapshot: DiscoveryCache,
     private readonly random: () => number,
   ) {}
 
@@ -105,7 +107,7 @@ export class Picker {
     }
   }
 
-  private candidates(service: SnapshotService, query: PickQuery): Selection {
+  private candidates(service: CachedService, query: PickQuery): Selection {
     let byQuery = this.selections.get(service)
     if (!byQuery) {
       byQuery = new Map()
@@ -121,9 +123,9 @@ export class Picker {
   }
 
   /** Who may be picked for a query, and why the others may not. */
-  select(service: SnapshotService, query: PickQuery) {
-    const excluded: { endpoint: SnapshotEndpoint; reason: ExclusionReason }[] = []
-    const eligible: SnapshotEndpoint[] = []
+  select(service: CachedService, query: PickQuery) {
+    const excluded: { endpoint: CachedEndpoint; reason: ExclusionReason }[] = []
+    const eligible: CachedEndpoint[] = []
     const seen = new Set<string>()
     // One address per pod: IPv4 first, as the endpoints are ordered by pod then address.
     const ordered = [...service.endpoints].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
@@ -131,15 +133,15 @@ export class Picker {
       const id = e.pod || e.ip
       if (seen.has(id)) continue
       seen.add(id)
-      const reason: ExclusionReason | null = e.terminating
-        ? 'Terminating'
-        : !e.ready
-          ? 'NotReady'
-          : e.weight <= 0
-            ? 'Drained'
-            : query.port !== undefined && !e.ports.some((p) => p.name === query.port)
-              ? 'NoSuchPort'
-              : null
+      const reason: ExclusionReason | null = !isServed(e)
+        ? e.ready
+          ? 'Drained'
+          : e.terminating
+            ? 'Terminating'
+            : 'NotReady'
+        : query.port !== undefined && !e.ports.some((p) => p.name === query.port)
+          ? 'NoSuchPort'
+          : null
       if (reason) excluded.push({ endpoint: e, reason })
       else eligible.push(e)
     }
@@ -157,7 +159,7 @@ export class Picker {
   }
 
   /** The next member of this service's sequence; a changed endpoint set updates it in place. */
-  private next(service: SnapshotService, query: PickQuery, candidates: Candidate[]): Candidate {
+  private next(service: CachedService, query: PickQuery, candidates: Candidate[]): Candidate {
     const id = `${service.namespace}/${service.name}|${query.zone ?? ''}|${query.port ?? ''}`
     let sequence = this.sequences.get(id)
     if (!sequence) {
@@ -175,7 +177,7 @@ export class Picker {
 
 function answerOf(
   base: { kind: 'Pick'; namespace: string; service: string },
-  e: SnapshotEndpoint,
+  e: CachedEndpoint,
   portName: string | undefined,
   zoneFallback: boolean,
 ): PickResult {
@@ -192,6 +194,6 @@ function answerOf(
   }
 }
 
-function describe(e: SnapshotEndpoint) {
+function describe(e: CachedEndpoint) {
   return { address: e.ip, ...(e.pod ? { pod: e.pod } : {}), ...(e.zone ? { zone: e.zone } : {}), weight: e.weight }
 }

@@ -73,7 +73,7 @@ export class Registry {
     const tokens = (this.tokens = options.tokens)
     this.rests.set(TOKENS, {
       get: (_ns, name) => tokens.get(name),
-      list: () => tokens.list(),
+      list: (_ns, query) => tokens.list(query),
       create: (_ns, body) => tokens.create(body, this.store.actor),
       delete: (_ns, name, options, query) => {
         deleteOptions(options, query)

@@ -16,6 +16,9 @@ import type { Store, TokenRow } from '../db/store'
 import { encodeBase64url } from './base64url'
 import { alreadyExists, fieldError, invalid, notFound } from './errors'
 import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
+import { encodeContinue } from './continue-token'
+import { TOKENS } from './kinds'
+import { listOptions, type ListQuery } from './list-options'
 import { isDns1123Subdomain } from './validation'
 
 export const ROLES = ['read', 'register', 'admin'] as const
@@ -140,10 +143,19 @@ export class TokenRegistry {
     return { ...toObject({ ...row, rv }), status: { secret } }
   }
 
-  async list() {
-    const rows = await this.store.tokens()
-    const rv = await this.store.resourceVersion()
-    return { apiVersion: TOKEN_API_VERSION, kind: 'TokenList', metadata: { resourceVersion: String(rv) }, items: rows.map(toObject) }
+  /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
+  async list(query: ListQuery = {}) {
+    const { labels, fields, limit, after } = listOptions(query, TOKENS.fieldSelectors)
+    const page = await this.store.tokenPage({ labels, fields, ...(limit ? { limit } : {}), ...(after ? { after: { namespace: '', name: after.name } } : {}) })
+    return {
+      apiVersion: TOKEN_API_VERSION,
+      kind: 'TokenList',
+      metadata: {
+        resourceVersion: String(page.rv),
+        ...(page.next !== undefined ? { continue: encodeContinue({ namespace: '', name: page.next }) } : {}),
+      },
+      items: page.items.map(toObject),
+    }
   }
 
   async get(name: string): Promise<TokenObject> {

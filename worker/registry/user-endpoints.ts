@@ -3,8 +3,8 @@
  * rows they stand for (served like computed ones, in Endpoints, EndpointSlices, DNS and
  * the pick).
  */
-import type { ManualEndpoint } from '../db/endpoints'
-import type { EndpointsObject } from './endpoints'
+import type { ManualEndpoint } from '../db/endpoint-rows'
+import type { EndpointsObject } from './endpoint-views'
 import { fieldError, invalid, type FieldError } from './errors'
 import { validateMeta } from './meta'
 import type { EndpointsInput } from './schemas'

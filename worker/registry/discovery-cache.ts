@@ -1,16 +1,18 @@
 /**
- * The hot reads (DNS and the pick) served from a small in-memory snapshot: each
+ * The inputs of the hot reads (DNS and the pick), cached per key with a TTL: each
  * answer's inputs (a service and its endpoints, a namespace, an address) are read once
  * in one consistent query and kept until the next write through this registry
- * (read-your-writes in the Node runtime) or for at most `maxAgeMs` (the DNS TTL), so a
- * snapshot is never older than the TTL even when another process writes.
+ * (read-your-writes in the Node runtime) or for at most `maxAgeMs` (the DNS TTL), so an
+ * entry is never older than the TTL even when another process writes.
  */
-import type { EndpointRow, ServiceSourceRow, Store } from '../db/store'
-import type { EndpointPort } from './endpoints'
+import type { EndpointRow, ServiceSourceRow } from '../db/endpoint-reads'
+import type { Store } from '../db/store'
+import { isServed } from './endpoint-conditions'
+import type { EndpointPort } from './endpoint-views'
 import type { ServiceObject, ServiceType } from './types'
 
 /** An endpoint of a service, with its conditions. */
-export interface SnapshotEndpoint {
+export interface CachedEndpoint {
   ip: string
   family: 'IPv4' | 'IPv6'
   /** The endpoint's hostname, if it has one (DNS names the others by their dashed IP). */
@@ -25,12 +27,7 @@ export interface SnapshotEndpoint {
   zone: string | null
 }
 
-/** Answered in DNS and picked: ready (which counts publishNotReadyAddresses) and not drained. */
-export function isServed(e: SnapshotEndpoint): boolean {
-  return e.ready && e.weight > 0
-}
-
-export interface SnapshotService {
+export interface CachedService {
   namespace: string
   name: string
   type: ServiceType
@@ -39,20 +36,20 @@ export interface SnapshotService {
   externalName?: string
   ports: { name: string; port: number; protocol: string }[]
   /** Every endpoint, served or not. */
-  endpoints: SnapshotEndpoint[]
+  endpoints: CachedEndpoint[]
 }
 
 export interface ServiceLookup {
   serial: number
   namespaceExists: boolean
-  service: SnapshotService | null
+  service: CachedService | null
 }
 
 export interface AddressLookup {
   serial: number
   /** Services whose ClusterIP is the address. */
   services: { namespace: string; name: string }[]
-  /** Ready endpoints with the address: the service they belong to and their hostname, if any. */
+  /** Served endpoints with the address (see `isServed`): the service they belong to and their hostname, if any. */
   endpoints: { namespace: string; service: string; hostname: string | null }[]
 }
 
@@ -61,10 +58,10 @@ interface Entry<T> {
   expires: number
 }
 
-/** Entries kept at most; beyond that the snapshot starts again (it is only a cache). */
+/** Entries kept at most; beyond that the cache starts again. */
 const MAX_ENTRIES = 50_000
 
-export class Snapshot {
+export class DiscoveryCache {
   private readonly cache = new Map<string, Entry<unknown>>()
 
   constructor(
@@ -80,33 +77,33 @@ export class Snapshot {
 
   private readonly listeners: (() => void)[] = []
 
-  /** Calls `listener` whenever the snapshot is dropped by a write. */
+  /** Calls `listener` whenever the cache is dropped by a write. */
   onInvalidate(listener: () => void): void {
     this.listeners.push(listener)
   }
 
   service(namespace: string, name: string): Promise<ServiceLookup> {
     return this.cached(`s/${namespace}/${name}`, async () => {
-      const r = await this.store.dnsService(namespace, name)
+      const r = await this.store.serviceWithEndpoints(namespace, name)
       return { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toService(r.service, r.rows) : null }
     })
   }
 
   namespace(namespace: string): Promise<{ serial: number; exists: boolean }> {
     return this.cached(`n/${namespace}`, async () => {
-      const r = await this.store.dnsNamespace(namespace)
+      const r = await this.store.namespaceExists(namespace)
       return { serial: r.rv, exists: r.exists }
     })
   }
 
   address(ip: string): Promise<AddressLookup> {
     return this.cached(`a/${ip}`, async () => {
-      const r = await this.store.dnsByIP(ip)
+      const r = await this.store.endpointsByAddress(ip)
       return {
         serial: r.rv,
         services: r.services,
         endpoints: r.rows
-          .filter((row) => row.ready === 1 && row.weight > 0)
+          .filter(isServed)
           .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
       }
     })
@@ -128,7 +125,7 @@ export class Snapshot {
   }
 }
 
-function toService(row: ServiceSourceRow, rows: EndpointRow[]): SnapshotService {
+function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
   const svc = row.body as unknown as ServiceObject
   const headless = svc.spec.clusterIP === 'None'
   return {

@@ -11,8 +11,25 @@
  * service's few selector pairs) and never scans every selector or label of a namespace.
  */
 import { sql, type SQL } from 'drizzle-orm'
+import { RV } from './batch'
 
-export const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
+/**
+ * The endpoint `ready` condition, the one rule for it (Kubernetes' EndpointSlice
+ * controller): every endpoint of a service with publishNotReadyAddresses, else a
+ * serving (pod Ready) endpoint that is not terminating. Arguments are 0/1 expressions.
+ */
+export function endpointReady(publishNotReady: SQL, serving: SQL, terminating: SQL): SQL {
+  return sql`CASE WHEN ${publishNotReady} = 1 OR (${serving} = 1 AND ${terminating} = 0) THEN 1 ELSE 0 END`
+}
+
+/** Whether the service row aliased `s` has computed endpoints: a selector, and not ExternalName. */
+export function hasComputedEndpoints(s: string): SQL {
+  const t = sql.raw(s)
+  return sql`(${t}.selector_size > 0 AND ${t}.type <> 'ExternalName')`
+}
+
+/** Whether the pod row aliased `p` is terminating (being deleted gracefully), as 0/1. */
+const POD_TERMINATING = sql`CASE WHEN p.deletion_timestamp IS NULL THEN 0 ELSE 1 END`
 
 /** The endpoint rows of the (service s, pod p) pairs that `match` admits. */
 function insertEndpoints(match: SQL): SQL {
@@ -21,9 +38,9 @@ function insertEndpoints(match: SQL): SQL {
                            hostname, node_name, zone, ports, rv)
     SELECT s.namespace, s.name, p.name, p.uid, json_extract(j.value, '$.ip'),
       CASE WHEN instr(json_extract(j.value, '$.ip'), ':') > 0 THEN 'IPv6' ELSE 'IPv4' END,
-      CASE WHEN s.publish_not_ready = 1 OR (p.ready = 1 AND p.deletion_timestamp IS NULL) THEN 1 ELSE 0 END,
+      ${endpointReady(sql`s.publish_not_ready`, sql`p.ready`, POD_TERMINATING)},
       p.ready,
-      CASE WHEN p.deletion_timestamp IS NULL THEN 0 ELSE 1 END,
+      ${POD_TERMINATING},
       p.weight,
       CASE WHEN json_extract(p.body, '$.spec.subdomain') = s.name THEN json_extract(p.body, '$.spec.hostname') END,
       p.node_name, p.zone,
@@ -42,7 +59,7 @@ function insertEndpoints(match: SQL): SQL {
     FROM services s
     JOIN pods p ON p.namespace = s.namespace
     JOIN json_each(p.body, '$.status.podIPs') j
-    WHERE s.selector_size > 0 AND s.type <> 'ExternalName'
+    WHERE ${hasComputedEndpoints('s')}
       AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
       AND ${match}`
 }
@@ -77,13 +94,12 @@ export function podConditions(
   w: { ready: boolean; terminating: boolean; weight: number; nodeName: string | null; zone: string | null },
 ): SQL[] {
   const serving = w.ready ? 1 : 0
-  const ready = w.ready && !w.terminating ? 1 : 0
+  const terminating = w.terminating ? 1 : 0
+  const publishNotReady = sql`(SELECT s.publish_not_ready FROM services s WHERE s.namespace = endpoints.namespace AND s.name = endpoints.service)`
   return [
     sql`UPDATE endpoints SET
-          ready = CASE WHEN ${ready} = 1 OR (SELECT s.publish_not_ready FROM services s
-                                             WHERE s.namespace = endpoints.namespace AND s.name = endpoints.service) = 1
-                       THEN 1 ELSE 0 END,
-          serving = ${serving}, terminating = ${w.terminating ? 1 : 0}, weight = ${w.weight},
+          ready = ${endpointReady(publishNotReady, sql`${serving}`, sql`${terminating}`)},
+          serving = ${serving}, terminating = ${terminating}, weight = ${w.weight},
           node_name = ${w.nodeName}, zone = ${w.zone}, rv = ${RV}
         WHERE namespace = ${ns} AND pod = ${pod} AND pod_uid IS NOT NULL`,
     touchServicesOfPod(ns, pod),

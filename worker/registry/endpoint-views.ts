@@ -1,13 +1,14 @@
 /**
  * The Endpoints and EndpointSlice views of the stored endpoint rows. Rows are computed
- * on every write (see db/endpoints.ts); these functions only shape them: slices group
+ * on every write (see db/endpoint-rows.ts); these functions only shape them: slices group
  * endpoints by address type and resolved port list, at most `maxPerSlice` each, and a
  * selector service with no endpoints has one empty slice. Names and UIDs are derived
  * from the service and the port list, so they are stable from read to read.
  *
  * Beyond Kubernetes, every endpoint carries its pod's `weight` (0 = drained).
  */
-import type { EndpointRow, EndpointSources, ServiceSourceRow } from '../db/store'
+import type { EndpointRow, EndpointSources, ServiceSourceRow } from '../db/endpoint-reads'
+import { legacySubset } from './endpoint-conditions'
 import type { ObjectMetaOut, ServiceObject } from './types'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
@@ -61,7 +62,7 @@ export interface EndpointsObject {
 
 /** Whether a service's endpoints are computed from its selector. */
 export function isComputed(svc: ServiceSourceRow): boolean {
-  return svc.selector_size > 0 && svc.type !== 'ExternalName'
+  return svc.computed === 1
 }
 
 function serviceOf(row: ServiceSourceRow): ServiceObject {
@@ -90,7 +91,7 @@ export function buildSlices(sources: EndpointSources, maxPerSlice: number): Endp
       out.push(...slicesOf(svc, rvOf(row), rows.filter((r) => r.pod === ''), MIRRORING_CONTROLLER, maxPerSlice))
     }
   }
-  return out.sort((a, b) => key(a.metadata).localeCompare(key(b.metadata)))
+  return out.sort((a, b) => compareSlices(a.metadata, b.metadata))
 }
 
 function slicesOf(svc: ServiceObject, rv: string, rows: EndpointRow[], controller: string, max: number): EndpointSlice[] {
@@ -156,13 +157,13 @@ export function buildEndpoints(sources: EndpointSources): EndpointsObject[] {
   for (const u of sources.user) {
     out.push({ ...(u.body as unknown as EndpointsObject), metadata: { ...(u.body.metadata as ObjectMetaOut), resourceVersion: String(u.rv) } })
   }
-  return out.sort((a, b) => key(a.metadata).localeCompare(key(b.metadata)))
+  return out.sort((a, b) => compareKeys(a.metadata, b.metadata))
 }
 
 function endpointsOf(svc: ServiceObject, rv: string, rows: EndpointRow[]): EndpointsObject {
   const hasPorts = (svc.spec.ports?.length ?? 0) > 0
   // Legacy Endpoints leave out terminating pods (unless they count as ready) and pods that match no port.
-  let kept = rows.filter((r) => (r.ready === 1 || r.terminating === 0) && (!hasPorts || r.ports !== '[]'))
+  let kept = rows.filter((r) => legacySubset(r) !== null && (!hasPorts || r.ports !== '[]'))
   kept.sort((a, b) => compareBytes(a.ip, b.ip) || (a.pod_uid ?? '').localeCompare(b.pod_uid ?? ''))
   const annotations: Record<string, string> = {}
   if (kept.length > MAX_ENDPOINTS_ADDRESSES) {
@@ -179,7 +180,7 @@ function endpointsOf(svc: ServiceObject, rv: string, rows: EndpointRow[]): Endpo
       ...(r.pod ? { targetRef: { kind: 'Pod' as const, namespace: r.namespace, name: r.pod, uid: r.pod_uid ?? '' } } : {}),
       weight: r.weight,
     }
-    ;(r.ready === 1 ? s.addresses : s.notReadyAddresses).push(address)
+    s[legacySubset(r)!].push(address)
     subsets.set(r.ports, s)
   }
   return {
@@ -226,8 +227,18 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out
 }
 
-function key(m: ObjectMetaOut): string {
-  return `${m.namespace ?? ''}/${m.name}`
+/** Objects in (namespace, name) order, as the database orders keys (bytewise). */
+function compareKeys(a: ObjectMetaOut, b: ObjectMetaOut): number {
+  return compareBytes(a.namespace ?? '', b.namespace ?? '') || compareBytes(a.name, b.name)
+}
+
+/** Slices in (namespace, service, name) order: a service's slices together, in the order of its key. */
+function compareSlices(a: ObjectMetaOut, b: ObjectMetaOut): number {
+  return (
+    compareBytes(a.namespace ?? '', b.namespace ?? '') ||
+    compareBytes(a.labels?.[SERVICE_NAME_LABEL] ?? '', b.labels?.[SERVICE_NAME_LABEL] ?? '') ||
+    compareBytes(a.name, b.name)
+  )
 }
 
 function compareBytes(a: string, b: string): number {

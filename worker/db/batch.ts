@@ -1,0 +1,109 @@
+/**
+ * The guarded write batch. Every write is one atomic `db.batch`: its guards, the bump of
+ * the registry's resourceVersion, then its changes (object rows, their label, port and
+ * allocation rows, endpoint rows and the change record) commit together or not at all.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import type { Database } from './client'
+import { PreconditionFailed, preconditionOf } from './errors'
+import type { GuardCode } from './schema'
+import { keyWhere, type KeyedTable } from './tables'
+
+/** The resourceVersion the current batch commits at (read after its bump). */
+export const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
+
+export type Statement = Parameters<Database['batch']>[0][number]
+
+/** `create`: the name must be free. A number: the stored object must have that resourceVersion. */
+export type Precondition = 'create' | { rv: number }
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+export class Batch {
+  constructor(
+    readonly db: Database,
+    private readonly now: () => Date,
+    /** The token name recorded with each change. */
+    readonly actor = '',
+    private readonly listeners: ((rv: number) => void)[] = [],
+  ) {}
+
+  /** The same batches, recording `actor` (listeners are shared). */
+  as(actor: string): Batch {
+    return new Batch(this.db, this.now, actor, this.listeners)
+  }
+
+  /** Calls `listener` after every committed write, with its resourceVersion. */
+  onWrite(listener: (rv: number) => void): void {
+    this.listeners.push(listener)
+  }
+
+  run(query: SQL): Statement {
+    return this.db.run(query)
+  }
+
+  /**
+   * Runs one write batch: the guards, the resourceVersion bump, then the changes.
+   * Returns the resourceVersion the batch committed at.
+   */
+  async write(guards: Statement[], changes: Statement[]): Promise<number> {
+    const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' RETURNING value`)
+    let results: unknown[]
+    try {
+      results = await this.db.batch([...guards, bump, ...changes])
+    } catch (error) {
+      const code = preconditionOf(error)
+      if (code) throw new PreconditionFailed(code)
+      throw error
+    }
+    const rows = results[guards.length] as { value: number }[] | undefined
+    if (!rows?.[0]) throw new Error('write batch did not return the new resourceVersion')
+    const rv = Number(rows[0].value)
+    for (const listener of this.listeners) listener(rv)
+    return rv
+  }
+
+  /** A statement that fails the batch with `code` when `failure` holds. */
+  guard(code: GuardCode, failure: SQL): Statement {
+    return this.run(sql`INSERT INTO guard (code) SELECT ${code} WHERE ${failure}`)
+  }
+
+  /** Guards that the namespace exists. */
+  namespaceExists(namespace: string): Statement {
+    return this.guard('missing_namespace', sql`NOT EXISTS (SELECT 1 FROM namespaces WHERE name = ${namespace})`)
+  }
+
+  /** Guards that no object of `table` has this key. */
+  absent(table: KeyedTable, namespace: string, name: string): Statement {
+    return this.guard('exists', sql`EXISTS (SELECT 1 FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`)
+  }
+
+  /** Guards that the object exists and, when asked, that it is still at a resourceVersion. */
+  existing(table: KeyedTable, namespace: string, name: string, pre?: Precondition): Statement[] {
+    const t = sql.raw(table.table)
+    const where = keyWhere(table, namespace, name)
+    const guards = [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where})`)]
+    if (pre && pre !== 'create') {
+      guards.push(this.guard('conflict', sql`NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where} AND rv = ${pre.rv})`))
+    }
+    return guards
+  }
+
+  /** The guards of a write: a create needs its namespace (if any) and a free name; a replace, the object as read. */
+  precondition(table: KeyedTable, namespace: string, name: string, pre: Precondition): Statement[] {
+    if (pre !== 'create') return this.existing(table, namespace, name, pre)
+    return [...(table.namespaced ? [this.namespaceExists(namespace)] : []), this.absent(table, namespace, name)]
+  }
+
+  /** The change record of one object. */
+  change(kind: string, namespace: string, name: string, type: ChangeType): Statement {
+    return this.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) VALUES (${RV}, ${kind}, ${namespace}, ${name}, ${type}, ${this.at()}, ${this.actor})`,
+    )
+  }
+
+  /** The time recorded with this batch's changes. */
+  at(): string {
+    return this.now().toISOString()
+  }
+}

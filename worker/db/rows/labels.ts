@@ -1,0 +1,23 @@
+/**
+ * Label rows: one row per label pair of every object, so that label selectors and
+ * service selectors match in SQL.
+ */
+import { sql } from 'drizzle-orm'
+import type { Batch, Statement } from '../batch'
+
+/** Replaces an object's label rows; a new object (`fresh`) has none to delete. */
+export function labelRows(b: Batch, kind: string, namespace: string, name: string, labels: Record<string, string>, fresh = false): Statement[] {
+  const del = fresh ? [] : [deleteLabels(b, kind, namespace, name)]
+  const entries = Object.entries(labels)
+  if (entries.length === 0) return del
+  const values = sql.join(
+    entries.map(([k, v]) => sql`(${kind}, ${namespace}, ${name}, ${k}, ${v})`),
+    sql`, `,
+  )
+  return [...del, b.run(sql`INSERT INTO labels (kind, namespace, name, key, value) VALUES ${values}`)]
+}
+
+/** Deletes an object's label rows. */
+export function deleteLabels(b: Batch, kind: string, namespace: string, name: string): Statement {
+  return b.run(sql`DELETE FROM labels WHERE kind = ${kind} AND namespace = ${namespace} AND name = ${name}`)
+}

@@ -1,0 +1,47 @@
+/**
+ * Namespace rows. Deleting a namespace deletes everything in it, in the same batch.
+ */
+import { sql } from 'drizzle-orm'
+import { RV, type Batch, type Precondition } from '../batch'
+import { namespaceTable, type ObjectWrite } from '../tables'
+import { deleteLabels, labelRows } from './labels'
+
+export type NamespaceWrite = ObjectWrite
+
+/** Every table whose rows belong to a namespace. */
+const NAMESPACED_TABLES = [
+  'endpoints',
+  'user_endpoints',
+  'pods',
+  'pod_ports',
+  'services',
+  'selectors',
+  'service_ports',
+  'cluster_ips',
+  'node_ports',
+  'labels',
+]
+
+export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
+  return b.write(b.precondition(namespaceTable, '', w.name, 'create'), [
+    b.run(sql`INSERT INTO namespaces (name, uid, rv, body) VALUES (${w.name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})`),
+    ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
+    b.change('Namespace', '', w.name, 'ADDED'),
+  ])
+}
+
+/** Deletes a namespace and everything in it, in one batch. */
+export function deleteNamespace(b: Batch, name: string, pre?: Precondition): Promise<number> {
+  const deleted = (kind: string, table: string) =>
+    b.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) SELECT ${RV}, ${kind}, namespace, name, 'DELETED', ${b.at()}, ${b.actor} FROM ${sql.raw(table)} WHERE namespace = ${name}`,
+    )
+  return b.write(b.existing(namespaceTable, '', name, pre), [
+    deleted('Pod', 'pods'),
+    deleted('Service', 'services'),
+    ...NAMESPACED_TABLES.map((table) => b.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${name}`)),
+    deleteLabels(b, namespaceTable.labelKind, '', name),
+    b.run(sql`DELETE FROM namespaces WHERE name = ${name}`),
+    b.change('Namespace', '', name, 'DELETED'),
+  ])
+}

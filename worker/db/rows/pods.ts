@@ -1,0 +1,133 @@
+/**
+ * Pod rows, with their named ports; every pod write recomputes the pod's endpoints in
+ * the same batch, or only their conditions when nothing that decides matching changed.
+ */
+import { sql } from 'drizzle-orm'
+import { sameJson } from '../../json'
+import type { Database } from '../client'
+import { RV, type Batch, type Precondition, type Statement } from '../batch'
+import { podConditions, podEndpoints, podGone } from '../endpoint-rows'
+import { podTable, type ObjectWrite } from '../tables'
+import { deleteRows, replaceRows } from './child-rows'
+import { deleteLabels, labelRows } from './labels'
+
+export interface PodPortRow {
+  name: string
+  protocol: string
+  port: number
+}
+
+export interface PodWrite extends ObjectWrite {
+  namespace: string
+  nodeName: string | null
+  phase: string | null
+  podIP: string | null
+  ready: boolean
+  weight: number
+  deletionTimestamp: string | null
+  zone: string | null
+  ports: PodPortRow[]
+}
+
+/** What decides which services a pod's endpoints belong to, and with which addresses and hostname. */
+function matchInputs(w: PodWrite): unknown {
+  const body = w.body as { spec?: { hostname?: string; subdomain?: string }; status?: { podIPs?: unknown } }
+  return [w.phase, w.uid, body.status?.podIPs ?? null, body.spec?.hostname ?? null, body.spec?.subdomain ?? null]
+}
+
+function portRows(b: Batch, w: PodWrite, fresh: boolean): Statement[] {
+  return replaceRows(b, 'pod_ports', w.namespace, 'pod', w.name, ['name', 'protocol', 'port'], w.ports.map((p) => [p.name, p.protocol, p.port]), fresh)
+}
+
+/**
+ * Writes a pod and its endpoints. Given the pod as stored (`previous`), rows that did
+ * not change are left alone: a change of readiness, deletion, weight, node or zone
+ * only updates the conditions of the pod's endpoint rows.
+ */
+export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite): Promise<number> {
+  const { namespace: ns, name } = w
+  const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
+  const samePorts = previous !== undefined && sameJson(previous.ports, w.ports)
+  const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
+  const fresh = pre === 'create'
+  return b.write(b.precondition(podTable, ns, name, pre), [
+    previous ? updatePodRow(b, w, previous) : insertPodRow(b, w),
+    ...(samePorts ? [] : portRows(b, w, fresh)),
+    ...(sameLabels ? [] : labelRows(b, podTable.labelKind, ns, name, w.labels, fresh)),
+    ...(sameMatch
+      ? podConditions(ns, name, { ...w, terminating: w.deletionTimestamp !== null })
+      : podEndpoints(ns, name, fresh)
+    ).map((q) => b.run(q)),
+    b.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+  ])
+}
+
+export function deletePod(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
+  return b.write(b.existing(podTable, namespace, name, pre), [
+    deleteRows(b, 'pod_ports', namespace, 'pod', name),
+    deleteLabels(b, podTable.labelKind, namespace, name),
+    b.run(sql`DELETE FROM pods WHERE namespace = ${namespace} AND name = ${name}`),
+    ...podGone(namespace, name).map((q) => b.run(q)),
+    b.change('Pod', namespace, name, 'DELETED'),
+  ])
+}
+
+/**
+ * Imports many new pods of one namespace in one batch (with their labels, ports and
+ * endpoint rows), for seeding and migrations. Fails whole if the namespace is missing
+ * or any of the pods exists.
+ */
+export function importPods(b: Batch, namespace: string, writes: PodWrite[]): Promise<number> {
+  const guards = [b.namespaceExists(namespace)]
+  const statements: Statement[] = []
+  for (const w of writes) {
+    if (w.namespace !== namespace) throw new Error(`pod ${w.name} is not in namespace ${namespace}`)
+    guards.push(b.absent(podTable, namespace, w.name))
+    statements.push(
+      insertPodRow(b, w),
+      ...portRows(b, w, true),
+      ...labelRows(b, podTable.labelKind, namespace, w.name, w.labels, true),
+      ...podEndpoints(namespace, w.name, true).map((q) => b.run(q)),
+      b.change('Pod', namespace, w.name, 'ADDED'),
+    )
+  }
+  return b.write(guards, statements)
+}
+
+/** The pods whose graceful deletion is due. */
+export async function expiredPods(db: Database, now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
+  const rows = await db.all<{ namespace: string; name: string; rv: number }>(
+    sql`SELECT namespace, name, rv FROM pods WHERE deletion_timestamp IS NOT NULL AND deletion_timestamp <= ${now}`,
+  )
+  return rows.map((r) => ({ ...r, rv: Number(r.rv) }))
+}
+
+function insertPodRow(b: Batch, w: PodWrite): Statement {
+  return b.run(sql`
+    INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
+    VALUES (${w.namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
+            ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})`)
+}
+
+/**
+ * Updates a stored pod's row, setting only the columns that changed: SQLite rewrites
+ * an index only when a column it covers is set, so a readiness change touches no index.
+ */
+function updatePodRow(b: Batch, w: PodWrite, previous: PodWrite): Statement {
+  const columns: [string, unknown, unknown][] = [
+    ['uid', w.uid, previous.uid],
+    ['node_name', w.nodeName, previous.nodeName],
+    ['phase', w.phase, previous.phase],
+    ['pod_ip', w.podIP, previous.podIP],
+    ['ready', w.ready ? 1 : 0, previous.ready ? 1 : 0],
+    ['weight', w.weight, previous.weight],
+    ['deletion_timestamp', w.deletionTimestamp, previous.deletionTimestamp],
+    ['zone', w.zone, previous.zone],
+  ]
+  const sets = [
+    sql`rv = ${RV}`,
+    sql`body = ${JSON.stringify(w.body)}`,
+    ...columns.filter(([, now, before]) => now !== before).map(([column, now]) => sql`${sql.raw(column)} = ${now}`),
+  ]
+  return b.run(sql`UPDATE pods SET ${sql.join(sets, sql`, `)} WHERE namespace = ${w.namespace} AND name = ${w.name}`)
+}

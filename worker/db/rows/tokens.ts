@@ -1,0 +1,89 @@
+/**
+ * API tokens. Only the SHA-256 of a secret is stored; `namespaces` is a JSON list.
+ */
+import { sql } from 'drizzle-orm'
+import type { Database } from '../client'
+import { RV, type Batch } from '../batch'
+import { listWhere, type ListFilter } from '../filters'
+import { readResourceVersion, rvOf } from '../objects'
+import { pageOf } from '../page'
+import { tokenTable } from '../tables'
+
+/** A stored token (its secret is never stored, only its SHA-256). */
+export interface TokenRow {
+  name: string
+  uid: string
+  hash: string
+  role: string
+  namespaces: string[]
+  expiresAt: string | null
+  createdAt: string
+  createdBy: string
+  rv: number
+}
+
+export interface TokenPage {
+  rv: number
+  items: TokenRow[]
+  /** The name of the last item when more follow. */
+  next?: string
+}
+
+const COLUMNS = sql.raw('name, uid, hash, role, namespaces, expires_at, created_at, created_by, rv')
+
+export function createToken(b: Batch, t: Omit<TokenRow, 'rv'>): Promise<number> {
+  return b.write(b.precondition(tokenTable, '', t.name, 'create'), [
+    b.run(sql`
+      INSERT INTO tokens (${COLUMNS})
+      VALUES (${t.name}, ${t.uid}, ${t.hash}, ${t.role}, ${JSON.stringify(t.namespaces)}, ${t.expiresAt}, ${t.createdAt},
+              ${t.createdBy}, ${RV})`),
+    b.change('Token', '', t.name, 'ADDED'),
+  ])
+}
+
+export function deleteToken(b: Batch, name: string): Promise<number> {
+  return b.write(b.existing(tokenTable, '', name), [
+    b.run(sql`DELETE FROM tokens WHERE name = ${name}`),
+    b.change('Token', '', name, 'DELETED'),
+  ])
+}
+
+/** Tokens by name, or the one whose secret hashes to `hash`. */
+export async function tokens(db: Database, by: { name?: string; hash?: string } = {}): Promise<TokenRow[]> {
+  const where = by.hash !== undefined ? sql`hash = ${by.hash}` : by.name !== undefined ? sql`name = ${by.name}` : sql`1 = 1`
+  return (await db.all<Record<string, unknown>>(sql`SELECT ${COLUMNS} FROM tokens WHERE ${where} ORDER BY name`)).map(tokenOf)
+}
+
+/**
+ * A page of tokens in name order and the resourceVersion it was read at. The filter's
+ * `metadata.name` field selector and keyset apply; tokens have no labels, so a label
+ * selector that needs one matches none.
+ */
+export async function tokenPage(db: Database, filter: Omit<ListFilter, 'namespace' | 'namespaces'>): Promise<TokenPage> {
+  const where = listWhere(tokenTable.labelKind, { namespace: sql`''`, name: sql`name` }, filter, (field) => {
+    const column = tokenTable.fieldColumns[field]
+    if (!column) throw new Error(`no column for field ${field} in tokens`)
+    return sql.raw(column)
+  })
+  const limit = filter.limit ? sql` LIMIT ${filter.limit + 1}` : sql``
+  const [rv, rows] = (await db.batch([
+    readResourceVersion(db),
+    db.all(sql`SELECT ${COLUMNS} FROM tokens WHERE ${where} ORDER BY name${limit}`),
+  ])) as [unknown, Record<string, unknown>[]]
+  const { page: items, last } = pageOf(rows.map(tokenOf), filter.limit)
+  return { rv: rvOf(rv), items, ...(last ? { next: last.name } : {}) }
+}
+
+function tokenOf(r: Record<string, unknown>): TokenRow {
+  return {
+    name: String(r.name),
+    uid: String(r.uid),
+    hash: String(r.hash),
+    role: String(r.role),
+    namespaces: JSON.parse(String(r.namespaces)) as string[],
+    expiresAt: (r.expires_at as string | null) ?? null,
+    createdAt: String(r.created_at),
+    createdBy: String(r.created_by),
+    rv: Number(r.rv),
+  }
+}

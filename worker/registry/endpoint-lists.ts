@@ -1,0 +1,121 @@
+/**
+ * The Endpoints and EndpointSlice lists, paged in the database. The store reads the
+ * services of a page in (namespace, service) order, filtered by namespace and by the
+ * caller's namespaces in SQL; the views are built for those services only. A service may
+ * have several slices: the continue token then names the last slice given, so that a
+ * page never holds more than `limit` items and the next one starts right after it.
+ * Label and field selectors filter the built items; pages are read until `limit` items
+ * pass them, as Kubernetes does.
+ */
+import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
+import type { Store } from '../db/store'
+import { SERVICE_NAME_LABEL, buildEndpoints, buildSlices } from './endpoint-views'
+import { encodeContinue, type ListKey } from './continue-token'
+import { ENDPOINTS, ENDPOINT_SLICES } from './kinds'
+import { apiVersionOf, type KindInfo } from './kind-info'
+import { matchesLabels } from '../selectors/labels'
+import { listOptions, type ListOptions, type ListQuery } from './list-options'
+import type { ObjectMetaOut } from './types'
+
+interface Keyed<T> {
+  key: ListKey
+  item: T
+}
+
+/** Items built from the services of one read, and where the next read starts when more services follow. */
+interface Chunk<T> {
+  rv: number
+  items: Keyed<T>[]
+  next?: ListKey
+}
+
+/** Services read at most per round when selectors leave items out (the first round reads `limit`). */
+const MAX_ROUND = 1000
+
+export function listEndpoints(store: Store, namespace: string | undefined, query: ListQuery) {
+  return list(ENDPOINTS, query, async (after, limit) => {
+    const sources = await store.endpointSources(scopeOf('endpoints', namespace, query, after, limit))
+    return chunkOf(sources, buildEndpoints(sources).map((e) => ({ key: keyOf(e.metadata), item: e })))
+  })
+}
+
+export function listEndpointSlices(store: Store, maxPerSlice: number, namespace: string | undefined, query: ListQuery) {
+  return list(ENDPOINT_SLICES, query, async (after, limit) => {
+    const sources = await store.endpointSources(scopeOf('slices', namespace, query, after, limit))
+    const items = buildSlices(sources, maxPerSlice).map((s) => ({
+      key: { namespace: s.metadata.namespace ?? '', name: s.metadata.labels?.[SERVICE_NAME_LABEL] ?? '', part: s.metadata.name },
+      item: s,
+    }))
+    // Resuming inside a service: its slices up to the one named were given already.
+    const given = (k: ListKey) => after?.part !== undefined && k.namespace === after.namespace && k.name === after.name && k.part! <= after.part
+    return chunkOf(sources, items.filter((i) => !given(i.key)))
+  })
+}
+
+function scopeOf(view: EndpointScope['view'], namespace: string | undefined, query: ListQuery, after: ListKey | undefined, limit: number | undefined): EndpointScope {
+  const key = after && { namespace: after.namespace, name: after.name }
+  return {
+    view,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(query.namespaces !== undefined ? { namespaces: query.namespaces } : {}),
+    ...(key ? (after.part !== undefined ? { from: key } : { after: key }) : {}),
+    ...(limit ? { limit } : {}),
+  }
+}
+
+function chunkOf<T>(sources: EndpointSources, items: Keyed<T>[]): Chunk<T> {
+  return { rv: sources.rv, items, ...(sources.next ? { next: sources.next } : {}) }
+}
+
+function keyOf(m: ObjectMetaOut): ListKey {
+  return { namespace: m.namespace ?? '', name: m.name }
+}
+
+type Listed = { metadata: ObjectMetaOut }
+
+/** A list page: at most `limit` items that pass the query's selectors, read in rounds from `read`. */
+async function list<T extends Listed>(
+  kind: KindInfo,
+  query: ListQuery,
+  read: (after: ListKey | undefined, limit: number | undefined) => Promise<Chunk<T>>,
+) {
+  const options = listOptions(query, kind.fieldSelectors)
+  const { limit } = options
+  let after = options.after
+  const items: T[] = []
+  let rv: number | undefined
+  const page = (next?: ListKey) => ({
+    apiVersion: apiVersionOf(kind),
+    kind: kind.listKind,
+    metadata: { resourceVersion: String(rv ?? 0), ...(next ? { continue: encodeContinue(next) } : {}) },
+    items,
+  })
+  for (let size = limit; ; size = size && Math.max(size, Math.min(size * 2, MAX_ROUND))) {
+    const chunk = await read(after, size)
+    rv ??= chunk.rv
+    for (const [i, { key, item }] of chunk.items.entries()) {
+      if (matches(options, item)) items.push(item)
+      if (items.length === limit) return page(i < chunk.items.length - 1 ? key : chunk.next)
+    }
+    if (!chunk.next) return page()
+    after = chunk.next
+  }
+}
+
+/** The selectable fields of the endpoint views (the kinds' field selectors). */
+const FIELDS: Record<string, (m: ObjectMetaOut) => string> = {
+  'metadata.name': (m) => m.name,
+  'metadata.namespace': (m) => m.namespace ?? '',
+}
+
+/** Whether an item passes the list's label and field selectors. */
+function matches(options: ListOptions, item: Listed): boolean {
+  return (
+    matchesLabels(options.labels, item.metadata.labels ?? {}) &&
+    options.fields.every((f) => {
+      const value = FIELDS[f.field]?.(item.metadata)
+      if (value === undefined) throw new Error(`no field ${f.field} in the endpoint views`)
+      return f.operator === 'equals' ? value === f.value : value !== f.value
+    })
+  )
+}
