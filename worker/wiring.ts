@@ -49,7 +49,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
 export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
   const tokens = registry.tokens
-  const snapshot = new DiscoveryCache(registry.store, config.dnsTtl * 1000)
+  const snapshot = new DiscoveryCache(registry.store, config.dnsTtl * 1000, () => clock.now().getTime())
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
   const app = createApp({

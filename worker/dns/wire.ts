@@ -10,6 +10,10 @@
  * Names are presentation-form strings without a trailing dot (`''` is the root), case as on the
  * wire; label octets outside `!`–`~`, and `.` and `\`, are escaped (`\DDD`, `\.`, `\\`) so every
  * name round-trips. Encoding compresses names (RFC 1035 §4.1.4) and preserves their case.
+ *
+ * Why one file of this size: the decoder and the encoder share the record-type table, the
+ * name codec and the RDATA layouts, and each RDATA layout is read and written side by side
+ * so that the two cannot drift; split apart, every record type would live in two places.
  */
 import { escapeLabel, fqdn, MAX_LABEL_OCTETS, splitLabels, unescapeLabel } from './names'
 import { formatIPv6, parseIPv4, parseIPv6 } from '../registry/validation'

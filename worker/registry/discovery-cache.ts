@@ -67,7 +67,7 @@ export class DiscoveryCache {
   constructor(
     private readonly store: Store,
     private readonly maxAgeMs: number,
-    private readonly now: () => number = () => Date.now(),
+    private readonly now: () => number,
   ) {
     store.onWrite(() => {
       this.cache.clear()

@@ -13,6 +13,7 @@ import { SERVICE_NAME_LABEL, buildEndpoints, buildSlices } from './endpoint-view
 import { encodeContinue, type ListKey } from './continue-token'
 import { ENDPOINTS, ENDPOINT_SLICES } from './kinds'
 import { apiVersionOf, type KindInfo } from './kind-info'
+import { matchesFields } from '../selectors/fields'
 import { matchesLabels } from '../selectors/labels'
 import { listOptions, type ListOptions, type ListQuery } from './list-options'
 import type { ObjectMetaOut } from './types'
@@ -102,20 +103,11 @@ async function list<T extends Listed>(
   }
 }
 
-/** The selectable fields of the endpoint views (the kinds' field selectors). */
-const FIELDS: Record<string, (m: ObjectMetaOut) => string> = {
-  'metadata.name': (m) => m.name,
-  'metadata.namespace': (m) => m.namespace ?? '',
-}
-
-/** Whether an item passes the list's label and field selectors. */
+/** Whether an item passes the list's label and field selectors (the kinds' fields: name and namespace). */
 function matches(options: ListOptions, item: Listed): boolean {
+  const m = item.metadata
   return (
-    matchesLabels(options.labels, item.metadata.labels ?? {}) &&
-    options.fields.every((f) => {
-      const value = FIELDS[f.field]?.(item.metadata)
-      if (value === undefined) throw new Error(`no field ${f.field} in the endpoint views`)
-      return f.operator === 'equals' ? value === f.value : value !== f.value
-    })
+    matchesLabels(options.labels, m.labels ?? {}) &&
+    matchesFields(options.fields, { 'metadata.name': m.name, 'metadata.namespace': m.namespace ?? '' })
   )
 }
