@@ -27,7 +27,7 @@ import {
   unescapeLabel,
   validateQueryName,
 } from '../../worker/dns/names'
-import { formatIPv4, formatIPv6 } from '../../worker/registry/validation'
+import { formatIPv4, formatIPv6 } from '../../worker/registry/ip-address'
 
 function b64url(s: string): Uint8Array {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/')

@@ -1,23 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import {
-  canonicalIP,
-  formatIPv4,
-  formatIPv6,
-  ipFamily,
-  isDns1035Label,
-  isDns1123Label,
-  isDns1123Subdomain,
-  isIanaSvcName,
-  parseIPv4,
-  parseIPv6,
-  validateAnnotations,
-  validateIanaSvcName,
-  validateLabelKey,
-  validateLabels,
-  validateLabelValue,
-  validateName,
-} from '../../worker/registry/validation'
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isIanaSvcName, validateAnnotations, validateIanaSvcName, validateLabelKey, validateLabels, validateLabelValue, validateName } from '../../worker/registry/validation'
+import { canonicalIP, formatIPv4, formatIPv6, ipFamily, parseIPv4, parseIPv6 } from '../../worker/registry/ip-address'
 
 const DNS1123_LABEL_MSG =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"

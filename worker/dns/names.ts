@@ -4,7 +4,7 @@
  * query-name validation for the JSON API. Names are written without a trailing dot; `''` is the root.
  * Pure functions on Web-platform types only.
  */
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../registry/validation'
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../registry/ip-address'
 
 /** Most octets in one label. */
 export const MAX_LABEL_OCTETS = 63

@@ -12,7 +12,7 @@
  */
 import type { CachedEndpoint, CachedService, DiscoveryCache } from '../registry/discovery-cache'
 import { isServed } from '../registry/endpoint-conditions'
-import { ipFamily } from '../registry/validation'
+import { ipFamily } from '../registry/ip-address'
 import { dashedIP, normalizeName, parseReverse, splitLabels, stripTrailingDot } from './names'
 import { RCODE, TYPE, type RData, type ResourceRecord } from './wire'
 

@@ -16,7 +16,7 @@
  * so that the two cannot drift; split apart, every record type would live in two places.
  */
 import { escapeLabel, fqdn, MAX_LABEL_OCTETS, splitLabels, unescapeLabel } from './names'
-import { formatIPv6, parseIPv4, parseIPv6 } from '../registry/validation'
+import { formatIPv6, parseIPv4, parseIPv6 } from '../registry/ip-address'
 
 /** A malformed DNS message, or a message that cannot be encoded. */
 export class WireError extends Error {

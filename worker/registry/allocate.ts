@@ -8,7 +8,7 @@ import { fieldError, invalid, type FieldError } from './errors'
 import { allocatableRange, cidrContains, ipAt, offsetOf, type CIDR } from './ipnet'
 import { isHeadless, usesNodePorts } from './service'
 import type { ServiceObject } from './types'
-import { canonicalIP, ipFamily } from './validation'
+import { canonicalIP, ipFamily } from './ip-address'
 
 export interface PortRange {
   base: number

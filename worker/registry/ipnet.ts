@@ -2,7 +2,7 @@
  * CIDR ranges for cluster-IP allocation. Addresses are handled as bigint offsets from the
  * network address, so IPv4 and IPv6 ranges share one code path.
  */
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './validation'
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './ip-address'
 
 /** A parsed CIDR; `base` is the network address (host bits cleared). */
 export interface CIDR {

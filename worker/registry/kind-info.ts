@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod'
 import type { ObjectTable } from '../db/tables'
-import type { Role } from './tokens'
+import type { Role } from './roles'
 import type { Strategy } from './strategy'
 import type { RegistryObject } from './types'
 

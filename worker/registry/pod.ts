@@ -12,7 +12,8 @@ import { timestamp, validateMeta } from './meta'
 import type { PodInput } from './schemas'
 import { PROTOCOLS } from './service'
 import type { ContainerPortOut, ObjectMetaOut, PodCondition, PodObject, PodPhase, Protocol } from './types'
-import { canonicalIP, ipFamily, isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } from './validation'
+import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } from './validation'
+import { canonicalIP, ipFamily } from './ip-address'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1

@@ -7,7 +7,8 @@ import { fieldError, invalid, type FieldError } from './errors'
 import { validateMeta } from './meta'
 import type { ServiceInput } from './schemas'
 import type { ObjectMetaOut, Protocol, ServiceObject, ServicePortOut, ServiceType } from './types'
-import { canonicalIP, ipFamily, isDns1123Subdomain, isValidPort, validateIanaSvcName, validateLabels, validateName } from './validation'
+import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateLabels, validateName } from './validation'
+import { canonicalIP, ipFamily } from './ip-address'
 
 export const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP']

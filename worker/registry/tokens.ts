@@ -19,10 +19,10 @@ import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
 import { encodeContinue } from './continue-token'
 import { TOKENS } from './kinds'
 import { listOptions, type ListQuery } from './list-options'
+import { ROLES, type Role } from './roles'
 import { isDns1123Subdomain } from './validation'
 
-export const ROLES = ['read', 'register', 'admin'] as const
-export type Role = (typeof ROLES)[number]
+export { ROLES, type Role }
 export const ALL_NAMESPACES = '*'
 export const TOKEN_API_VERSION = 'switchboard.dev/v1'
 

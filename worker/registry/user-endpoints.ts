@@ -10,7 +10,8 @@ import { validateMeta } from './meta'
 import type { EndpointsInput } from './schemas'
 import { PROTOCOLS } from './service'
 import type { ObjectMetaOut, Protocol } from './types'
-import { canonicalIP, ipFamily, isDns1123Label, isValidPort } from './validation'
+import { isDns1123Label, isValidPort } from './validation'
+import { canonicalIP, ipFamily } from './ip-address'
 
 export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut): EndpointsObject {
   const address = (a: NonNullable<NonNullable<EndpointsInput['subsets']>[number]['addresses']>[number]) => ({

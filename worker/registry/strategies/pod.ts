@@ -10,7 +10,7 @@ import { stripRv } from '../meta'
 import type { PodInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { PodObject } from '../types'
-import { canonicalIP } from '../validation'
+import { canonicalIP } from '../ip-address'
 
 export const podStrategy: Strategy<PodObject, PodInput> = {
   create: (input, metadata, clock) =>
