@@ -17,4 +17,6 @@ export interface Env {
   CLUSTER_DOMAIN?: string
   DNS_TTL?: string
   MAX_ENDPOINTS_PER_SLICE?: string
+  CHANGE_LOG_RETENTION_SECONDS?: string
+  CATCH_UP_INTERVAL_MS?: string
 }

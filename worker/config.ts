@@ -94,6 +94,8 @@ export const EnvSchema = z.object({
   DATABASE_AUTH_TOKEN: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   SERVICE_CLUSTER_IP_RANGE: cidr,
   SERVICE_NODE_PORT_RANGE: portRange,
+  CHANGE_LOG_RETENTION_SECONDS: integer(300, 10, 86_400, 'a number of seconds'),
+  CATCH_UP_INTERVAL_MS: integer(1000, 10, 60_000, 'a number of milliseconds'),
 })
 
 export interface Config {
@@ -110,6 +112,10 @@ export interface Config {
   /** The root credential; null turns access control off (Node, loopback only) or refuses every call (Workers). */
   adminToken: string | null
   dohPublic: boolean
+  /** Events older than this are pruned from the change log (a watch from before gets 410 Expired). */
+  changeLogRetentionSeconds: number
+  /** Each process or isolate reads the change log at most this often (at once after its own writes). */
+  catchUpIntervalMs: number
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -137,5 +143,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dnsTtl: e.DNS_TTL,
     adminToken: e.SWITCHBOARD_ADMIN_TOKEN,
     dohPublic: e.DOH_PUBLIC,
+    changeLogRetentionSeconds: e.CHANGE_LOG_RETENTION_SECONDS,
+    catchUpIntervalMs: e.CATCH_UP_INTERVAL_MS,
   }
 }

@@ -3,7 +3,8 @@
  * used when present; otherwise DATABASE_URL and DATABASE_AUTH_TOKEN name a libSQL (Turso)
  * database reached over HTTP. With neither, every request gets a 503 Status naming the
  * missing setting. Migrations are applied before deploy, not here. A cron trigger
- * (wrangler.toml) removes terminating pods whose grace period has ended.
+ * (wrangler.toml) removes terminating pods whose grace period has ended and prunes the
+ * change log.
  */
 import type { Hono } from 'hono'
 import type { AppEnv } from './http/env'
@@ -68,12 +69,12 @@ export default {
 
   /** The cron trigger: removes the terminating pods whose grace period has ended. */
   scheduled(_controller: unknown, env: Env, ctx: WaitUntil): void {
+    const { registry } = build(env)
     ctx.waitUntil(
-      build(env)
-        .registry.reapExpired()
-        .then((removed) => {
-          if (removed) console.log(`switchboard: removed ${removed} pod(s) whose grace period ended`)
-        }),
+      registry.reapExpired().then((removed) => {
+        if (removed) console.log(`switchboard: removed ${removed} pod(s) whose grace period ended`)
+      }),
     )
+    ctx.waitUntil(registry.compactChanges())
   },
 }

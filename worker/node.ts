@@ -12,6 +12,7 @@ import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
+const COMPACTION_INTERVAL_MS = 10_000
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env)
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
     registry.reapExpired().catch((e) => console.error('switchboard: removing expired pods failed:', e))
   }, 1000)
   reaper.unref()
+  // The change log keeps CHANGE_LOG_RETENTION_SECONDS of events; older ones are pruned in slices.
+  const compactor = setInterval(() => {
+    registry.compactChanges().catch((e) => console.error('switchboard: compacting the change log failed:', e))
+  }, COMPACTION_INTERVAL_MS)
+  compactor.unref()
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
@@ -49,6 +55,7 @@ async function main(): Promise<void> {
 
   const stop = () => {
     clearInterval(reaper)
+    clearInterval(compactor)
     server.close(() => {
       client.close()
       process.exit(0)

@@ -12,6 +12,7 @@ import { VERSION } from './version'
 import { DiscoveryCache } from './registry/discovery-cache'
 import { Picker } from './registry/pick'
 import { TokenRegistry } from './registry/tokens'
+import { ChangeFeed } from './registry/change-feed'
 import { Resolver } from './dns/resolve'
 
 export function systemClock(): Clock {
@@ -43,6 +44,8 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
     },
     maxEndpointsPerSlice: config.maxEndpointsPerSlice,
     tokens: new TokenRegistry(store, clock, config.adminToken),
+    changeLogRetentionSeconds: config.changeLogRetentionSeconds,
+    feed: new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs }),
   })
 }
 

@@ -95,10 +95,47 @@ export class Batch {
     return [...(table.namespaced ? [this.namespaceExists(namespace)] : []), this.absent(table, namespace, name)]
   }
 
-  /** The change record of one object. */
-  change(kind: string, namespace: string, name: string, type: ChangeType): Statement {
+  /**
+   * The event of one object in the change log. ADDED and MODIFIED record `object` as
+   * written; MODIFIED also the object as stored before, and DELETED the object as stored
+   * last, both read from `table`: so this statement goes before the one that writes or
+   * deletes the object's row.
+   */
+  change(kind: string, table: KeyedTable, namespace: string, name: string, type: ChangeType, object?: Record<string, unknown>): Statement {
+    const stored = sql`(SELECT body FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`
+    const written = type === 'DELETED' ? stored : object === undefined ? sql`NULL` : sql`${JSON.stringify(object)}`
+    const before = type === 'MODIFIED' ? stored : sql`NULL`
+    return this.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)
+          VALUES (${RV}, ${kind}, ${namespace}, ${name}, ${type}, ${this.at()}, ${this.actor}, ${written}, ${before})`,
+    )
+  }
+
+  /** An event without an object (tokens: their rows hold a secret's hash, never logged). */
+  bareChange(kind: string, namespace: string, name: string, type: ChangeType): Statement {
     return this.run(
       sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) VALUES (${RV}, ${kind}, ${namespace}, ${name}, ${type}, ${this.at()}, ${this.actor})`,
+    )
+  }
+
+  /** DELETED events for every object of `table` in a namespace (a namespace's deletion), before the rows go. */
+  deletedIn(kind: string, table: string, namespace: string): Statement {
+    return this.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object)
+          SELECT ${RV}, ${kind}, namespace, name, 'DELETED', ${this.at()}, ${this.actor}, body FROM ${sql.raw(table)} WHERE namespace = ${namespace}`,
+    )
+  }
+
+  /**
+   * A MODIFIED event without an object for every service of a namespace whose computed
+   * endpoints this batch changed: its Endpoints and EndpointSlices are built when read.
+   * Goes after the endpoint statements.
+   */
+  endpointChanges(namespace: string): Statement {
+    return this.run(
+      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor)
+          SELECT ${RV}, 'Endpoints', namespace, name, 'MODIFIED', ${this.at()}, ${this.actor} FROM services
+           WHERE namespace = ${namespace} AND endpoints_rv = ${RV} AND selector_size > 0 AND type <> 'ExternalName'`,
     )
   }
 

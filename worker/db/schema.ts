@@ -228,7 +228,16 @@ export const tokens = sqliteTable(
   (t) => [uniqueIndex('tokens_by_hash').on(t.hash)],
 )
 
-/** One row per changed object: what changed at which resourceVersion, when, and by which token. */
+/**
+ * The change log: one row per event of every write, in the write's own batch, in
+ * resourceVersion order. `object` is the object as written (for DELETED, as it was last
+ * stored), without its resourceVersion (the `rv` column); `old_object` is the object before
+ * a MODIFIED event, so that a watch can tell an object that stops matching its selectors.
+ * Kind `Endpoints` with no object marks a change of a service's computed endpoints (its
+ * Endpoints and EndpointSlices are built when they are read). Rows older than the
+ * compaction window are pruned (the meta row `compactedRv` is the newest pruned
+ * resourceVersion: a watch or catch-up from before it gets 410 Expired).
+ */
 export const changes = sqliteTable(
   'changes',
   {
@@ -240,6 +249,8 @@ export const changes = sqliteTable(
     type: text('type').notNull(),
     at: text('at').notNull(),
     actor: text('actor').notNull().default(''),
+    object: text('object'),
+    oldObject: text('old_object'),
   },
   (t) => [index('changes_by_rv').on(t.rv)],
 )

@@ -7,6 +7,7 @@
  */
 import type { Database } from './client'
 import { Batch, type Precondition } from './batch'
+import { changesSince, compactChanges, type ChangesRead } from './change-log'
 import * as endpointReads from './endpoint-reads'
 import type { ListFilter } from './filters'
 import { getObject, listObjects, resourceVersion, type ListResult, type StoredObject } from './objects'
@@ -18,6 +19,7 @@ import * as userEndpoints from './rows/user-endpoints'
 import type { ObjectTable } from './tables'
 
 export type { Precondition } from './batch'
+export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
 export type { ListResult, StoredObject } from './objects'
 export type { NamespaceWrite } from './rows/namespaces'
@@ -52,6 +54,16 @@ export class Store {
   }
 
   // ---- generic reads ----
+
+  /** The change log's events after `after`, oldest first, at most `limit` (see change-log.ts). */
+  changesSince(after: number, limit: number): Promise<ChangesRead> {
+    return changesSince(this.db, after, limit)
+  }
+
+  /** Prunes the change log's events recorded before `before` (ISO time); returns how many. */
+  compactChanges(before: string): Promise<number> {
+    return compactChanges(this.db, before)
+  }
 
   /** The registry's current resourceVersion. */
   resourceVersion(): Promise<number> {

@@ -7,6 +7,7 @@
 import { PreconditionFailed } from '../db/errors'
 import type { Store } from '../db/store'
 import type { AllocationConfig } from './allocate'
+import type { ChangeFeed } from './change-feed'
 import { deleteOptions, type DeleteQuery } from './delete-options'
 import { EndpointRegistry } from './endpoint-registry'
 import { GenericStore } from './generic-store'
@@ -29,6 +30,10 @@ export interface RegistryOptions {
   allocation: AllocationConfig
   maxEndpointsPerSlice: number
   tokens: TokenRegistry
+  /** Events older than this many seconds are pruned from the change log. */
+  changeLogRetentionSeconds: number
+  /** This process's view of the change log (shared by every registry acting for a caller). */
+  feed: ChangeFeed
 }
 
 /** What the API may do with one kind; a route exists for each verb of the kind's table entry. */
@@ -47,11 +52,14 @@ export class Registry {
   readonly endpoints: EndpointRegistry
   /** Access tokens (see tokens.ts). */
   readonly tokens: TokenRegistry
+  /** The change log as this process follows it (see change-feed.ts). */
+  readonly feed: ChangeFeed
   private readonly context: WriteContext
   private readonly rests = new Map<KindInfo, Rest>()
 
   constructor(private readonly options: RegistryOptions) {
     this.store = options.store
+    this.feed = options.feed
     this.context = { store: options.store, clock: options.clock, allocation: options.allocation }
     this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice)
     for (const kind of KINDS) if (kind.strategy) this.rests.set(kind, new GenericStore(kind, this.context))
@@ -109,6 +117,12 @@ export class Registry {
     const pods = this.objects<PodObject>(PODS)
     const writes = bodies.map((body) => podWrite(pods.prepareCreate(namespace, body)))
     return guarded(PODS.resource, namespace, writes[0]?.name ?? '', () => this.store.importPods(namespace, writes))
+  }
+
+  /** Prunes the change log's events older than the retention window; returns how many. */
+  compactChanges(): Promise<number> {
+    const before = new Date(this.options.clock.now().getTime() - this.options.changeLogRetentionSeconds * 1000)
+    return this.store.compactChanges(before.toISOString())
   }
 
   /** Removes the pods whose grace period has ended; returns how many. */

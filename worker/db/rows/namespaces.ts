@@ -24,24 +24,21 @@ const NAMESPACED_TABLES = [
 
 export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
   return b.write(b.precondition(namespaceTable, '', w.name, 'create'), [
+    b.change('Namespace', namespaceTable, '', w.name, 'ADDED', w.body),
     b.run(sql`INSERT INTO namespaces (name, uid, rv, body) VALUES (${w.name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})`),
     ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
-    b.change('Namespace', '', w.name, 'ADDED'),
   ])
 }
 
 /** Deletes a namespace and everything in it, in one batch. */
 export function deleteNamespace(b: Batch, name: string, pre?: Precondition): Promise<number> {
-  const deleted = (kind: string, table: string) =>
-    b.run(
-      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor) SELECT ${RV}, ${kind}, namespace, name, 'DELETED', ${b.at()}, ${b.actor} FROM ${sql.raw(table)} WHERE namespace = ${name}`,
-    )
   return b.write(b.existing(namespaceTable, '', name, pre), [
-    deleted('Pod', 'pods'),
-    deleted('Service', 'services'),
+    b.deletedIn('Pod', 'pods', name),
+    b.deletedIn('Service', 'services', name),
+    b.deletedIn('Endpoints', 'user_endpoints', name),
+    b.change('Namespace', namespaceTable, '', name, 'DELETED'),
     ...NAMESPACED_TABLES.map((table) => b.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${name}`)),
     deleteLabels(b, namespaceTable.labelKind, '', name),
     b.run(sql`DELETE FROM namespaces WHERE name = ${name}`),
-    b.change('Namespace', '', name, 'DELETED'),
   ])
 }

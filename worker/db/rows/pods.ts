@@ -51,6 +51,7 @@ export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodW
   const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
   const fresh = pre === 'create'
   return b.write(b.precondition(podTable, ns, name, pre), [
+    b.change('Pod', podTable, ns, name, fresh ? 'ADDED' : 'MODIFIED', w.body),
     previous ? updatePodRow(b, w, previous) : insertPodRow(b, w),
     ...(samePorts ? [] : portRows(b, w, fresh)),
     ...(sameLabels ? [] : labelRows(b, podTable.labelKind, ns, name, w.labels, fresh)),
@@ -58,17 +59,18 @@ export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodW
       ? podConditions(ns, name, { ...w, terminating: w.deletionTimestamp !== null })
       : podEndpoints(ns, name, fresh)
     ).map((q) => b.run(q)),
-    b.change('Pod', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+    b.endpointChanges(ns),
   ])
 }
 
 export function deletePod(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
   return b.write(b.existing(podTable, namespace, name, pre), [
+    b.change('Pod', podTable, namespace, name, 'DELETED'),
     deleteRows(b, 'pod_ports', namespace, 'pod', name),
     deleteLabels(b, podTable.labelKind, namespace, name),
     b.run(sql`DELETE FROM pods WHERE namespace = ${namespace} AND name = ${name}`),
     ...podGone(namespace, name).map((q) => b.run(q)),
-    b.change('Pod', namespace, name, 'DELETED'),
+    b.endpointChanges(namespace),
   ])
 }
 
@@ -84,14 +86,14 @@ export function importPods(b: Batch, namespace: string, writes: PodWrite[]): Pro
     if (w.namespace !== namespace) throw new Error(`pod ${w.name} is not in namespace ${namespace}`)
     guards.push(b.absent(podTable, namespace, w.name))
     statements.push(
+      b.change('Pod', podTable, namespace, w.name, 'ADDED', w.body),
       insertPodRow(b, w),
       ...portRows(b, w, true),
       ...labelRows(b, podTable.labelKind, namespace, w.name, w.labels, true),
       ...podEndpoints(namespace, w.name, true).map((q) => b.run(q)),
-      b.change('Pod', namespace, w.name, 'ADDED'),
     )
   }
-  return b.write(guards, statements)
+  return b.write(guards, [...statements, b.endpointChanges(namespace)])
 }
 
 /** The pods whose graceful deletion is due. */

@@ -38,6 +38,7 @@ export function putService(b: Batch, w: ServiceWrite, pre: Precondition): Promis
   const { namespace: ns, name } = w
   const child = (table: string, columns: string[], rows: unknown[][]) => replaceRows(b, table, ns, 'service', name, columns, rows)
   return b.write(b.precondition(serviceTable, ns, name, pre), [
+    b.change('Service', serviceTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
     b.run(sql`
       INSERT INTO services (namespace, name, uid, rv, type, cluster_ip, selector_size, publish_not_ready, body)
       VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.type}, ${w.clusterIP}, ${Object.keys(w.selector).length},
@@ -55,17 +56,17 @@ export function putService(b: Batch, w: ServiceWrite, pre: Precondition): Promis
     ...child('node_ports', ['port'], w.nodePorts.map((p) => [p])),
     ...labelRows(b, serviceTable.labelKind, ns, name, w.labels),
     ...serviceEndpoints(ns, name, Object.keys(w.selector).length > 0).map((q) => b.run(q)),
-    b.change('Service', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
+    b.endpointChanges(ns),
   ])
 }
 
 export function deleteService(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
   return b.write(b.existing(serviceTable, namespace, name, pre), [
+    b.change('Service', serviceTable, namespace, name, 'DELETED'),
     ...CHILD_TABLES.map((table) => deleteRows(b, table, namespace, 'service', name)),
     deleteLabels(b, serviceTable.labelKind, namespace, name),
     b.run(sql`DELETE FROM services WHERE namespace = ${namespace} AND name = ${name}`),
     ...serviceGone(namespace, name).map((q) => b.run(q)),
-    b.change('Service', namespace, name, 'DELETED'),
   ])
 }
 

@@ -37,14 +37,14 @@ export function createToken(b: Batch, t: Omit<TokenRow, 'rv'>): Promise<number> 
       INSERT INTO tokens (${COLUMNS})
       VALUES (${t.name}, ${t.uid}, ${t.hash}, ${t.role}, ${JSON.stringify(t.namespaces)}, ${t.expiresAt}, ${t.createdAt},
               ${t.createdBy}, ${RV})`),
-    b.change('Token', '', t.name, 'ADDED'),
+    b.bareChange('Token', '', t.name, 'ADDED'),
   ])
 }
 
 export function deleteToken(b: Batch, name: string): Promise<number> {
   return b.write(b.existing(tokenTable, '', name), [
     b.run(sql`DELETE FROM tokens WHERE name = ${name}`),
-    b.change('Token', '', name, 'DELETED'),
+    b.bareChange('Token', '', name, 'DELETED'),
   ])
 }
 

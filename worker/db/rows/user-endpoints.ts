@@ -28,19 +28,19 @@ export function putUserEndpoints(b: Batch, w: UserEndpointsWrite, pre: Precondit
       b.guard('conflict', sql`EXISTS (SELECT 1 FROM services WHERE namespace = ${ns} AND name = ${name} AND selector_size > 0)`),
     ],
     [
+      b.change('Endpoints', userEndpointsTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
       b.run(sql`
         INSERT INTO user_endpoints (namespace, name, uid, rv, body) VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})
         ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, body = excluded.body`),
       ...manualEndpoints(ns, name, w.rows).map((q) => b.run(q)),
-      b.change('Endpoints', ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED'),
     ],
   )
 }
 
 export function deleteUserEndpoints(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
   return b.write(b.existing(userEndpointsTable, namespace, name, pre), [
+    b.change('Endpoints', userEndpointsTable, namespace, name, 'DELETED'),
     b.run(sql`DELETE FROM user_endpoints WHERE namespace = ${namespace} AND name = ${name}`),
     ...manualEndpoints(namespace, name, []).map((q) => b.run(q)),
-    b.change('Endpoints', namespace, name, 'DELETED'),
   ])
 }

@@ -1,0 +1,110 @@
+/**
+ * The change log: every write appends its events in its own batch (object as written, the
+ * object before a MODIFIED, the last state of a DELETED), computed endpoints changes are
+ * marked per service, compaction prunes old events and records what it pruned, and the
+ * change feed follows the log: at once after a local write, at most once per interval for
+ * another process's writes.
+ */
+import { describe, expect, it } from 'vitest'
+import { seededClock } from '../../worker/wiring'
+import { testApp } from '../support/app'
+
+const NS = '/api/v1/namespaces/default'
+
+function pod(name: string, ready = true, labels: Record<string, string> = { app: 'web' }) {
+  return {
+    metadata: { name, labels },
+    spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: { podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  }
+}
+
+async function events(t: Awaited<ReturnType<typeof testApp>>, after = 0) {
+  const read = await t.registry.store.changesSince(after, 1000)
+  return read.rows.map((r) => ({
+    rv: r.rv,
+    kind: r.kind,
+    name: r.name,
+    type: r.type,
+    object: r.object ? JSON.parse(r.object) : null,
+    old: r.oldObject ? JSON.parse(r.oldObject) : null,
+  }))
+}
+
+describe('the change log', () => {
+  it('records each write with the object as written, the object before, and the last state of a deleted one', async () => {
+    const t = await testApp()
+    const start = await t.registry.store.resourceVersion()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })
+    const created = (await t.json('POST', `${NS}/pods`, pod('p1'))).body
+    const flipped = (await t.json('PATCH', `${NS}/pods/p1/status`, { status: { conditions: [{ type: 'Ready', status: 'False' }] } })).body
+    await t.json('DELETE', `${NS}/pods/p1`)
+    const log = await events(t, start)
+    expect(log.map((e) => `${e.kind} ${e.name} ${e.type}`)).toEqual([
+      'Service web ADDED',
+      'Endpoints web MODIFIED',
+      'Pod p1 ADDED',
+      'Endpoints web MODIFIED',
+      'Pod p1 MODIFIED',
+      'Endpoints web MODIFIED',
+      'Pod p1 DELETED',
+      'Endpoints web MODIFIED',
+    ])
+    const [added, modified, deleted] = log.filter((e) => e.kind === 'Pod')
+    expect(added!.rv).toBe(Number(created.metadata.resourceVersion))
+    expect(added!.object.metadata.uid).toBe(created.metadata.uid)
+    expect(added!.object.metadata.resourceVersion).toBeUndefined()
+    expect(modified!.rv).toBe(Number(flipped.metadata.resourceVersion))
+    expect(modified!.object.status.conditions[0].status).toBe('False')
+    expect(modified!.old.status.conditions[0].status).toBe('True')
+    expect(deleted!.object.status.conditions[0].status).toBe('False')
+    expect(log.filter((e) => e.kind === 'Endpoints').every((e) => e.object === null)).toBe(true)
+  })
+
+  it('records a namespace deletion as DELETED events for everything in it', async () => {
+    const t = await testApp()
+    await t.json('POST', '/api/v1/namespaces', { metadata: { name: 'team' } })
+    await t.json('POST', '/api/v1/namespaces/team/pods', pod('p'))
+    await t.json('POST', '/api/v1/namespaces/team/services', { metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } })
+    const before = await t.registry.store.resourceVersion()
+    await t.json('DELETE', '/api/v1/namespaces/team')
+    const log = await events(t, before)
+    expect(log.map((e) => `${e.kind} ${e.name} ${e.type}`).sort()).toEqual(['Namespace team DELETED', 'Pod p DELETED', 'Service s DELETED'])
+    expect(log.find((e) => e.kind === 'Pod')!.object.metadata.name).toBe('p')
+  })
+
+  it('prunes events older than the retention window and records what it pruned', async () => {
+    let now = Date.parse('2026-06-01T00:00:00Z')
+    const t = await testApp({ clock: seededClock(1, () => new Date(now)), env: { CHANGE_LOG_RETENTION_SECONDS: '60' } })
+    await t.json('POST', `${NS}/pods`, pod('old'))
+    const oldRv = await t.registry.store.resourceVersion()
+    now += 120_000
+    await t.json('POST', `${NS}/pods`, pod('new'))
+    expect(await t.registry.compactChanges()).toBeGreaterThan(0)
+    const read = await t.registry.store.changesSince(0, 1000)
+    expect(read.compactedRv).toBeGreaterThanOrEqual(oldRv)
+    expect(read.rows.map((r) => r.name)).toEqual(['new'])
+    await expect(t.registry.feed.eventsAfter(oldRv - 1)).rejects.toMatchObject({ reason: 'Expired', code: 410 })
+    expect((await t.registry.feed.eventsAfter(oldRv)).map((e) => e.name)).toEqual(['new'])
+  })
+
+  it('follows the log: at once after a local write, within the interval for another process', async () => {
+    let now = Date.parse('2026-06-01T00:00:00Z')
+    const t = await testApp({ clock: seededClock(1, () => new Date(now)), env: { CATCH_UP_INTERVAL_MS: '1000' } })
+    const seen: string[] = []
+    await t.registry.feed.sync()
+    t.registry.feed.subscribe((u) => {
+      if ('events' in u) seen.push(...u.events.map((e) => `${e.kind} ${e.name}`))
+    })
+    await t.json('POST', `${NS}/pods`, pod('local'))
+    await t.registry.feed.sync()
+    expect(seen).toEqual(['Pod local'])
+    const peer = t.peer()
+    await peer.request(`${NS}/pods`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pod('remote')) })
+    await t.registry.feed.sync()
+    expect(seen).toEqual(['Pod local'])
+    now += 1000
+    await t.registry.feed.sync()
+    expect(seen).toEqual(['Pod local', 'Pod remote'])
+  })
+})
