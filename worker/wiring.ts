@@ -34,6 +34,7 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
 
 export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock()): Registry {
   const store = new Store(db, clock.now)
+  const feed = new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs })
   return new Registry({
     store,
     clock,
@@ -43,16 +44,16 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
       nodePorts: config.serviceNodePortRange,
     },
     maxEndpointsPerSlice: config.maxEndpointsPerSlice,
-    tokens: new TokenRegistry(store, clock, config.adminToken),
+    tokens: new TokenRegistry(store, clock, config.adminToken, feed),
     changeLogRetentionSeconds: config.changeLogRetentionSeconds,
-    feed: new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs }),
+    feed,
   })
 }
 
 export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
   const registry = buildRegistry(db, config, clock)
   const tokens = registry.tokens
-  const snapshot = new DiscoveryCache(registry.store, config.dnsTtl * 1000, () => clock.now().getTime())
+  const snapshot = new DiscoveryCache(registry.store, registry.feed, config.dnsTtl * 1000, () => clock.now().getTime())
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
   const app = createApp({

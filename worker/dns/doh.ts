@@ -13,6 +13,7 @@ import type { Context, Hono } from 'hono'
 import type { AppEnv } from '../http/env'
 import { decodeBase64url } from '../registry/base64url'
 import type { Clock } from '../registry/meta'
+import type { Inputs } from '../registry/discovery-cache'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBytes } from '../http/body'
 import { fqdn, validateQueryName } from './names'
@@ -39,22 +40,22 @@ const DNS_JSON = 'application/dns-json'
 const EDNS_SIZE = 1232
 
 /**
- * Encoded answers by query (without its ID) and caller's reach, kept for at most a
- * second and dropped by any write, so that a repeated query costs neither decoding,
- * resolving nor encoding. A cached answer is never older than the data it came from by
- * more than that second. Time is the app's injected clock.
+ * Encoded answers by query (without its ID) and caller's reach, so that a repeated query
+ * costs neither decoding, resolving nor encoding. Each answer records the discovery
+ * cache entries it was built from (`Inputs`) and is served only while they are all still
+ * current: an event of the change feed that drops one of them drops the answer with it,
+ * and an answer that read the zone serial goes with the next event. An answer is also
+ * kept for at most a second of the app's injected clock.
  */
 class AnswerCache {
-  private readonly entries = new Map<string, { bytes: Uint8Array; cacheControl: string; expires: number }>()
+  private readonly entries = new Map<string, { bytes: Uint8Array; cacheControl: string; expires: number; inputs: Inputs }>()
   static readonly MAX_AGE_MS = 1000
   static readonly MAX_ENTRIES = 10_000
 
   constructor(
-    resolver: Resolver,
+    private readonly resolver: Resolver,
     private readonly clock: Pick<Clock, 'now'>,
-  ) {
-    resolver.onChange(() => this.entries.clear())
-  }
+  ) {}
 
   key(reach: string, query: Uint8Array): string {
     let s = `${reach}|`
@@ -62,20 +63,26 @@ class AnswerCache {
     return s
   }
 
-  get(key: string, id: number): { bytes: Uint8Array; cacheControl: string } | null {
+  async get(key: string, id: number): Promise<{ bytes: Uint8Array; cacheControl: string } | null> {
     const hit = this.entries.get(key)
-    if (!hit || hit.expires <= this.clock.now().getTime()) return null
+    if (!hit) return null
+    await this.resolver.sync()
+    if (hit.expires <= this.clock.now().getTime() || !this.resolver.current(hit.inputs)) {
+      if (this.entries.get(key) === hit) this.entries.delete(key)
+      return null
+    }
     const bytes = hit.bytes.slice()
     bytes[0] = id >> 8
     bytes[1] = id & 0xff
     return { bytes, cacheControl: hit.cacheControl }
   }
 
-  set(key: string, bytes: Uint8Array, cacheControl: string): void {
+  set(key: string, bytes: Uint8Array, cacheControl: string, inputs: Inputs): void {
     const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1] ?? 0)
     if (maxAge <= 0) return
     if (this.entries.size >= AnswerCache.MAX_ENTRIES) this.entries.clear()
-    this.entries.set(key, { bytes, cacheControl, expires: this.clock.now().getTime() + Math.min(maxAge * 1000, AnswerCache.MAX_AGE_MS) })
+    const expires = this.clock.now().getTime() + Math.min(maxAge * 1000, AnswerCache.MAX_AGE_MS)
+    this.entries.set(key, { bytes, cacheControl, expires, inputs })
   }
 }
 
@@ -124,7 +131,7 @@ function reach(c: Context<AppEnv>): ((namespace: string) => boolean) | undefined
 async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Array, cache: AnswerCache): Promise<Response> {
   const p = c.get('principal')
   const key = bytes.length >= 12 ? cache.key(p.namespaces === ALL_NAMESPACES ? '*' : p.namespaces.join(','), bytes) : null
-  const hit = key ? cache.get(key, (bytes[0]! << 8) | bytes[1]!) : null
+  const hit = key ? await cache.get(key, (bytes[0]! << 8) | bytes[1]!) : null
   if (hit) {
     c.header('Cache-Control', hit.cacheControl)
     return c.body(hit.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
@@ -144,6 +151,7 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
     authorities: [],
     additionals: [],
   }
+  const inputs: Inputs = new Map()
   let extendedRcode = 0
   const optCount = query.additionals.filter((r) => r.type === TYPE.OPT).length
   if (query.header.qr || query.questions.length !== 1 || optCount > 1) {
@@ -155,7 +163,7 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
   } else {
     const q = query.questions[0]!
     const answer =
-      q.class !== CLASS_IN ? refused() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refused() : await resolver.resolve(q.name, q.type, reach(c))
+      q.class !== CLASS_IN ? refused() : q.type === TYPE.AXFR || q.type === TYPE.IXFR ? refused() : await resolver.resolve(q.name, q.type, reach(c), inputs)
     reply.header.rcode = answer.rcode
     reply.header.aa = answer.authoritative
     reply.answers = answer.answers
@@ -165,7 +173,7 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
   if (opt) reply.additionals = [...reply.additionals, optRecord({ udpSize: EDNS_SIZE, extendedRcode })]
   const control = cacheControl(reply)
   const encoded = encodeMessage(reply)
-  if (key) cache.set(key, encoded, control)
+  if (key) cache.set(key, encoded, control, inputs)
   c.header('Cache-Control', control)
   return c.body(encoded.slice() as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
 }

@@ -10,7 +10,7 @@
  * ANY is answered as RFC 8482 suggests: one synthesized HINFO record for a name that
  * exists.
  */
-import type { CachedEndpoint, CachedService, DiscoveryCache } from '../registry/discovery-cache'
+import type { CachedEndpoint, CachedService, DiscoveryCache, DiscoveryReads, Inputs } from '../registry/discovery-cache'
 import { isServed } from '../registry/endpoint-conditions'
 import { ipFamily } from '../registry/ip-address'
 import { dashedIP, normalizeName, parseReverse, splitLabels, stripTrailingDot } from './names'
@@ -46,18 +46,32 @@ export class Resolver {
 
   /**
    * Answers one question. With `reach`, names in namespaces it rejects answer exactly as
-   * if they did not exist, so DNS cannot be used to probe them.
+   * if they did not exist, so DNS cannot be used to probe them. With `inputs`, records the
+   * cache entries the answer was built from (see `current`).
    */
-  /** Calls `listener` whenever the data behind answers changes (a write through this registry). */
-  onChange(listener: () => void): void {
-    this.data.onInvalidate(listener)
+  resolve(name: string, type: number, reach?: (namespace: string) => boolean, inputs?: Inputs): Promise<Answer> {
+    return new Lookup(inputs ? this.data.recording(inputs) : this.data, this.config).lookup(name, type, 0, reach ?? (() => true))
   }
 
-  async resolve(name: string, type: number, reach?: (namespace: string) => boolean): Promise<Answer> {
-    return this.lookup(name, type, 0, reach ?? (() => true))
+  /** Brings the data behind answers up to date with the change log. */
+  sync(): Promise<void> {
+    return this.data.sync()
   }
 
-  private async lookup(name: string, type: number, depth: number, reach: (namespace: string) => boolean): Promise<Answer> {
+  /** Whether an answer built from `inputs` is still current (after `sync()`). */
+  current(inputs: Inputs): boolean {
+    return this.data.current(inputs)
+  }
+}
+
+/** One resolution, over the discovery data it reads through. */
+class Lookup {
+  constructor(
+    private readonly data: DiscoveryReads,
+    private readonly config: ResolverConfig,
+  ) {}
+
+  async lookup(name: string, type: number, depth: number, reach: (namespace: string) => boolean): Promise<Answer> {
     const lower = normalizeName(name)
     const zone = this.config.zone
     const reverse = REVERSE_ZONES.find((z) => lower === z || lower.endsWith(`.${z}`))

@@ -1,12 +1,31 @@
 /**
- * The inputs of the hot reads (DNS and the pick), cached per key with a TTL: each
- * answer's inputs (a service and its endpoints, a namespace, an address) are read once
- * in one consistent query and kept until the next write through this registry
- * (read-your-writes in the Node runtime) or for at most `maxAgeMs` (the DNS TTL), so an
- * entry is never older than the TTL even when another process writes.
+ * The inputs of the hot reads (DNS and the pick), cached per key: each answer's inputs (a
+ * service and its endpoints `s/<ns>/<name>`, a namespace `n/<ns>`, an address `a/<ip>`)
+ * are read once in one consistent query and kept until an event of the change feed
+ * affects them. Every read first brings the feed up to date (`feed.sync()`: at once after
+ * a write through this process, otherwise at most once per catch-up interval), so a
+ * local write is seen by the next read and another process's write within the interval.
+ *
+ * Which events drop which entries (`dropsOf`):
+ * - Service or Endpoints (user-written, or the computed endpoints of a service): that
+ *   service's entry;
+ * - Namespace: the namespace's entry and those of all its services;
+ * - Pod: no service entry (a pod's effect on endpoints arrives as an Endpoints event);
+ * - addresses (reverse lookups, rare): a Pod event drops the entries of the pod's
+ *   addresses, old and new; a user-written Endpoints event those of its addresses; a
+ *   Service or Namespace event drops every address entry, since a changed selector moves
+ *   endpoints between services with no pod event, and services change seldom;
+ * - a reset of the feed (events lost to compaction) drops everything.
+ * The zone's SOA serial is the feed's latest resourceVersion, read from memory.
+ *
+ * Entries also expire after `maxAgeMs` (the DNS TTL): the log records every write made
+ * through the registry, but not a change made to the database behind its back (SQL by
+ * hand, a restored backup); the TTL bounds how long such a change can go unseen, for one
+ * read per key per TTL.
  */
 import type { EndpointRow, ServiceSourceRow } from '../db/endpoint-reads'
 import type { Store } from '../db/store'
+import type { ChangeEvent, ChangeFeed, FeedUpdate } from './change-feed'
 import { isServed } from './endpoint-conditions'
 import type { EndpointPort } from './endpoint-views'
 import type { ServiceObject, ServiceType } from './types'
@@ -53,76 +72,212 @@ export interface AddressLookup {
   endpoints: { namespace: string; service: string; hostname: string | null }[]
 }
 
+/** The key of the zone serial among the inputs an answer was built from (see `Inputs`). */
+const SERIAL = 'serial'
+
+/**
+ * The inputs an answer was built from: cache key → the entry (or serial) it read. An
+ * answer built from them is current while `DiscoveryCache.current` holds for them.
+ */
+export type Inputs = Map<string, unknown>
+
+/** The reads an answer is built from (the cache itself, or a view of it that records them). */
+export interface DiscoveryReads {
+  service(namespace: string, name: string): Promise<ServiceLookup>
+  namespace(namespace: string): Promise<{ serial: number; exists: boolean }>
+  address(ip: string): Promise<AddressLookup>
+  serial(): Promise<number>
+}
+
 interface Entry<T> {
   value: T
+  /** The registry's resourceVersion the value was read at. */
+  rv: number
   expires: number
+}
+
+/** What one event makes stale: exact keys, key prefixes, and whether every address entry. */
+interface Drops {
+  keys: string[]
+  prefixes: string[]
+  allAddresses: boolean
 }
 
 /** Entries kept at most; beyond that the cache starts again. */
 const MAX_ENTRIES = 50_000
 
-export class DiscoveryCache {
+export class DiscoveryCache implements DiscoveryReads {
   private readonly cache = new Map<string, Entry<unknown>>()
+  /** Loads in flight, by key: the newest resourceVersion of an event that affected the key meanwhile. */
+  private readonly loading = new Map<string, { promise: Promise<Entry<unknown>>; staleAfter: number }>()
 
   constructor(
     private readonly store: Store,
+    private readonly feed: ChangeFeed,
     private readonly maxAgeMs: number,
     private readonly now: () => number,
   ) {
-    store.onWrite(() => {
-      this.cache.clear()
-      for (const listener of this.listeners) listener()
-    })
+    feed.subscribe((update) => this.apply(update))
   }
 
-  private readonly listeners: (() => void)[] = []
-
-  /** Calls `listener` whenever the cache is dropped by a write. */
-  onInvalidate(listener: () => void): void {
-    this.listeners.push(listener)
+  /** Brings this cache up to date with the change log (see ChangeFeed.sync). */
+  sync(): Promise<void> {
+    return this.feed.sync()
   }
 
-  service(namespace: string, name: string): Promise<ServiceLookup> {
-    return this.cached(`s/${namespace}/${name}`, async () => {
+  service(namespace: string, name: string, inputs?: Inputs): Promise<ServiceLookup> {
+    return this.cached(`s/${namespace}/${name}`, inputs, async () => {
       const r = await this.store.serviceWithEndpoints(namespace, name)
-      return { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toService(r.service, r.rows) : null }
+      const value = { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toService(r.service, r.rows) : null }
+      return { value, rv: r.rv }
     })
   }
 
-  namespace(namespace: string): Promise<{ serial: number; exists: boolean }> {
-    return this.cached(`n/${namespace}`, async () => {
+  namespace(namespace: string, inputs?: Inputs): Promise<{ serial: number; exists: boolean }> {
+    return this.cached(`n/${namespace}`, inputs, async () => {
       const r = await this.store.namespaceExists(namespace)
-      return { serial: r.rv, exists: r.exists }
+      return { value: { serial: r.rv, exists: r.exists }, rv: r.rv }
     })
   }
 
-  address(ip: string): Promise<AddressLookup> {
-    return this.cached(`a/${ip}`, async () => {
+  address(ip: string, inputs?: Inputs): Promise<AddressLookup> {
+    return this.cached(`a/${ip}`, inputs, async () => {
       const r = await this.store.endpointsByAddress(ip)
-      return {
+      const value = {
         serial: r.rv,
         services: r.services,
         endpoints: r.rows
           .filter(isServed)
           .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
       }
+      return { value, rv: r.rv }
     })
   }
 
-  /** The registry's resourceVersion, for the SOA serial. */
-  serial(): Promise<number> {
-    return this.cached('rv', () => this.store.resourceVersion())
+  /** The registry's resourceVersion as this process last saw it in the log, for the SOA serial. */
+  async serial(inputs?: Inputs): Promise<number> {
+    await this.feed.sync()
+    const rv = this.feed.latest
+    inputs?.set(SERIAL, rv)
+    return rv
   }
 
-  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = this.cache.get(key)
-    const now = this.now()
-    if (hit && hit.expires > now) return hit.value as T
-    const value = await load()
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear()
-    this.cache.set(key, { value, expires: now + this.maxAgeMs })
-    return value
+  /** The same reads, each recording into `inputs` the entry it read. */
+  recording(inputs: Inputs): DiscoveryReads {
+    return {
+      service: (namespace, name) => this.service(namespace, name, inputs),
+      namespace: (namespace) => this.namespace(namespace, inputs),
+      address: (ip) => this.address(ip, inputs),
+      serial: () => this.serial(inputs),
+    }
   }
+
+  /**
+   * Whether an answer built from `inputs` is still current: every entry it read is still
+   * the cached one (none was dropped, replaced or expired since), and the serial, if it
+   * read it, has not moved. Call after `sync()`.
+   */
+  current(inputs: Inputs): boolean {
+    const now = this.now()
+    for (const [key, seen] of inputs) {
+      if (key === SERIAL) {
+        if (seen !== this.feed.latest) return false
+        continue
+      }
+      const entry = this.cache.get(key)
+      if (!entry || entry !== seen || entry.expires <= now) return false
+    }
+    return true
+  }
+
+  private async cached<T>(key: string, inputs: Inputs | undefined, load: () => Promise<{ value: T; rv: number }>): Promise<T> {
+    await this.feed.sync()
+    const hit = this.cache.get(key)
+    if (hit && hit.expires > this.now()) {
+      inputs?.set(key, hit)
+      return hit.value as T
+    }
+    let pending = this.loading.get(key)
+    // A load that an event has overtaken may predate it (a write this caller made, say): start another.
+    if (!pending || pending.staleAfter >= 0) {
+      const started = { promise: undefined as unknown as Promise<Entry<unknown>>, staleAfter: -1 }
+      started.promise = load()
+        .then(({ value, rv }) => {
+          const entry: Entry<unknown> = { value, rv, expires: this.now() + this.maxAgeMs }
+          // An event after what the load read made it stale while it ran: answer with it, keep nothing.
+          if (started.staleAfter <= rv) {
+            if (this.cache.size >= MAX_ENTRIES) this.cache.clear()
+            this.cache.set(key, entry)
+          }
+          return entry
+        })
+        .finally(() => {
+          if (this.loading.get(key) === started) this.loading.delete(key)
+        })
+      this.loading.set(key, started)
+      pending = started
+    }
+    const entry = await pending.promise
+    inputs?.set(key, entry)
+    return entry.value as T
+  }
+
+  private apply(update: FeedUpdate): void {
+    if ('reset' in update) {
+      this.cache.clear()
+      for (const pending of this.loading.values()) pending.staleAfter = Number.MAX_SAFE_INTEGER
+      return
+    }
+    for (const event of update.events) {
+      const drops = dropsOf(event)
+      for (const key of drops.keys) this.drop(key, event.rv)
+      if (drops.prefixes.length || drops.allAddresses) {
+        const hit = (key: string) => drops.prefixes.some((p) => key.startsWith(p)) || (drops.allAddresses && key.startsWith('a/'))
+        for (const key of [...this.cache.keys(), ...this.loading.keys()]) if (hit(key)) this.drop(key, event.rv)
+      }
+    }
+  }
+
+  /** Drops the entry at `key` if it was read before the event at `rv`, and marks a load in flight stale. */
+  private drop(key: string, rv: number): void {
+    const entry = this.cache.get(key)
+    if (entry && entry.rv < rv) this.cache.delete(key)
+    const pending = this.loading.get(key)
+    if (pending) pending.staleAfter = Math.max(pending.staleAfter, rv)
+  }
+}
+
+/** The cache entries an event makes stale (see the comment at the top). */
+export function dropsOf(event: ChangeEvent): Drops {
+  const { kind, namespace, name } = event
+  switch (kind) {
+    case 'Service':
+      return { keys: [`s/${namespace}/${name}`], prefixes: [], allAddresses: true }
+    case 'Endpoints':
+      return { keys: [`s/${namespace}/${name}`, ...addressKeys(event, endpointsAddresses)], prefixes: [], allAddresses: false }
+    case 'Namespace':
+      return { keys: [`n/${name}`], prefixes: [`s/${name}/`], allAddresses: true }
+    case 'Pod':
+      return { keys: addressKeys(event, podAddresses), prefixes: [], allAddresses: false }
+    default:
+      return { keys: [], prefixes: [], allAddresses: false }
+  }
+}
+
+function addressKeys(event: ChangeEvent, addresses: (object: Record<string, unknown>) => string[]): string[] {
+  const ips = new Set<string>()
+  for (const object of [event.object, event.oldObject]) if (object) for (const ip of addresses(object)) ips.add(ip)
+  return [...ips].map((ip) => `a/${ip}`)
+}
+
+function podAddresses(pod: Record<string, unknown>): string[] {
+  const status = (pod.status ?? {}) as { podIP?: string; podIPs?: { ip: string }[] }
+  return [...(status.podIP ? [status.podIP] : []), ...(status.podIPs ?? []).map((p) => p.ip)]
+}
+
+function endpointsAddresses(endpoints: Record<string, unknown>): string[] {
+  const subsets = (endpoints.subsets ?? []) as { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[] }[]
+  return subsets.flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])].map((a) => a.ip))
 }
 
 function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {

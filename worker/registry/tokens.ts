@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { PreconditionFailed } from '../db/errors'
 import type { Store, TokenRow } from '../db/store'
 import { encodeBase64url } from './base64url'
+import type { ChangeFeed } from './change-feed'
 import { alreadyExists, fieldError, invalid, notFound } from './errors'
 import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
 import { encodeContinue } from './continue-token'
@@ -58,7 +59,12 @@ export interface TokenObject {
   status?: { secret: string }
 }
 
-/** Principals by secret hash are kept this long at most (other processes may revoke). */
+/**
+ * Principals by secret hash are kept until the change feed reports an event of their token
+ * (so a revocation or a new token in another process is seen within the feed's catch-up
+ * interval), and for this long at most: the bound for a token changed in the database
+ * behind the registry's back, which the log does not record.
+ */
 const CACHE_MS = 5_000
 
 export class TokenRegistry {
@@ -69,9 +75,18 @@ export class TokenRegistry {
     private readonly store: Store,
     private readonly clock: Clock,
     adminToken: string | null,
+    private readonly feed: ChangeFeed,
   ) {
     this.adminHash = adminToken === null ? null : sha256(adminToken)
-    store.onWrite(() => this.cache.clear())
+    feed.subscribe((update) => {
+      if ('reset' in update) return this.cache.clear()
+      for (const event of update.events) if (event.kind === 'Token') this.forget(event.name)
+    })
+  }
+
+  /** Drops the cached principal of the token `name`, and every cached refusal (a new token may answer one). */
+  private forget(name: string): void {
+    for (const [hash, hit] of this.cache) if (hit.principal === null || hit.principal.name === name) this.cache.delete(hash)
   }
 
   /** Whether access control is on (a root credential is configured). */
@@ -85,6 +100,7 @@ export class TokenRegistry {
     if (this.adminHash !== null && constantTimeEqual(hash, await this.adminHash)) {
       return { name: 'admin', role: 'admin', namespaces: ALL_NAMESPACES }
     }
+    await this.feed.sync()
     const now = this.clock.now().getTime()
     const hit = this.cache.get(hash)
     if (hit && hit.until > now) return hit.expiresAt !== null && hit.expiresAt <= now ? null : hit.principal
