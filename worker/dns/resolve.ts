@@ -92,7 +92,10 @@ class Lookup {
     if (rel.length === 1) return this.nodata()
     const ns = rel[rel.length - 2]!
     if (!reach(ns)) return this.nxdomain()
-    if (rel.length === 2) return (await this.data.namespace(ns)).exists ? this.nodata() : this.nxdomain()
+    if (rel.length === 2) {
+      const namespace = await this.data.namespace(ns)
+      return namespace.exists ? this.nodata(namespace.serial) : this.nxdomain(namespace.serial)
+    }
     // Pod records (`1-2-3-4.<ns>.pod.<zone>`) were removed from the specification in 1.1.0.
     if (kind === 'pod') return this.nxdomain()
     const svcName = rel[rel.length - 3]!
