@@ -42,7 +42,7 @@ function wireQuery(name: string, type: number): string {
 type Request = (path: string, init?: RequestInit) => Response | Promise<Response>
 
 /** The sorted addresses (or PTR targets) a DoH wire query answers, through `request`. */
-async function answers(request: Request, name: string, type = TYPE.A): Promise<string[] | 'NXDOMAIN'> {
+async function answers(request: Request, name: string, type: number = TYPE.A): Promise<string[] | 'NXDOMAIN'> {
   const res = await request(wireQuery(name, type))
   expect(res.status).toBe(200)
   const msg = decodeMessage(new Uint8Array(await res.arrayBuffer()))
@@ -74,7 +74,7 @@ const notReady = { status: { conditions: [{ type: 'Ready', status: 'False' }] } 
 async function setup(env: Record<string, string> = {}) {
   let now = Date.parse('2030-06-01T00:00:00Z')
   const t = await testApp({ clock: seededClock(5, () => new Date(now)), env: { CATCH_UP_INTERVAL_MS: String(INTERVAL), ...env } })
-  const auth = env.SWITCHBOARD_ADMIN_TOKEN ? { authorization: `Bearer ${env.SWITCHBOARD_ADMIN_TOKEN}` } : {}
+  const auth: Record<string, string> = env.SWITCHBOARD_ADMIN_TOKEN ? { authorization: `Bearer ${env.SWITCHBOARD_ADMIN_TOKEN}` } : {}
   for (const [n, i] of [
     ['a', 1],
     ['b', 2],

@@ -12,6 +12,7 @@ import { badRequest } from '../registry/errors'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
+import { conditionalJson } from './etag'
 import { verbs } from './verbs'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>
@@ -28,7 +29,7 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   const item = `${collection}/:name`
 
   const list: Handler = async (c) => c.json(await rest(c).list!(kind.namespaced ? c.req.param('namespace') : undefined, listQuery(c)))
-  const get: Handler = async (c) => c.json(await rest(c).get!(ns(c), name(c)))
+  const get: Handler = async (c) => conditionalJson(c, await rest(c).get!(ns(c), name(c)))
   const create: Handler = async (c) => {
     const created = await rest(c).create!(ns(c), await refuseDryRun(c, readObject))
     c.header('Cache-Control', 'no-store') // a created object may carry a secret shown once (tokens)
