@@ -57,6 +57,18 @@ export function podBody(ref: PodRef, i: number): Record<string, unknown> {
   }
 }
 
+/** Pod `i` with an IP from `ipBlock` and the label `group: g-<i / groupSize>`, so that a service can select a group. */
+export function groupedPodBody(i: number, ipBlock: number, groupSize: number): Record<string, unknown> {
+  const body = podBody({ name: seedRef(i).name, ip: podIP(ipBlock, i), ready: true }, i)
+  const metadata = body.metadata as { labels: Record<string, string> }
+  metadata.labels = { ...metadata.labels, group: groupName(Math.floor(i / groupSize)) }
+  return body
+}
+
+export function groupName(n: number): string {
+  return `g-${n}`
+}
+
 /** The body of PUT …/pods/{name}/status that sets the pod's Ready condition to `ref.ready`. */
 export function statusBody(ref: PodRef): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: ref.name }, status: statusOf(ref) }

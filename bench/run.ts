@@ -4,8 +4,8 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
- * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, bundle,
- * workers), in their usual order; every scenario runs by default. bundle builds the Worker
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
+ * bundle, workers), in their usual order; every scenario runs by default. bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
@@ -16,6 +16,7 @@ import { BUNDLE, bundle } from './bundle'
 import { killAllSync, startServer, type BenchServer } from './harness'
 import { DOH, doh } from './doh'
 import { ENDPOINTS, endpoints } from './endpoints'
+import { INTERFERENCE, interference } from './interference'
 import { PICK, pick } from './pick'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -24,7 +25,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 960
-const ALL: Scenario[] = [writes, endpoints, doh, pick, bundle, workers]
+const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, bundle, workers]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -81,6 +82,13 @@ function settings(report: Report): void {
       'pick',
       `${PICK.weights.length} ready pods of weights ${PICK.weights[0]}–${PICK.weights[PICK.weights.length - 1]}; node:http load generator ` +
         `warm-up ${phase(PICK.loadgen.warmup)}, measured ${phase(PICK.loadgen.measure)}; then ${h2(PICK.load)} (h2c and HTTP/1.1)`,
+    )
+  }
+  if (run('interference')) {
+    report.setting(
+      'interference',
+      `DoH over the doh zone and picks of ${fmt(INTERFERENCE.pick.pods)} endpoints, without and with ${INTERFERENCE.writes.perSecond} readiness writes/s in another namespace; ` +
+        `then RSS with ${fmt(INTERFERENCE.memory.services * INTERFERENCE.memory.podsPerService)} pods and ${fmt(INTERFERENCE.memory.services)} services cached`,
     )
   }
   if (run('bundle')) report.setting('bundle', `wrangler deploy --dry-run --outdir <temp dir>; raw and gzipped (zlib level 6) size, target ≤ ${BUNDLE.targetGzipKiB} KiB gzipped`)

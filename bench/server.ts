@@ -29,7 +29,7 @@ import { buildApp } from '../worker/wiring'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
 import { applyMigrations } from '../worker/db/migrate'
 import { PODS } from '../worker/registry/kinds'
-import { CONSTANT_ANSWER, podBody, seedRef } from './fixtures'
+import { CONSTANT_ANSWER, groupedPodBody, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
 
 export interface EndpointCounts {
@@ -99,6 +99,15 @@ async function main(): Promise<void> {
     for (let i = start; i < start + count; i++) {
       await registry.objects(PODS).create(namespace, podBody(seedRef(i), i))
     }
+    return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  // Pods in groups of `groupSize` (label `group: g-<n>`), so that a service can select one group.
+  app.post('/bench/import-groups', async (c) => {
+    const { namespace, start, count, ipBlock, groupSize } = (await c.req.json()) as { namespace: string; start: number; count: number; ipBlock: number; groupSize: number }
+    const began = performance.now()
+    const bodies = Array.from({ length: count }, (_, k) => groupedPodBody(start + k, ipBlock, groupSize))
+    await registry.importPods(namespace, bodies)
     return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
   })
 

@@ -1,0 +1,181 @@
+/**
+ * Interference: do writes in one namespace slow discovery in another? DoH A queries over
+ * the 100 services of the doh zone, and picks of a service with 1,000 ready endpoints,
+ * each measured in alternating rounds with no writes and with readiness flips going to
+ * another namespace at WRITES_PER_SECOND; the report prints both rates side by side and
+ * their ratio (target ≥ 0.9×: the caches follow the change feed key by key, so a write
+ * drops only what it affects).
+ *
+ * Then memory: the server's RSS and heap with 100,000 pods and 10,000 services (10 pods
+ * each) in one namespace, after every service was asked once over DoH and picked once, so
+ * that all of them sit in the discovery cache.
+ */
+import { performance } from 'node:perf_hooks'
+import { groupName, seedRef, statusBody } from './fixtures'
+import type { Call } from './harness'
+import { runLoad, type LoadResult, type Shot } from './load'
+import { renderTable } from './report'
+import { dohQueries, inPool, seedZone } from './doh'
+import { fmt, type BenchContext, type Scenario } from './scenario'
+
+export const INTERFERENCE = {
+  pick: { namespace: 'interference-pick', service: 'big', pods: 1_000, ipBlock: 100 },
+  writes: { namespace: 'interference-writes', pods: 50, ipBlock: 104, perSecond: 25 },
+  round: { warmup: { requests: 1_000_000, seconds: 1 }, measure: { requests: 10_000_000, seconds: 4 } },
+  rounds: 2,
+  memory: { namespace: 'interference-memory', services: 10_000, podsPerService: 10, ipBlock: 108, importChunk: 2_000, concurrency: 8 },
+  target: 0.9,
+  /** The ratios measured before the caches followed the change feed (issue 13). */
+  before: { doh: 0.2, pick: 0.39 },
+}
+
+export const interference: Scenario = {
+  name: 'interference',
+  run: async (ctx) => {
+    const call = ctx.server.call
+    const zone = await seedZone(ctx)
+    await seedPick(ctx, call)
+    await seedWriters(ctx, call)
+    const dns = dohQueries(zone)
+    const pickPath = `/api/v1/namespaces/${INTERFERENCE.pick.namespace}/services/${INTERFERENCE.pick.service}/pick`
+    const targets = [
+      { name: `DoH A queries (${dns.length} services)`, key: 'doh' as const, shot: (n: number): Shot => ({ url: ctx.server.url + dns[n % dns.length]!.path }) },
+      { name: `picks (${fmt(INTERFERENCE.pick.pods)} endpoints)`, key: 'pick' as const, shot: (): Shot => ({ url: ctx.server.url + pickPath }) },
+    ]
+    const lines: string[][] = []
+    for (const target of targets) {
+      const quiet: LoadResult[] = []
+      const busy: LoadResult[] = []
+      let writes = 0
+      let writeSeconds = 0
+      for (let r = 0; r < INTERFERENCE.rounds; r++) {
+        quiet.push(await load(target.shot))
+        const writer = startWriter(call)
+        busy.push(await load(target.shot))
+        const w = await writer.stop()
+        writes += w.writes
+        writeSeconds += w.seconds
+      }
+      const rate = (results: LoadResult[]) => results.reduce((sum, x) => sum + x.rps, 0) / results.length
+      const errors = [...quiet, ...busy].reduce((sum, x) => sum + x.errors, 0)
+      if (errors) ctx.report.problem(`interference: ${errors} failed ${target.name} requests`)
+      const ratio = rate(busy) / rate(quiet)
+      ctx.log(`${target.name}: ${Math.round(rate(quiet))}/s without writes, ${Math.round(rate(busy))}/s with ${(writes / writeSeconds).toFixed(1)} writes/s elsewhere (${ratio.toFixed(2)}×)`)
+      lines.push([
+        target.name,
+        fmt(Math.round(rate(quiet))),
+        fmt(Math.round(rate(busy))),
+        (writes / writeSeconds).toFixed(1),
+        `${ratio.toFixed(2)}×`,
+        `${INTERFERENCE.before[target.key].toFixed(2)}×`,
+        ratio >= INTERFERENCE.target ? 'met' : 'MISSED',
+      ])
+    }
+    ctx.report.section('Interference: discovery while another namespace is written', [
+      ...renderTable(['target', 'q/s, no writes', 'q/s, with writes', 'writes/s elsewhere', 'ratio', 'ratio before', `≥ ${INTERFERENCE.target}×`], lines).split('\n'),
+      `Rounds alternate (no writes, then writes) ${INTERFERENCE.rounds} times, ${INTERFERENCE.round.measure.seconds} s each after ${INTERFERENCE.round.warmup.seconds} s warm-up, ` +
+        `${ctx.concurrency} requests in flight (node:http); the writes are readiness flips (PUT …/status) of ${INTERFERENCE.writes.pods} pods ` +
+        `in namespace ${INTERFERENCE.writes.namespace} behind one service, one at a time, paced at ${INTERFERENCE.writes.perSecond}/s.`,
+    ])
+    await memory(ctx, call)
+  },
+}
+
+function load(shot: (n: number) => Shot): Promise<LoadResult> {
+  return runLoad({ concurrency: 16, transport: 'http', warmup: INTERFERENCE.round.warmup, measure: INTERFERENCE.round.measure, next: shot })
+}
+
+async function seedPick(ctx: BenchContext, call: Call): Promise<void> {
+  const { namespace, service, pods, ipBlock } = INTERFERENCE.pick
+  await namespaceWithService(call, namespace, service, groupName(0))
+  await importGroups(call, namespace, 0, pods, ipBlock, pods, pods)
+  ctx.log(`seeded namespace ${namespace}: service ${service} over ${fmt(pods)} ready pods`)
+}
+
+async function seedWriters(ctx: BenchContext, call: Call): Promise<void> {
+  const { namespace, pods, ipBlock } = INTERFERENCE.writes
+  await namespaceWithService(call, namespace, 'flapping', groupName(0))
+  await importGroups(call, namespace, 0, pods, ipBlock, pods, pods)
+  ctx.log(`seeded namespace ${namespace}: ${pods} pods whose readiness flips during the rounds with writes`)
+}
+
+async function namespaceWithService(call: Call, namespace: string, service: string, group: string): Promise<void> {
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+  await call('POST', `/api/v1/namespaces/${namespace}/services`, serviceBody(service, group))
+}
+
+function serviceBody(name: string, group: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { group }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }
+}
+
+async function importGroups(call: Call, namespace: string, start: number, count: number, ipBlock: number, groupSize: number, chunk: number): Promise<void> {
+  for (let i = start; i < start + count; i += chunk) {
+    await call('POST', '/bench/import-groups', { namespace, start: i, count: Math.min(chunk, start + count - i), ipBlock, groupSize })
+  }
+}
+
+/** Flips the readiness of the writers' pods, one write at a time, paced at `perSecond`. */
+function startWriter(call: Call): { stop: () => Promise<{ writes: number; seconds: number }> } {
+  const { namespace, pods, perSecond } = INTERFERENCE.writes
+  const began = performance.now()
+  let writes = 0
+  let stopped = false
+  const done = (async () => {
+    while (!stopped) {
+      const i = writes % pods
+      const ref = { ...seedRef(i), ready: Math.floor(writes / pods) % 2 === 1 }
+      await call('PUT', `/api/v1/namespaces/${namespace}/pods/${ref.name}/status`, statusBody(ref))
+      writes++
+      const due = began + (writes * 1000) / perSecond
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await done
+      return { writes, seconds: (performance.now() - began) / 1000 }
+    },
+  }
+}
+
+async function memory(ctx: BenchContext, call: Call): Promise<void> {
+  const { namespace, services, podsPerService, ipBlock, importChunk, concurrency } = INTERFERENCE.memory
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
+  const stats = () => ctx.server.stats(namespace)
+  const start = await stats()
+  const t0 = performance.now()
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+  const names = Array.from({ length: services }, (_, k) => `svc-${String(k).padStart(5, '0')}`)
+  await inPool(
+    names.map((name, k) => ({ name, k })),
+    concurrency,
+    ({ name, k }) => call('POST', `/api/v1/namespaces/${namespace}/services`, serviceBody(name, groupName(k))),
+  )
+  await importGroups(call, namespace, 0, services * podsPerService, ipBlock, podsPerService, importChunk)
+  const seeded = await stats()
+  ctx.log(`seeded namespace ${namespace}: ${fmt(services)} services, ${fmt(seeded.pods)} pods in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const t1 = performance.now()
+  const base = ctx.server.url
+  const dns = dohQueries(names.map((name) => ({ name, fqdn: `${name}.${namespace}.svc.cluster.local`, headless: false, addresses: [] })))
+  await inPool(dns, 16, async (q) => {
+    const res = await fetch(base + q.path)
+    if (!res.ok) throw new Error(`DoH ${q.svc.name} answered ${res.status}`)
+    await res.arrayBuffer()
+  })
+  await inPool(names, 16, (name) => call('GET', `/api/v1/namespaces/${namespace}/services/${name}/pick`))
+  const cached = await stats()
+  ctx.log(`asked and picked every service in ${((performance.now() - t1) / 1000).toFixed(1)} s; RSS ${mib(cached.rssBytes)}`)
+  ctx.report.section('Memory: 100k pods and 10k services cached', [
+    ...renderTable(
+      ['when', 'pods (namespace)', 'RSS', 'heap used', 'database'],
+      [
+        ['before seeding', fmt(start.pods), mib(start.rssBytes), mib(start.heapUsedBytes), mib(start.dbBytes + start.walBytes)],
+        ['seeded, not asked', fmt(seeded.pods), mib(seeded.rssBytes), mib(seeded.heapUsedBytes), mib(seeded.dbBytes + seeded.walBytes)],
+        ['every service asked (DoH) and picked', fmt(cached.pods), mib(cached.rssBytes), mib(cached.heapUsedBytes), mib(cached.dbBytes + cached.walBytes)],
+      ],
+    ).split('\n'),
+    `${fmt(services)} services of ${podsPerService} ready pods each; the server process also holds the other scenarios' data.`,
+  ])
+}
