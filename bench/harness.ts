@@ -157,11 +157,13 @@ export interface StartOptions {
   env?: Record<string, string>
   /** Extra node flags for the server process, such as --cpu-prof. */
   nodeArgs?: string[]
+  /** Serve this existing database file (another server's, as a second process would) instead of a fresh one. */
+  dbPath?: string
 }
 
 export async function startServer(options: StartOptions = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
-  const dbPath = join(dir, 'switchboard.db')
+  const dbPath = options.dbPath ?? join(dir, 'switchboard.db')
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER], {
     cwd: ROOT,
     // No root credential on loopback: access control is off, as for `npm start` on a developer's machine.

@@ -88,7 +88,7 @@ function settings(report: Report): void {
     report.setting(
       'interference',
       `DoH over the doh zone and picks of ${fmt(INTERFERENCE.pick.pods)} endpoints, without and with ${INTERFERENCE.writes.perSecond} readiness writes/s in another namespace; ` +
-        `then RSS with ${fmt(INTERFERENCE.memory.services * INTERFERENCE.memory.podsPerService)} pods and ${fmt(INTERFERENCE.memory.services)} services cached`,
+        `then RSS with ${fmt(INTERFERENCE.memory.namespaces * INTERFERENCE.memory.servicesPerNamespace * INTERFERENCE.memory.podsPerService)} pods and ${fmt(INTERFERENCE.memory.namespaces * INTERFERENCE.memory.servicesPerNamespace)} services cached`,
     )
   }
   if (run('bundle')) report.setting('bundle', `wrangler deploy --dry-run --outdir <temp dir>; raw and gzipped (zlib level 6) size, target ≤ ${BUNDLE.targetGzipKiB} KiB gzipped`)
