@@ -36,7 +36,7 @@ export function objectEvents(scope: WatchScope, events: ChangeEvent[]): WatchEve
   return out
 }
 
-/** The events of tokens among `events`: the public token, read now; a deletion carries only the name. */
+/** The events of tokens among `events`: the public token, read now; a deletion (or a token gone since) carries only the name. */
 export async function tokenEvents(registry: Registry, scope: WatchScope, events: ChangeEvent[]): Promise<WatchEvent[]> {
   const out: WatchEvent[] = []
   for (const e of events) {
@@ -46,8 +46,8 @@ export async function tokenEvents(registry: Registry, scope: WatchScope, events:
       try {
         obj = (await registry.tokens.get(e.name)) as unknown as WatchObject
       } catch (err) {
-        if (err instanceof RegistryError && err.reason === 'NotFound') continue // revoked since: its DELETED follows
-        throw err
+        // Revoked since: the name alone (its DELETED follows).
+        if (!(err instanceof RegistryError && err.reason === 'NotFound')) throw err
       }
     }
     if (scope.matches(obj)) out.push({ type: e.type, object: scope.stamp(obj, e.rv) })
