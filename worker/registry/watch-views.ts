@@ -16,6 +16,7 @@ import type { Registry } from './registry'
 import { matchesFields } from '../selectors/fields'
 import { matchesLabels } from '../selectors/labels'
 import type { WatchEvent } from './watch-events'
+import { unitHash } from './wrr'
 import type { WatchObject, WatchScope } from './watch-scope'
 
 interface Sent {
@@ -129,19 +130,5 @@ function sentOf(obj: WatchObject): Sent {
   const { resourceVersion: _rv, ...metadata } = (obj.metadata ?? {}) as Record<string, unknown>
   const { subsets: _s, endpoints: _e, ...rest } = obj
   const skeleton: WatchObject = { ...rest, metadata, ...('subsets' in obj ? { subsets: [] } : {}), ...('endpoints' in obj ? { endpoints: [] } : {}) }
-  return { fingerprint: fingerprint(JSON.stringify({ ...obj, metadata })), skeleton }
-}
-
-/** cyrb53: a 53-bit hash of a string, to tell whether a view changed without keeping it. */
-function fingerprint(text: string): string {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)
+  return { fingerprint: String(unitHash(JSON.stringify({ ...obj, metadata }))), skeleton }
 }

@@ -102,10 +102,11 @@ async function waitAtMost(ms: number, signal: AbortSignal, wait: (wake: { ms: nu
 async function listAll(run: WatchRun, each: (obj: WatchObject) => boolean): Promise<number> {
   const { registry, scope, signal } = run
   const rest = registry.rest(scope.kind)
+  const { continue: _from, limit: _limit, ...query } = scope.query // a watch's list is whole: its own pages
   let rv: number | undefined
   let token: string | undefined
   do {
-    const page = (await rest.list!(scope.namespace, { ...scope.query, limit: LIST_PAGE, ...(token ? { continue: token } : {}) })) as {
+    const page = (await rest.list!(scope.namespace, { ...query, limit: LIST_PAGE, ...(token ? { continue: token } : {}) })) as {
       metadata: { resourceVersion: string; continue?: string }
       items: WatchObject[]
     }
