@@ -41,7 +41,7 @@ export function watchResponse(c: Context<AppEnv>, kind: KindInfo, namespace: str
           controller.error(new RegistryError('TooManyRequests', 'the watcher did not keep up with its events and was closed'))
           return false
         }
-        const run = { registry, scope, options, signal: stop.signal, now: () => Date.now() }
+        const run = { registry, scope, options, signal: stop.signal, now: () => registry.clock.now().getTime() }
         runWatch(run, send)
           .catch((e: unknown) => send(errorEvent(e)))
           .finally(() => {

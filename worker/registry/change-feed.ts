@@ -59,6 +59,8 @@ export class ChangeFeed {
     this.ringSize = options.ringSize ?? DEFAULT_RING
     store.onWrite(() => {
       this.behind = true
+      // Watches waiting here catch up at once: a local write reaches them without waiting for the interval.
+      for (const wake of [...this.waiters]) wake()
     })
   }
 
