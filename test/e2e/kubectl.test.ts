@@ -14,7 +14,10 @@ import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, watchOpened, type Kubectl } from '../support/kubectl'
 
 const KUBECTL = findKubectl()
-if (!KUBECTL) console.log(`kubectl tests skipped: kubectl is not on the PATH; ${KUBECTL_INSTALL_HINT}`)
+if (!KUBECTL) {
+  const why = process.env.KUBECTL ? `KUBECTL=${process.env.KUBECTL} is not an executable` : 'kubectl is not on the PATH'
+  console.log(`kubectl tests skipped: ${why}; ${KUBECTL_INSTALL_HINT}`)
+}
 
 const NS = '/api/v1/namespaces/default'
 const MERGE = 'application/merge-patch+json'
