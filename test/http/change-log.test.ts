@@ -107,4 +107,18 @@ describe('the change log', () => {
     await t.registry.feed.sync()
     expect(seen).toEqual(['Pod local', 'Pod remote'])
   })
+
+  it('starts again when the database goes back (a restore) or the events it missed were pruned', async () => {
+    let now = Date.parse('2026-06-01T00:00:00Z')
+    const t = await testApp({ clock: seededClock(1, () => new Date(now)) })
+    await t.json('POST', `${NS}/pods`, pod('a'))
+    await t.registry.feed.sync()
+    const updates: string[] = []
+    t.registry.feed.subscribe((u) => updates.push('reset' in u ? 'reset' : `${u.events.length} events`))
+    await t.client.execute("UPDATE meta SET value = 1 WHERE key = 'resourceVersion'")
+    now += 1000
+    await t.registry.feed.sync()
+    expect(updates).toEqual(['reset'])
+    expect(t.registry.feed.latest).toBe(1)
+  })
 })

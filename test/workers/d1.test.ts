@@ -76,6 +76,20 @@ describe('the Worker on D1', () => {
     expect(slow.body.metadata.deletionTimestamp).toBeTruthy()
   })
 
+  it('prunes the change log on the cron trigger: events older than the retention go, newer ones stay', async () => {
+    await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'logged' }, status: { podIP: '10.0.3.1' } })
+    // An event recorded long ago (older than any retention) beside the ones just written.
+    await env.DB.prepare("INSERT INTO changes (rv, kind, namespace, name, type, at, actor) VALUES (1, 'Pod', 'default', 'ancient', 'ADDED', '2000-01-01T00:00:00.000Z', '')").run()
+    const ctx = createExecutionContext()
+    worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx)
+    await waitOnExecutionContext(ctx)
+    const names = (await env.DB.prepare('SELECT name FROM changes ORDER BY id').all<{ name: string }>()).results.map((r) => r.name)
+    expect(names).not.toContain('ancient')
+    expect(names).toContain('logged')
+    const compacted = await env.DB.prepare("SELECT value FROM meta WHERE key = 'compactedRv'").first<number>('value')
+    expect(compacted).toBeGreaterThanOrEqual(1)
+  })
+
   it('refuses calls without a token', async () => {
     expect((await SELF.fetch('http://registry/api/v1/pods')).status).toBe(401)
   })

@@ -12,8 +12,10 @@ import { badRequest } from '../registry/errors'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
+import { isWatch } from '../registry/watch-options'
 import { conditionalJson } from './etag'
 import { verbs } from './verbs'
+import { watchResponse } from './watch'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>
 
@@ -28,7 +30,11 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   const collection = kind.namespaced ? `${base}/namespaces/:namespace/${kind.resource}` : `${base}/${kind.resource}`
   const item = `${collection}/:name`
 
-  const list: Handler = async (c) => c.json(await rest(c).list!(kind.namespaced ? c.req.param('namespace') : undefined, listQuery(c)))
+  const list: Handler = async (c) => {
+    const namespace = kind.namespaced ? c.req.param('namespace') : undefined
+    if (isWatch(c.req.query('watch'))) return watchResponse(c, kind, namespace, listQuery(c))
+    return c.json(await rest(c).list!(namespace, listQuery(c)))
+  }
   const get: Handler = async (c) => conditionalJson(c, await rest(c).get!(ns(c), name(c)))
   const create: Handler = async (c) => {
     const created = await rest(c).create!(ns(c), await refuseDryRun(c, readObject))
@@ -59,12 +65,9 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   return app
 }
 
-/** The list query of a request: selectors, limit, continue token, and the caller's namespaces. */
+/** The list query of a request (a watch's too): selectors, limit, continue token, and the caller's namespaces. */
 function listQuery(c: Context<AppEnv>): ListQuery {
   const q = c.req.query()
-  if (q.watch === 'true' || q.watch === '1') {
-    throw badRequest('watch is not supported: list with a resourceVersion and poll instead')
-  }
   const limit = q.limit === undefined || q.limit === '' ? undefined : Number(q.limit)
   const namespaces = visibleNamespaces(c)
   return {

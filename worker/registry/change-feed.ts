@@ -59,6 +59,8 @@ export class ChangeFeed {
     this.ringSize = options.ringSize ?? DEFAULT_RING
     store.onWrite(() => {
       this.behind = true
+      // Watches waiting here catch up at once: a local write reaches them without waiting for the interval.
+      for (const wake of [...this.waiters]) wake()
     })
   }
 
@@ -148,8 +150,9 @@ export class ChangeFeed {
     for (;;) {
       const read = await this.store.changesSince(this.latestRv, READ_LIMIT)
       this.compactedRv = read.compactedRv
-      if (this.latestRv < read.compactedRv) {
-        // Events this process never saw were compacted away: everything derived from the log starts again.
+      if (this.latestRv < read.compactedRv || read.rv < this.latestRv) {
+        // Events this process never saw were compacted away, or the database went back (a restore):
+        // everything derived from the log starts again.
         this.ring.length = 0
         this.latestRv = read.rv
         this.emit({ reset: true })

@@ -11,7 +11,7 @@ import type { Strategy } from './strategy'
 import type { RegistryObject } from './types'
 
 /** The API verbs, as discovery names them. */
-export type Verb = 'create' | 'delete' | 'get' | 'list' | 'patch' | 'update'
+export type Verb = 'create' | 'delete' | 'get' | 'list' | 'patch' | 'update' | 'watch'
 
 export interface KindInfo {
   kind: string

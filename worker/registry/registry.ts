@@ -54,12 +54,15 @@ export class Registry {
   readonly tokens: TokenRegistry
   /** The change log as this process follows it (see change-feed.ts). */
   readonly feed: ChangeFeed
+  /** The app's source of time and randomness. */
+  readonly clock: Clock
   private readonly context: WriteContext
   private readonly rests = new Map<KindInfo, Rest>()
 
   constructor(private readonly options: RegistryOptions) {
     this.store = options.store
     this.feed = options.feed
+    this.clock = options.clock
     this.context = { store: options.store, clock: options.clock, allocation: options.allocation }
     this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice)
     for (const kind of KINDS) if (kind.strategy) this.rests.set(kind, new GenericStore(kind, this.context))
