@@ -22,7 +22,7 @@ export const INTERFERENCE = {
   pick: { namespace: 'interference-pick', service: 'big', pods: 1_000, ipBlock: 100 },
   writes: { namespace: 'interference-writes', pods: 50, ipBlock: 104, perSecond: 25 },
   round: { warmup: { requests: 1_000_000, seconds: 1 }, measure: { requests: 10_000_000, seconds: 4 } },
-  rounds: 2,
+  rounds: 3,
   memory: { namespaces: 100, servicesPerNamespace: 100, podsPerService: 10, ipBlock: 108, concurrency: 8 },
   target: 0.9,
   /** The ratios measured before the caches followed the change feed (issue 13). */
@@ -47,22 +47,22 @@ export const interference: Scenario = {
     const lines: string[][] = []
     try {
       for (const target of targets) {
-        const quiet: LoadResult[] = []
+        const quiet: Round[] = []
         const local: Written[] = []
         const remote: Written[] = []
         for (let r = 0; r < INTERFERENCE.rounds; r++) {
-          quiet.push(await load(target.shot))
-          local.push(await withWrites(call, () => load(target.shot)))
-          remote.push(await withWrites(peer.call, () => load(target.shot)))
+          quiet.push(await load(ctx, target.shot))
+          local.push(await withWrites(call, () => load(ctx, target.shot)))
+          remote.push(await withWrites(peer.call, () => load(ctx, target.shot)))
         }
-        const errors = [...quiet, ...local.map((w) => w.result), ...remote.map((w) => w.result)].reduce((sum, x) => sum + x.errors, 0)
+        const errors = [...quiet, ...local, ...remote].reduce((sum, x) => sum + x.result.errors, 0)
         if (errors) ctx.report.problem(`interference: ${errors} failed ${target.name} requests`)
         const base = rate(quiet)
         for (const [via, runs] of [
           ['this server', local],
           ['a second process', remote],
         ] as const) {
-          const busy = rate(runs.map((w) => w.result))
+          const busy = rate(runs)
           const writes = runs.reduce((sum, w) => sum + w.writes, 0) / runs.reduce((sum, w) => sum + w.seconds, 0)
           ctx.log(`${target.name}: ${Math.round(base)}/s without writes, ${Math.round(busy)}/s with ${writes.toFixed(1)} writes/s elsewhere through ${via} (${(busy / base).toFixed(2)}×)`)
           lines.push([
@@ -73,6 +73,7 @@ export const interference: Scenario = {
             writes.toFixed(1),
             `${(busy / base).toFixed(2)}×`,
             `${INTERFERENCE.before[target.key].toFixed(2)}×`,
+            `${loadsOf(quiet).toFixed(0)} / ${loadsOf(runs).toFixed(0)}`,
           ])
         }
       }
@@ -80,38 +81,50 @@ export const interference: Scenario = {
       await peer.stop()
     }
     ctx.report.section('Interference: discovery while another namespace is written', [
-      ...renderTable(['target', 'writes through', 'q/s, no writes', 'q/s, with writes', 'writes/s', 'ratio', 'ratio before'], lines).split('\n'),
+      ...renderTable(['target', 'writes through', 'q/s, no writes', 'q/s, with writes', 'writes/s', 'ratio', 'ratio before', 'cache reads/round, no writes / writes'], lines).split('\n'),
       `Rounds rotate (no writes; writes through this server; writes through a second server process on the same database file) ` +
         `${INTERFERENCE.rounds} times, ${INTERFERENCE.round.measure.seconds} s each after ${INTERFERENCE.round.warmup.seconds} s warm-up, ` +
         `16 requests in flight (node:http); the writes are readiness flips (PUT …/status) of ${INTERFERENCE.writes.pods} pods ` +
         `in namespace ${INTERFERENCE.writes.namespace} behind one service, one at a time, paced at ${INTERFERENCE.writes.perSecond}/s. ` +
         `Target: ratio ≥ ${INTERFERENCE.target}×. Writes through this server also cost it the writes' own work on its one event loop; ` +
-        `through the second process they cost it only the catch-up and the cache entries they drop.`,
+        `through the second process they cost it only the catch-up and the cache entries they drop. Cache reads per round count the ` +
+        `discovery cache's database reads (misses, entries a write dropped, entries past the DNS TTL): equal with and without writes means ` +
+        `the writes dropped nothing the target reads; on 2 shared cores the q/s ratios also carry the writes' CPU and other processes' noise.`,
     ])
     await memory(ctx, call)
   },
 }
 
-interface Written {
+interface Round {
   result: LoadResult
+  /** Database reads of the discovery cache during the round (warm-up included). */
+  loads: number
+}
+
+interface Written extends Round {
   writes: number
   seconds: number
 }
 
-const rate = (results: LoadResult[]) => results.reduce((sum, x) => sum + x.rps, 0) / results.length
+const rate = (rounds: Round[]) => rounds.reduce((sum, x) => sum + x.result.rps, 0) / rounds.length
+const loadsOf = (rounds: Round[]) => rounds.reduce((sum, x) => sum + x.loads, 0) / rounds.length
 
 /** Runs `measure` while readiness writes go through `call`. */
-async function withWrites(call: Call, measure: () => Promise<LoadResult>): Promise<Written> {
+async function withWrites(call: Call, measure: () => Promise<Round>): Promise<Written> {
   const writer = startWriter(call)
   try {
-    return { result: await measure(), ...(await writer.stop()) }
+    return { ...(await measure()), ...(await writer.stop()) }
   } finally {
     await writer.stop()
   }
 }
 
-function load(shot: (n: number) => Shot): Promise<LoadResult> {
-  return runLoad({ concurrency: 16, transport: 'http', warmup: INTERFERENCE.round.warmup, measure: INTERFERENCE.round.measure, next: shot })
+/** One measured round, with the discovery cache's database reads during it. */
+async function load(ctx: BenchContext, shot: (n: number) => Shot): Promise<Round> {
+  const before = await ctx.server.stats('default')
+  const result = await runLoad({ concurrency: 16, transport: 'http', warmup: INTERFERENCE.round.warmup, measure: INTERFERENCE.round.measure, next: shot })
+  const after = await ctx.server.stats('default')
+  return { result, loads: after.discoveryLoads - before.discoveryLoads }
 }
 
 async function seedPick(ctx: BenchContext, call: Call): Promise<void> {

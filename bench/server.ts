@@ -56,6 +56,8 @@ export interface ServerStats {
   pods: number
   dbBytes: number
   walBytes: number
+  /** Reads of the database the discovery cache has made so far (a miss, or an entry a write dropped). */
+  discoveryLoads: number
 }
 
 async function main(): Promise<void> {
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   await tuneEmbedded(client)
   const db = drizzleLibsql(client)
   await applyMigrations(db)
-  const { app, registry } = buildApp(db, config)
+  const { app, registry, discovery } = buildApp(db, config)
 
   app.get('/bench/constant', (c) => c.json(CONSTANT_ANSWER))
 
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
       pods: Number(count.rows[0]?.n ?? 0),
       dbBytes: sizeOf(path),
       walBytes: sizeOf(`${path}-wal`),
+      discoveryLoads: discovery.loads,
     }
     return c.json(stats)
   })

@@ -66,5 +66,5 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     version: VERSION,
     clock,
   })
-  return { app, registry, resolver, picker, tokens }
+  return { app, registry, resolver, picker, tokens, discovery: snapshot }
 }

@@ -110,6 +110,8 @@ export class DiscoveryCache implements DiscoveryReads {
   private readonly cache = new Map<string, Entry<unknown>>()
   /** Loads in flight, by key: the newest resourceVersion of an event that affected the key meanwhile. */
   private readonly loading = new Map<string, { promise: Promise<Entry<unknown>>; staleAfter: number }>()
+  /** Database reads made so far (for the benchmarks: a write elsewhere should cause none). */
+  loads = 0
 
   constructor(
     private readonly store: Store,
@@ -201,6 +203,7 @@ export class DiscoveryCache implements DiscoveryReads {
     // A load that an event has overtaken may predate it (a write this caller made, say): start another.
     if (!pending || pending.staleAfter >= 0) {
       const started = { promise: undefined as unknown as Promise<Entry<unknown>>, staleAfter: -1 }
+      this.loads++
       started.promise = load()
         .then(({ value, rv }) => {
           const entry: Entry<unknown> = { value, rv, expires: this.now() + this.maxAgeMs }
