@@ -160,7 +160,9 @@ export async function serviceWithEndpoints(
     db.all(sql`SELECT 1 AS one FROM namespaces WHERE name = ${namespace}`),
     readResourceVersion(db),
     db.all(sql`SELECT ${SERVICE_COLUMNS} FROM services s WHERE s.namespace = ${namespace} AND s.name = ${name}`),
-    db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints e WHERE e.namespace = ${namespace} AND e.service = ${name} ORDER BY e.pod, e.ip`),
+    // `+e.pod`: sorting must not make SQLite walk endpoints_by_pod (every endpoint of the namespace)
+    // instead of endpoints_by_service (this service's): 39 ms against 0.8 ms at 100k endpoints.
+    db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints e WHERE e.namespace = ${namespace} AND e.service = ${name} ORDER BY +e.pod, e.ip`),
   ])) as [unknown[], unknown, ServiceRowJson[], EndpointRow[]]
   const s = svc[0]
   return { namespaceExists: ns.length > 0, rv: rvOf(rv), service: s ? serviceRow(s) : null, rows }

@@ -84,9 +84,14 @@ export class ChangeFeed {
     return this.catchUp()
   }
 
-  /** Catches up now (one catch-up at a time; callers during one share it). */
+  /**
+   * Catches up now (one catch-up at a time; callers during one share it). A write through
+   * this process that lands while a catch-up is running may not be in it: its writer then
+   * waits for one more, so a process always reads its own writes.
+   */
   catchUp(): Promise<void> {
-    this.running ??= this.read().finally(() => {
+    if (this.running) return this.running.then(() => (this.behind ? this.catchUp() : undefined))
+    this.running = this.read().finally(() => {
       this.running = undefined
     })
     return this.running
@@ -166,7 +171,7 @@ export class ChangeFeed {
       }
     }
     if (events.length === 0) return
-    this.ring.push(...events)
+    for (const event of events.slice(-this.ringSize)) this.ring.push(event)
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize)
     this.emit({ events })
   }
