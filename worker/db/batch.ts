@@ -126,19 +126,6 @@ export class Batch {
     )
   }
 
-  /**
-   * A MODIFIED event without an object for every service of a namespace whose computed
-   * endpoints this batch changed: its Endpoints and EndpointSlices are built when read.
-   * Goes after the endpoint statements.
-   */
-  endpointChanges(namespace: string): Statement {
-    return this.run(
-      sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor)
-          SELECT ${RV}, 'Endpoints', namespace, name, 'MODIFIED', ${this.at()}, ${this.actor} FROM services
-           WHERE namespace = ${namespace} AND endpoints_rv = ${RV} AND selector_size > 0 AND type <> 'ExternalName'`,
-    )
-  }
-
   /** The time recorded with this batch's changes. */
   at(): string {
     return this.now().toISOString()

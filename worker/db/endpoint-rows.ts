@@ -163,3 +163,14 @@ export function manualEndpoints(ns: string, service: string, rows: ManualEndpoin
   out.push(sql`UPDATE services SET endpoints_rv = ${RV} WHERE namespace = ${ns} AND name = ${service}`)
   return out
 }
+
+/**
+ * A MODIFIED event of kind `Endpoints`, without an object, for every service of a namespace
+ * whose computed endpoints the current batch changed: its Endpoints and EndpointSlices are
+ * built when read. Goes after the batch's endpoint statements.
+ */
+export function endpointChanges(ns: string, at: string, actor: string): SQL {
+  return sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor)
+    SELECT ${RV}, 'Endpoints', s.namespace, s.name, 'MODIFIED', ${at}, ${actor} FROM services s
+     WHERE s.namespace = ${ns} AND s.endpoints_rv = ${RV} AND ${hasComputedEndpoints('s')}`
+}

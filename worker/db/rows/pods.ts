@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm'
 import { sameJson } from '../../json'
 import type { Database } from '../client'
 import { RV, type Batch, type Precondition, type Statement } from '../batch'
-import { podConditions, podEndpoints, podGone } from '../endpoint-rows'
+import { endpointChanges, podConditions, podEndpoints, podGone } from '../endpoint-rows'
 import { podTable, type ObjectWrite } from '../tables'
 import { deleteRows, replaceRows } from './child-rows'
 import { deleteLabels, labelRows } from './labels'
@@ -59,7 +59,7 @@ export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodW
       ? podConditions(ns, name, { ...w, terminating: w.deletionTimestamp !== null })
       : podEndpoints(ns, name, fresh)
     ).map((q) => b.run(q)),
-    b.endpointChanges(ns),
+    b.run(endpointChanges(ns, b.at(), b.actor)),
   ])
 }
 
@@ -70,7 +70,7 @@ export function deletePod(b: Batch, namespace: string, name: string, pre?: Preco
     deleteLabels(b, podTable.labelKind, namespace, name),
     b.run(sql`DELETE FROM pods WHERE namespace = ${namespace} AND name = ${name}`),
     ...podGone(namespace, name).map((q) => b.run(q)),
-    b.endpointChanges(namespace),
+    b.run(endpointChanges(namespace, b.at(), b.actor)),
   ])
 }
 
@@ -93,7 +93,7 @@ export function importPods(b: Batch, namespace: string, writes: PodWrite[]): Pro
       ...podEndpoints(namespace, w.name, true).map((q) => b.run(q)),
     )
   }
-  return b.write(guards, [...statements, b.endpointChanges(namespace)])
+  return b.write(guards, [...statements, b.run(endpointChanges(namespace, b.at(), b.actor))])
 }
 
 /** The pods whose graceful deletion is due. */

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { RV, type Batch, type Precondition } from '../batch'
-import { serviceEndpoints, serviceGone } from '../endpoint-rows'
+import { endpointChanges, serviceEndpoints, serviceGone } from '../endpoint-rows'
 import { serviceTable, type ObjectWrite } from '../tables'
 import { deleteRows, replaceRows } from './child-rows'
 import { deleteLabels, labelRows } from './labels'
@@ -56,7 +56,7 @@ export function putService(b: Batch, w: ServiceWrite, pre: Precondition): Promis
     ...child('node_ports', ['port'], w.nodePorts.map((p) => [p])),
     ...labelRows(b, serviceTable.labelKind, ns, name, w.labels),
     ...serviceEndpoints(ns, name, Object.keys(w.selector).length > 0).map((q) => b.run(q)),
-    b.endpointChanges(ns),
+    b.run(endpointChanges(ns, b.at(), b.actor)),
   ])
 }
 
