@@ -3,8 +3,10 @@
  * remote libSQL/Turso URL). The schema and every query are shared by all drivers.
  */
 import { createClient, type Client, type Config } from '@libsql/client'
+import { expandConfig } from '@libsql/core/config'
 import { drizzle } from 'drizzle-orm/libsql'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import { EmbeddedClient } from './embedded-client'
 import * as schema from './schema'
 
 /** The database every store query runs on, whatever the driver. */
@@ -17,9 +19,15 @@ export interface LibsqlOptions {
   authToken?: string
 }
 
-/** Opens a libSQL client; a plain path is taken as a `file:` URL. */
+/**
+ * Opens a libSQL client; a plain path is taken as a `file:` URL. A local file or
+ * `:memory:` gets the embedded client, which keeps prepared statements (see
+ * embedded-client.ts); a remote URL gets `@libsql/client`.
+ */
 export function openLibsql(options: LibsqlOptions): Client {
   const config: Config = { url: normaliseUrl(options.url), intMode: 'number' }
+  const expanded = expandConfig(config, true)
+  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) return new EmbeddedClient(expanded.path)
   if (options.authToken) config.authToken = options.authToken
   return createClient(config)
 }
@@ -37,6 +45,12 @@ export async function tuneEmbedded(client: Client): Promise<void> {
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute('PRAGMA synchronous = NORMAL')
   }
+}
+
+/** A `file:` URL without a host other than localhost, a port or a user: the others get `@libsql/client`'s error. */
+function plainFile(authority: ReturnType<typeof expandConfig>['authority']): boolean {
+  if (!authority) return true
+  return ['', 'localhost'].includes(authority.host.toLowerCase()) && authority.port === undefined && authority.userinfo === undefined
 }
 
 function normaliseUrl(url: string): string {

@@ -1,0 +1,127 @@
+/**
+ * The embedded client keeps prepared statements but must answer exactly as
+ * `@libsql/client`'s own file client does: same rows (by index and by name), same
+ * counts, same errors, same rollback. Each case runs on both clients over equal
+ * databases and compares.
+ */
+import { createClient, LibsqlBatchError, LibsqlError, type Client, type ResultSet } from '@libsql/client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { EmbeddedClient, STATEMENT_CACHE_SIZE } from '../../worker/db/embedded-client'
+
+const SETUP = [
+  'CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER, data BLOB, CHECK (n IS NULL OR n >= 0))',
+  "INSERT INTO t (name, n, data) VALUES ('a', 1, x'0102'), ('b', 2, NULL)",
+]
+
+const open: Client[] = []
+afterEach(() => {
+  for (const c of open.splice(0)) c.close()
+})
+
+async function both(): Promise<[Client, Client]> {
+  const ours = new EmbeddedClient(':memory:')
+  const theirs = createClient({ url: ':memory:', intMode: 'number' })
+  open.push(ours, theirs)
+  for (const c of [ours, theirs]) for (const sql of SETUP) await c.execute(sql)
+  return [ours, theirs]
+}
+
+/** What a caller can see of a result: columns, rows by index, by name and as drizzle reads them, counts. */
+function seen(r: ResultSet) {
+  return {
+    columns: r.columns,
+    columnTypes: r.columnTypes,
+    byIndex: r.rows.map((row) => Array.prototype.slice.call(row)),
+    byName: r.rows.map((row) => Object.fromEntries(Object.keys(row).map((k) => [k, (row as Record<string, unknown>)[k]]))),
+    lengths: r.rows.map((row) => row.length),
+    rowsAffected: r.rowsAffected,
+    lastInsertRowid: r.lastInsertRowid,
+    json: JSON.stringify(r.toJSON()),
+  }
+}
+
+async function failure(run: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await run()
+  } catch (e) {
+    const err = e as LibsqlBatchError
+    return { type: err.constructor.name, message: err.message, code: err.code, extendedCode: err.extendedCode, rawCode: err.rawCode, statementIndex: err.statementIndex }
+  }
+  throw new Error('expected a failure')
+}
+
+describe('embedded client', () => {
+  it('answers reads, writes and RETURNING as @libsql/client does', async () => {
+    const [ours, theirs] = await both()
+    for (const stmt of [
+      { sql: 'SELECT id, name, n, data FROM t ORDER BY id', args: [] },
+      { sql: 'SELECT name, n AS name FROM t WHERE n >= ?', args: [1] },
+      { sql: 'SELECT * FROM t WHERE name = :name', args: { name: 'b' } },
+      { sql: 'INSERT INTO t (name, n) VALUES (?, ?)', args: ['c', 3] },
+      { sql: 'UPDATE t SET n = n + 1 WHERE n > ? RETURNING id, n', args: [1] },
+      { sql: 'UPDATE t SET n = n + 1 WHERE name = ?', args: ['zzz'] },
+      { sql: 'DELETE FROM t WHERE name = ?', args: ['c'] },
+      { sql: 'SELECT count(*) AS c, 1.5 AS f, NULL AS z FROM t', args: [] },
+    ]) {
+      expect(seen(await ours.execute(stmt)), stmt.sql).toEqual(seen(await theirs.execute(stmt)))
+    }
+  })
+
+  it('runs a batch atomically and reports the failing statement as @libsql/client does', async () => {
+    const [ours, theirs] = await both()
+    const ok = ["INSERT INTO t (name, n) VALUES ('d', 4)", 'SELECT name FROM t ORDER BY id']
+    expect((await ours.batch(ok)).map(seen)).toEqual((await theirs.batch(ok)).map(seen))
+    for (const bad of [
+      ["INSERT INTO t (name, n) VALUES ('e', 5)", "INSERT INTO t (name, n) VALUES ('a', 9)"],
+      ["UPDATE t SET n = 7 WHERE name = 'a'", "INSERT INTO t (name, n) VALUES ('f', -1)"],
+      ['SELECT 1', 'SELECT nope FROM t'],
+    ]) {
+      const mine = await failure(() => ours.batch(bad))
+      expect(mine.type).toBe('LibsqlBatchError')
+      expect(mine).toEqual(await failure(() => theirs.batch(bad)))
+    }
+    // Nothing of the failed batches stayed, and the cached statements still run.
+    const read = 'SELECT name, n FROM t ORDER BY id'
+    expect(seen(await ours.execute(read))).toEqual(seen(await theirs.execute(read)))
+    expect(seen(await ours.execute(read)).byIndex).toEqual([['a', 1], ['b', 2], ['d', 4]])
+  })
+
+  it('fails single statements with the same LibsqlError', async () => {
+    const [ours, theirs] = await both()
+    for (const stmt of ["INSERT INTO t (name) VALUES ('a')", 'SELEC 1', { sql: 'SELECT nope FROM t WHERE id = ?', args: [1] }]) {
+      const mine = await failure(() => ours.execute(stmt))
+      expect(mine.type).toBe('LibsqlError')
+      expect(mine).toEqual(await failure(() => theirs.execute(stmt)))
+    }
+  })
+
+  it('refuses integers JavaScript cannot hold and arguments SQLite cannot take, as @libsql/client does', async () => {
+    const [ours, theirs] = await both()
+    await expect(ours.execute('SELECT 9007199254740993 AS big')).rejects.toThrow(RangeError)
+    await expect(theirs.execute('SELECT 9007199254740993 AS big')).rejects.toThrow(RangeError)
+    for (const arg of [Number.NaN, 2n ** 64n]) {
+      await expect(ours.execute({ sql: 'SELECT ?', args: [arg] })).rejects.toThrow(RangeError)
+      await expect(theirs.execute({ sql: 'SELECT ?', args: [arg] })).rejects.toThrow(RangeError)
+    }
+    const values = { sql: 'SELECT ? AS b, ? AS t, ? AS d, ? AS x', args: [true, 'x', new Date(5), new Uint8Array([7, 8]).buffer] }
+    expect(seen(await ours.execute(values))).toEqual(seen(await theirs.execute(values)))
+  })
+
+  it(`keeps at most ${STATEMENT_CACHE_SIZE} statements prepared and still answers past that`, async () => {
+    const ours = new EmbeddedClient(':memory:')
+    open.push(ours)
+    for (let i = 0; i < STATEMENT_CACHE_SIZE + 50; i++) {
+      const r = await ours.execute(`SELECT ${i} AS v`)
+      expect(r.rows[0]!.v).toBe(i)
+    }
+    expect(ours.preparedStatements).toBe(STATEMENT_CACHE_SIZE)
+    expect((await ours.execute('SELECT 3 AS v')).rows[0]!.v).toBe(3)
+  })
+
+  it('is unusable once closed', async () => {
+    const ours = new EmbeddedClient(':memory:')
+    ours.close()
+    expect(ours.closed).toBe(true)
+    await expect(ours.execute('SELECT 1')).rejects.toThrow(LibsqlError)
+  })
+})

@@ -1,0 +1,234 @@
+/**
+ * The embedded libSQL client (Node): a `@libsql/client` `Client` over one `libsql`
+ * connection to a local file or `:memory:`, that keeps its prepared statements.
+ *
+ * `@libsql/client`'s own file client prepares every statement anew on every call and
+ * learns whether a statement returns rows by catching an exception. Switchboard's writes
+ * run the same few dozen statement shapes over and over (guards, the resourceVersion
+ * bump, object rows, endpoint rows, the change record), so preparing each shape once and
+ * remembering its columns takes that work off every write and read. Results, errors
+ * (`LibsqlError`, `LibsqlBatchError` with the failing statement's index) and integer
+ * handling (`intMode: 'number'`, refusing integers past 2^53) are those of
+ * `@libsql/client`, so drizzle and the store see no difference.
+ *
+ * The connection is synchronous, as the embedded driver always is: a call runs to its end
+ * before another starts, so one connection serves every caller. Interactive transactions
+ * are not offered (nothing in Switchboard uses them; every write is one batch).
+ */
+import { Buffer } from 'node:buffer'
+import Database from 'libsql'
+import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type TransactionMode } from '@libsql/core/api'
+import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
+
+/** Statement shapes kept prepared; past this the least recently used is finalized and dropped. */
+export const STATEMENT_CACHE_SIZE = 512
+
+interface Prepared {
+  stmt: Database.Statement
+  /** Whether the statement returns rows (SELECT, or a write with RETURNING). */
+  reader: boolean
+  columns: string[]
+  columnTypes: string[]
+  /** Whether two result columns share a name (rows then keep the first under that name). */
+  duplicateNames: boolean
+}
+
+export class EmbeddedClient implements Client {
+  closed = false
+  readonly protocol = 'file'
+  private readonly db: Database.Database
+  private readonly statements = new Map<string, Prepared>()
+
+  /** `path` is a file path or `:memory:`. */
+  constructor(path: string) {
+    this.db = new Database(path)
+  }
+
+  /** How many statement shapes are prepared now. */
+  get preparedStatements(): number {
+    return this.statements.size
+  }
+
+  async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    this.checkOpen()
+    const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
+    return this.run(stmt)
+  }
+
+  async batch(stmts: (InStatement | [string, InArgs?])[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+    this.checkOpen()
+    return this.inTransaction(transactionModeToBegin(mode), stmts.map((s) => (Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s)))
+  }
+
+  async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
+    this.checkOpen()
+    this.run('PRAGMA foreign_keys=off')
+    try {
+      return this.inTransaction('BEGIN DEFERRED', stmts)
+    } finally {
+      this.run('PRAGMA foreign_keys=on')
+    }
+  }
+
+  async executeMultiple(sql: string): Promise<void> {
+    this.checkOpen()
+    try {
+      this.db.exec(sql)
+    } catch (error) {
+      throw libsqlError(error)
+    }
+  }
+
+  async transaction(): Promise<never> {
+    throw new LibsqlError('interactive transactions are not offered by the embedded client: write one batch', 'TRANSACTION_UNSUPPORTED')
+  }
+
+  async sync(): Promise<never> {
+    throw new LibsqlError('the embedded client has no replica to sync', 'SYNC_NOT_SUPPORTED')
+  }
+
+  reconnect(): void {
+    throw new LibsqlError('the embedded client cannot reconnect: open a new one', 'RECONNECT_UNSUPPORTED')
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.statements.clear()
+    this.db.close()
+  }
+
+  private inTransaction(begin: string, stmts: InStatement[]): ResultSet[] {
+    this.run(begin)
+    try {
+      const results: ResultSet[] = []
+      for (let i = 0; i < stmts.length; i++) {
+        if (!this.db.inTransaction) throw new LibsqlBatchError('The transaction has been rolled back', i, 'TRANSACTION_CLOSED')
+        try {
+          results.push(this.run(stmts[i]!))
+        } catch (error) {
+          if (error instanceof LibsqlError) throw new LibsqlBatchError(error.message, i, error.code, error.extendedCode, error.rawCode, error.cause instanceof Error ? error.cause : undefined)
+          throw error
+        }
+      }
+      this.run('COMMIT')
+      return results
+    } finally {
+      if (this.db.inTransaction) this.run('ROLLBACK')
+    }
+  }
+
+  private run(stmt: InStatement): ResultSet {
+    const { sql, args } = typeof stmt === 'string' ? { sql: stmt, args: [] as InArgs } : stmt
+    const bound = bind(args)
+    try {
+      const p = this.prepared(sql)
+      if (!p.reader) {
+        const info = p.stmt.run(bound)
+        return new ResultSetImpl([], [], [], info.changes, BigInt(info.lastInsertRowid))
+      }
+      const rows = p.stmt.all(bound) as unknown[][]
+      return new ResultSetImpl(p.columns, p.columnTypes, rows.map((values) => toRow(values, p)), 0, undefined)
+    } catch (error) {
+      throw libsqlError(error)
+    }
+  }
+
+  private prepared(sql: string): Prepared {
+    const hit = this.statements.get(sql)
+    if (hit) {
+      // Most recently used last: Map keeps insertion order.
+      this.statements.delete(sql)
+      this.statements.set(sql, hit)
+      return hit
+    }
+    const stmt = this.db.prepare(sql)
+    stmt.safeIntegers(true)
+    const reader = stmt.reader
+    let columns: string[] = []
+    let columnTypes: string[] = []
+    if (reader) {
+      stmt.raw(true)
+      const described = stmt.columns() as { name: string; type: string | null }[]
+      columns = described.map((c) => c.name)
+      columnTypes = described.map((c) => c.type ?? '')
+    }
+    const p: Prepared = { stmt, reader, columns, columnTypes, duplicateNames: new Set(columns).size !== columns.length }
+    this.statements.set(sql, p)
+    if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!)
+    return p
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
+  }
+}
+
+/** A row as `@libsql/client` gives it: values by index (not enumerable) and by column name (enumerable, first of equal names wins). */
+function toRow(values: unknown[], p: Prepared): Row {
+  const row: Record<string | number, unknown> = {}
+  Object.defineProperty(row, 'length', { value: values.length })
+  for (let i = 0; i < values.length; i++) {
+    const value = fromSql(values[i])
+    Object.defineProperty(row, i, { value })
+    const column = p.columns[i]!
+    if (!p.duplicateNames || !Object.hasOwn(row, column)) row[column] = value
+  }
+  return row as unknown as Row
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+function fromSql(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    if (value < MIN_SAFE || value > MAX_SAFE) throw new RangeError('Received integer which cannot be safely represented as a JavaScript number')
+    return Number(value)
+  }
+  if (value instanceof Buffer) return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength)
+  return value
+}
+
+const MIN_INTEGER = -9223372036854775808n
+const MAX_INTEGER = 9223372036854775807n
+
+function bind(args: InArgs | undefined): unknown[] | Record<string, unknown> {
+  if (args === undefined) return []
+  if (Array.isArray(args)) return args.map(toSql)
+  const named: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(args)) named[/^[@$:]/.test(name) ? name.slice(1) : name] = toSql(value)
+  return named
+}
+
+function toSql(value: InValue): unknown {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError('Only finite numbers (not Infinity or NaN) can be passed as arguments')
+    return value
+  }
+  if (typeof value === 'bigint') {
+    if (value < MIN_INTEGER || value > MAX_INTEGER) throw new RangeError('bigint is too large to be represented as a 64-bit integer and passed as argument')
+    return value
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0
+  if (value instanceof ArrayBuffer) return Buffer.from(value)
+  if (value instanceof Date) return value.valueOf()
+  if (value === undefined) throw new TypeError('undefined cannot be passed as argument to the database')
+  return value
+}
+
+const BASE_CODES: Record<number, string> = {
+  1: 'SQLITE_ERROR', 2: 'SQLITE_INTERNAL', 3: 'SQLITE_PERM', 4: 'SQLITE_ABORT', 5: 'SQLITE_BUSY', 6: 'SQLITE_LOCKED',
+  7: 'SQLITE_NOMEM', 8: 'SQLITE_READONLY', 9: 'SQLITE_INTERRUPT', 10: 'SQLITE_IOERR', 11: 'SQLITE_CORRUPT',
+  12: 'SQLITE_NOTFOUND', 13: 'SQLITE_FULL', 14: 'SQLITE_CANTOPEN', 15: 'SQLITE_PROTOCOL', 16: 'SQLITE_EMPTY',
+  17: 'SQLITE_SCHEMA', 18: 'SQLITE_TOOBIG', 19: 'SQLITE_CONSTRAINT', 20: 'SQLITE_MISMATCH', 21: 'SQLITE_MISUSE',
+  22: 'SQLITE_NOLFS', 23: 'SQLITE_AUTH', 24: 'SQLITE_FORMAT', 25: 'SQLITE_RANGE', 26: 'SQLITE_NOTADB',
+  27: 'SQLITE_NOTICE', 28: 'SQLITE_WARNING',
+}
+
+/** The driver's SqliteError as the LibsqlError `@libsql/client` would throw; anything else unchanged. */
+function libsqlError(error: unknown): unknown {
+  if (!(error instanceof Database.SqliteError)) return error
+  const raw = (error as { rawCode?: number }).rawCode
+  const code = raw === undefined ? 'SQLITE_UNKNOWN' : (BASE_CODES[raw & 0xff] ?? `SQLITE_UNKNOWN_${raw & 0xff}`)
+  return new LibsqlError(error.message, code, (error as { code?: string }).code, raw, error)
+}
