@@ -96,6 +96,8 @@ export const EnvSchema = z.object({
   SERVICE_NODE_PORT_RANGE: portRange,
   CHANGE_LOG_RETENTION_SECONDS: integer(300, 10, 86_400, 'a number of seconds'),
   CATCH_UP_INTERVAL_MS: integer(1000, 10, 60_000, 'a number of milliseconds'),
+  LEASE_DELETE_AFTER_DURATIONS: integer(3, 1, 10_000, 'a number of lease durations'),
+  REGISTRY_ABSENCE_SECONDS: integer(0, 0, 86_400, 'a number of seconds (0: the runtime default)'),
 })
 
 export interface Config {
@@ -116,6 +118,10 @@ export interface Config {
   changeLogRetentionSeconds: number
   /** Each process or isolate reads the change log at most this often (at once after its own writes). */
   catchUpIntervalMs: number
+  /** Pods of a lapsed lease are deleted this many lease durations after it lapsed. */
+  leaseDeleteAfterDurations: number
+  /** A gap between the registry's heartbeats longer than this is an absence (leases get a grace); 0: the runtime's default. */
+  registryAbsenceSeconds: number
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -145,5 +151,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dohPublic: e.DOH_PUBLIC,
     changeLogRetentionSeconds: e.CHANGE_LOG_RETENTION_SECONDS,
     catchUpIntervalMs: e.CATCH_UP_INTERVAL_MS,
+    leaseDeleteAfterDurations: e.LEASE_DELETE_AFTER_DURATIONS,
+    registryAbsenceSeconds: e.REGISTRY_ABSENCE_SECONDS,
   }
 }

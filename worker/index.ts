@@ -26,6 +26,11 @@ import { toStatus } from './api/status'
  */
 let cached: { key: string; built: Built } | undefined
 
+/** The cron trigger beats every minute: a gap of 90 s means the registry was away. */
+const WORKERS_ABSENCE_SECONDS = 90
+/** After a request, an isolate sweeps lapsed leases at most this often. */
+const SWEEP_AFTER_REQUESTS_MS = 1000
+
 interface Built {
   app: Hono<AppEnv>
   registry: Registry
@@ -45,7 +50,7 @@ function build(env: Env): Built {
     )
   }
   // Without SWITCHBOARD_ADMIN_TOKEN the Worker refuses every API call (it fails closed).
-  const { app, registry } = buildApp(db, config, undefined, { failClosed: true })
+  const { app, registry } = buildApp(db, config, undefined, { failClosed: true, defaultAbsenceSeconds: WORKERS_ABSENCE_SECONDS })
   cached = { key, built: { app, registry } }
   return cached.built
 }
@@ -55,9 +60,12 @@ interface WaitUntil {
 }
 
 export default {
-  fetch(request: Request, env: Env, ctx: unknown): Response | Promise<Response> {
+  fetch(request: Request, env: Env, ctx: WaitUntil): Response | Promise<Response> {
     try {
-      return build(env).app.fetch(request, env, ctx as never)
+      const { app, registry } = build(env)
+      // Lapsed leases are recorded after requests too, not only on the cron trigger (a minute apart).
+      ctx.waitUntil(registry.sweepLeasesSoon(SWEEP_AFTER_REQUESTS_MS).catch((e) => console.error('switchboard: sweeping lapsed leases failed:', e)))
+      return app.fetch(request, env, ctx as never)
     } catch (e) {
       const error =
         e instanceof RegistryError
@@ -67,9 +75,10 @@ export default {
     }
   },
 
-  /** The cron trigger: removes the terminating pods whose grace period has ended. */
+  /** The cron trigger: the registry's heartbeat and lease sweep, the removal of pods whose grace period ended, compaction. */
   scheduled(_controller: unknown, env: Env, ctx: WaitUntil): void {
     const { registry } = build(env)
+    ctx.waitUntil(registry.sweepLeases())
     ctx.waitUntil(
       registry.reapExpired().then((removed) => {
         if (removed) console.log(`switchboard: removed ${removed} pod(s) whose grace period ended`)

@@ -13,6 +13,8 @@ import { buildApp } from './wiring'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
+/** Node beats every second: a gap of 5 s means the registry was down. */
+const NODE_ABSENCE_SECONDS = 5
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env)
@@ -29,10 +31,13 @@ async function main(): Promise<void> {
   await tuneEmbedded(client)
   const db = drizzleLibsql(client)
   await applyMigrations(db)
-  const { app, registry } = buildApp(db, config)
-  // Pods deleted with a grace period are removed once it ends.
+  const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS })
+  // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
+  await registry.leases.beat()
+  // Every second: pods deleted with a grace period are removed once it ends; the registry beats and records lapsed leases.
   const reaper = setInterval(() => {
     registry.reapExpired().catch((e) => console.error('switchboard: removing expired pods failed:', e))
+    registry.sweepLeases().catch((e) => console.error('switchboard: sweeping lapsed leases failed:', e))
   }, 1000)
   reaper.unref()
   // The change log keeps CHANGE_LOG_RETENTION_SECONDS of events; older ones are pruned in slices.

@@ -14,6 +14,13 @@ import { Picker } from './registry/pick'
 import { TokenRegistry } from './registry/tokens'
 import { ChangeFeed } from './registry/change-feed'
 import { Resolver } from './dns/resolve'
+import { LeaseBook } from './registry/lease-book'
+
+/** Options of a runtime: how long a gap between heartbeats must be to count as the registry's absence, unless configured. */
+export interface RuntimeOptions {
+  /** Node beats every second (5 s); Workers on the cron trigger, every minute (90 s). */
+  defaultAbsenceSeconds?: number
+}
 
 export function systemClock(): Clock {
   return { now: () => new Date(), random: Math.random, uuid: () => crypto.randomUUID() }
@@ -32,9 +39,11 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
   return { now, random, uuid: () => uuidFrom(random) }
 }
 
-export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock()): Registry {
+export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock(), runtime: RuntimeOptions = {}): Registry {
   const store = new Store(db, clock.now)
   const feed = new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs })
+  const absenceSeconds = config.registryAbsenceSeconds || runtime.defaultAbsenceSeconds || 5
+  const leases = new LeaseBook(store, feed, () => clock.now().getTime(), absenceSeconds * 1000)
   return new Registry({
     store,
     clock,
@@ -47,13 +56,15 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
     tokens: new TokenRegistry(store, clock, config.adminToken, feed),
     changeLogRetentionSeconds: config.changeLogRetentionSeconds,
     feed,
+    leases,
+    leaseDeleteAfterDurations: config.leaseDeleteAfterDurations,
   })
 }
 
-export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } = {}) {
-  const registry = buildRegistry(db, config, clock)
+export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } & RuntimeOptions = {}) {
+  const registry = buildRegistry(db, config, clock, options)
   const tokens = registry.tokens
-  const snapshot = new DiscoveryCache(registry.store, registry.feed, config.dnsTtl * 1000, () => clock.now().getTime())
+  const snapshot = new DiscoveryCache(registry.store, registry.feed, registry.leases, config.dnsTtl * 1000, () => clock.now().getTime())
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
   const app = createApp({

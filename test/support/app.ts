@@ -12,6 +12,8 @@ export interface TestApp extends TestDatabase {
   resolver: ReturnType<typeof buildApp>['resolver']
   picker: ReturnType<typeof buildApp>['picker']
   tokens: ReturnType<typeof buildApp>['tokens']
+  /** The discovery cache behind DNS and the pick (its `loads` count database reads). */
+  discovery: ReturnType<typeof buildApp>['discovery']
   /** Sends a request; a non-string body is sent as JSON. */
   req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   json: <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: T }>
@@ -25,7 +27,7 @@ export async function testApp(
   const database = await testDatabase(options.database)
   const config = parseConfig(options.env ?? {})
   const clock = options.clock ?? seededClock(42)
-  const { app, registry, resolver, picker, tokens } = buildApp(database.db, config, clock)
+  const { app, registry, resolver, picker, tokens, discovery } = buildApp(database.db, config, clock)
   const peer = () => buildApp(database.db, config, clock).app
   const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } }
@@ -40,5 +42,5 @@ export async function testApp(
     const res = await req(method, path, body, headers)
     return { status: res.status, body: (await res.json()) as T }
   }
-  return { ...database, app, registry, resolver, picker, tokens, req, json, peer }
+  return { ...database, app, registry, resolver, picker, tokens, discovery, req, json, peer }
 }

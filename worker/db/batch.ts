@@ -89,6 +89,12 @@ export class Batch {
     return guards
   }
 
+  /** Guards that a lease is still at resourceVersion `rv` (null: that there is still no such lease). */
+  leaseAt(namespace: string, name: string, rv: number | null): Statement {
+    const lease = sql`SELECT 1 FROM leases WHERE namespace = ${namespace} AND name = ${name}`
+    return rv === null ? this.guard('conflict', sql`EXISTS (${lease})`) : this.guard('conflict', sql`NOT EXISTS (${lease} AND rv = ${rv})`)
+  }
+
   /** The guards of a write: a create needs its namespace (if any) and a free name; a replace, the object as read. */
   precondition(table: KeyedTable, namespace: string, name: string, pre: Precondition): Statement[] {
     if (pre !== 'create') return this.existing(table, namespace, name, pre)

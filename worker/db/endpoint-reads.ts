@@ -42,6 +42,15 @@ export interface EndpointRow {
   zone: string | null
   ports: string
   rv: number
+  /** The pod's lease and its state when read (`lease_exists` 0: no such lease). */
+  lease: string | null
+  lease_exists: number
+  lease_holder: string | null
+  lease_duration_seconds: number | null
+  lease_renew_ms: number | null
+  lease_expires_ms: number | null
+  /** Address lookups only: the service's publishNotReadyAddresses as 0/1. */
+  publish_not_ready?: number
 }
 
 export interface UserEndpointsRow {
@@ -83,10 +92,14 @@ export interface EndpointScope {
 
 /** The columns a `ServiceSourceRow` is read from, on the services table aliased `s`. */
 const SERVICE_COLUMNS = sql`s.namespace, s.name, s.rv, s.endpoints_rv, s.selector_size, s.type, ${hasComputedEndpoints('s')} AS computed, s.body`
-/** The columns an `EndpointRow` is read from, on the endpoints table aliased `e`. */
+/** The columns an `EndpointRow` is read from, on the endpoints table aliased `e` joined with `LEASE_JOIN`. */
 const ENDPOINT_COLUMNS = sql.raw(
-  'e.namespace, e.service, e.pod, e.pod_uid, e.ip, e.family, e.ready, e.serving, e.terminating, e.weight, e.hostname, e.node_name, e.zone, e.ports, e.rv',
+  'e.namespace, e.service, e.pod, e.pod_uid, e.ip, e.family, e.ready, e.serving, e.terminating, e.weight, e.hostname, e.node_name, e.zone, e.ports, e.rv, ' +
+    'e.lease, l.name IS NOT NULL AS lease_exists, l.holder AS lease_holder, l.duration_seconds AS lease_duration_seconds, ' +
+    'l.renew_ms AS lease_renew_ms, l.expires_ms AS lease_expires_ms',
 )
+/** The lease of each endpoint's pod, for judging it when answering (registry/lease-expiry.ts). */
+const LEASE_JOIN = sql.raw('LEFT JOIN leases l ON l.namespace = e.namespace AND l.name = e.lease')
 
 type ServiceRowJson = Omit<ServiceSourceRow, 'body'> & { body: string }
 
@@ -134,7 +147,7 @@ export async function endpointSources(db: Database, scope: EndpointScope): Promi
     db.all(sql`${page} SELECT ${SERVICE_COLUMNS} FROM page p CROSS JOIN services s ON s.namespace = p.namespace AND s.name = p.name
                 ORDER BY s.namespace, s.name`),
     db.all(sql`${page} SELECT ${ENDPOINT_COLUMNS} FROM page p CROSS JOIN endpoints e ON e.namespace = p.namespace AND e.service = p.name
-                ORDER BY e.namespace, e.service, e.pod, e.ip`),
+                ${LEASE_JOIN} ORDER BY e.namespace, e.service, e.pod, e.ip`),
     db.all(sql`${page} SELECT u.namespace, u.name, u.rv, u.body FROM page p CROSS JOIN user_endpoints u ON u.namespace = p.namespace AND u.name = p.name
                 ORDER BY u.namespace, u.name`),
     // One key beyond the page tells whether more follow.
@@ -162,7 +175,7 @@ export async function serviceWithEndpoints(
     db.all(sql`SELECT ${SERVICE_COLUMNS} FROM services s WHERE s.namespace = ${namespace} AND s.name = ${name}`),
     // `+e.pod`: sorting must not make SQLite walk endpoints_by_pod (every endpoint of the namespace)
     // instead of endpoints_by_service (this service's): 39 ms against 0.8 ms at 100k endpoints.
-    db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints e WHERE e.namespace = ${namespace} AND e.service = ${name} ORDER BY +e.pod, e.ip`),
+    db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints e ${LEASE_JOIN} WHERE e.namespace = ${namespace} AND e.service = ${name} ORDER BY +e.pod, e.ip`),
   ])) as [unknown[], unknown, ServiceRowJson[], EndpointRow[]]
   const s = svc[0]
   return { namespaceExists: ns.length > 0, rv: rvOf(rv), service: s ? serviceRow(s) : null, rows }
@@ -185,8 +198,8 @@ export async function endpointsByAddress(
   const [rv, services, rows] = (await db.batch([
     readResourceVersion(db),
     db.all(sql`SELECT namespace, service AS name FROM cluster_ips WHERE ip = ${ip} ORDER BY namespace, service`),
-    db.all(sql`SELECT ${ENDPOINT_COLUMNS} FROM endpoints e JOIN services s ON s.namespace = e.namespace AND s.name = e.service
-                WHERE e.ip = ${ip} ORDER BY e.namespace, e.service, e.pod`),
+    db.all(sql`SELECT ${ENDPOINT_COLUMNS}, s.publish_not_ready FROM endpoints e JOIN services s ON s.namespace = e.namespace AND s.name = e.service
+                ${LEASE_JOIN} WHERE e.ip = ${ip} ORDER BY e.namespace, e.service, e.pod`),
   ])) as [unknown, { namespace: string; name: string }[], EndpointRow[]]
   return { rv: rvOf(rv), services, rows }
 }

@@ -35,7 +35,7 @@ const POD_TERMINATING = sql`CASE WHEN p.deletion_timestamp IS NULL THEN 0 ELSE 1
 function insertEndpoints(match: SQL): SQL {
   return sql`
     INSERT INTO endpoints (namespace, service, pod, pod_uid, ip, family, ready, serving, terminating, weight,
-                           hostname, node_name, zone, ports, rv)
+                           hostname, node_name, zone, lease, ports, rv)
     SELECT s.namespace, s.name, p.name, p.uid, json_extract(j.value, '$.ip'),
       CASE WHEN instr(json_extract(j.value, '$.ip'), ':') > 0 THEN 'IPv6' ELSE 'IPv4' END,
       ${endpointReady(sql`s.publish_not_ready`, sql`p.ready`, POD_TERMINATING)},
@@ -43,7 +43,7 @@ function insertEndpoints(match: SQL): SQL {
       ${POD_TERMINATING},
       p.weight,
       CASE WHEN json_extract(p.body, '$.spec.subdomain') = s.name THEN json_extract(p.body, '$.spec.hostname') END,
-      p.node_name, p.zone,
+      p.node_name, p.zone, p.lease,
       (SELECT json_group_array(
                 CASE WHEN sp.app_protocol IS NULL
                   THEN json_object('name', sp.name, 'port', coalesce(sp.target_port, pp.port), 'protocol', sp.protocol)
@@ -91,7 +91,7 @@ export function podEndpoints(ns: string, pod: string, fresh = false): SQL[] {
 export function podConditions(
   ns: string,
   pod: string,
-  w: { ready: boolean; terminating: boolean; weight: number; nodeName: string | null; zone: string | null },
+  w: { ready: boolean; terminating: boolean; weight: number; nodeName: string | null; zone: string | null; lease: string | null },
 ): SQL[] {
   const serving = w.ready ? 1 : 0
   const terminating = w.terminating ? 1 : 0
@@ -100,7 +100,7 @@ export function podConditions(
     sql`UPDATE endpoints SET
           ready = ${endpointReady(publishNotReady, sql`${serving}`, sql`${terminating}`)},
           serving = ${serving}, terminating = ${terminating}, weight = ${w.weight},
-          node_name = ${w.nodeName}, zone = ${w.zone}, rv = ${RV}
+          node_name = ${w.nodeName}, zone = ${w.zone}, lease = ${w.lease}, rv = ${RV}
         WHERE namespace = ${ns} AND pod = ${pod} AND pod_uid IS NOT NULL`,
     touchServicesOfPod(ns, pod),
   ]

@@ -124,10 +124,15 @@ export const pods = sqliteTable(
     weight: integer('weight').notNull(),
     deletionTimestamp: text('deletion_timestamp'),
     zone: text('zone'),
+    /** The Lease (same namespace) that keeps the pod alive: its `switchboard.dev/lease` annotation. */
+    lease: text('lease'),
+    /** 1 while the pod reads Ready=False for its lapsed lease (reason LeaseExpired): a renewal restores these. */
+    leaseLapsed: integer('lease_lapsed').notNull().default(0),
     body: text('body').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.namespace, t.name] }),
+    index('pods_by_lease').on(t.namespace, t.lease),
     index('pods_by_node').on(t.nodeName),
     index('pods_by_ip').on(t.podIP),
     index('pods_by_deletion').on(t.deletionTimestamp),
@@ -185,6 +190,8 @@ export const endpoints = sqliteTable(
     hostname: text('hostname'),
     nodeName: text('node_name'),
     zone: text('zone'),
+    /** The pod's lease, copied from `pods.lease`: DNS, the pick and the views judge it when they answer. */
+    lease: text('lease'),
     ports: text('ports').notNull(),
     rv: integer('rv').notNull(),
   },
@@ -206,6 +213,28 @@ export const userEndpoints = sqliteTable(
     body: text('body').notNull(),
   },
   (t) => [primaryKey({ columns: [t.namespace, t.name] })],
+)
+
+/**
+ * Leases (coordination.k8s.io/v1). Besides the body: the holder, the duration, the last
+ * renewal (`renew_ms`, ms since the epoch) and `expires_ms`, when the lease lapses unless
+ * renewed (renewTime + leaseDurationSeconds; NULL when nobody holds it), so that the
+ * sweep finds lapsed leases by index.
+ */
+export const leases = sqliteTable(
+  'leases',
+  {
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    uid: text('uid').notNull(),
+    rv: integer('rv').notNull(),
+    holder: text('holder'),
+    durationSeconds: integer('duration_seconds'),
+    renewMs: integer('renew_ms'),
+    expiresMs: integer('expires_ms'),
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.name] }), index('leases_by_expiry').on(t.expiresMs)],
 )
 
 /**

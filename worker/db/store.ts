@@ -11,7 +11,9 @@ import { changesSince, compactChanges, type ChangesRead } from './change-log'
 import * as endpointReads from './endpoint-reads'
 import type { ListFilter } from './filters'
 import { getObject, listObjects, resourceVersion, type ListResult, type StoredObject } from './objects'
+import * as leases from './rows/leases'
 import * as namespaces from './rows/namespaces'
+import { heartbeat, type PresenceRow } from './presence'
 import * as pods from './rows/pods'
 import * as services from './rows/services'
 import * as tokens from './rows/tokens'
@@ -22,11 +24,18 @@ export type { Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
 export type { ListResult, StoredObject } from './objects'
+export type { BoundPodRow, LeaseRow, LeaseWrite } from './rows/leases'
 export type { NamespaceWrite } from './rows/namespaces'
 export type { PodPortRow, PodWrite } from './rows/pods'
 export type { ServicePortRow, ServiceWrite } from './rows/services'
 export type { TokenPage, TokenRow } from './rows/tokens'
 export type { UserEndpointsWrite } from './rows/user-endpoints'
+
+/** A lease a pod write depends on: it must still be at `rv` (null: still not exist). */
+export interface LeaseAt {
+  name: string
+  rv: number | null
+}
 
 export class Store {
   private readonly batch: Batch
@@ -63,6 +72,11 @@ export class Store {
   /** Prunes the change log's events recorded before `before` (ISO time); returns how many. */
   compactChanges(before: string): Promise<number> {
     return compactChanges(this.db, before)
+  }
+
+  /** Records that the registry is up at `nowMs`; returns its latest absence (see presence.ts). */
+  heartbeat(nowMs: number, absenceMs: number): Promise<PresenceRow> {
+    return heartbeat(this.db, nowMs, absenceMs)
   }
 
   /** The registry's current resourceVersion. */
@@ -116,13 +130,18 @@ export class Store {
     return services.usedClusterIPs(this.db)
   }
 
-  /** Writes a pod and its endpoints; given the pod as stored, rows that did not change are left alone. */
-  putPod(w: pods.PodWrite, pre: Precondition, previous?: pods.PodWrite): Promise<number> {
-    return pods.putPod(this.batch, w, pre, previous)
+  /**
+   * Writes a pod and its endpoints; given the pod as stored, rows that did not change are
+   * left alone. With `lease`, only while that lease is still at that resourceVersion (null:
+   * still missing).
+   */
+  putPod(w: pods.PodWrite, pre: Precondition, previous?: pods.PodWrite, lease?: LeaseAt): Promise<number> {
+    return pods.putPod(this.batch, w, pre, previous, lease ? [this.batch.leaseAt(w.namespace, lease.name, lease.rv)] : [])
   }
 
-  deletePod(namespace: string, name: string, pre?: Precondition): Promise<number> {
-    return pods.deletePod(this.batch, namespace, name, pre)
+  /** Deletes a pod; with `lease`, only while that lease is still at that resourceVersion (null: still missing). */
+  deletePod(namespace: string, name: string, pre?: Precondition, lease?: LeaseAt): Promise<number> {
+    return pods.deletePod(this.batch, namespace, name, pre, lease ? [this.batch.leaseAt(namespace, lease.name, lease.rv)] : [])
   }
 
   /** Imports many new pods of one namespace in one batch; fails whole if the namespace is missing or any pod exists. */
@@ -133,6 +152,37 @@ export class Store {
   /** The pods whose graceful deletion is due. */
   expiredPods(now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
     return pods.expiredPods(this.db, now)
+  }
+
+  // ---- leases ----
+
+  /** Writes a lease (its row and labels; `sameLabels` leaves the label rows alone). */
+  putLease(w: leases.LeaseWrite, pre: Precondition, sameLabels = false): Promise<number> {
+    return leases.putLease(this.batch, w, pre, sameLabels)
+  }
+
+  deleteLease(namespace: string, name: string, pre?: Precondition): Promise<number> {
+    return leases.deleteLease(this.batch, namespace, name, pre)
+  }
+
+  /** Pods bound to leases nobody holds or whose own expiry is before `nowMs`. */
+  podsOfLapsedLeases(nowMs: number): Promise<leases.BoundPodRow[]> {
+    return leases.podsOfLapsedLeases(this.db, nowMs)
+  }
+
+  /** Pods that name a lease that does not exist. */
+  podsOfMissingLeases(): Promise<leases.BoundPodRow[]> {
+    return leases.podsOfMissingLeases(this.db)
+  }
+
+  /** The pods of a lease marked Ready=False for its lapse. */
+  lapsedPodsOf(namespace: string, lease: string): Promise<{ name: string; rv: number }[]> {
+    return leases.lapsedPodsOf(this.db, namespace, lease)
+  }
+
+  /** The leases of a namespace named in `names`. */
+  leasesNamed(namespace: string, names: string[]): Promise<leases.LeaseRow[]> {
+    return leases.leasesNamed(this.db, namespace, names)
   }
 
   // ---- Endpoints users write ----

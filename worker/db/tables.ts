@@ -45,6 +45,13 @@ export const podTable: ObjectTable = {
   },
 }
 
+export const leaseTable: ObjectTable = {
+  table: 'leases',
+  labelKind: 'Lease',
+  namespaced: true,
+  fieldColumns: { 'metadata.name': 'name', 'metadata.namespace': 'namespace', 'spec.holderIdentity': 'holder' },
+}
+
 /** What every write of an object table carries: the key, the uid, the JSON body and the labels. */
 export interface ObjectWrite {
   name: string

@@ -18,6 +18,11 @@
  * - a reset of the feed (events lost to compaction) drops everything.
  * The zone's SOA serial is the feed's latest resourceVersion, read from memory.
  *
+ * Pods bound to a lease are judged when answering, not when read: each entry keeps the
+ * endpoints as stored, and a judged view of them (endpoints whose lease no longer holds
+ * read as not ready, see lease-expiry.ts) that is made again only when a lease it judged
+ * lapses or comes back. A renewal updates the lease book and drops nothing.
+ *
  * Entries also expire after `maxAgeMs` (the DNS TTL): the log records every write made
  * through the registry, but not a change made to the database behind its back (SQL by
  * hand, a restored backup); the TTL bounds how long such a change can go unseen, for one
@@ -26,8 +31,10 @@
 import type { EndpointRow, ServiceSourceRow } from '../db/endpoint-reads'
 import type { Store } from '../db/store'
 import type { ChangeEvent, ChangeFeed, FeedUpdate } from './change-feed'
-import { isServed } from './endpoint-conditions'
+import { isServed, withLapsedLease } from './endpoint-conditions'
 import type { EndpointPort } from './endpoint-views'
+import type { LeaseBook } from './lease-book'
+import { rowLease, type LeaseState } from './lease-expiry'
 import type { ServiceObject, ServiceType } from './types'
 
 /** An endpoint of a service, with its conditions. */
@@ -44,6 +51,10 @@ export interface CachedEndpoint {
   pod: string
   node: string | null
   zone: string | null
+  /** The lease that keeps the pod alive, if it names one. */
+  lease: string | null
+  /** Set in a judged view: the pod's lease does not hold now. */
+  leaseLapsed?: boolean
 }
 
 export interface CachedService {
@@ -53,6 +64,7 @@ export interface CachedService {
   headless: boolean
   clusterIPs: string[]
   externalName?: string
+  publishNotReady: boolean
   ports: { name: string; port: number; protocol: string }[]
   /** Every endpoint, served or not. */
   endpoints: CachedEndpoint[]
@@ -76,10 +88,28 @@ export interface AddressLookup {
 const SERIAL = 'serial'
 
 /**
- * The inputs an answer was built from: cache key → the entry (or serial) it read. An
- * answer built from them is current while `DiscoveryCache.current` holds for them.
+ * The inputs an answer was built from: cache key → the entry and the judged view it read
+ * (or the serial). An answer built from them is current while `DiscoveryCache.current`
+ * holds for them.
  */
 export type Inputs = Map<string, unknown>
+
+/** What an answer read of one entry: the entry, and the view of it judged against the leases. */
+interface Read {
+  entry: Entry<unknown>
+  view: unknown
+}
+
+/** A view of an entry's value judged against the leases, valid until `until` while the leases it found lapsed stay lapsed. */
+interface Judged<T> {
+  value: T
+  /** When the first lease that held lapses. */
+  until: number
+  /** The lapsed leases (`<namespace>/<name>`), sorted: the view stays right while this set does. */
+  lapsed: string[]
+  /** The lease book's version when the view was last checked. */
+  version: number
+}
 
 /** The reads an answer is built from (the cache itself, or a view of it that records them). */
 export interface DiscoveryReads {
@@ -94,6 +124,9 @@ interface Entry<T> {
   /** The registry's resourceVersion the value was read at. */
   rv: number
   expires: number
+  /** Judges the value against the leases (absent: nothing in it is bound to a lease). */
+  judge?: (value: T, nowMs: number) => Judged<T>
+  judged?: Judged<T>
 }
 
 /** What one event makes stale: exact keys, key prefixes, and whether every address entry. */
@@ -116,10 +149,12 @@ export class DiscoveryCache implements DiscoveryReads {
   constructor(
     private readonly store: Store,
     private readonly feed: ChangeFeed,
+    private readonly leases: LeaseBook,
     private readonly maxAgeMs: number,
     private readonly now: () => number,
   ) {
     feed.subscribe((update) => this.apply(update))
+    leases.onForget(() => this.apply({ reset: true }))
   }
 
   /** Brings this cache up to date with the change log (see ChangeFeed.sync). */
@@ -130,8 +165,11 @@ export class DiscoveryCache implements DiscoveryReads {
   service(namespace: string, name: string, inputs?: Inputs): Promise<ServiceLookup> {
     return this.cached(`s/${namespace}/${name}`, inputs, async () => {
       const r = await this.store.serviceWithEndpoints(namespace, name)
-      const value = { serial: r.rv, namespaceExists: r.namespaceExists, service: r.service ? toService(r.service, r.rows) : null }
-      return { value, rv: r.rv }
+      this.observeLeases(r.rows, r.rv)
+      const service = r.service ? toService(r.service, r.rows) : null
+      const value = { serial: r.rv, namespaceExists: r.namespaceExists, service }
+      const leased = service?.endpoints.some((e) => e.lease !== null) ?? false
+      return { value, rv: r.rv, ...(leased ? { judge: (v: ServiceLookup, now: number) => this.judgeService(v, now) } : {}) }
     })
   }
 
@@ -145,14 +183,16 @@ export class DiscoveryCache implements DiscoveryReads {
   address(ip: string, inputs?: Inputs): Promise<AddressLookup> {
     return this.cached(`a/${ip}`, inputs, async () => {
       const r = await this.store.endpointsByAddress(ip)
-      const value = {
-        serial: r.rv,
-        services: r.services,
-        endpoints: r.rows
-          .filter(isServed)
-          .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname })),
-      }
-      return { value, rv: r.rv }
+      this.observeLeases(r.rows, r.rv)
+      // Reverse lookups are rare: every read of the address judges its rows again.
+      const served = (now: number) =>
+        r.rows
+          .filter((row) => isServed(row.lease && !this.leases.holds(row.namespace, row.lease, now) ? withLapsedLease(row, row.publish_not_ready === 1) : row))
+          .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname }))
+      const value: AddressLookup = { serial: r.rv, services: r.services, endpoints: served(this.now()) }
+      const leased = r.rows.some((row) => row.lease !== null)
+      const judge = (v: AddressLookup, now: number): Judged<AddressLookup> => ({ value: { ...v, endpoints: served(now) }, until: now, lapsed: [], version: -1 })
+      return { value, rv: r.rv, ...(leased ? { judge } : {}) }
     })
   }
 
@@ -187,26 +227,87 @@ export class DiscoveryCache implements DiscoveryReads {
         continue
       }
       const entry = this.cache.get(key)
-      if (!entry || entry !== seen || entry.expires <= now) return false
+      const read = seen as Read
+      if (!entry || entry !== read.entry || entry.expires <= now || this.view(entry) !== read.view) return false
     }
     return true
   }
 
-  private async cached<T>(key: string, inputs: Inputs | undefined, load: () => Promise<{ value: T; rv: number }>): Promise<T> {
-    await this.feed.sync()
-    const hit = this.cache.get(key)
-    if (hit && hit.expires > this.now()) {
-      inputs?.set(key, hit)
-      return hit.value as T
+  /** The entry's value as it stands now: judged against the leases when it has pods bound to one. */
+  private view<T>(entry: Entry<T>): T {
+    if (!entry.judge) return entry.value
+    const now = this.now()
+    const judged = entry.judged
+    if (judged && now < judged.until) {
+      if (judged.version === this.leases.version) return judged.value
+      // Some lease changed: the view stands while every lapsed lease it found is still lapsed.
+      if (!judged.lapsed.some((key) => this.leases.holds(...splitKey(key), now))) {
+        judged.version = this.leases.version
+        return judged.value
+      }
     }
+    const next = entry.judge(entry.value, now)
+    // The same leases lapsed as before: keep the view (and so every answer built from it).
+    if (judged && judged.lapsed.length === next.lapsed.length && judged.lapsed.every((k, i) => k === next.lapsed[i])) {
+      judged.until = next.until
+      judged.version = next.version
+      return judged.value
+    }
+    entry.judged = next
+    return next.value
+  }
+
+  /** A service lookup with the endpoints whose lease does not hold now read as not ready. */
+  private judgeService(lookup: ServiceLookup, now: number): Judged<ServiceLookup> {
+    const version = this.leases.version
+    const service = lookup.service!
+    let until = Number.POSITIVE_INFINITY
+    const lapsed = new Set<string>()
+    for (const e of service.endpoints) {
+      if (e.lease === null) continue
+      const at = this.leases.lapsesAt(service.namespace, e.lease)
+      if (now < at) until = Math.min(until, at)
+      else lapsed.add(`${service.namespace}/${e.lease}`)
+    }
+    if (lapsed.size === 0) return { value: lookup, until, lapsed: [], version }
+    const endpoints = service.endpoints.map((e) =>
+      e.lease !== null && lapsed.has(`${service.namespace}/${e.lease}`) ? { ...withLapsedLease(e, service.publishNotReady), leaseLapsed: true } : e,
+    )
+    return { value: { ...lookup, service: { ...service, endpoints } }, until, lapsed: [...lapsed].sort(), version }
+  }
+
+  /** Tells the lease book the states of the leases named by endpoint rows read at `rv`. */
+  private observeLeases(rows: EndpointRow[], rv: number): void {
+    const byNamespace = new Map<string, { names: Set<string>; rows: (LeaseState & { name: string })[] }>()
+    for (const row of rows) {
+      if (row.lease === null) continue
+      let ns = byNamespace.get(row.namespace)
+      if (!ns) byNamespace.set(row.namespace, (ns = { names: new Set(), rows: [] }))
+      if (ns.names.has(row.lease)) continue
+      ns.names.add(row.lease)
+      const state = rowLease(row)
+      if (state) ns.rows.push({ name: row.lease, ...state })
+    }
+    for (const [namespace, { names, rows: found }] of byNamespace) this.leases.observe(namespace, names, found, rv)
+  }
+
+  private async cached<T>(
+    key: string,
+    inputs: Inputs | undefined,
+    load: () => Promise<{ value: T; rv: number; judge?: (value: T, nowMs: number) => Judged<T> }>,
+  ): Promise<T> {
+    await this.feed.sync()
+    await this.leases.fresh()
+    const hit = this.cache.get(key) as Entry<T> | undefined
+    if (hit && hit.expires > this.now()) return this.read(hit, key, inputs)
     let pending = this.loading.get(key)
     // A load that an event has overtaken may predate it (a write this caller made, say): start another.
     if (!pending || pending.staleAfter >= 0) {
       const started = { promise: undefined as unknown as Promise<Entry<unknown>>, staleAfter: -1 }
       this.loads++
       started.promise = load()
-        .then(({ value, rv }) => {
-          const entry: Entry<unknown> = { value, rv, expires: this.now() + this.maxAgeMs }
+        .then(({ value, rv, judge }) => {
+          const entry: Entry<unknown> = { value, rv, expires: this.now() + this.maxAgeMs, ...(judge ? { judge: judge as Entry<unknown>['judge'] } : {}) }
           // An event after what the load read made it stale while it ran: answer with it, keep nothing.
           if (started.staleAfter <= rv) {
             if (this.cache.size >= MAX_ENTRIES) this.cache.clear()
@@ -220,9 +321,15 @@ export class DiscoveryCache implements DiscoveryReads {
       this.loading.set(key, started)
       pending = started
     }
-    const entry = await pending.promise
-    inputs?.set(key, entry)
-    return entry.value as T
+    const entry = (await pending.promise) as Entry<T>
+    return this.read(entry, key, inputs)
+  }
+
+  /** The entry's current view, recorded in `inputs`. */
+  private read<T>(entry: Entry<T>, key: string, inputs: Inputs | undefined): T {
+    const view = this.view(entry)
+    inputs?.set(key, { entry: entry as Entry<unknown>, view } satisfies Read)
+    return view
   }
 
   private apply(update: FeedUpdate): void {
@@ -283,6 +390,11 @@ function endpointsAddresses(endpoints: Record<string, unknown>): string[] {
   return subsets.flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])].map((a) => a.ip))
 }
 
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/')
+  return [key.slice(0, slash), key.slice(slash + 1)]
+}
+
 function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
   const svc = row.body as unknown as ServiceObject
   const headless = svc.spec.clusterIP === 'None'
@@ -293,6 +405,7 @@ function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
     headless,
     clusterIPs: headless ? [] : (svc.spec.clusterIPs ?? []).filter((ip) => ip !== 'None'),
     ...(svc.spec.type === 'ExternalName' && svc.spec.externalName ? { externalName: svc.spec.externalName } : {}),
+    publishNotReady: svc.spec.publishNotReadyAddresses === true,
     ports: (svc.spec.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
     endpoints: rows.map((r) => ({
       ip: r.ip,
@@ -305,6 +418,7 @@ function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
       pod: r.pod,
       node: r.node_name,
       zone: r.zone,
+      lease: r.lease,
     })),
   }
 }

@@ -24,3 +24,14 @@ export function legacySubset(e: { ready: Flag; terminating: Flag }): 'addresses'
   if (e.ready) return 'addresses'
   return e.terminating ? null : 'notReadyAddresses'
 }
+
+/**
+ * An endpoint whose pod's lease does not hold (lease-expiry.ts): not serving, and not ready
+ * unless its service publishes not-ready addresses (which publishes every endpoint, as in
+ * Kubernetes). This is what the sweep later records in the pod (Ready=False, reason
+ * LeaseExpired), applied when answering so that no sweep delay shows.
+ */
+export function withLapsedLease<T extends { ready: Flag; serving?: Flag }>(e: T, publishNotReady: boolean): T {
+  const off = (flag: Flag) => (typeof flag === 'number' ? 0 : false)
+  return { ...e, ready: publishNotReady ? e.ready : off(e.ready), ...(e.serving !== undefined ? { serving: off(e.serving) } : {}) }
+}

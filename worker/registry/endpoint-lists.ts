@@ -8,7 +8,6 @@
  * pass them, as Kubernetes does.
  */
 import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
-import type { Store } from '../db/store'
 import { SERVICE_NAME_LABEL, buildEndpoints, buildSlices } from './endpoint-views'
 import { encodeContinue, type ListKey } from './continue-token'
 import { ENDPOINTS, ENDPOINT_SLICES } from './kinds'
@@ -33,16 +32,19 @@ interface Chunk<T> {
 /** Services read at most per round when selectors leave items out (the first round reads `limit`). */
 const MAX_ROUND = 1000
 
-export function listEndpoints(store: Store, namespace: string | undefined, query: ListQuery) {
+/** Reads the sources of a scope (judged against the leases, see EndpointRegistry.sources). */
+export type ReadSources = (scope: EndpointScope) => Promise<EndpointSources>
+
+export function listEndpoints(read: ReadSources, namespace: string | undefined, query: ListQuery) {
   return list(ENDPOINTS, query, async (after, limit) => {
-    const sources = await store.endpointSources(scopeOf('endpoints', namespace, query, after, limit))
+    const sources = await read(scopeOf('endpoints', namespace, query, after, limit))
     return chunkOf(sources, buildEndpoints(sources).map((e) => ({ key: keyOf(e.metadata), item: e })))
   })
 }
 
-export function listEndpointSlices(store: Store, maxPerSlice: number, namespace: string | undefined, query: ListQuery) {
+export function listEndpointSlices(read: ReadSources, maxPerSlice: number, namespace: string | undefined, query: ListQuery) {
   return list(ENDPOINT_SLICES, query, async (after, limit) => {
-    const sources = await store.endpointSources(scopeOf('slices', namespace, query, after, limit))
+    const sources = await read(scopeOf('slices', namespace, query, after, limit))
     const items = buildSlices(sources, maxPerSlice).map((s) => ({
       key: { namespace: s.metadata.namespace ?? '', name: s.metadata.labels?.[SERVICE_NAME_LABEL] ?? '', part: s.metadata.name },
       item: s,

@@ -2,7 +2,7 @@
  * Reads of Endpoints and EndpointSlices (built from the stored endpoint rows in one
  * consistent read), and writes of the Endpoints users keep for selectorless services.
  */
-import type { EndpointSources } from '../db/endpoint-reads'
+import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
 import type { Precondition, Store } from '../db/store'
 import { listEndpointSlices, listEndpoints } from './endpoint-lists'
 import { buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoint-views'
@@ -13,13 +13,36 @@ import type { ListQuery } from './list-options'
 import { retryAfterConflicts } from './retry'
 import { Endpoints, type EndpointsInput } from './schemas'
 import { buildUserEndpoints, userEndpointRows } from './user-endpoints'
+import { withLapsedLease } from './endpoint-conditions'
+import type { LeaseBook } from './lease-book'
+import { leaseHolds, rowLease } from './lease-expiry'
+import type { ServiceObject } from './types'
 
 export class EndpointRegistry {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly maxPerSlice: number,
+    private readonly leases: LeaseBook,
   ) {}
+
+  /**
+   * The sources of a scope in one consistent read, with the endpoints of pods whose lease
+   * does not hold now read as not ready (as DNS and the pick answer them).
+   */
+  readonly sources = async (scope: EndpointScope): Promise<EndpointSources> => {
+    const [sources] = await Promise.all([this.store.endpointSources(scope), this.leases.fresh()])
+    if (!sources.rows.some((r) => r.lease !== null)) return sources
+    const now = this.clock.now().getTime()
+    const publishNotReady = new Set(
+      sources.services.filter((s) => (s.body as unknown as ServiceObject).spec?.publishNotReadyAddresses === true).map((s) => `${s.namespace}/${s.name}`),
+    )
+    const rows = sources.rows.map((r) => {
+      if (r.lease === null) return r
+      return leaseHolds(rowLease(r), this.leases.presence, now) ? r : withLapsedLease(r, publishNotReady.has(`${r.namespace}/${r.service}`))
+    })
+    return { ...sources, rows }
+  }
 
   async getEndpoints(namespace: string, name: string): Promise<EndpointsObject> {
     const found = buildEndpoints(await this.sourcesOf(namespace, name)).find((e) => e.metadata.name === name)
@@ -28,18 +51,18 @@ export class EndpointRegistry {
   }
 
   listEndpoints(namespace: string | undefined, query: ListQuery) {
-    return listEndpoints(this.store, namespace, query)
+    return listEndpoints(this.sources, namespace, query)
   }
 
   async getEndpointSlice(namespace: string, name: string): Promise<EndpointSlice> {
-    const sources = await this.store.endpointSources({ view: 'slices', namespace })
+    const sources = await this.sources({ view: 'slices', namespace })
     const found = buildSlices(sources, this.maxPerSlice).find((s) => s.metadata.name === name)
     if (!found) throw new RegistryError('NotFound', `endpointslices.discovery.k8s.io "${name}" not found`, { name, group: 'discovery.k8s.io', kind: 'endpointslices' })
     return found
   }
 
   listEndpointSlices(namespace: string | undefined, query: ListQuery) {
-    return listEndpointSlices(this.store, this.maxPerSlice, namespace, query)
+    return listEndpointSlices(this.sources, this.maxPerSlice, namespace, query)
   }
 
   async createEndpoints(namespace: string, body: unknown): Promise<EndpointsObject> {
@@ -80,7 +103,7 @@ export class EndpointRegistry {
 
   /** What the Endpoints of one service are built from. */
   private sourcesOf(namespace: string, name: string): Promise<EndpointSources> {
-    return this.store.endpointSources({ view: 'endpoints', namespace, service: name })
+    return this.sources({ view: 'endpoints', namespace, service: name })
   }
 
   private async replaceOnce(namespace: string, name: string, input: EndpointsInput, wanted: string | undefined): Promise<EndpointsObject> {

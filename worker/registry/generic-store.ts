@@ -27,6 +27,8 @@ type Scope = 'all' | 'status'
 
 export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
+  /** Runs after every committed create, replace or patch, with the object as written, before the caller is answered. */
+  afterWrite?: (obj: T) => Promise<unknown>
 
   constructor(
     readonly kind: KindInfo,
@@ -63,7 +65,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   async create(namespace: string, body: unknown): Promise<T> {
     const obj = this.prepareCreate(namespace, body)
     const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(this.ctx, obj, undefined, 'create'))
-    return withRv(obj, rv)
+    return this.written(withRv(obj, rv))
   }
 
   /** The object a create of `body` would write: decoded, defaulted, validated and stamped. */
@@ -124,7 +126,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       const build = scope === 'status' ? this.strategy.updateStatus : this.strategy.update
       if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
       const obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
-      bumpGeneration(obj, old)
+      if (this.strategy.generation !== false) bumpGeneration(obj, old)
       this.strategy.validate(obj, old)
       return { object: obj, rv: input.metadata?.resourceVersion ?? undefined }
     })
@@ -154,7 +156,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         if (sameJson(stripRv(object), stripRv(old))) return old
         try {
           const rv = await this.run(namespace, name, () => this.strategy.write(this.ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
-          return withRv(object, rv)
+          return await this.written(withRv(object, rv))
         } catch (e) {
           concurrent = !wanted && e instanceof RegistryError && e.reason === 'Conflict'
           throw e
@@ -168,6 +170,11 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const input = decode(this.kind.schema!, body, this.kind.kind) as { apiVersion?: string | null; kind?: string | null; metadata?: Parameters<typeof metaForCreate>[0] }
     checkTypeMeta(input, apiVersionOf(this.kind), this.kind.kind)
     return input
+  }
+
+  private async written(obj: T): Promise<T> {
+    if (this.afterWrite) await this.afterWrite(obj)
+    return obj
   }
 
   /** Records the acting token on an object about to be written. */

@@ -3,15 +3,16 @@
  * (api/kind-routes.ts), discovery (api/discovery.ts), access control (api/auth.ts), the
  * field-selector allow-lists and the generic store (generic-store.ts) all come from here.
  *
- * Namespaces, services and pods are generic kinds: a zod schema, a strategy
+ * Namespaces, services, pods and leases are generic kinds: a zod schema, a strategy
  * (strategies/*.ts) and a table (db/). Endpoints and EndpointSlices are views computed
  * from the endpoint rows, and tokens keep their secrets apart, so those three are served
  * by their own registries (registry.ts says which); the table still says how they are
  * named, routed, discovered and guarded. To add a kind, see the README ("How it is built").
  */
-import { namespaceTable, podTable, serviceTable } from '../db/tables'
+import { leaseTable, namespaceTable, podTable, serviceTable } from '../db/tables'
 import type { KindInfo } from './kind-info'
-import { Namespace, Pod, Service } from './schemas'
+import { Lease, Namespace, Pod, Service } from './schemas'
+import { leaseStrategy } from './strategies/lease'
 import { namespaceStrategy } from './strategies/namespace'
 import { podStrategy } from './strategies/pod'
 import { serviceStrategy } from './strategies/service'
@@ -111,6 +112,29 @@ export const ENDPOINT_SLICES: KindInfo = {
   fieldSelectors: NAME_AND_NAMESPACE,
 }
 
+/**
+ * Leases (coordination.k8s.io/v1): liveness of pods that name one, and leader election.
+ * Workloads renew their own, so a register token may write them.
+ */
+export const LEASES: KindInfo = {
+  kind: 'Lease',
+  listKind: 'LeaseList',
+  resource: 'leases',
+  singular: 'lease',
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  subresources: [],
+  access: { write: 'register' },
+  fieldSelectors: NAME_AND_NAMESPACE,
+  schema: Lease,
+  strategy: generic(leaseStrategy),
+  storage: leaseTable,
+}
+
 /** Access tokens: admins of every namespace only; the secret is shown once, at creation. */
 export const TOKENS: KindInfo = {
   kind: 'Token',
@@ -129,7 +153,7 @@ export const TOKENS: KindInfo = {
 }
 
 /** Every kind, in the order discovery lists them. */
-export const KINDS: readonly KindInfo[] = [NAMESPACES, SERVICES, PODS, ENDPOINTS, ENDPOINT_SLICES, TOKENS]
+export const KINDS: readonly KindInfo[] = [NAMESPACES, SERVICES, PODS, ENDPOINTS, ENDPOINT_SLICES, LEASES, TOKENS]
 
 /** The kind served at `resource` in `group` (core: ''), if any. */
 export function kindOf(group: string, resource: string): KindInfo | undefined {

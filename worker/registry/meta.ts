@@ -170,6 +170,11 @@ export function uuidFrom(random: () => number): string {
 }
 
 /** The JSON to store: the object without its resourceVersion (kept in its own column). */
+/** What every object write carries (db/tables.ts ObjectWrite) for an object of a namespaced kind. */
+export function objectWrite(obj: RegistryObject): { namespace: string; name: string; uid: string; body: Record<string, unknown>; labels: Record<string, string> } {
+  return { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, uid: obj.metadata.uid, body: stripRv(obj), labels: obj.metadata.labels ?? {} }
+}
+
 export function stripRv(obj: RegistryObject): Record<string, unknown> {
   const { resourceVersion: _rv, ...metadata } = obj.metadata
   return { ...obj, metadata } as unknown as Record<string, unknown>

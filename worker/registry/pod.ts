@@ -1,7 +1,8 @@
 /**
  * Pods as the registry keeps them: a name, labels, an IP, optional named container
  * ports, readiness (the Ready condition), an optional node, and a weight carried by
- * the annotation `switchboard.dev/weight` (0–65535, default 1; 0 drains the pod).
+ * the annotation `switchboard.dev/weight` (0–65535, default 1; 0 drains the pod), and
+ * optionally the lease that keeps it alive (`switchboard.dev/lease`, see lease.ts).
  *
  * Unlike Kubernetes, where the kubelet owns the status, a workload here registers its
  * own status: create and replace take `status` from the body, and `/status` updates
@@ -14,6 +15,7 @@ import { PROTOCOLS } from './service'
 import type { ContainerPortOut, ObjectMetaOut, PodCondition, PodObject, PodPhase, Protocol } from './types'
 import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
+import { validatePodLease } from './lease'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1
@@ -96,7 +98,13 @@ export function podWeight(pod: PodObject): number {
 }
 
 export function validatePod(pod: PodObject): void {
-  const causes: FieldError[] = [...validateMeta(pod.metadata, 'dns1123subdomain'), ...validateWeight(pod), ...validateSpec(pod), ...validateStatus(pod)]
+  const causes: FieldError[] = [
+    ...validateMeta(pod.metadata, 'dns1123subdomain'),
+    ...validateWeight(pod),
+    ...validatePodLease(pod.metadata.annotations),
+    ...validateSpec(pod),
+    ...validateStatus(pod),
+  ]
   if (causes.length) throw invalid('Pod', pod.metadata.name, causes)
 }
 

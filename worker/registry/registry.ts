@@ -12,7 +12,9 @@ import { deleteOptions, type DeleteQuery } from './delete-options'
 import { EndpointRegistry } from './endpoint-registry'
 import { GenericStore } from './generic-store'
 import type { KindInfo } from './kind-info'
-import { ENDPOINTS, ENDPOINT_SLICES, KINDS, PODS, TOKENS } from './kinds'
+import { ENDPOINTS, ENDPOINT_SLICES, KINDS, LEASES, PODS, TOKENS } from './kinds'
+import type { LeaseBook } from './lease-book'
+import { LeaseLifecycle, type SweepResult } from './lease-lifecycle'
 import type { ListQuery } from './list-options'
 import { timestamp, type Clock } from './meta'
 import type { PatchType } from './patch'
@@ -20,7 +22,7 @@ import { guarded } from './preconditions'
 import { podWrite } from './strategies/pod'
 import type { WriteContext } from './strategy'
 import type { TokenRegistry } from './tokens'
-import type { PodObject, RegistryObject } from './types'
+import type { LeaseObject, PodObject, RegistryObject } from './types'
 
 export { MODIFIED_BY } from './generic-store'
 
@@ -34,6 +36,10 @@ export interface RegistryOptions {
   changeLogRetentionSeconds: number
   /** This process's view of the change log (shared by every registry acting for a caller). */
   feed: ChangeFeed
+  /** This process's view of the leases pods name, and of the registry's presence (shared likewise). */
+  leases: LeaseBook
+  /** Pods of a lapsed lease are deleted this many lease durations after it lapsed. */
+  leaseDeleteAfterDurations: number
 }
 
 /** What the API may do with one kind; a route exists for each verb of the kind's table entry. */
@@ -54,18 +60,25 @@ export class Registry {
   readonly tokens: TokenRegistry
   /** The change log as this process follows it (see change-feed.ts). */
   readonly feed: ChangeFeed
+  /** The leases pods name, as this process knows them, and the registry's presence. */
+  readonly leases: LeaseBook
   /** The app's source of time and randomness. */
   readonly clock: Clock
   private readonly context: WriteContext
   private readonly rests = new Map<KindInfo, Rest>()
+  private readonly lifecycle: LeaseLifecycle
 
   constructor(private readonly options: RegistryOptions) {
     this.store = options.store
     this.feed = options.feed
     this.clock = options.clock
     this.context = { store: options.store, clock: options.clock, allocation: options.allocation }
-    this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice)
+    this.leases = options.leases
+    this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice, options.leases)
     for (const kind of KINDS) if (kind.strategy) this.rests.set(kind, new GenericStore(kind, this.context))
+    this.lifecycle = new LeaseLifecycle(options.store, this.objects<PodObject>(PODS), options.leases, options.clock, options.leaseDeleteAfterDurations)
+    // A lease written while held brings back at once the pods a lapse marked not ready.
+    this.objects<LeaseObject>(LEASES).afterWrite = (lease) => this.lifecycle.restore(lease)
     const eps = this.endpoints
     this.rests.set(ENDPOINTS, {
       get: (ns, name) => eps.getEndpoints(ns, name),
@@ -126,6 +139,19 @@ export class Registry {
   compactChanges(): Promise<number> {
     const before = new Date(this.options.clock.now().getTime() - this.options.changeLogRetentionSeconds * 1000)
     return this.store.compactChanges(before.toISOString())
+  }
+
+  /**
+   * Records that the registry is up, and acts on lapsed leases: marks their pods not ready
+   * (reason LeaseExpired) and deletes those lapsed for too long (see lease-lifecycle.ts).
+   */
+  sweepLeases(): Promise<SweepResult> {
+    return this.lifecycle.sweep()
+  }
+
+  /** Sweeps unless this process swept within `intervalMs` (Workers sweep after requests, throttled so). */
+  sweepLeasesSoon(intervalMs: number): Promise<SweepResult | undefined> {
+    return this.lifecycle.sweepSoon(intervalMs)
   }
 
   /** Removes the pods whose grace period has ended; returns how many. */

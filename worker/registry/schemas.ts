@@ -130,6 +130,23 @@ export const Pod = z.object({
 })
 export type PodInput = z.infer<typeof Pod>
 
+export const Lease = z.object({
+  ...TypeMeta,
+  metadata: ObjectMeta.nullish(),
+  spec: z
+    .object({
+      holderIdentity: str,
+      leaseDurationSeconds: int,
+      acquireTime: str,
+      renewTime: str,
+      leaseTransitions: int,
+      strategy: str,
+      preferredHolder: str,
+    })
+    .nullish(),
+})
+export type LeaseInput = z.infer<typeof Lease>
+
 /** `DeleteOptions`, as kubectl sends them in a DELETE body. */
 export const DeleteOptions = z.object({
   ...TypeMeta,

@@ -28,6 +28,8 @@ export interface Strategy<T extends RegistryObject = RegistryObject, I = unknown
   update?(input: I, metadata: ObjectMetaOut, old: T, clock: Clock): T
   /** The status subresource: the stored object with only its status from the body. Absent: no status subresource. */
   updateStatus?(input: I, old: T, clock: Clock): T
+  /** False: the kind keeps no `metadata.generation` (Leases); otherwise a spec change bumps it. */
+  generation?: false
   /** Throws an Invalid error naming every wrong field; on update `old` is the stored object. */
   validate(obj: T, old?: T): void
   /** Writes the object and its rows in one guarded batch; resolves to the resourceVersion it committed at. */

@@ -108,7 +108,22 @@ export interface PodObject {
   }
 }
 
-export type RegistryObject = NamespaceObject | ServiceObject | PodObject
+export interface LeaseObject {
+  apiVersion: 'coordination.k8s.io/v1'
+  kind: 'Lease'
+  metadata: ObjectMetaOut
+  spec: {
+    holderIdentity?: string
+    leaseDurationSeconds?: number
+    acquireTime?: string
+    renewTime?: string
+    leaseTransitions?: number
+    strategy?: string
+    preferredHolder?: string
+  }
+}
+
+export type RegistryObject = NamespaceObject | ServiceObject | PodObject | LeaseObject
 
 export interface ListObject<T> {
   apiVersion: string

@@ -20,6 +20,7 @@ const NAMESPACED_TABLES = [
   'cluster_ips',
   'node_ports',
   'labels',
+  'leases',
 ]
 
 export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
@@ -36,6 +37,7 @@ export function deleteNamespace(b: Batch, name: string, pre?: Precondition): Pro
     b.deletedIn('Pod', 'pods', name),
     b.deletedIn('Service', 'services', name),
     b.deletedIn('Endpoints', 'user_endpoints', name),
+    b.deletedIn('Lease', 'leases', name),
     b.change('Namespace', namespaceTable, '', name, 'DELETED'),
     ...NAMESPACED_TABLES.map((table) => b.run(sql`DELETE FROM ${sql.raw(table)} WHERE namespace = ${name}`)),
     deleteLabels(b, namespaceTable.labelKind, '', name),

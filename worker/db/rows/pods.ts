@@ -26,6 +26,10 @@ export interface PodWrite extends ObjectWrite {
   weight: number
   deletionTimestamp: string | null
   zone: string | null
+  /** The lease that keeps the pod alive (its `switchboard.dev/lease` annotation), if any. */
+  lease: string | null
+  /** Whether the pod reads Ready=False for its lapsed lease (reason LeaseExpired). */
+  leaseLapsed: boolean
   ports: PodPortRow[]
 }
 
@@ -44,13 +48,13 @@ function portRows(b: Batch, w: PodWrite, fresh: boolean): Statement[] {
  * not change are left alone: a change of readiness, deletion, weight, node or zone
  * only updates the conditions of the pod's endpoint rows.
  */
-export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite): Promise<number> {
+export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite, guards: Statement[] = []): Promise<number> {
   const { namespace: ns, name } = w
   const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
   const samePorts = previous !== undefined && sameJson(previous.ports, w.ports)
   const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
   const fresh = pre === 'create'
-  return b.write(b.precondition(podTable, ns, name, pre), [
+  return b.write([...b.precondition(podTable, ns, name, pre), ...guards], [
     b.change('Pod', podTable, ns, name, fresh ? 'ADDED' : 'MODIFIED', w.body),
     previous ? updatePodRow(b, w, previous) : insertPodRow(b, w),
     ...(samePorts ? [] : portRows(b, w, fresh)),
@@ -63,8 +67,8 @@ export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodW
   ])
 }
 
-export function deletePod(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
-  return b.write(b.existing(podTable, namespace, name, pre), [
+export function deletePod(b: Batch, namespace: string, name: string, pre?: Precondition, guards: Statement[] = []): Promise<number> {
+  return b.write([...b.existing(podTable, namespace, name, pre), ...guards], [
     b.change('Pod', podTable, namespace, name, 'DELETED'),
     deleteRows(b, 'pod_ports', namespace, 'pod', name),
     deleteLabels(b, podTable.labelKind, namespace, name),
@@ -106,9 +110,9 @@ export async function expiredPods(db: Database, now: string): Promise<{ namespac
 
 function insertPodRow(b: Batch, w: PodWrite): Statement {
   return b.run(sql`
-    INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, body)
+    INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, lease, lease_lapsed, body)
     VALUES (${w.namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
-            ${w.deletionTimestamp}, ${w.zone}, ${JSON.stringify(w.body)})`)
+            ${w.deletionTimestamp}, ${w.zone}, ${w.lease}, ${w.leaseLapsed ? 1 : 0}, ${JSON.stringify(w.body)})`)
 }
 
 /**
@@ -125,6 +129,8 @@ function updatePodRow(b: Batch, w: PodWrite, previous: PodWrite): Statement {
     ['weight', w.weight, previous.weight],
     ['deletion_timestamp', w.deletionTimestamp, previous.deletionTimestamp],
     ['zone', w.zone, previous.zone],
+    ['lease', w.lease, previous.lease],
+    ['lease_lapsed', w.leaseLapsed ? 1 : 0, previous.leaseLapsed ? 1 : 0],
   ]
   const sets = [
     sql`rv = ${RV}`,

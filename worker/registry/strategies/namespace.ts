@@ -7,14 +7,14 @@ import { PROTECTED_NAMESPACES, buildNamespace, validateNamespace } from '../name
 import type { NamespaceInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { NamespaceObject } from '../types'
-import { stripRv } from '../meta'
+import { objectWrite } from '../meta'
 
 export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
   create: (input, metadata) => buildNamespace(input, metadata),
   validate: validateNamespace,
   write: ({ store }, ns, old) => {
     if (old) throw new Error('namespaces are not updated')
-    return store.createNamespace({ name: ns.metadata.name, uid: ns.metadata.uid, body: stripRv(ns), labels: ns.metadata.labels ?? {} })
+    return store.createNamespace(objectWrite(ns))
   },
   remove: ({ store }, _namespace, name, pre) => store.deleteNamespace(name, pre),
   checkDelete(name) {

@@ -6,11 +6,13 @@
  */
 import type { PodWrite } from '../../db/store'
 import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from '../pod'
-import { stripRv } from '../meta'
+import { objectWrite } from '../meta'
 import type { PodInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { PodObject } from '../types'
 import { canonicalIP } from '../ip-address'
+import { podLease } from '../lease'
+import { LEASE_EXPIRED } from '../lease-expiry'
 
 export const podStrategy: Strategy<PodObject, PodInput> = {
   create: (input, metadata, clock) =>
@@ -30,11 +32,7 @@ export function podWrite(pod: PodObject): PodWrite {
     (c.ports ?? []).filter((p) => p.name).map((p) => ({ name: p.name!, protocol: p.protocol, port: p.containerPort })),
   )
   return {
-    namespace: pod.metadata.namespace!,
-    name: pod.metadata.name,
-    uid: pod.metadata.uid,
-    body: stripRv(pod),
-    labels: pod.metadata.labels ?? {},
+    ...objectWrite(pod),
     nodeName: pod.spec.nodeName ?? null,
     phase: pod.status.phase,
     podIP: pod.status.podIP ? canonicalIP(pod.status.podIP) : null,
@@ -42,6 +40,8 @@ export function podWrite(pod: PodObject): PodWrite {
     weight: podWeight(pod),
     deletionTimestamp: pod.metadata.deletionTimestamp ?? null,
     zone: pod.metadata.labels?.[ZONE_LABEL] ?? null,
+    lease: podLease(pod.metadata.annotations),
+    leaseLapsed: pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'False' && c.reason === LEASE_EXPIRED) ?? false,
     ports: dedupePorts(ports),
   }
 }

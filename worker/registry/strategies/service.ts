@@ -8,7 +8,7 @@ import type { ServiceWrite } from '../../db/store'
 import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
 import { fieldError, invalid } from '../errors'
 import { cidrSize } from '../ipnet'
-import { stripRv } from '../meta'
+import { objectWrite } from '../meta'
 import type { ServiceInput } from '../schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from '../service'
 import type { Strategy, WriteContext } from '../strategy'
@@ -69,11 +69,7 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
 /** A service as the store keeps it: its body, its allocations and the rows selectors and ports match from. */
 function serviceWrite(svc: ServiceObject, alloc: Allocation): ServiceWrite {
   return {
-    namespace: svc.metadata.namespace!,
-    name: svc.metadata.name,
-    uid: svc.metadata.uid,
-    body: stripRv(svc),
-    labels: svc.metadata.labels ?? {},
+    ...objectWrite(svc),
     type: svc.spec.type,
     clusterIP: svc.spec.clusterIP ?? null,
     allocatedIPs: alloc.ips,

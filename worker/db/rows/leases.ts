@@ -1,0 +1,137 @@
+/**
+ * Lease rows. A lease write touches only its own row, its labels and the change log: no
+ * endpoint is recomputed, since expiry is judged when answering (registry/lease-expiry.ts).
+ * The sweep's reads are here too: the pods whose lease has lapsed, and the pods marked
+ * for a lapsed lease that a renewal restores.
+ */
+import { sql } from 'drizzle-orm'
+import type { Database } from '../client'
+import { RV, type Batch, type Precondition } from '../batch'
+import { leaseTable, type ObjectWrite } from '../tables'
+import { deleteLabels, labelRows } from './labels'
+
+export interface LeaseWrite extends ObjectWrite {
+  namespace: string
+  holder: string | null
+  durationSeconds: number | null
+  /** renewTime in ms since the epoch, if any. */
+  renewMs: number | null
+  /** renewTime + leaseDurationSeconds in ms since the epoch; null when nobody holds the lease. */
+  expiresMs: number | null
+}
+
+/** A lease as the sweep and the discovery cache judge it. */
+export interface LeaseRow {
+  namespace: string
+  name: string
+  rv: number
+  holder: string | null
+  durationSeconds: number | null
+  renewMs: number | null
+  expiresMs: number | null
+}
+
+/** A pod bound to a lease, as the sweep sees it (`lease*` null: the lease does not exist). */
+export interface BoundPodRow {
+  namespace: string
+  name: string
+  rv: number
+  lease: string
+  leaseLapsed: boolean
+  leaseRv: number | null
+  holder: string | null
+  durationSeconds: number | null
+  renewMs: number | null
+  expiresMs: number | null
+}
+
+export function putLease(b: Batch, w: LeaseWrite, pre: Precondition, sameLabels: boolean): Promise<number> {
+  const { namespace: ns, name } = w
+  return b.write(b.precondition(leaseTable, ns, name, pre), [
+    b.change('Lease', leaseTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
+    b.run(sql`
+      INSERT INTO leases (namespace, name, uid, rv, holder, duration_seconds, renew_ms, expires_ms, body)
+      VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.holder}, ${w.durationSeconds}, ${w.renewMs}, ${w.expiresMs}, ${JSON.stringify(w.body)})
+      ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, holder = excluded.holder,
+        duration_seconds = excluded.duration_seconds, renew_ms = excluded.renew_ms, expires_ms = excluded.expires_ms,
+        body = excluded.body`),
+    ...(sameLabels ? [] : labelRows(b, leaseTable.labelKind, ns, name, w.labels, pre === 'create')),
+  ])
+}
+
+export function deleteLease(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
+  return b.write(b.existing(leaseTable, namespace, name, pre), [
+    b.change('Lease', leaseTable, namespace, name, 'DELETED'),
+    deleteLabels(b, leaseTable.labelKind, namespace, name),
+    b.run(sql`DELETE FROM leases WHERE namespace = ${namespace} AND name = ${name}`),
+  ])
+}
+
+const BOUND_COLUMNS = sql`p.namespace AS namespace, p.name AS name, p.rv AS rv, p.lease AS lease, p.lease_lapsed AS lease_lapsed,
+  l.rv AS lease_rv, l.holder AS holder, l.duration_seconds AS duration_seconds, l.renew_ms AS renew_ms, l.expires_ms AS expires_ms`
+
+/**
+ * Every pod bound to a lease that nobody holds or whose own expiry is before `nowMs`,
+ * found through the leases' expiry index. The caller judges each (the registry's absence
+ * grace, whether to mark or to delete).
+ */
+export async function podsOfLapsedLeases(db: Database, nowMs: number): Promise<BoundPodRow[]> {
+  const rows = await db.all<Record<string, unknown>>(sql`
+    SELECT ${BOUND_COLUMNS}
+      FROM leases l CROSS JOIN pods p ON p.namespace = l.namespace AND p.lease = l.name
+     WHERE l.expires_ms < ${nowMs} OR l.expires_ms IS NULL`)
+  return rows.map(boundRow)
+}
+
+/** Pods that name a lease that does not exist (a deleted lease, or one never created). */
+export async function podsOfMissingLeases(db: Database): Promise<BoundPodRow[]> {
+  const rows = await db.all<Record<string, unknown>>(sql`
+    SELECT ${BOUND_COLUMNS}
+      FROM pods p LEFT JOIN leases l ON l.namespace = p.namespace AND l.name = p.lease
+     WHERE p.lease IS NOT NULL AND l.name IS NULL`)
+  return rows.map(boundRow)
+}
+
+/** The pods of a lease marked Ready=False for its lapse, which a renewal restores. */
+export async function lapsedPodsOf(db: Database, namespace: string, lease: string): Promise<{ name: string; rv: number }[]> {
+  const rows = await db.all<{ name: string; rv: number }>(
+    sql`SELECT name, rv FROM pods WHERE namespace = ${namespace} AND lease = ${lease} AND lease_lapsed = 1`,
+  )
+  return rows.map((r) => ({ name: r.name, rv: Number(r.rv) }))
+}
+
+/** Leases by key, for the discovery cache: those of one namespace named in `names`. */
+export async function leasesNamed(db: Database, namespace: string, names: string[]): Promise<LeaseRow[]> {
+  if (names.length === 0) return []
+  const rows = await db.all<Record<string, unknown>>(sql`
+    SELECT namespace, name, rv, holder, duration_seconds, renew_ms, expires_ms FROM leases
+     WHERE namespace = ${namespace} AND name IN (SELECT value FROM json_each(${JSON.stringify(names)}))`)
+  return rows.map(leaseRow)
+}
+
+export function leaseRow(r: Record<string, unknown>): LeaseRow {
+  return {
+    namespace: String(r.namespace),
+    name: String(r.name),
+    rv: Number(r.rv),
+    holder: r.holder == null ? null : String(r.holder),
+    durationSeconds: r.duration_seconds == null ? null : Number(r.duration_seconds),
+    renewMs: r.renew_ms == null ? null : Number(r.renew_ms),
+    expiresMs: r.expires_ms == null ? null : Number(r.expires_ms),
+  }
+}
+
+function boundRow(r: Record<string, unknown>): BoundPodRow {
+  return {
+    namespace: String(r.namespace),
+    name: String(r.name),
+    rv: Number(r.rv),
+    lease: String(r.lease),
+    leaseLapsed: Number(r.lease_lapsed) === 1,
+    leaseRv: r.lease_rv == null ? null : Number(r.lease_rv),
+    holder: r.holder == null ? null : String(r.holder),
+    durationSeconds: r.duration_seconds == null ? null : Number(r.duration_seconds),
+    renewMs: r.renew_ms == null ? null : Number(r.renew_ms),
+    expiresMs: r.expires_ms == null ? null : Number(r.expires_ms),
+  }
+}

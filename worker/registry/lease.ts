@@ -1,0 +1,96 @@
+/**
+ * Leases (`coordination.k8s.io/v1`), Kubernetes' own liveness and leader-election kind:
+ * a holder renews `spec.renewTime`, and the lease is held while renewTime +
+ * leaseDurationSeconds is in the future. A pod names the lease that keeps it alive in the
+ * annotation `switchboard.dev/lease` (same namespace); many pods may share one lease.
+ *
+ * Times are MicroTime, as Kubernetes writes them: RFC 3339 in UTC with six fraction
+ * digits. Any RFC 3339 time is accepted and normalized.
+ */
+import { fieldError, invalid, type FieldError } from './errors'
+import { validateMeta } from './meta'
+import type { LeaseInput } from './schemas'
+import type { LeaseObject, ObjectMetaOut } from './types'
+import { validateName } from './validation'
+
+export const LEASE_ANNOTATION = 'switchboard.dev/lease'
+/** The only leader-election strategy Kubernetes defines (coordinated leader election). */
+const STRATEGIES = ['OldestEmulationVersion']
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/
+
+/** A time as MicroTime (`2006-01-02T15:04:05.000000Z`), or null when `value` is not RFC 3339. */
+export function microTime(value: string): string | null {
+  const m = RFC3339.exec(value)
+  if (!m) return null
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[4]!.toUpperCase()}`)
+  if (Number.isNaN(ms)) return null
+  const micros = (m[3] ?? '').padEnd(6, '0').slice(0, 6)
+  return `${new Date(ms).toISOString().slice(0, 19)}.${micros}Z`
+}
+
+/** MicroTime of a Date (for the leases the registry writes itself, and for tests). */
+export function microTimeOf(date: Date): string {
+  return `${date.toISOString().slice(0, 23)}000Z`
+}
+
+/** The lease's renewTime in ms since the epoch, if it has one. */
+export function renewMs(spec: LeaseObject['spec']): number | null {
+  if (!spec.renewTime) return null
+  const renewed = Date.parse(spec.renewTime)
+  return Number.isNaN(renewed) ? null : renewed
+}
+
+/** When the lease lapses unless renewed, in ms since the epoch: null when nobody holds it. */
+export function leaseExpiresMs(spec: LeaseObject['spec']): number | null {
+  const renewed = renewMs(spec)
+  if (!spec.holderIdentity || renewed === null || !spec.leaseDurationSeconds) return null
+  return renewed + spec.leaseDurationSeconds * 1000
+}
+
+export function buildLease(input: LeaseInput, metadata: ObjectMetaOut): LeaseObject {
+  const s = input.spec ?? {}
+  const spec: LeaseObject['spec'] = {}
+  if (s.holderIdentity != null) spec.holderIdentity = s.holderIdentity
+  if (s.leaseDurationSeconds != null) spec.leaseDurationSeconds = s.leaseDurationSeconds
+  if (s.acquireTime != null) spec.acquireTime = microTime(s.acquireTime) ?? s.acquireTime
+  if (s.renewTime != null) spec.renewTime = microTime(s.renewTime) ?? s.renewTime
+  if (s.leaseTransitions != null) spec.leaseTransitions = s.leaseTransitions
+  if (s.strategy != null) spec.strategy = s.strategy
+  if (s.preferredHolder != null) spec.preferredHolder = s.preferredHolder
+  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec }
+}
+
+/** Kubernetes' ValidateLease: the name, a positive duration, non-negative transitions, times that parse. */
+export function validateLease(lease: LeaseObject): void {
+  const s = lease.spec
+  const causes: FieldError[] = [...validateMeta(lease.metadata, 'dns1123subdomain')]
+  if (s.leaseDurationSeconds !== undefined && s.leaseDurationSeconds <= 0) {
+    causes.push(fieldError.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0'))
+  }
+  if (s.leaseTransitions !== undefined && s.leaseTransitions < 0) {
+    causes.push(fieldError.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0'))
+  }
+  for (const field of ['acquireTime', 'renewTime'] as const) {
+    const value = s[field]
+    if (value !== undefined && microTime(value) === null) causes.push(fieldError.invalid(`spec.${field}`, value, 'must be an RFC 3339 time, e.g. 2006-01-02T15:04:05.000000Z'))
+  }
+  if (s.strategy !== undefined && !STRATEGIES.includes(s.strategy)) {
+    causes.push({ reason: 'FieldValueNotSupported', field: 'spec.strategy', message: `Unsupported value: "${s.strategy}": supported values: ${STRATEGIES.map((x) => `"${x}"`).join(', ')}` })
+  }
+  if (s.preferredHolder !== undefined && s.strategy === undefined) {
+    causes.push(fieldError.required('spec.strategy', 'must be specified when preferredHolder is set'))
+  }
+  if (causes.length) throw invalid('Lease', lease.metadata.name, causes)
+}
+
+/** The lease a pod names in its annotation, if any. */
+export function podLease(annotations: Record<string, string> | undefined): string | null {
+  return annotations?.[LEASE_ANNOTATION] ?? null
+}
+
+/** Problems with a pod's lease annotation: it must name a lease (a DNS subdomain). */
+export function validatePodLease(annotations: Record<string, string> | undefined): FieldError[] {
+  const name = podLease(annotations)
+  return name === null ? [] : validateName('dns1123subdomain', name, `metadata.annotations[${LEASE_ANNOTATION}]`)
+}
