@@ -127,4 +127,21 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) against the r
     expect(after.code).not.toBe(0)
     expect(after.stderr).toContain('pods "x" not found')
   }, 60_000)
+
+  it('kubectl get leases lists the leases, and -o json shows their spec as written', async () => {
+    const renewTime = '2026-06-01T12:00:00.000000Z'
+    const created = await api('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', {
+      metadata: { name: 'host-a' },
+      spec: { holderIdentity: 'agent-a', leaseDurationSeconds: 10, renewTime },
+    })
+    expect(created.kind).toBe('Lease')
+    const list = await kubectl.run(['get', 'leases'])
+    expect(list.code, list.stderr).toBe(0)
+    expect(list.stdout).toMatch(/^NAME\s+/)
+    expect(rows(list.stdout).map((cells) => cells[0])).toEqual(['host-a'])
+    const one = await kubectl.run(['get', 'lease', 'host-a', '-o', 'json'])
+    expect(one.code, one.stderr).toBe(0)
+    expect(JSON.parse(one.stdout).spec).toEqual({ holderIdentity: 'agent-a', leaseDurationSeconds: 10, renewTime })
+    expect(complaints(list.stderr + one.stderr)).toEqual([])
+  }, 60_000)
 })

@@ -90,6 +90,47 @@ describe('the Worker on D1', () => {
     expect(compacted).toBeGreaterThanOrEqual(1)
   })
 
+  it('judges leases when answering, and records a lapse on the cron trigger and after requests', async () => {
+    const lease = (name: string, seconds: number) => ({
+      metadata: { name },
+      spec: { holderIdentity: 'agent', leaseDurationSeconds: seconds, renewTime: new Date().toISOString() },
+    })
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
+    expect((await call('POST', leases, lease('short', 1))).status).toBe(201)
+    expect((await call('POST', leases, lease('long', 3600))).status).toBe(201)
+    await call('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })
+    for (const [name, ip, bound] of [['a', '10.0.4.1', 'short'], ['b', '10.0.4.2', 'long']]) {
+      const pod = { metadata: { name, labels: { app: 'web' }, annotations: { 'switchboard.dev/lease': bound } }, status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } }
+      expect((await call('POST', '/api/v1/namespaces/default/pods', pod)).status).toBe(201)
+    }
+    const addresses = async () => {
+      const slices = await call('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices')
+      return slices.body.items.flatMap((s: any) => s.endpoints.filter((e: any) => e.conditions.ready).map((e: any) => e.addresses[0])).sort()
+    }
+    expect(await addresses()).toEqual(['10.0.4.1', '10.0.4.2'])
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    // Lapsed: out of the answers at once, before anything records it.
+    expect(await addresses()).toEqual(['10.0.4.2'])
+    for (let i = 0; i < 5; i++) expect((await call('GET', '/api/v1/namespaces/default/services/web/pick')).body.address).toBe('10.0.4.2')
+    const ctx = createExecutionContext()
+    worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx)
+    await waitOnExecutionContext(ctx)
+    const a = await call('GET', '/api/v1/namespaces/default/pods/a')
+    expect(a.body.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'LeaseExpired' })
+    // A renewal restores it in the same request.
+    expect((await call('PATCH', `${leases}/short`, { spec: { renewTime: new Date().toISOString(), leaseDurationSeconds: 1 } })).status).toBe(200)
+    expect((await call('GET', '/api/v1/namespaces/default/pods/a')).body.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('True')
+    expect(await addresses()).toEqual(['10.0.4.1', '10.0.4.2'])
+    // Lapsed again: requests alone (no cron) get it recorded within about a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    let reason: string | undefined
+    for (let i = 0; i < 30 && reason !== 'LeaseExpired'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      reason = (await call('GET', '/api/v1/namespaces/default/pods/a')).body.status.conditions.find((c: any) => c.type === 'Ready').reason
+    }
+    expect(reason).toBe('LeaseExpired')
+  })
+
   it('refuses calls without a token', async () => {
     expect((await SELF.fetch('http://registry/api/v1/pods')).status).toBe(401)
   })

@@ -49,7 +49,7 @@ export const leaseTable: ObjectTable = {
   table: 'leases',
   labelKind: 'Lease',
   namespaced: true,
-  fieldColumns: { 'metadata.name': 'name', 'metadata.namespace': 'namespace', 'spec.holderIdentity': 'holder' },
+  fieldColumns: { 'metadata.name': 'name', 'metadata.namespace': 'namespace' },
 }
 
 /** What every write of an object table carries: the key, the uid, the JSON body and the labels. */
