@@ -9,7 +9,7 @@ const json = { ...AUTH, 'content-type': 'application/json' }
 async function call(method: string, path: string, body?: unknown) {
   const res = await SELF.fetch(`http://registry${path}`, {
     method,
-    headers: body === undefined ? AUTH : json,
+    headers: body === undefined ? AUTH : method === 'PATCH' ? { ...json, 'content-type': 'application/merge-patch+json' } : json,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
   return { status: res.status, body: (await res.json()) as any }
