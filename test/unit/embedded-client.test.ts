@@ -118,6 +118,31 @@ describe('embedded client', () => {
     expect((await ours.execute('SELECT 3 AS v')).rows[0]!.v).toBe(3)
   })
 
+  it('commits concurrent write batches together, each atomic on its own and in arrival order', async () => {
+    const ours = new EmbeddedClient(':memory:')
+    open.push(ours)
+    for (const sql of SETUP) await ours.execute(sql)
+    const before = { ...ours.commits }
+    const results = await Promise.allSettled([
+      ours.batch(["INSERT INTO t (name, n) VALUES ('g1', 10)", "UPDATE t SET n = n + 1 WHERE name = 'g1'"]),
+      // Fails on its second statement (name 'a' exists): its first insert must not stay.
+      ours.batch(["INSERT INTO t (name, n) VALUES ('g2', 20)", "INSERT INTO t (name, n) VALUES ('a', 0)"]),
+      // Sees the first batch's row: batches run in arrival order.
+      ours.batch(["UPDATE t SET n = n * 2 WHERE name = 'g1'", "INSERT INTO t (name, n) SELECT 'g3', n FROM t WHERE name = 'g1'"]),
+      ours.batch(['SELECT count(*) AS c FROM t']),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    const failed = (results[1] as PromiseRejectedResult).reason
+    expect(failed).toBeInstanceOf(LibsqlBatchError)
+    expect(failed.statementIndex).toBe(1)
+    expect(failed.code).toBe('SQLITE_CONSTRAINT')
+    const rows = (await ours.execute("SELECT name, n FROM t WHERE name LIKE 'g%' ORDER BY name")).rows.map((r) => [r.name, r.n])
+    expect(rows).toEqual([['g1', 22], ['g3', 22]])
+    // The three write batches took one transaction; the read ran on its own.
+    expect(ours.commits.batches - before.batches).toBe(4)
+    expect(ours.commits.transactions - before.transactions).toBe(2)
+  })
+
   it('is unusable once closed', async () => {
     const ours = new EmbeddedClient(':memory:')
     ours.close()
