@@ -21,7 +21,10 @@
  * transaction of its own; the others commit. They run in arrival order, each seeing the
  * ones before, as if they had run one after another: what changes is that N writes cost
  * one commit (one set of WAL frames for the pages they share) instead of N. Each batch's
- * promise settles after the commit, so a write acknowledged is a write on disk.
+ * promise settles after the commit, so a write acknowledged is a write on disk. A read
+ * first commits the writes queued before it, so no read sees the database older than a
+ * write already issued (as without grouping): only writes issued back to back, with no
+ * read between them, share a commit.
  */
 import { Buffer } from 'node:buffer'
 import Database from 'libsql'
@@ -76,6 +79,7 @@ export class EmbeddedClient implements Client {
   async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
     this.checkOpen()
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
+    this.flush()
     return this.run(stmt)
   }
 
@@ -84,6 +88,7 @@ export class EmbeddedClient implements Client {
     const normalized = stmts.map((s): InStatement => (Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s))
     // Only writes wait for a group: a batch of reads alone (consistent multi-query reads) runs at once.
     if (!this.groupCommit || mode === 'read' || !this.writes(normalized)) {
+      this.flush()
       const results = this.inTransaction(transactionModeToBegin(mode), normalized)
       this.commits.transactions++
       this.commits.batches++
@@ -96,6 +101,7 @@ export class EmbeddedClient implements Client {
 
   async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
     this.checkOpen()
+    this.flush()
     this.run('PRAGMA foreign_keys=off')
     try {
       return this.inTransaction('BEGIN DEFERRED', stmts)
@@ -106,6 +112,7 @@ export class EmbeddedClient implements Client {
 
   async executeMultiple(sql: string): Promise<void> {
     this.checkOpen()
+    this.flush()
     try {
       this.db.exec(sql)
     } catch (error) {
@@ -127,6 +134,7 @@ export class EmbeddedClient implements Client {
 
   close(): void {
     if (this.closed) return
+    this.flush()
     this.closed = true
     this.statements.clear()
     this.db.close()
@@ -169,6 +177,7 @@ export class EmbeddedClient implements Client {
 
   /** Commits the queued write batches in one transaction, each in a savepoint (see the top of this file). */
   private flush(): void {
+    if (this.queue.length === 0) return
     const group = this.queue
     this.queue = []
     if (this.closed) {
