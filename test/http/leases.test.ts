@@ -95,6 +95,36 @@ describe('the Lease kind', () => {
     expect((await t.json('GET', `${LEASES}/leader`)).status).toBe(404)
   })
 
+  it('answers and logs a plain renewal exactly as the general path answers and logs the same change', async () => {
+    const t = await testApp()
+    const spec = { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-06-01T12:00:00Z' }
+    for (const name of ['fast', 'general']) expect((await t.json('POST', LEASES, { metadata: { name, labels: { tier: 'x' } }, spec })).status).toBe(201)
+    const renewTime = '2026-06-01T12:00:05.5Z'
+    const fast = await t.json('PATCH', `${LEASES}/fast`, { spec: { renewTime } })
+    // A JSON patch of the same change takes the general path.
+    const general = await t.req('PATCH', `${LEASES}/general`, JSON.stringify([{ op: 'replace', path: '/spec/renewTime', value: renewTime }]), { 'content-type': 'application/json-patch+json' })
+    expect(fast.status).toBe(200)
+    expect(general.status).toBe(200)
+    const strip = (lease: any) => ({ ...lease, metadata: { ...lease.metadata, name: '-', uid: '-', resourceVersion: '-' } })
+    const generalBody = await general.json()
+    expect(strip(fast.body)).toEqual(strip(generalBody))
+    expect(fast.body.spec.renewTime).toBe('2026-06-01T12:00:05.500000Z')
+    expect(Number(fast.body.metadata.resourceVersion)).toBeGreaterThan(0)
+    expect((await t.json('GET', `${LEASES}/fast`)).body).toEqual(fast.body)
+    const events = (await t.client.execute("SELECT name, type, object, old_object FROM changes WHERE kind = 'Lease' AND type = 'MODIFIED' ORDER BY rv")).rows
+    expect(events.map((e) => e.name)).toEqual(['fast', 'general'])
+    const [a, b] = events.map((e) => ({ object: strip(JSON.parse(String(e.object))), old: strip(JSON.parse(String(e.old_object))) }))
+    expect(a).toEqual(b)
+    // The same time again is a no-op, as on the general path: no write, same resourceVersion.
+    const again = await t.json('PATCH', `${LEASES}/fast`, { spec: { renewTime } })
+    expect(again.body.metadata.resourceVersion).toBe(fast.body.metadata.resourceVersion)
+    // A renewal of a missing lease, or with a bad time, answers as the general path does.
+    expect((await t.json('PATCH', `${LEASES}/missing`, { spec: { renewTime } })).status).toBe(404)
+    const bad = await t.json('PATCH', `${LEASES}/fast`, { spec: { renewTime: 'soon' } })
+    expect(bad.status).toBe(422)
+    expect(bad.body.details.causes[0].field).toBe('spec.renewTime')
+  })
+
   it('refuses invalid leases with a Status naming the field, and writes nothing', async () => {
     const t = await testApp()
     for (const [spec, field] of [

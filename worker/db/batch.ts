@@ -63,6 +63,23 @@ export class Batch {
     return rv
   }
 
+  /**
+   * A write that applies only when `condition` holds when it runs: the resourceVersion is
+   * bumped only then. Each of `changes` must carry the same condition itself (the bump
+   * does not change what it reads), so that nothing is written when it does not hold.
+   * Returns the new resourceVersion and the changes' results, or null when the condition
+   * did not hold (nothing was written).
+   */
+  async writeIf(condition: SQL, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
+    const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND ${condition} RETURNING value`)
+    const results = await this.db.batch([bump, ...changes])
+    const rows = results[0] as { value: number }[]
+    if (!rows[0]) return null
+    const rv = Number(rows[0].value)
+    for (const listener of this.listeners) listener(rv)
+    return { rv, results: results.slice(1) }
+  }
+
   /** A statement that fails the batch with `code` when `failure` holds. */
   guard(code: GuardCode, failure: SQL): Statement {
     return this.run(sql`INSERT INTO guard (code) SELECT ${code} WHERE ${failure}`)

@@ -24,7 +24,7 @@ export type { Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
 export type { ListResult, StoredObject } from './objects'
-export type { BoundPodRow, LeaseRow, LeaseWrite } from './rows/leases'
+export type { BoundPodRow, LeaseRow, LeaseWrite, Renewal } from './rows/leases'
 export type { NamespaceWrite } from './rows/namespaces'
 export type { PodPortRow, PodWrite } from './rows/pods'
 export type { ServicePortRow, ServiceWrite } from './rows/services'
@@ -159,6 +159,11 @@ export class Store {
   /** Writes a lease (its row and labels; `sameLabels` leaves the label rows alone). */
   putLease(w: leases.LeaseWrite, pre: Precondition, sameLabels = false): Promise<number> {
     return leases.putLease(this.batch, w, pre, sameLabels)
+  }
+
+  /** Renews a lease in one write, when it applies (see rows/leases.ts renewLease); null otherwise. */
+  renewLease(r: Omit<leases.Renewal, 'actor'>): Promise<{ rv: number; body: Record<string, unknown>; marked: boolean } | null> {
+    return leases.renewLease(this.batch, { ...r, actor: this.batch.actor })
   }
 
   deleteLease(namespace: string, name: string, pre?: Precondition): Promise<number> {

@@ -15,6 +15,7 @@ import type { KindInfo } from './kind-info'
 import { ENDPOINTS, ENDPOINT_SLICES, KINDS, LEASES, PODS, TOKENS } from './kinds'
 import type { LeaseBook } from './lease-book'
 import { LeaseLifecycle, type SweepResult } from './lease-lifecycle'
+import { renew } from './lease-renewal'
 import type { ListQuery } from './list-options'
 import { timestamp, type Clock } from './meta'
 import type { PatchType } from './patch'
@@ -66,6 +67,7 @@ export class Registry {
   readonly clock: Clock
   private readonly context: WriteContext
   private readonly rests = new Map<KindInfo, Rest>()
+  private readonly generic = new Map<KindInfo, GenericStore>()
   private readonly lifecycle: LeaseLifecycle
 
   constructor(private readonly options: RegistryOptions) {
@@ -75,10 +77,30 @@ export class Registry {
     this.context = { store: options.store, clock: options.clock, allocation: options.allocation }
     this.leases = options.leases
     this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice, options.leases)
-    for (const kind of KINDS) if (kind.strategy) this.rests.set(kind, new GenericStore(kind, this.context))
+    for (const kind of KINDS) {
+      if (!kind.strategy) continue
+      const store = new GenericStore(kind, this.context)
+      this.generic.set(kind, store)
+      this.rests.set(kind, store)
+    }
     this.lifecycle = new LeaseLifecycle(options.store, this.objects<PodObject>(PODS), options.leases, options.clock, options.leaseDeleteAfterDurations)
     // A lease written while held brings back at once the pods a lapse marked not ready.
-    this.objects<LeaseObject>(LEASES).afterWrite = (lease) => this.lifecycle.restore(lease)
+    const leases = this.objects<LeaseObject>(LEASES)
+    leases.afterWrite = (lease) => this.lifecycle.restore(lease)
+    // A plain renewal takes one conditional write (lease-renewal.ts); any other patch, the general path.
+    this.rests.set(LEASES, {
+      get: (ns, name) => leases.get(ns, name),
+      list: (ns, query) => leases.list(ns, query),
+      create: (ns, body) => leases.create(ns, body),
+      replace: (ns, name, body, scope) => leases.replace(ns, name, body, scope),
+      delete: (ns, name, options, query) => leases.delete(ns, name, options, query),
+      patch: async (ns, name, type, patch, scope) => {
+        const renewed = scope === 'status' ? null : await renew(options.store, ns, name, type, patch)
+        if (!renewed) return leases.patch(ns, name, type, patch, scope)
+        if (renewed.marked) await this.lifecycle.restore(renewed.lease)
+        return renewed.lease
+      },
+    })
     const eps = this.endpoints
     this.rests.set(ENDPOINTS, {
       get: (ns, name) => eps.getEndpoints(ns, name),
@@ -120,9 +142,9 @@ export class Registry {
 
   /** The generic store of a generic kind. */
   objects<T extends RegistryObject = RegistryObject>(kind: KindInfo): GenericStore<T> {
-    const rest = this.rests.get(kind)
-    if (!(rest instanceof GenericStore)) throw new Error(`${kind.kind} is not a generic kind`)
-    return rest as GenericStore<T>
+    const store = this.generic.get(kind)
+    if (!store) throw new Error(`${kind.kind} is not a generic kind`)
+    return store as unknown as GenericStore<T>
   }
 
   /**

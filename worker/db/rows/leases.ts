@@ -59,6 +59,43 @@ export function putLease(b: Batch, w: LeaseWrite, pre: Precondition, sameLabels:
   ])
 }
 
+/** A renewal: a new renewTime for a lease, applied only to the lease as the caller expects it. */
+export interface Renewal {
+  namespace: string
+  name: string
+  /** The new spec.renewTime (MicroTime) and the same in ms since the epoch. */
+  renewTime: string
+  renewMs: number
+  /** The token recorded with the change; the stored object must carry it already (or none). */
+  actor: string
+}
+
+/**
+ * Renews a lease in one write without reading it first: sets spec.renewTime (and the
+ * expiry) in place, with its change-log event, provided the lease exists, its renewTime
+ * differs, and its last write was by the same token. Returns the lease as written, its
+ * resourceVersion and whether it has pods marked for a lapse; null when the provisos did
+ * not hold (the caller takes the general path, which reports why).
+ */
+export async function renewLease(b: Batch, r: Renewal): Promise<{ rv: number; body: Record<string, unknown>; marked: boolean } | null> {
+  const key = sql`namespace = ${r.namespace} AND name = ${r.name}`
+  const modifiedBy = sql`json_extract(body, '$.metadata.annotations."switchboard.dev/modified-by"')`
+  const applies = sql`EXISTS (SELECT 1 FROM leases WHERE ${key} AND json_extract(body, '$.spec.renewTime') IS NOT ${r.renewTime}
+    AND ${r.actor === '' ? sql`${modifiedBy} IS NULL` : sql`${modifiedBy} = ${r.actor}`})`
+  const renewed = sql`json_set(body, '$.spec.renewTime', ${r.renewTime})`
+  const written = await b.writeIf(applies, [
+    b.run(sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)
+      SELECT ${RV}, 'Lease', namespace, name, 'MODIFIED', ${b.at()}, ${b.actor}, ${renewed}, body FROM leases WHERE ${key} AND ${applies}`),
+    b.db.all(sql`UPDATE leases SET rv = ${RV}, renew_ms = ${r.renewMs}, body = ${renewed},
+        expires_ms = CASE WHEN holder IS NOT NULL AND holder <> '' AND duration_seconds > 0 THEN ${r.renewMs} + duration_seconds * 1000 END
+      WHERE ${key} AND ${applies} RETURNING body`),
+    b.db.all(sql`SELECT EXISTS (SELECT 1 FROM pods WHERE namespace = ${r.namespace} AND lease = ${r.name} AND lease_lapsed = 1) AS marked`),
+  ])
+  if (!written) return null
+  const [, updated, marked] = written.results as [unknown, { body: string }[], { marked: number }[]]
+  return { rv: written.rv, body: JSON.parse(updated[0]!.body), marked: Number(marked[0]?.marked) === 1 }
+}
+
 export function deleteLease(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {
   return b.write(b.existing(leaseTable, namespace, name, pre), [
     b.change('Lease', leaseTable, namespace, name, 'DELETED'),
