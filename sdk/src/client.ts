@@ -1,20 +1,22 @@
 /**
  * The Switchboard client: the resources of the registry, and the calls workloads need
- * (register, setReady, drain, pick, resolve, lookup).
+ * (register, pick, resolve, lookup, leader election).
  */
-import { NotFoundError, AlreadyExistsError } from './errors.js'
 import { request, type HttpOptions } from './http.js'
+import { LeaderElection, type LeaderElectionOptions, type LeaderElector } from './leader-election.js'
+import { PodResource, type PodRegistration } from './pods.js'
+import { register, type Registration, type RegisterOptions } from './registration.js'
 import { Resource, type CallOptions } from './resources.js'
 import type {
   Endpoints,
   EndpointsInput,
   EndpointPort,
   EndpointSlice,
+  Lease,
+  LeaseInput,
   Namespace,
   NamespaceInput,
   PickResult,
-  Pod,
-  PodInput,
   Service,
   ServiceInput,
   Token,
@@ -34,21 +36,6 @@ export interface ClientOptions {
   maxRetries?: number
   /** The namespace of calls that name none; default `default`. */
   namespace?: string
-}
-
-export interface Registration {
-  name: string
-  namespace?: string
-  /** The pod's IP (IPv4 or IPv6), or both as a list. */
-  ip: string | string[]
-  labels?: Record<string, string>
-  /** Named ports: `{ http: 8080 }` or `[{ name: 'http', port: 8080, protocol: 'TCP' }]`. */
-  ports?: Record<string, number> | { name: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[]
-  ready?: boolean
-  /** 0–65535; 0 drains. Default 1. */
-  weight?: number
-  nodeName?: string
-  zone?: string
 }
 
 export interface PickOptions extends CallOptions {
@@ -83,43 +70,8 @@ export interface ReadyEndpoint {
   weight: number
 }
 
-const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
-const ZONE_LABEL = 'topology.kubernetes.io/zone'
+const LEASES = { prefix: '/apis/coordination.k8s.io/v1', plural: 'leases', namespaced: true }
 const RR_TYPES: Record<number, string> = { 1: 'A', 28: 'AAAA', 5: 'CNAME', 12: 'PTR', 2: 'NS', 33: 'SRV', 16: 'TXT', 6: 'SOA' }
-
-export class PodResource extends Resource<Pod, PodInput> {
-  /** Creates or updates a pod from a registration (idempotent). */
-  async register(r: Registration, options: CallOptions = {}): Promise<Pod> {
-    const namespace = r.namespace ?? options.namespace
-    const body = podBody(r)
-    const call = { ...options, ...(namespace ? { namespace } : {}) }
-    try {
-      return await this.replace(r.name, body, call)
-    } catch (e) {
-      if (!(e instanceof NotFoundError) || e.body?.details?.kind !== 'pods') throw e
-    }
-    try {
-      return await this.create(body, call)
-    } catch (e) {
-      if (e instanceof AlreadyExistsError) return this.replace(r.name, body, call)
-      throw e
-    }
-  }
-
-  /** Sets the pod's Ready condition through the status subresource. */
-  setReady(name: string, ready: boolean, options: CallOptions = {}): Promise<Pod> {
-    return request(this.http, 'PATCH', `${this.item(name, options.namespace)}/status`, {
-      body: { status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } },
-      contentType: 'application/merge-patch+json',
-      ...(options.signal ? { signal: options.signal } : {}),
-    })
-  }
-
-  /** Sets the pod's weight to 0: it stays registered but is never picked or answered in DNS. */
-  drain(name: string, options: CallOptions = {}): Promise<Pod> {
-    return this.patch(name, { metadata: { annotations: { [WEIGHT_ANNOTATION]: '0' } } }, options)
-  }
-}
 
 export class ServiceResource extends Resource<Service, ServiceInput> {
   /** One ready endpoint of the service, by weight (or sticky by `key`). */
@@ -138,6 +90,7 @@ export class Switchboard {
   readonly endpoints: Resource<Endpoints, EndpointsInput>
   readonly endpointSlices: Resource<EndpointSlice, never>
   readonly tokens: Resource<Token, TokenInput>
+  readonly leases: Resource<Lease, LeaseInput>
   private readonly http: HttpOptions
   private readonly namespace: string
 
@@ -158,6 +111,26 @@ export class Switchboard {
     this.endpoints = new Resource(this.http, core('endpoints'), this.namespace)
     this.endpointSlices = new Resource(this.http, { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true }, this.namespace)
     this.tokens = new Resource(this.http, { prefix: '/apis/switchboard.dev/v1', plural: 'tokens', namespaced: false }, this.namespace)
+    this.leases = new Resource(this.http, LEASES, this.namespace)
+  }
+
+  /**
+   * Registers a pod kept alive by a lease, and keeps renewing the lease until `close()`:
+   * if this process dies, the registry stops answering with the pod within the lease's
+   * duration. (`pods.register()` is the plain, lease-less upsert.)
+   */
+  register(registration: PodRegistration, options: RegisterOptions = {}): Promise<Registration> {
+    return register({ pods: this.pods, leases: this.leases, renewals: this.leaseLoop() }, registration, options)
+  }
+
+  /** Leader election over a Lease, as client-go's leaderelection does it. */
+  leaderElection(options: LeaderElectionOptions): LeaderElector {
+    return new LeaderElection(this.leaseLoop(), options)
+  }
+
+  /** Leases for the renewal loops, which retry on their own schedule: no retries per call. */
+  private leaseLoop(): Resource<Lease, LeaseInput> {
+    return new Resource({ ...this.http, maxRetries: 0 }, LEASES, this.namespace)
   }
 
   /** A DNS lookup through the registry's DoH JSON form. */
@@ -216,26 +189,5 @@ function record(r: JsonRecord): DnsRecord {
       return { ...base, type: 'TXT', text: [...r.data.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1')) }
     default:
       return { ...base, type: kind === 'SOA' ? 'SOA' : 'OTHER', data: r.data, rrtype: r.type }
-  }
-}
-
-function podBody(r: Registration): PodInput {
-  const ips = Array.isArray(r.ip) ? r.ip : [r.ip]
-  const ports = Array.isArray(r.ports)
-    ? r.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? 'TCP' }))
-    : Object.entries(r.ports ?? {}).map(([name, port]) => ({ name, containerPort: port, protocol: 'TCP' }))
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: r.name,
-      labels: { ...(r.labels ?? {}), ...(r.zone ? { [ZONE_LABEL]: r.zone } : {}) },
-      annotations: { [WEIGHT_ANNOTATION]: String(r.weight ?? 1) },
-    },
-    spec: { ...(r.nodeName ? { nodeName: r.nodeName } : {}), ...(ports.length ? { containers: [{ name: 'app', ports }] } : {}) },
-    status: {
-      podIPs: ips.map((ip) => ({ ip })),
-      conditions: [{ type: 'Ready', status: r.ready === false ? 'False' : 'True' }],
-    },
   }
 }

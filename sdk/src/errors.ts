@@ -1,7 +1,7 @@
 /**
  * Errors of the Switchboard client: one class per Kubernetes Status reason, each with
  * the HTTP status, the Status object and the request ID; and classes of their own for
- * network failures, timeouts and aborts.
+ * network failures, timeouts and aborts, and for a lease that could not be kept.
  */
 import type { Status } from './types.js'
 
@@ -85,6 +85,23 @@ export class TimeoutError extends SwitchboardError {
 /** The caller's AbortSignal cancelled the request. */
 export class AbortError extends SwitchboardError {
   override name = 'AbortError'
+}
+
+/**
+ * A registration's lease was not renewed within its renew deadline (or is held by someone
+ * else now): the registration stopped renewing, and the registry will soon stop answering
+ * with its pod. `cause` is the last renewal's error.
+ */
+export class LeaseLostError extends SwitchboardError {
+  override name = 'LeaseLostError'
+  constructor(
+    message: string,
+    /** The lease, as `namespace/name`. */
+    readonly lease: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
 }
 
 const REASONS: Record<string, typeof APIError> = {

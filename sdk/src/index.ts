@@ -2,8 +2,13 @@
  * @switchboard/sdk: a typed client for the Switchboard service registry. Runs wherever
  * `fetch` does: Node 20+, Cloudflare Workers, browsers.
  */
-export { Switchboard, PodResource, ServiceResource } from './client.js'
-export type { ClientOptions, Registration, PickOptions, DnsRecord, Resolution, ReadyEndpoint } from './client.js'
+export { Switchboard, ServiceResource } from './client.js'
+export type { ClientOptions, PickOptions, DnsRecord, Resolution, ReadyEndpoint } from './client.js'
+export { PodResource, LEASE_ANNOTATION } from './pods.js'
+export type { PodRegistration } from './pods.js'
+export { Registration } from './registration.js'
+export type { RegisterOptions, CloseOptions } from './registration.js'
+export type { LeaderElectionOptions, LeaderElector } from './leader-election.js'
 export { Resource } from './resources.js'
 export type { ListOptions, CallOptions, PatchOptions, DeleteOptions, Selector } from './resources.js'
 export * from './errors.js'

@@ -1,0 +1,231 @@
+/**
+ * A registration kept alive by a lease: `sb.register()` writes the lease (held by this
+ * process) and then the pod, annotated with the lease's name, and renews the lease in the
+ * background. While renewals succeed the pod is what its status says; if this process
+ * dies, the lease lapses and the registry drops the pod from DNS and the pick at once.
+ *
+ * Renewals run every third of the lease's duration (±10%) as a merge PATCH of
+ * `spec.renewTime`; after a failure they are retried sooner; when none has succeeded for
+ * the renew deadline the registration gives up: `signal` aborts with a `LeaseLostError`
+ * and `onLost` runs. `close()` (or `await using`) drains, deletes the pod and the lease.
+ */
+import { asyncDispose } from './dispose.js'
+import { ConflictError, LeaseLostError, NotFoundError } from './errors.js'
+import { Heartbeat } from './heartbeat.js'
+import { holdLease } from './lease-hold.js'
+import { LEASE_ANNOTATION, podBody, type PodRegistration, type PodResource } from './pods.js'
+import type { CallOptions, Resource } from './resources.js'
+import { jittered, monotonic, notify } from './background.js'
+import type { Lease, LeaseInput, Pod } from './types.js'
+
+export interface RegisterOptions {
+  /**
+   * The lease that keeps the pod alive; default: the pod's own, named as the pod. Many pods
+   * may share one lease: `close()` deletes a shared lease only when no other pod names it.
+   */
+  lease?: string
+  /** Who holds the lease; default `<pod name>-<random>`. */
+  holderIdentity?: string
+  /** Whole seconds, at least 1; default 10. */
+  leaseDurationSeconds?: number
+  /** Give up when no renewal succeeded for this long; default two thirds of the duration. */
+  renewDeadlineSeconds?: number
+  /** Called once when the lease is lost (after `signal` aborts). */
+  onLost?: (error: LeaseLostError) => void
+  /** Cancels the registration's first writes. */
+  signal?: AbortSignal
+}
+
+export interface CloseOptions {
+  /** How long to stay registered with weight 0 (drained) before leaving; default 0. */
+  drainSeconds?: number
+}
+
+/** The clients a registration writes through (`renewals` does not retry: the renewal loop does). */
+export interface RegistrationClients {
+  pods: PodResource
+  leases: Resource<Lease, LeaseInput>
+  renewals: Resource<Lease, LeaseInput>
+}
+
+const DEFAULT_DURATION_SECONDS = 10
+
+/** Writes the lease and the pod, and starts renewing. */
+export async function register(clients: RegistrationClients, r: PodRegistration, options: RegisterOptions = {}): Promise<Registration> {
+  const durationSeconds = options.leaseDurationSeconds ?? DEFAULT_DURATION_SECONDS
+  if (!Number.isInteger(durationSeconds) || durationSeconds < 1) {
+    throw new RangeError(`leaseDurationSeconds must be a whole number of seconds, at least 1 (got ${durationSeconds})`)
+  }
+  const deadlineSeconds = options.renewDeadlineSeconds ?? (durationSeconds * 2) / 3
+  if (!(deadlineSeconds > 0 && deadlineSeconds <= durationSeconds)) {
+    throw new RangeError(`renewDeadlineSeconds must be more than 0 and at most leaseDurationSeconds (got ${deadlineSeconds})`)
+  }
+  const lease = {
+    name: options.lease ?? r.name,
+    shared: options.lease !== undefined && options.lease !== r.name,
+    namespace: r.namespace,
+    holder: options.holderIdentity ?? `${r.name}-${randomSuffix()}`,
+    durationSeconds,
+  }
+  const call: CallOptions = { ...(r.namespace ? { namespace: r.namespace } : {}), ...(options.signal ? { signal: options.signal } : {}) }
+  const renewed = monotonic()
+  const held = await holdLease(clients.leases, lease, call)
+  let pod: Pod
+  try {
+    pod = await clients.pods.upsert(podBody(r, lease.name), call)
+  } catch (e) {
+    // Leave no lease behind that this call made and nothing uses.
+    if (held.created) await clients.leases.delete(lease.name, { ...call, resourceVersion: held.lease.metadata.resourceVersion! }).catch(() => {})
+    throw e
+  }
+  return new Registration(clients, { ...lease, deadlineSeconds, onLost: options.onLost, renewed }, pod, held.lease)
+}
+
+export interface RegistrationState {
+  name: string
+  /** Named by the caller, so other pods may name it too. */
+  shared: boolean
+  namespace: string | undefined
+  holder: string
+  durationSeconds: number
+  deadlineSeconds: number
+  onLost: ((error: LeaseLostError) => void) | undefined
+  /** When the lease write that took hold of it was sent (monotonic ms). */
+  renewed: number
+}
+
+export class Registration {
+  /** The pod, as last written by this registration. */
+  pod: Pod
+  /** The lease, as last written by this registration. */
+  lease: Lease
+  /** Aborts, with a `LeaseLostError`, when the lease could not be kept. */
+  readonly signal: AbortSignal
+  private readonly lost = new AbortController()
+  private readonly heartbeat: Heartbeat
+  private closing: Promise<void> | undefined
+
+  /** Use `sb.register()`. */
+  constructor(
+    private readonly clients: RegistrationClients,
+    private readonly state: RegistrationState,
+    pod: Pod,
+    lease: Lease,
+  ) {
+    this.pod = pod
+    this.lease = lease
+    this.signal = this.lost.signal
+    const intervalMs = (state.durationSeconds * 1000) / 3
+    this.heartbeat = new Heartbeat({
+      intervalMs: () => jittered(intervalMs, 0.1),
+      deadlineMs: state.deadlineSeconds * 1000,
+      retryMs: (failures) => (intervalMs / 8) * 2 ** (failures - 1),
+      beat: (signal) => this.renew(signal),
+    })
+    void this.heartbeat.run(state.renewed).then((end) => {
+      if (end.lost) this.lose(end.cause)
+    })
+  }
+
+  /** The pod's name. */
+  get name(): string {
+    return this.pod.metadata.name
+  }
+
+  /** Who holds the lease. */
+  get holderIdentity(): string {
+    return this.state.holder
+  }
+
+  /** Sets the pod's Ready condition. */
+  async setReady(ready: boolean): Promise<Pod> {
+    this.pod = await this.clients.pods.setReady(this.name, ready, this.call())
+    return this.pod
+  }
+
+  /** Sets the pod's weight to 0: registered, but never picked nor answered in DNS. */
+  async drain(): Promise<Pod> {
+    this.pod = await this.clients.pods.drain(this.name, this.call())
+    return this.pod
+  }
+
+  /**
+   * Stops renewing, drains the pod, waits `drainSeconds`, then deletes the pod and the
+   * lease (the pod's own lease while this registration still holds it; a shared lease when
+   * no other pod names it). Idempotent: later calls return the first call's promise.
+   * Objects already gone are not an error.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.drainSeconds ?? 0)
+    return this.closing
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  private async shutdown(drainSeconds: number): Promise<void> {
+    await this.heartbeat.stop()
+    const errors: unknown[] = []
+    const step = async (write: () => Promise<unknown>) => {
+      try {
+        await write()
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) errors.push(e)
+      }
+    }
+    await step(() => this.drain())
+    // Awaited by the caller: this wait keeps the process alive, unlike the renewals'.
+    if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000))
+    await step(() => this.clients.pods.delete(this.name, this.call()))
+    await step(() => this.releaseLease())
+    if (errors.length) throw errors[0]
+  }
+
+  /** Deletes the lease unless something else still needs it. */
+  private async releaseLease(): Promise<void> {
+    const { name, shared, holder } = this.state
+    const current = await this.clients.leases.get(name, this.call())
+    if (shared) {
+      // Holders of a shared lease take turns renewing it: what counts is who names it.
+      const pods = await this.clients.pods.list(this.call())
+      if (pods.some((p) => p.metadata.name !== this.name && p.metadata.annotations?.[LEASE_ANNOTATION] === name)) return
+    } else if (current.spec.holderIdentity !== holder) {
+      return // taken over since (the pod registered again elsewhere)
+    }
+    try {
+      await this.clients.leases.delete(name, { ...this.call(), resourceVersion: current.metadata.resourceVersion! })
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e // written since: whoever wrote it still uses it
+    }
+  }
+
+  private async renew(signal: AbortSignal): Promise<void> {
+    const call = { ...this.call(), signal }
+    const spec = { holderIdentity: this.state.holder, renewTime: new Date().toISOString() }
+    try {
+      this.lease = await this.clients.renewals.patch(this.state.name, { spec }, call)
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e
+      // Deleted under us: write it again, held by us.
+      this.lease = (await holdLease(this.clients.renewals, this.state, call)).lease
+    }
+  }
+
+  private lose(cause: unknown): void {
+    const { namespace, name, deadlineSeconds } = this.state
+    const lease = `${namespace ?? this.pod.metadata.namespace}/${name}`
+    const reason = cause instanceof Error ? `: ${cause.message}` : ''
+    const error = new LeaseLostError(`lease ${lease} was not renewed within ${deadlineSeconds} s${reason}`, lease, { cause })
+    this.lost.abort(error)
+    notify(this.state.onLost, error)
+  }
+
+  private call(): CallOptions {
+    return this.state.namespace ? { namespace: this.state.namespace } : {}
+  }
+}
+
+function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 10).padEnd(8, '0')
+}
