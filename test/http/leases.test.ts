@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { seededClock } from '../../worker/wiring'
 import { microTimeOf } from '../../worker/registry/lease'
+import { renewalOf } from '../../worker/registry/lease-renewal'
 import { testApp, type TestApp } from '../support/app'
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
@@ -118,11 +119,32 @@ describe('the Lease kind', () => {
     // The same time again is a no-op, as on the general path: no write, same resourceVersion.
     const again = await t.json('PATCH', `${LEASES}/fast`, { spec: { renewTime } })
     expect(again.body.metadata.resourceVersion).toBe(fast.body.metadata.resourceVersion)
+    // Naming the holder it has is still a renewal; naming another holder is a takeover, on the general path.
+    const same = await t.json('PATCH', `${LEASES}/fast`, { spec: { holderIdentity: 'a', renewTime: '2026-06-01T12:00:06Z' } })
+    expect(same.body.spec).toMatchObject({ holderIdentity: 'a', renewTime: '2026-06-01T12:00:06.000000Z' })
+    const taken = await t.json('PATCH', `${LEASES}/fast`, { spec: { holderIdentity: 'b', renewTime: '2026-06-01T12:00:07Z' } })
+    expect(taken.body.spec).toMatchObject({ holderIdentity: 'b', renewTime: '2026-06-01T12:00:07.000000Z' })
+    expect(Number(taken.body.metadata.resourceVersion)).toBeGreaterThan(Number(same.body.metadata.resourceVersion))
     // A renewal of a missing lease, or with a bad time, answers as the general path does.
     expect((await t.json('PATCH', `${LEASES}/missing`, { spec: { renewTime } })).status).toBe(404)
     const bad = await t.json('PATCH', `${LEASES}/fast`, { spec: { renewTime: 'soon' } })
     expect(bad.status).toBe(422)
     expect(bad.body.details.causes[0].field).toBe('spec.renewTime')
+  })
+
+  it('takes the renewal path only for merge patches of renewTime (and the holder) alone', () => {
+    expect(renewalOf('merge', { spec: { renewTime: '2026-06-01T12:00:00Z' } })).toEqual({ renewTime: '2026-06-01T12:00:00.000000Z' })
+    expect(renewalOf('merge', { spec: { holderIdentity: 'a', renewTime: '2026-06-01T12:00:00Z' } })).toEqual({ renewTime: '2026-06-01T12:00:00.000000Z', holder: 'a' })
+    for (const [type, patch] of [
+      ['json', [{ op: 'replace', path: '/spec/renewTime', value: '2026-06-01T12:00:00Z' }]],
+      ['merge', { spec: { renewTime: '2026-06-01T12:00:00Z', leaseDurationSeconds: 5 } }],
+      ['merge', { spec: { renewTime: 'soon' } }],
+      ['merge', { spec: { holderIdentity: '', renewTime: '2026-06-01T12:00:00Z' } }],
+      ['merge', { metadata: { labels: { a: 'b' } }, spec: { renewTime: '2026-06-01T12:00:00Z' } }],
+      ['merge', { spec: null }],
+    ] as const) {
+      expect(renewalOf(type, patch), JSON.stringify(patch)).toBeNull()
+    }
   })
 
   it('refuses invalid leases with a Status naming the field, and writes nothing', async () => {

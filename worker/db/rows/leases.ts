@@ -66,6 +66,8 @@ export interface Renewal {
   /** The new spec.renewTime (MicroTime) and the same in ms since the epoch. */
   renewTime: string
   renewMs: number
+  /** The holder the renewal names, if any: the stored one must be the same. */
+  holder?: string
   /** The token recorded with the change; the stored object must carry it already (or none). */
   actor: string
 }
@@ -73,7 +75,7 @@ export interface Renewal {
 /**
  * Renews a lease in one write without reading it first: sets spec.renewTime (and the
  * expiry) in place, with its change-log event, provided the lease exists, its renewTime
- * differs, and its last write was by the same token. Returns the lease as written, its
+ * differs, its holder is the one named (if any), and its last write was by the same token. Returns the lease as written, its
  * resourceVersion and whether it has pods marked for a lapse; null when the provisos did
  * not hold (the caller takes the general path, which reports why).
  */
@@ -81,7 +83,7 @@ export async function renewLease(b: Batch, r: Renewal): Promise<{ rv: number; bo
   const key = sql`namespace = ${r.namespace} AND name = ${r.name}`
   const modifiedBy = sql`json_extract(body, '$.metadata.annotations."switchboard.dev/modified-by"')`
   const applies = sql`EXISTS (SELECT 1 FROM leases WHERE ${key} AND json_extract(body, '$.spec.renewTime') IS NOT ${r.renewTime}
-    AND ${r.actor === '' ? sql`${modifiedBy} IS NULL` : sql`${modifiedBy} = ${r.actor}`})`
+    AND ${r.actor === '' ? sql`${modifiedBy} IS NULL` : sql`${modifiedBy} = ${r.actor}`}${r.holder !== undefined ? sql` AND holder = ${r.holder}` : sql``})`
   const renewed = sql`json_set(body, '$.spec.renewTime', ${r.renewTime})`
   const written = await b.writeIf(applies, [
     b.run(sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)
