@@ -2,8 +2,10 @@
  * The bodies the benchmarks send and expect, shared by the server and the load generator
  * so both sides agree on them: the constant answer of the ceiling route, and pods with
  * realistic shapes (labels, a zone, a node, named container ports, an IP and a Ready
- * condition), built from an index so that names and IPs are known on both sides.
+ * condition), built from an index so that names and IPs are known on both sides; and
+ * leases, with pods bound to them.
  */
+import { LEASE_ANNOTATION } from '../worker/registry/lease'
 
 /** The answer of GET /bench/constant. */
 export const CONSTANT_ANSWER = { kind: 'Constant', apiVersion: 'v1', ok: true }
@@ -96,4 +98,27 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
     out[j] = t
   }
   return out
+}
+
+/** The leases of the leases benchmark: `lease-000000`, `lease-000001`, … */
+export function leaseName(i: number): string {
+  return `lease-${String(i).padStart(6, '0')}`
+}
+
+/** Lease `i`, held by its own agent for `durationSeconds` from `renewTime` (a MicroTime). */
+export function leaseBody(i: number, renewTime: string, durationSeconds: number): Record<string, unknown> {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: leaseName(i) },
+    spec: { holderIdentity: `agent-${i}`, leaseDurationSeconds: durationSeconds, acquireTime: renewTime, renewTime },
+  }
+}
+
+/** groupedPodBody's pod `i`, bound to the lease `lease` (the annotation switchboard.dev/lease). */
+export function leasedPodBody(i: number, ipBlock: number, groupSize: number, lease: string): Record<string, unknown> {
+  const body = groupedPodBody(i, ipBlock, groupSize)
+  const metadata = body.metadata as { annotations?: Record<string, string> }
+  metadata.annotations = { ...metadata.annotations, [LEASE_ANNOTATION]: lease }
+  return body
 }

@@ -5,7 +5,7 @@
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
  * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
- * bundle, workers), in their usual order; every scenario runs by default. bundle builds the Worker
+ * leases, bundle, workers), in their usual order; every scenario runs by default. bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
@@ -17,6 +17,7 @@ import { killAllSync, startServer, type BenchServer } from './harness'
 import { DOH, doh } from './doh'
 import { ENDPOINTS, endpoints } from './endpoints'
 import { INTERFERENCE, interference } from './interference'
+import { LEASES, leases } from './leases'
 import { PICK, pick } from './pick'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -24,8 +25,8 @@ import { WORKERS, workers } from './workers'
 import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
-const WATCHDOG_SECONDS = 960
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, bundle, workers]
+const WATCHDOG_SECONDS = 1200
+const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, bundle, workers]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -89,6 +90,15 @@ function settings(report: Report): void {
       'interference',
       `DoH over the doh zone and picks of ${fmt(INTERFERENCE.pick.pods)} endpoints, without and with ${INTERFERENCE.writes.perSecond} readiness writes/s in another namespace; ` +
         `then RSS with ${fmt(INTERFERENCE.memory.namespaces * INTERFERENCE.memory.servicesPerNamespace * INTERFERENCE.memory.podsPerService)} pods and ${fmt(INTERFERENCE.memory.namespaces * INTERFERENCE.memory.servicesPerNamespace)} services cached`,
+    )
+  }
+  if (run('leases')) {
+    report.setting(
+      'leases',
+      `${fmt(LEASES.leases)} held leases (${LEASES.durationSeconds} s) in namespace ${LEASES.namespace}, ${fmt(LEASES.bound.pods)} of them covering the pods of one service; ` +
+        `constant warm-up ${phase(LEASES.constant.warmup)}, measured ${phase(LEASES.constant.measure)}; renewals (merge PATCH of renewTime) ` +
+        `warm-up ${phase(LEASES.renew.warmup)}, measured ${phase(LEASES.renew.measure)}; then DoH over the doh zone without and with ` +
+        `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations`,
     )
   }
   if (run('bundle')) report.setting('bundle', `wrangler deploy --dry-run --outdir <temp dir>; raw and gzipped (zlib level 6) size, target ≤ ${BUNDLE.targetGzipKiB} KiB gzipped`)

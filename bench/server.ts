@@ -12,6 +12,9 @@
  * - POST /bench/seed      creates pods through the registry in-process: {namespace, start, count}
  * - POST /bench/import    imports the endpoints benchmark's pods in one write: {namespace, start, count, ipBlock}
  * - GET  /bench/endpoints the endpoint rows of a namespace, counted: rows, services, pods, per service, per pod
+ * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
+ * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
+ * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
  *
  * It prints `h2c <url>` and then `listening <url>` on stdout once both listeners accept
  * connections, and exits on
@@ -28,8 +31,9 @@ import { parseConfig } from '../worker/config'
 import { buildApp } from '../worker/wiring'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
 import { applyMigrations } from '../worker/db/migrate'
-import { PODS } from '../worker/registry/kinds'
-import { CONSTANT_ANSWER, groupedPodBody, podBody, seedRef } from './fixtures'
+import { LEASES, PODS } from '../worker/registry/kinds'
+import { microTimeOf } from '../worker/registry/lease'
+import { CONSTANT_ANSWER, groupedPodBody, leaseBody, leaseName, leasedPodBody, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
 
 export interface EndpointCounts {
@@ -44,6 +48,17 @@ export interface EndpointCounts {
   maxPerPod: number
   /** Pods of every namespace. */
   podsInDatabase: number
+}
+
+export interface ChangeLogSize {
+  /** Rows of the change log. */
+  rows: number
+  /** Total length(object) + length(old_object) of those rows. */
+  objectBytes: number
+  /** Pages of the change log's table and its index (dbstat), in bytes. */
+  changesBytes: number
+  /** Pages of the leases table and its indexes (dbstat), in bytes. */
+  leasesBytes: number
 }
 
 export interface ServerStats {
@@ -144,6 +159,50 @@ async function main(): Promise<void> {
       podsInDatabase: Number(all!.rows[0]?.n ?? 0),
     }
     return c.json(counts)
+  })
+
+  app.post('/bench/seed-leases', async (c) => {
+    const { namespace, start, count, durationSeconds } = (await c.req.json()) as { namespace: string; start: number; count: number; durationSeconds: number }
+    const began = performance.now()
+    for (let i = start; i < start + count; i++) {
+      await registry.objects(LEASES).create(namespace, leaseBody(i, microTimeOf(registry.clock.now()), durationSeconds))
+    }
+    return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  // Pod i is bound to lease i × leaseStride.
+  app.post('/bench/import-leased', async (c) => {
+    const { namespace, start, count, ipBlock, groupSize, leaseStride } = (await c.req.json()) as {
+      namespace: string
+      start: number
+      count: number
+      ipBlock: number
+      groupSize: number
+      leaseStride: number
+    }
+    const began = performance.now()
+    const bodies = Array.from({ length: count }, (_, k) => leasedPodBody(start + k, ipBlock, groupSize, leaseName((start + k) * leaseStride)))
+    await registry.importPods(namespace, bodies)
+    return c.json({ created: count, seconds: (performance.now() - began) / 1000 })
+  })
+
+  app.get('/bench/changes', async (c) => {
+    const [log, pages] = await client.batch(
+      [
+        'SELECT count(*) AS n, coalesce(sum(coalesce(length(object), 0) + coalesce(length(old_object), 0)), 0) AS bytes FROM changes',
+        `SELECT s.tbl_name AS tbl, sum(d.pgsize) AS bytes FROM sqlite_schema s JOIN dbstat d ON d.name = s.name
+          WHERE s.tbl_name IN ('changes', 'leases') GROUP BY s.tbl_name`,
+      ],
+      'read',
+    )
+    const bytes = (table: string) => Number(pages!.rows.find((r) => r.tbl === table)?.bytes ?? 0)
+    const size: ChangeLogSize = {
+      rows: Number(log!.rows[0]?.n ?? 0),
+      objectBytes: Number(log!.rows[0]?.bytes ?? 0),
+      changesBytes: bytes('changes'),
+      leasesBytes: bytes('leases'),
+    }
+    return c.json(size)
   })
 
   const listen = (h2c: boolean) =>

@@ -1,0 +1,354 @@
+/**
+ * Leases: what renewals cost, and whether they disturb discovery. 100,000 held leases in
+ * one namespace (created in-process through the registry, in chunks), 1,000 of them each
+ * covering one of the 1,000 pods behind a service, then:
+ *
+ * - the ceiling (GET /bench/constant) and renewals with 16 in flight: merge PATCHes of
+ *   spec.renewTime over a shuffled list of every lease (so no two in flight touch the same
+ *   lease), each answer checked (200, renewTime as sent); the renewals of leases that
+ *   cover a pod are timed apart too. Target: ≥ 0.5× the ceiling.
+ * - the database's growth over those renewals (at least 50,000): file and WAL bytes, the
+ *   change log's rows and sizes, the leases table's pages, per renewal and per million;
+ *   and the change log's steady-state size given its retention (bytes per event × events
+ *   kept).
+ * - DoH A queries over the doh zone in rounds rotating without and with renewals paced at
+ *   1,000/s (several paced loops), the median of the per-rotation ratios (target ≥ 0.9×)
+ *   and the discovery cache's database reads per round, which renewals must leave equal.
+ * - the leased service itself: its DNS answer and picks, asked before and after a renewal
+ *   of each of its 1,000 leases, must cost no database read in between.
+ */
+import { performance } from 'node:perf_hooks'
+import { parseConfig } from '../worker/config'
+import { microTimeOf } from '../worker/registry/lease'
+import { checkAnswers, dohQueries, inPool, seedZone, type ZoneService } from './doh'
+import { CONSTANT_ANSWER, groupName, leaseName, podIP, shuffled } from './fixtures'
+import type { ServerStats } from './harness'
+import { runLoad, summarize, type LoadResult, type Phase, type Shot } from './load'
+import { ms, renderTable, type Row } from './report'
+import { fmt, measure, type BenchContext, type Scenario } from './scenario'
+import type { ChangeLogSize } from './server'
+
+export const LEASES = {
+  namespace: 'leases',
+  leases: 100_000,
+  durationSeconds: 10,
+  seedChunk: 5_000,
+  /** Pod i of the service is bound to lease i × leaseStride. */
+  bound: { service: 'leased', pods: 1_000, ipBlock: 112, leaseStride: 100 },
+  constant: { warmup: { requests: 10_000, seconds: 2 }, measure: { requests: 100_000, seconds: 6 } },
+  renew: { warmup: { requests: 2_000, seconds: 2 }, measure: { requests: 60_000, seconds: 50 } },
+  /** The growth is measured over at least this many renewals (topped up after the measured phase if it fell short). */
+  growthRenewals: 50_000,
+  paced: { perSecond: 1_000, loops: 16 },
+  rotations: 5,
+  /** Shorter than the DNS TTL (5 s by default), so that no cache entry expires during a round. */
+  round: { warmup: { requests: 1_000_000, seconds: 0.5 }, measure: { requests: 10_000_000, seconds: 3 } } satisfies { warmup: Phase; measure: Phase },
+  target: { ceiling: 0.5, doh: 0.9 },
+}
+
+/** The DNS TTL, which is also how long the discovery cache keeps an entry (the server has this process' environment). */
+const TTL_MS = parseConfig(process.env).dnsTtl * 1000
+const RETENTION_SECONDS = parseConfig(process.env).changeLogRetentionSeconds
+const CONSTANT = JSON.stringify(CONSTANT_ANSWER)
+
+export const leases: Scenario = {
+  name: 'leases',
+  run: async (ctx) => {
+    const { namespace, bound } = LEASES
+    const group = `${fmt(LEASES.leases)} leases`
+    const seeded = await seed(ctx)
+    const zone = await seedZone(ctx)
+    const base = `${ctx.server.url}/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`
+    const covers = (i: number) => i % bound.leaseStride === 0 && i / bound.leaseStride < bound.pods
+    const order = shuffled(Array.from({ length: LEASES.leases }, (_, i) => i), 14)
+    let cursor = 0
+    // The next lease of the shuffled list: 16 in flight are 16 different leases.
+    const next = (timed?: (ms: number) => void): Shot => {
+      const i = order[cursor++ % order.length]!
+      return renewal(base, i, timed && covers(i) ? timed : undefined)
+    }
+    const existing = (before: number, after: number) => `${fmt(LEASES.leases)} leases, ${before === after ? fmt(before) : `${fmt(before)}→${fmt(after)}`} pods`
+
+    await measure(ctx, {
+      group,
+      scenario: 'GET /bench/constant',
+      namespace,
+      ceiling: true,
+      existing,
+      ...LEASES.constant,
+      next: () => ({ url: `${ctx.server.url}/bench/constant`, verify: (_status, text) => (text === CONSTANT ? undefined : `unexpected answer ${text}`) }),
+    })
+
+    // Renewals, 16 in flight; the database's growth over them (warm-up included).
+    const start = await sizes(ctx)
+    const covering: number[] = []
+    const renewed = await measure(ctx, { group, scenario: 'PATCH leases/{name} (renewTime)', namespace, existing, ...LEASES.renew, next: () => next((t) => covering.push(t)) })
+    const r = renewed.row.result
+    let renewals = r.ok + r.warmupRequests - r.warmupErrors
+    if (renewals < LEASES.growthRenewals) {
+      const more = await runLoad({ concurrency: ctx.concurrency, warmup: { requests: 0, seconds: 0 }, measure: { requests: LEASES.growthRenewals - renewals, seconds: 300 }, next: () => next() })
+      if (more.errors) ctx.report.problem(`leases: ${more.errors} failed renewals while topping up the growth measurement (${more.errorSamples[0]})`)
+      renewals += more.ok
+      ctx.log(`topped up the growth measurement with ${fmt(more.ok)} renewals`)
+    }
+    const end = await sizes(ctx)
+
+    // DoH over the doh zone, rotating without and with paced renewals.
+    const dns = dohQueries(zone)
+    const quiet: Round[] = []
+    const busy: Round[] = []
+    for (let k = 0; k < LEASES.rotations; k++) {
+      quiet.push(await dohRound(ctx, dns))
+      busy.push(await dohRound(ctx, dns, () => next()))
+    }
+    const leased = await leasedService(ctx, base)
+
+    renewalSection(ctx, renewed.row, summarize(Float64Array.from(covering)), covering.length, seeded)
+    growthSection(ctx, start, end, renewals, r.rps)
+    interferenceSection(ctx, quiet, busy, dns.length)
+    ctx.report.section('Leases: the leased service across renewals of its leases', [
+      `DNS A for ${bound.service}.${namespace} and ${leased.asked} picks of it, asked after a renewal of each of its ${fmt(bound.pods)} leases, then ` +
+        `again after a second renewal of each, ${(leased.seconds).toFixed(1)} s apart: ${leased.loads} database read(s) of the discovery cache in between ` +
+        `(must be 0); ${leased.picked}/${leased.asked} picks answered one of its pods.`,
+    ])
+    if (leased.seconds * 1000 >= TTL_MS) ctx.report.note(`leases: the leased-service check took longer than the DNS TTL, so its reads may include expiries`)
+    else if (leased.loads !== 0) ctx.report.problem(`leases: renewing the leased service's leases made the discovery cache read the database ${leased.loads} time(s)`)
+  },
+}
+
+/** A renewal of lease `i`: a merge patch of renewTime (now), checked in the answer. */
+function renewal(base: string, i: number, timed?: (ms: number) => void): Shot {
+  const renewTime = microTimeOf(new Date())
+  return {
+    method: 'PATCH',
+    url: `${base}/${leaseName(i)}`,
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ spec: { renewTime } }),
+    verify: (status, text) => {
+      if (status !== 200) return `expected 200, got ${status}`
+      const got = (JSON.parse(text) as { spec?: { renewTime?: string } }).spec?.renewTime
+      return got === renewTime ? undefined : `renewTime is ${got}, expected ${renewTime}`
+    },
+    ...(timed ? { timed } : {}),
+  }
+}
+
+/** Sends one shot with fetch; the problem with its answer, if any. */
+async function send(shot: Shot): Promise<string | undefined> {
+  try {
+    const res = await fetch(shot.url, { method: shot.method ?? 'GET', ...(shot.headers ? { headers: shot.headers } : {}), ...(shot.body !== undefined ? { body: shot.body } : {}) })
+    const text = await res.text()
+    if (!res.ok) return `answered ${res.status}: ${text.slice(0, 200)}`
+    return shot.verify?.(res.status, text)
+  } catch (e) {
+    return (e as Error).message
+  }
+}
+
+async function seed(ctx: BenchContext): Promise<Seeded> {
+  const { namespace, bound } = LEASES
+  const call = ctx.server.call
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+  const t0 = performance.now()
+  for (let start = 0; start < LEASES.leases; start += LEASES.seedChunk) {
+    await call('POST', '/bench/seed-leases', { namespace, start, count: Math.min(LEASES.seedChunk, LEASES.leases - start), durationSeconds: LEASES.durationSeconds })
+  }
+  const leaseSeconds = (performance.now() - t0) / 1000
+  ctx.log(`seeded ${fmt(LEASES.leases)} leases in ${leaseSeconds.toFixed(1)} s`)
+  const t1 = performance.now()
+  const spec = { selector: { group: groupName(0) }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] }
+  await call('POST', `/api/v1/namespaces/${namespace}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: bound.service }, spec })
+  await call('POST', '/bench/import-leased', { namespace, start: 0, count: bound.pods, ipBlock: bound.ipBlock, groupSize: bound.pods, leaseStride: bound.leaseStride })
+  const podSeconds = (performance.now() - t1) / 1000
+  const pods = (await ctx.server.stats(namespace)).pods
+  if (pods !== bound.pods) throw new Error(`namespace ${namespace} holds ${pods} pods, expected ${bound.pods}`)
+  return { leaseSeconds, podSeconds }
+}
+
+type Seeded = { leaseSeconds: number; podSeconds: number }
+type Sizes = { stats: ServerStats; log: ChangeLogSize }
+
+async function sizes(ctx: BenchContext): Promise<Sizes> {
+  return { stats: await ctx.server.stats(LEASES.namespace), log: await ctx.server.call<ChangeLogSize>('GET', '/bench/changes') }
+}
+
+interface Round {
+  result: LoadResult
+  /** Database reads of the discovery cache during the round. */
+  loads: number
+  /** Renewals sent meanwhile, per second. */
+  renewalsPerSecond: number
+  /** The round ended after the entries primed for it expired, so its reads may include expiries. */
+  late: boolean
+}
+
+/** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
+let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
+
+/**
+ * One round of DoH load (node:http, 16 in flight), with renewals paced alongside when
+ * `renewal` is given. Once the entries of the last round have expired (the DNS TTL), the
+ * round first asks every query once, checking the answers, so that every cache entry it
+ * reads is loaded afresh; the round is shorter than the TTL, so a database read during it
+ * is an entry something dropped.
+ */
+async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], renewal?: () => Shot): Promise<Round> {
+  const wait = primed.to + TTL_MS + 50 - performance.now()
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  const from = performance.now()
+  const wrong = await checkAnswers(ctx.server.url, 'HTTP/1.1', dns)
+  primed = { from, to: performance.now() }
+  if (wrong.length) ctx.report.problem(`leases: ${wrong.length} wrong DoH answers before a round (${wrong[0]})`)
+  const before = await ctx.server.stats(LEASES.namespace)
+  const renewals = renewal ? paced(renewal) : undefined
+  const result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
+  const sent = await renewals?.stop()
+  const after = await ctx.server.stats(LEASES.namespace)
+  if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced renewals failed (${sent.problems[0]})`)
+  return { result, loads: after.discoveryLoads - before.discoveryLoads, renewalsPerSecond: sent ? sent.sent / sent.seconds : 0, late: performance.now() - primed.from >= TTL_MS }
+}
+
+/** Renewals paced at LEASES.paced.perSecond over several loops (one renewal takes about a millisecond), until stopped. */
+function paced(renewal: () => Shot): { stop: () => Promise<{ sent: number; problems: string[]; seconds: number }> } {
+  const { perSecond, loops } = LEASES.paced
+  const began = performance.now()
+  let due = 0
+  let sent = 0
+  const problems: string[] = []
+  let stopped = false
+  const loop = async () => {
+    while (!stopped) {
+      const wait = began + (due++ * 1000) / perSecond - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      if (stopped) return
+      const problem = await send(renewal())
+      sent++
+      if (problem) problems.push(problem)
+    }
+  }
+  const running = Promise.all(Array.from({ length: loops }, loop))
+  return {
+    stop: async () => {
+      stopped = true
+      const seconds = (performance.now() - began) / 1000
+      await running
+      return { sent, problems, seconds }
+    },
+  }
+}
+
+/**
+ * Renews every lease of the leased service, then asks its DNS answer and picks; then
+ * renews them all again and asks again. Returns the discovery cache's reads between the
+ * two asks, and how far apart they were (entries older than the TTL are read again).
+ */
+async function leasedService(ctx: BenchContext, base: string): Promise<{ loads: number; seconds: number; picked: number; asked: number }> {
+  const { namespace, bound } = LEASES
+  const service = await ctx.server.call<{ spec: { clusterIP: string } }>('GET', `/api/v1/namespaces/${namespace}/services/${bound.service}`)
+  const svc = { name: bound.service, fqdn: `${bound.service}.${namespace}.svc.cluster.local`, headless: false, addresses: [service.spec.clusterIP] }
+  const ips = new Set(Array.from({ length: bound.pods }, (_, i) => podIP(bound.ipBlock, i)))
+  const indices = Array.from({ length: bound.pods }, (_, i) => i * bound.leaseStride)
+  let picked = 0
+  let asked = 0
+  const renewAll = () =>
+    inPool(indices, ctx.concurrency, async (i) => {
+      const problem = await send(renewal(base, i))
+      if (problem) ctx.report.problem(`leases: renewing ${leaseName(i)} failed: ${problem}`)
+    })
+  const ask = async () => {
+    const wrong = await checkAnswers(ctx.server.url, 'HTTP/1.1', dohQueries([svc]))
+    if (wrong.length) ctx.report.problem(`leases: DNS for ${svc.fqdn}: ${wrong.join('; ')}`)
+    for (let k = 0; k < 10; k++, asked++) {
+      const pick = await fetch(`${ctx.server.url}/api/v1/namespaces/${namespace}/services/${bound.service}/pick`)
+      const body = (await pick.json()) as { address?: string }
+      if (pick.status === 200 && body.address && ips.has(body.address)) picked++
+    }
+  }
+  await renewAll()
+  const t0 = performance.now()
+  await ask()
+  const before = (await ctx.server.stats(namespace)).discoveryLoads
+  await renewAll()
+  await ask()
+  const after = (await ctx.server.stats(namespace)).discoveryLoads
+  return { loads: after - before, seconds: (performance.now() - t0) / 1000, picked, asked }
+}
+
+function renewalSection(ctx: BenchContext, row: Row, covering: ReturnType<typeof summarize>, coveringCount: number, seeded: Seeded): void {
+  const r = row.result
+  const ratio = ctx.report.ratio(row)
+  const ceiling = ctx.report.ceilingOf(row.group, row.transport)?.result.rps ?? NaN
+  ctx.report.section(`Leases: renewals of ${fmt(LEASES.leases)} leases`, [
+    ...renderTable(
+      ['renewals (16 in flight)', 'renewals/s', 'ceiling req/s', 'ratio to ceiling', 'target', 'p50 ms', 'p99 ms', 'renewals'],
+      [
+        ['every lease', fmt(Math.round(r.rps)), fmt(Math.round(ceiling)), `${(ratio ?? NaN).toFixed(2)}×`, `≥ ${LEASES.target.ceiling}×`, ms(r.latency.p50), ms(r.latency.p99), fmt(r.requests)],
+        [`of them, leases covering a pod (${fmt(LEASES.bound.pods)})`, '', '', '', '', ms(covering.p50), ms(covering.p99), fmt(coveringCount)],
+      ],
+    ).split('\n'),
+    `Seeding: ${fmt(LEASES.leases)} leases (holderIdentity, leaseDurationSeconds ${LEASES.durationSeconds}, renewTime now) created one by one in-process ` +
+      `through the registry, ${fmt(LEASES.seedChunk)} per request, in ${seeded.leaseSeconds.toFixed(1)} s (${fmt(Math.round(LEASES.leases / seeded.leaseSeconds))}/s); ` +
+      `then service ${LEASES.bound.service} over ${fmt(LEASES.bound.pods)} pods, pod i bound to lease i × ${LEASES.bound.leaseStride}, in ${seeded.podSeconds.toFixed(1)} s.`,
+    `A renewal is PATCH …/leases/{name}, content-type application/merge-patch+json, {"spec":{"renewTime":"<MicroTime now>"}}, over a shuffled ` +
+      `list of every lease (each renewed at most once per ${fmt(LEASES.leases)}); the answer must be 200 with renewTime as sent. The ceiling is ` +
+      `GET /bench/constant on the same server with the same load generator (global fetch), just before. Most leases had lapsed when renewed ` +
+      `(${LEASES.durationSeconds} s leases, renewed about once a pass): the bench server runs no sweep, so no pod was marked and a renewal restored none.`,
+  ])
+}
+
+function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: number, rps: number): void {
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`
+  const rows: [string, number, number, boolean][] = [
+    ['database file', start.stats.dbBytes, end.stats.dbBytes, true],
+    ['WAL', start.stats.walBytes, end.stats.walBytes, true],
+    ['database + WAL', start.stats.dbBytes + start.stats.walBytes, end.stats.dbBytes + end.stats.walBytes, true],
+    ['change-log rows', start.log.rows, end.log.rows, false],
+    ['change-log objects (length of object + old_object)', start.log.objectBytes, end.log.objectBytes, true],
+    ['change-log table + index pages (dbstat)', start.log.changesBytes, end.log.changesBytes, true],
+    ['leases table + indexes pages (dbstat)', start.log.leasesBytes, end.log.leasesBytes, true],
+  ]
+  const per = (d: number) => (Math.abs(d / renewals) >= 10 ? fmt(Math.round(d / renewals)) : (d / renewals).toFixed(2))
+  const events = end.log.rows - start.log.rows
+  const perEvent = (end.log.changesBytes - start.log.changesBytes) / events
+  const kept = (rate: number, what: string) => [what, fmt(Math.round(rate)), fmt(Math.round(rate * RETENTION_SECONDS)), mb(perEvent * rate * RETENTION_SECONDS)]
+  if (events !== renewals) ctx.report.problem(`leases: ${fmt(renewals)} renewals added ${fmt(events)} change-log rows, expected one each`)
+  ctx.report.section(`Leases: database growth over ${fmt(renewals)} renewals`, [
+    ...renderTable(
+      ['', 'before', 'after', 'per renewal', 'per million renewals'],
+      rows.map(([name, a, b, bytes]) => [name, bytes ? mb(a) : fmt(a), bytes ? mb(b) : fmt(b), bytes ? `${per(b - a)} B` : per(b - a), bytes ? mb((b - a) * (1e6 / renewals)) : fmt(Math.round((b - a) * (1e6 / renewals)))]),
+    ).split('\n'),
+    `Steady state: the change log keeps CHANGE_LOG_RETENTION_SECONDS (${RETENTION_SECONDS} s) of events, one per renewal, at ${fmt(Math.round(perEvent))} bytes ` +
+      `of table and index pages each (plus what arrives between two compactions); the leases table is updated in place:`,
+    ...renderTable(['renewal rate', 'renewals/s', 'events kept', 'change log'], [kept(LEASES.paced.perSecond, 'paced (the DoH rounds)'), kept(rps, 'the most measured here (16 in flight)')]).split('\n'),
+    `The bench server runs no compaction, so the log above only grows. Pages that compaction frees stay in the file for reuse, so the file settles at ` +
+      `about its largest log plus the leases table; the WAL is checkpointed automatically and reused, not truncated.`,
+  ])
+}
+
+function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], services: number): void {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const ratios = busy.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
+  const range = `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`
+  const errors = [...quiet, ...busy].reduce((sum, x) => sum + x.result.errors, 0)
+  if (errors) ctx.report.problem(`leases: ${errors} failed DoH queries in the rounds with and without renewals`)
+  const loads = [quiet, busy].map((rounds) => mean(rounds.map((x) => x.loads)))
+  const late = [...quiet, ...busy].filter((x) => x.late).length
+  if (late) ctx.report.note(`leases: ${late} DoH round(s) outlasted the DNS TTL, so their cache reads include expiries`)
+  else if (loads[1]! > loads[0]!) ctx.report.problem(`leases: the discovery cache read the database ${loads[1]!.toFixed(1)} times per round with renewals, ${loads[0]!.toFixed(1)} without`)
+  const rate = mean(busy.map((x) => x.renewalsPerSecond))
+  const qps = [quiet, busy].map((rounds) => mean(rounds.map((x) => x.result.rps)))
+  ctx.log(`DoH: ${Math.round(qps[0]!)}/s without renewals, ${Math.round(qps[1]!)}/s with ${rate.toFixed(0)} renewals/s; ratios ${ratios.map((x) => x.toFixed(2)).join(' ')}`)
+  ctx.report.section('Leases: discovery while leases are renewed', [
+    ...renderTable(
+      ['target', 'q/s, no renewals', 'q/s, with renewals', 'renewals/s', 'ratio: median (range)', 'target', 'cache reads/round, no renewals / renewals'],
+      [[`DoH A queries (${services} services)`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), range, `≥ ${LEASES.target.doh}×`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`]],
+    ).split('\n'),
+    `Rounds rotate (no renewals; renewals) ${LEASES.rotations} times, ${LEASES.round.measure.seconds} s each after ${LEASES.round.warmup.seconds} s warm-up, ` +
+      `16 DoH requests in flight (node:http) over the doh zone; the renewals go to this server from ${LEASES.paced.loops} loops paced together at ` +
+      `${fmt(LEASES.paced.perSecond)}/s (global fetch), continuing the shuffled list, and share its one event loop with the queries. The ratio is the ` +
+      `median over the rotations of each rotation's rate with renewals over its rate without (the range beside it); q/s and renewals/s are means. ` +
+      `Each round starts once the entries of the one before have expired (the DNS TTL, ${TTL_MS / 1000} s), asks every query once (answers checked), ` +
+      `and is shorter than the TTL: a cache read during it is an entry something dropped, so equal reads (0) with and without renewals mean the ` +
+      `renewals dropped no entry.`,
+  ])
+}
