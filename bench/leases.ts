@@ -82,7 +82,8 @@ export const leases: Scenario = {
     // Renewals, 16 in flight; the database's growth over them (warm-up included).
     const start = await sizes(ctx)
     const covering: number[] = []
-    const renewed = await measure(ctx, { group, scenario: 'PATCH leases/{name} (renewTime)', namespace, existing, ...LEASES.renew, next: () => next((t) => covering.push(t)) })
+    const scenario = 'PATCH leases/{name} (renewTime)'
+    const renewed = await measure(ctx, { group, scenario, namespace, existing, ...LEASES.renew, warmupNext: () => next(), next: () => next((t) => covering.push(t)) })
     const r = renewed.row.result
     let renewals = r.ok + r.warmupRequests - r.warmupErrors
     if (renewals < LEASES.growthRenewals) {
@@ -103,9 +104,9 @@ export const leases: Scenario = {
     }
     const leased = await leasedService(ctx, base)
 
-    renewalSection(ctx, renewed.row, summarize(Float64Array.from(covering)), covering.length, seeded)
+    renewalSection(ctx, renewed.row, covering, seeded)
     growthSection(ctx, start, end, renewals, r.rps)
-    interferenceSection(ctx, quiet, busy, dns.length)
+    interferenceSection(ctx, quiet, busy, dns.length, cpuPerRequest(renewed.row))
     ctx.report.section('Leases: the leased service across renewals of its leases', [
       `DNS A for ${bound.service}.${namespace} and ${leased.asked} picks of it, asked after a renewal of each of its ${fmt(bound.pods)} leases, then ` +
         `again after a second renewal of each, ${(leased.seconds).toFixed(1)} s apart: ${leased.loads} database read(s) of the discovery cache in between ` +
@@ -157,7 +158,7 @@ async function seed(ctx: BenchContext): Promise<Seeded> {
   ctx.log(`seeded ${fmt(LEASES.leases)} leases in ${leaseSeconds.toFixed(1)} s`)
   const t1 = performance.now()
   const spec = { selector: { group: groupName(0) }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] }
-  await call('POST', `/api/v1/namespaces/${namespace}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: bound.service }, spec })
+  await call('POST', `/api/v1/namespaces/${namespace}/services`, { metadata: { name: bound.service }, spec })
   await call('POST', '/bench/import-leased', { namespace, start: 0, count: bound.pods, ipBlock: bound.ipBlock, groupSize: bound.pods, leaseStride: bound.leaseStride })
   const podSeconds = (performance.now() - t1) / 1000
   const pods = (await ctx.server.stats(namespace)).pods
@@ -172,15 +173,8 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
   return { stats: await ctx.server.stats(LEASES.namespace), log: await ctx.server.call<ChangeLogSize>('GET', '/bench/changes') }
 }
 
-interface Round {
-  result: LoadResult
-  /** Database reads of the discovery cache during the round. */
-  loads: number
-  /** Renewals sent meanwhile, per second. */
-  renewalsPerSecond: number
-  /** The round ended after the entries primed for it expired, so its reads may include expiries. */
-  late: boolean
-}
+/** A DoH round: its load, the discovery cache's database reads during it, the renewals/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
+type Round = { result: LoadResult; loads: number; renewalsPerSecond: number; late: boolean }
 
 /** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
 let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
@@ -274,16 +268,18 @@ async function leasedService(ctx: BenchContext, base: string): Promise<{ loads: 
   return { loads: after - before, seconds: (performance.now() - t0) / 1000, picked, asked }
 }
 
-function renewalSection(ctx: BenchContext, row: Row, covering: ReturnType<typeof summarize>, coveringCount: number, seeded: Seeded): void {
+/** The renewals row beside its ceiling, with the latencies of the renewals of leases that cover a pod (`covering`, ms). */
+function renewalSection(ctx: BenchContext, row: Row, covering: number[], seeded: Seeded): void {
   const r = row.result
+  const c = summarize(Float64Array.from(covering))
   const ratio = ctx.report.ratio(row)
   const ceiling = ctx.report.ceilingOf(row.group, row.transport)?.result.rps ?? NaN
   ctx.report.section(`Leases: renewals of ${fmt(LEASES.leases)} leases`, [
     ...renderTable(
-      ['renewals (16 in flight)', 'renewals/s', 'ceiling req/s', 'ratio to ceiling', 'target', 'p50 ms', 'p99 ms', 'renewals'],
+      ['renewals (16 in flight)', 'renewals/s', 'ceiling req/s', 'ratio to ceiling', 'target', 'p50 ms', 'p99 ms', 'renewals', 'server CPU ms each'],
       [
-        ['every lease', fmt(Math.round(r.rps)), fmt(Math.round(ceiling)), `${(ratio ?? NaN).toFixed(2)}×`, `≥ ${LEASES.target.ceiling}×`, ms(r.latency.p50), ms(r.latency.p99), fmt(r.requests)],
-        [`of them, leases covering a pod (${fmt(LEASES.bound.pods)})`, '', '', '', '', ms(covering.p50), ms(covering.p99), fmt(coveringCount)],
+        ['every lease', fmt(Math.round(r.rps)), fmt(Math.round(ceiling)), `${(ratio ?? NaN).toFixed(2)}×`, `≥ ${LEASES.target.ceiling}×`, ms(r.latency.p50), ms(r.latency.p99), fmt(r.requests), cpuPerRequest(row).toFixed(2)],
+        [`of them, leases covering a pod (${fmt(LEASES.bound.pods)})`, '', '', '', '', ms(c.p50), ms(c.p99), fmt(covering.length), ''],
       ],
     ).split('\n'),
     `Seeding: ${fmt(LEASES.leases)} leases (holderIdentity, leaseDurationSeconds ${LEASES.durationSeconds}, renewTime now) created one by one in-process ` +
@@ -325,7 +321,10 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
   ])
 }
 
-function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], services: number): void {
+/** Milliseconds of server CPU per successful request of a row. */
+const cpuPerRequest = (row: Row) => ((row.serverCores ?? NaN) * 1000) / row.result.rps
+
+function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], services: number, cpuPerRenewal: number): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   const ratios = busy.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
   const range = `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`
@@ -349,6 +348,10 @@ function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], s
       `median over the rotations of each rotation's rate with renewals over its rate without (the range beside it); q/s and renewals/s are means. ` +
       `Each round starts once the entries of the one before have expired (the DNS TTL, ${TTL_MS / 1000} s), asks every query once (answers checked), ` +
       `and is shorter than the TTL: a cache read during it is an entry something dropped, so equal reads (0) with and without renewals mean the ` +
-      `renewals dropped no entry.`,
+      `renewals dropped no entry.` +
+      (rate < 0.95 * LEASES.paced.perSecond
+        ? ` The paced loops reached only ${fmt(Math.round(rate))} renewals/s beside the queries: a renewal costs the server ${cpuPerRenewal.toFixed(2)} ms ` +
+          `of CPU (the 16-in-flight row), so ${fmt(LEASES.paced.perSecond)}/s would take ${((cpuPerRenewal * LEASES.paced.perSecond) / 1000).toFixed(2)} cores of its one event loop.`
+        : ''),
   ])
 }
