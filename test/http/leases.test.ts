@@ -51,6 +51,12 @@ async function answered(t: TestApp): Promise<string[]> {
   return (res.Answer ?? []).map((a) => a.data).sort()
 }
 
+/** The names a reverse (PTR) lookup of an IPv4 address answers. */
+async function reverse(t: TestApp, ip: string): Promise<string[]> {
+  const res = (await (await t.req('GET', `/resolve?name=${ip.split('.').reverse().join('.')}.in-addr.arpa&type=PTR`)).json()) as { Answer?: { data: string }[] }
+  return (res.Answer ?? []).map((a) => a.data)
+}
+
 async function picked(t: TestApp, times = 6): Promise<string[]> {
   const seen = new Set<string>()
   for (let i = 0; i < times; i++) {
@@ -180,12 +186,15 @@ describe('pods bound to a lease', () => {
     const { t, at } = await leased()
     expect(await answered(t)).toEqual(['10.1.0.1', '10.1.0.2'])
     expect(await picked(t)).toEqual(['10.1.0.1', '10.1.0.2'])
+    expect(await reverse(t, '10.1.0.1')).toEqual(['10-1-0-1.web.default.svc.cluster.local.'])
     at(T0 + 1999)
     expect(await answered(t)).toEqual(['10.1.0.1', '10.1.0.2'])
     at(T0 + 2000)
     expect(await answered(t)).toEqual(['10.1.0.2'])
     expect(await picked(t)).toEqual(['10.1.0.2'])
     expect(await sliceConditions(t)).toEqual({ 'web-1': { ready: false, serving: false }, 'web-2': { ready: true, serving: true } })
+    expect(await reverse(t, '10.1.0.1')).toEqual([])
+    expect(await reverse(t, '10.1.0.2')).toEqual(['10-1-0-2.web.default.svc.cluster.local.'])
     const endpoints = await t.json('GET', '/api/v1/namespaces/default/endpoints/web')
     expect(endpoints.body.subsets[0].addresses.map((a: { ip: string }) => a.ip)).toEqual(['10.1.0.2'])
     expect(endpoints.body.subsets[0].notReadyAddresses.map((a: { ip: string }) => a.ip)).toEqual(['10.1.0.1'])

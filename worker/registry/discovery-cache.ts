@@ -184,15 +184,17 @@ export class DiscoveryCache implements DiscoveryReads {
     return this.cached(`a/${ip}`, inputs, async () => {
       const r = await this.store.endpointsByAddress(ip)
       this.observeLeases(r.rows, r.rv)
-      // Reverse lookups are rare: every read of the address judges its rows again.
-      const served = (now: number) =>
+      // The endpoints served, with those of the `lapsed` leases read as not ready.
+      const served = (lapsed: Set<string>) =>
         r.rows
-          .filter((row) => isServed(row.lease && !this.leases.holds(row.namespace, row.lease, now) ? withLapsedLease(row, row.publish_not_ready === 1) : row))
+          .filter((row) => isServed(row.lease !== null && lapsed.has(`${row.namespace}/${row.lease}`) ? withLapsedLease(row, row.publish_not_ready === 1) : row))
           .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname }))
-      const value: AddressLookup = { serial: r.rv, services: r.services, endpoints: served(this.now()) }
-      const leased = r.rows.some((row) => row.lease !== null)
-      const judge = (v: AddressLookup, now: number): Judged<AddressLookup> => ({ value: { ...v, endpoints: served(now) }, until: now, lapsed: [], version: -1 })
-      return { value, rv: r.rv, ...(leased ? { judge } : {}) }
+      const value: AddressLookup = { serial: r.rv, services: r.services, endpoints: served(new Set()) }
+      const judge = (v: AddressLookup, now: number): Judged<AddressLookup> => {
+        const { until, lapsed } = this.scanLeases(r.rows, now)
+        return { value: lapsed.size ? { ...v, endpoints: served(lapsed) } : v, until, lapsed: [...lapsed].sort(), version: this.leases.version }
+      }
+      return { value, rv: r.rv, ...(r.rows.some((row) => row.lease !== null) ? { judge } : {}) }
     })
   }
 
@@ -261,19 +263,25 @@ export class DiscoveryCache implements DiscoveryReads {
   private judgeService(lookup: ServiceLookup, now: number): Judged<ServiceLookup> {
     const version = this.leases.version
     const service = lookup.service!
-    let until = Number.POSITIVE_INFINITY
-    const lapsed = new Set<string>()
-    for (const e of service.endpoints) {
-      if (e.lease === null) continue
-      const at = this.leases.lapsesAt(service.namespace, e.lease)
-      if (now < at) until = Math.min(until, at)
-      else lapsed.add(`${service.namespace}/${e.lease}`)
-    }
+    const { until, lapsed } = this.scanLeases(service.endpoints.map((e) => ({ namespace: service.namespace, lease: e.lease })), now)
     if (lapsed.size === 0) return { value: lookup, until, lapsed: [], version }
     const endpoints = service.endpoints.map((e) =>
       e.lease !== null && lapsed.has(`${service.namespace}/${e.lease}`) ? { ...withLapsedLease(e, service.publishNotReady), leaseLapsed: true } : e,
     )
     return { value: { ...lookup, service: { ...service, endpoints } }, until, lapsed: [...lapsed].sort(), version }
+  }
+
+  /** The leases named that do not hold at `now` (`<namespace>/<name>`), and when the first that holds lapses. */
+  private scanLeases(items: { namespace: string; lease: string | null }[], now: number): { until: number; lapsed: Set<string> } {
+    let until = Number.POSITIVE_INFINITY
+    const lapsed = new Set<string>()
+    for (const { namespace, lease } of items) {
+      if (lease === null) continue
+      const at = this.leases.lapsesAt(namespace, lease)
+      if (now < at) until = Math.min(until, at)
+      else lapsed.add(`${namespace}/${lease}`)
+    }
+    return { until, lapsed }
   }
 
   /** Tells the lease book the states of the leases named by endpoint rows read at `rv`. */
