@@ -113,7 +113,8 @@ export class LeaseLifecycle {
         if (await this.guarded(() => this.store.deletePod(row.namespace, row.name, { rv: row.rv }, lease))) result.deleted++
         continue
       }
-      if (row.leaseLapsed) continue
+      // Marked already, or not Ready (nothing to mark: only Ready pods are marked, see the top).
+      if (row.leaseLapsed || !row.ready) continue
       const message = row.leaseRv === null ? `lease "${row.lease}" does not exist` : `lease "${row.lease}" was not renewed in time`
       const marked = await this.rewrite(row.namespace, row.name, lease, (pod) =>
         isReady(pod) ? withReady(pod, { type: 'Ready', status: 'False', reason: LEASE_EXPIRED, message, lastTransitionTime: timestamp(this.clock.now()) }) : null,

@@ -37,6 +37,8 @@ export interface BoundPodRow {
   name: string
   rv: number
   lease: string
+  /** The pod's Ready condition as stored (1: True). */
+  ready: boolean
   leaseLapsed: boolean
   leaseRv: number | null
   holder: string | null
@@ -106,7 +108,7 @@ export function deleteLease(b: Batch, namespace: string, name: string, pre?: Pre
   ])
 }
 
-const BOUND_COLUMNS = sql`p.namespace AS namespace, p.name AS name, p.rv AS rv, p.lease AS lease, p.lease_lapsed AS lease_lapsed,
+const BOUND_COLUMNS = sql`p.namespace AS namespace, p.name AS name, p.rv AS rv, p.lease AS lease, p.ready AS ready, p.lease_lapsed AS lease_lapsed,
   l.rv AS lease_rv, l.holder AS holder, l.duration_seconds AS duration_seconds, l.renew_ms AS renew_ms, l.expires_ms AS expires_ms`
 
 /**
@@ -166,6 +168,7 @@ function boundRow(r: Record<string, unknown>): BoundPodRow {
     name: String(r.name),
     rv: Number(r.rv),
     lease: String(r.lease),
+    ready: Number(r.ready) === 1,
     leaseLapsed: Number(r.lease_lapsed) === 1,
     leaseRv: r.lease_rv == null ? null : Number(r.lease_rv),
     holder: r.holder == null ? null : String(r.holder),
