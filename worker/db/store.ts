@@ -185,11 +185,6 @@ export class Store {
     return leases.lapsedPodsOf(this.db, namespace, lease)
   }
 
-  /** The leases of a namespace named in `names`. */
-  leasesNamed(namespace: string, names: string[]): Promise<leases.LeaseRow[]> {
-    return leases.leasesNamed(this.db, namespace, names)
-  }
-
   // ---- Endpoints users write ----
 
   /** Writes an Endpoints object for a selectorless service (`conflict` when the service has a selector). */

@@ -141,27 +141,6 @@ export async function lapsedPodsOf(db: Database, namespace: string, lease: strin
   return rows.map((r) => ({ name: r.name, rv: Number(r.rv) }))
 }
 
-/** Leases by key, for the discovery cache: those of one namespace named in `names`. */
-export async function leasesNamed(db: Database, namespace: string, names: string[]): Promise<LeaseRow[]> {
-  if (names.length === 0) return []
-  const rows = await db.all<Record<string, unknown>>(sql`
-    SELECT namespace, name, rv, holder, duration_seconds, renew_ms, expires_ms FROM leases
-     WHERE namespace = ${namespace} AND name IN (SELECT value FROM json_each(${JSON.stringify(names)}))`)
-  return rows.map(leaseRow)
-}
-
-export function leaseRow(r: Record<string, unknown>): LeaseRow {
-  return {
-    namespace: String(r.namespace),
-    name: String(r.name),
-    rv: Number(r.rv),
-    holder: r.holder == null ? null : String(r.holder),
-    durationSeconds: r.duration_seconds == null ? null : Number(r.duration_seconds),
-    renewMs: r.renew_ms == null ? null : Number(r.renew_ms),
-    expiresMs: r.expires_ms == null ? null : Number(r.expires_ms),
-  }
-}
-
 function boundRow(r: Record<string, unknown>): BoundPodRow {
   return {
     namespace: String(r.namespace),
