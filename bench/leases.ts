@@ -98,15 +98,18 @@ export const leases: Scenario = {
     const dns = dohQueries(zone)
     const quiet: Round[] = []
     const busy: Round[] = []
+    const constant: Round[] = []
+    const constantShot = (): Shot => ({ url: `${ctx.server.url}/bench/constant`, verify: (_status, text) => (text === CONSTANT ? undefined : `unexpected answer ${text}`) })
     for (let k = 0; k < LEASES.rotations; k++) {
       quiet.push(await dohRound(ctx, dns))
       busy.push(await dohRound(ctx, dns, () => next()))
+      constant.push(await dohRound(ctx, dns, constantShot))
     }
     const leased = await leasedService(ctx, base)
 
     renewalSection(ctx, renewed.row, covering, seeded)
     growthSection(ctx, start, end, renewals, r.rps)
-    interferenceSection(ctx, quiet, busy, dns.length, cpuPerRequest(renewed.row))
+    interferenceSection(ctx, quiet, busy, constant, dns.length, cpuPerRequest(renewed.row))
     ctx.report.section('Leases: the leased service across renewals of its leases', [
       `DNS A for ${bound.service}.${namespace} and ${leased.asked} picks of it, asked after a renewal of each of its ${fmt(bound.pods)} leases, then ` +
         `again after a second renewal of each, ${(leased.seconds).toFixed(1)} s apart: ${leased.loads} database read(s) of the discovery cache in between ` +
@@ -173,20 +176,20 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
   return { stats: await ctx.server.stats(LEASES.namespace), log: await ctx.server.call<ChangeLogSize>('GET', '/bench/changes') }
 }
 
-/** A DoH round: its load, the discovery cache's database reads during it, the renewals/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
-type Round = { result: LoadResult; loads: number; renewalsPerSecond: number; late: boolean }
+/** A DoH round: its load, the discovery cache's database reads during it, the paced requests/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
+type Round = { result: LoadResult; loads: number; pacedPerSecond: number; late: boolean }
 
 /** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
 let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
 
 /**
- * One round of DoH load (node:http, 16 in flight), with renewals paced alongside when
- * `renewal` is given. Once the entries of the last round have expired (the DNS TTL), the
+ * One round of DoH load (node:http, 16 in flight), with requests (renewals, or the
+ * constant handler) paced alongside when `alongside` is given. Once the entries of the last round have expired (the DNS TTL), the
  * round first asks every query once, checking the answers, so that every cache entry it
  * reads is loaded afresh; the round is shorter than the TTL, so a database read during it
  * is an entry something dropped.
  */
-async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], renewal?: () => Shot): Promise<Round> {
+async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], alongside?: () => Shot): Promise<Round> {
   const wait = primed.to + TTL_MS + 50 - performance.now()
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   const from = performance.now()
@@ -194,16 +197,16 @@ async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string
   primed = { from, to: performance.now() }
   if (wrong.length) ctx.report.problem(`leases: ${wrong.length} wrong DoH answers before a round (${wrong[0]})`)
   const before = await ctx.server.stats(LEASES.namespace)
-  const renewals = renewal ? paced(renewal) : undefined
+  const renewals = alongside ? paced(alongside) : undefined
   const result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
   const sent = await renewals?.stop()
   const after = await ctx.server.stats(LEASES.namespace)
-  if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced renewals failed (${sent.problems[0]})`)
-  return { result, loads: after.discoveryLoads - before.discoveryLoads, renewalsPerSecond: sent ? sent.sent / sent.seconds : 0, late: performance.now() - primed.from >= TTL_MS }
+  if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced requests failed (${sent.problems[0]})`)
+  return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, late: performance.now() - primed.from >= TTL_MS }
 }
 
-/** Renewals paced at LEASES.paced.perSecond over several loops (one renewal takes about a millisecond), until stopped. */
-function paced(renewal: () => Shot): { stop: () => Promise<{ sent: number; problems: string[]; seconds: number }> } {
+/** Requests paced at LEASES.paced.perSecond over several loops (one renewal takes about a millisecond), until stopped. */
+function paced(shot: () => Shot): { stop: () => Promise<{ sent: number; problems: string[]; seconds: number }> } {
   const { perSecond, loops } = LEASES.paced
   const began = performance.now()
   let due = 0
@@ -215,7 +218,7 @@ function paced(renewal: () => Shot): { stop: () => Promise<{ sent: number; probl
       const wait = began + (due++ * 1000) / perSecond - performance.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
       if (stopped) return
-      const problem = await send(renewal())
+      const problem = await send(shot())
       sent++
       if (problem) problems.push(problem)
     }
@@ -324,28 +327,39 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
 /** Milliseconds of server CPU per successful request of a row. */
 const cpuPerRequest = (row: Row) => ((row.serverCores ?? NaN) * 1000) / row.result.rps
 
-function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], services: number, cpuPerRenewal: number): void {
+function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], constant: Round[], services: number, cpuPerRenewal: number): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-  const ratios = busy.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
-  const range = `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`
-  const errors = [...quiet, ...busy].reduce((sum, x) => sum + x.result.errors, 0)
+  /** The median (and range) over the rotations of each rotation's rate beside `rounds` over its rate without. */
+  const ratio = (rounds: Round[]) => {
+    const ratios = rounds.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
+    return { median: ratios[Math.floor(ratios.length / 2)]!, text: `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})` }
+  }
+  const errors = [...quiet, ...busy, ...constant].reduce((sum, x) => sum + x.result.errors, 0)
   if (errors) ctx.report.problem(`leases: ${errors} failed DoH queries in the rounds with and without renewals`)
-  const loads = [quiet, busy].map((rounds) => mean(rounds.map((x) => x.loads)))
-  const late = [...quiet, ...busy].filter((x) => x.late).length
+  const loads = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.loads)))
+  const late = [...quiet, ...busy, ...constant].filter((x) => x.late).length
   if (late) ctx.report.note(`leases: ${late} DoH round(s) outlasted the DNS TTL, so their cache reads include expiries`)
   else if (loads[1]! > loads[0]!) ctx.report.problem(`leases: the discovery cache read the database ${loads[1]!.toFixed(1)} times per round with renewals, ${loads[0]!.toFixed(1)} without`)
-  const rate = mean(busy.map((x) => x.renewalsPerSecond))
-  const qps = [quiet, busy].map((rounds) => mean(rounds.map((x) => x.result.rps)))
-  ctx.log(`DoH: ${Math.round(qps[0]!)}/s without renewals, ${Math.round(qps[1]!)}/s with ${rate.toFixed(0)} renewals/s; ratios ${ratios.map((x) => x.toFixed(2)).join(' ')}`)
+  const rate = mean(busy.map((x) => x.pacedPerSecond))
+  const constantRate = mean(constant.map((x) => x.pacedPerSecond))
+  const qps = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.result.rps)))
+  const renewed = ratio(busy)
+  const ceiling = ratio(constant)
+  ctx.log(`DoH: ${Math.round(qps[0]!)}/s alone, ${Math.round(qps[1]!)}/s beside ${rate.toFixed(0)} renewals/s, ${Math.round(qps[2]!)}/s beside ${constantRate.toFixed(0)} constant GETs/s`)
   ctx.report.section('Leases: discovery while leases are renewed', [
     ...renderTable(
-      ['target', 'q/s, no renewals', 'q/s, with renewals', 'renewals/s', 'ratio: median (range)', 'target', 'cache reads/round, no renewals / renewals'],
-      [[`DoH A queries (${services} services)`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), range, `≥ ${LEASES.target.doh}×`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`]],
+      [`DoH A queries (${services} services)`, 'q/s alone', 'q/s beside', 'paced req/s', 'ratio: median (range)', 'target', 'cache reads/round, alone / beside'],
+      [
+        ['beside renewals', fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), renewed.text, `≥ ${LEASES.target.doh}×`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`],
+        ['beside GET /bench/constant (ceiling)', fmt(Math.round(qps[0]!)), fmt(Math.round(qps[2]!)), fmt(Math.round(constantRate)), ceiling.text, '', `${loads[0]!.toFixed(1)} / ${loads[2]!.toFixed(1)}`],
+      ],
     ).split('\n'),
-    `Rounds rotate (no renewals; renewals) ${LEASES.rotations} times, ${LEASES.round.measure.seconds} s each after ${LEASES.round.warmup.seconds} s warm-up, ` +
-      `16 DoH requests in flight (node:http) over the doh zone; the renewals go to this server from ${LEASES.paced.loops} loops paced together at ` +
-      `${fmt(LEASES.paced.perSecond)}/s (global fetch), continuing the shuffled list, and share its one event loop with the queries. The ratio is the ` +
-      `median over the rotations of each rotation's rate with renewals over its rate without (the range beside it); q/s and renewals/s are means. ` +
+    `Rounds rotate (alone; beside renewals; beside constant GETs) ${LEASES.rotations} times, ${LEASES.round.measure.seconds} s each after ${LEASES.round.warmup.seconds} s warm-up, ` +
+      `16 DoH requests in flight (node:http) over the doh zone; the paced requests go to this server from ${LEASES.paced.loops} loops paced together at ` +
+      `${fmt(LEASES.paced.perSecond)}/s (global fetch; renewals continue the shuffled list) and share its one event loop with the queries. The ratio is the ` +
+      `median over the rotations of each rotation's rate beside the paced requests over its rate alone (the range beside it); q/s and req/s are means. ` +
+      `The constant row is the ceiling of this ratio on this machine: the same number of the cheapest requests the server answers ` +
+      `(renewals reached ${(renewed.median / ceiling.median).toFixed(2)}× of it). ` +
       `Each round starts once the entries of the one before have expired (the DNS TTL, ${TTL_MS / 1000} s), asks every query once (answers checked), ` +
       `and is shorter than the TTL: a cache read during it is an entry something dropped, so equal reads (0) with and without renewals mean the ` +
       `renewals dropped no entry.` +
