@@ -6,6 +6,8 @@
 import { Hono } from 'hono'
 import { discoveryRoutes } from './api/discovery'
 import { healthRoutes } from './api/health'
+import { openApiRoutes } from './api/openapi'
+import { gitVersion } from './version'
 import { kindRoutes } from './api/kind-routes'
 import { KINDS } from './registry/kinds'
 import { pathNotFound, statusResponse } from './api/status'
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   healthRoutes(app, { version: deps.version, ready: () => deps.registry.store.ping() })
   discoveryRoutes(app)
+  openApiRoutes(app, { version: gitVersion(deps.version) })
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
   mountDoh(app, deps.resolver, deps.clock ?? { now: () => new Date() })

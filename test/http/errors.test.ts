@@ -67,9 +67,9 @@ describe('errors are Kubernetes Status objects', () => {
     const missing = await t.req('GET', '/api/v1/nothing')
     expect(missing.status).toBe(404)
     expect((await status(missing)).reason).toBe('NotFound')
-    const method = await t.req('PUT', '/api/v1/namespaces/default')
+    const method = await t.req('PUT', '/api/v1/namespaces/default/endpoints')
     expect(method.status).toBe(405)
-    expect(method.headers.get('allow')).toBe('GET, DELETE')
+    expect(method.headers.get('allow')).toBe('GET, POST')
     expect((await status(method)).reason).toBe('MethodNotAllowed')
     expect((await t.req('DELETE', SVC)).status).toBe(405)
   })
@@ -107,7 +107,7 @@ describe('health, version and discovery', () => {
   it('reports the version of package.json', async () => {
     const t = await testApp()
     expect(VERSION).toBe(pkg.version)
-    expect((await t.json('GET', '/version')).body).toMatchObject({ version: pkg.version, gitVersion: `v${pkg.version}` })
+    expect((await t.json('GET', '/version')).body.gitVersion).toBe(`v1.32.0+switchboard.${pkg.version}`)
   })
 
   it('serves the discovery documents kubectl reads', async () => {

@@ -1,10 +1,13 @@
 /**
- * `/healthz` (200 once the database is usable, 503 otherwise) and `/version`; both open.
+ * `/healthz` (200 once the database is usable, 503 otherwise) and `/version` (Kubernetes'
+ * version.Info: the Kubernetes release whose semantics are served, the registry's own
+ * version in gitVersion); both open.
  */
 import type { Hono } from 'hono'
 import { RegistryError } from '../registry/errors'
 import type { AppEnv } from '../http/env'
 import { verbs } from './verbs'
+import { KUBERNETES_VERSION, gitVersion } from '../version'
 
 export function healthRoutes(app: Hono<AppEnv>, options: { version: string; ready: () => Promise<boolean> }): void {
   verbs(app, '/healthz', {
@@ -14,9 +17,17 @@ export function healthRoutes(app: Hono<AppEnv>, options: { version: string; read
     },
   })
   verbs(app, '/version', {
-    get: (c) => {
-      const [major = '0', minor = '0'] = options.version.split('.')
-      return c.json({ version: options.version, gitVersion: `v${options.version}`, major, minor, platform: 'switchboard' })
-    },
+    get: (c) =>
+      c.json({
+        major: String(KUBERNETES_VERSION.major),
+        minor: String(KUBERNETES_VERSION.minor),
+        gitVersion: gitVersion(options.version),
+        gitCommit: '',
+        gitTreeState: '',
+        buildDate: '',
+        goVersion: '',
+        compiler: '',
+        platform: 'switchboard',
+      }),
   })
 }

@@ -14,6 +14,7 @@ import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
 import { isWatch } from '../registry/watch-options'
 import { conditionalJson } from './etag'
+import { fieldValidation } from './field-validation'
 import { verbs } from './verbs'
 import { watchResponse } from './watch'
 
@@ -29,6 +30,7 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   const base = groupPath(kind)
   const collection = kind.namespaced ? `${base}/namespaces/:namespace/${kind.resource}` : `${base}/${kind.resource}`
   const item = `${collection}/:name`
+  for (const path of [collection, item, ...kind.subresources.map((sub) => `${item}/${sub}`)]) app.use(path, fieldValidation(kind))
 
   const list: Handler = async (c) => {
     const namespace = kind.namespaced ? c.req.param('namespace') : undefined

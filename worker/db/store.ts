@@ -109,6 +109,10 @@ export class Store {
     return namespaces.createNamespace(this.batch, w)
   }
 
+  updateNamespace(w: namespaces.NamespaceWrite, pre: Precondition): Promise<number> {
+    return namespaces.updateNamespace(this.batch, w, pre)
+  }
+
   /** Deletes a namespace and everything in it, in one batch. */
   deleteNamespace(name: string, pre?: Precondition): Promise<number> {
     return namespaces.deleteNamespace(this.batch, name, pre)

@@ -32,7 +32,7 @@ export const NAMESPACES: KindInfo = {
   namespaced: false,
   shortNames: ['ns'],
   categories: [],
-  verbs: ['create', 'delete', 'get', 'list', 'watch'],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: [],
   access: { write: 'admin', everywhere: 'create' },
   fieldSelectors: ['metadata.name'],

@@ -131,8 +131,8 @@ function validateSpec(pod: PodObject): FieldError[] {
   const containerNames = new Set<string>()
   s.containers?.forEach((c, i) => {
     const f = `spec.containers[${i}]`
+    out.push(...validateName('dns1123label', c.name, `${f}.name`)) // a container, when given, needs a name
     if (c.name) {
-      out.push(...validateName('dns1123label', c.name, `${f}.name`))
       if (containerNames.has(c.name)) out.push(fieldError.duplicate(`${f}.name`, c.name))
       containerNames.add(c.name)
     }

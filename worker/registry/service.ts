@@ -7,7 +7,7 @@ import { fieldError, invalid, type FieldError } from './errors'
 import { validateMeta } from './meta'
 import type { ServiceInput } from './schemas'
 import type { ObjectMetaOut, Protocol, ServiceObject, ServicePortOut, ServiceType } from './types'
-import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateLabels, validateName } from './validation'
+import { IMMUTABLE, isDns1123Subdomain, isValidPort, mayNotChange, validateIanaSvcName, validateLabels, validateName } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
 
 export const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
@@ -224,11 +224,8 @@ function validateUpdate(svc: ServiceObject, old: ServiceObject): FieldError[] {
   const out: FieldError[] = []
   const oldIPs = o.clusterIPs ?? (o.clusterIP ? [o.clusterIP] : [])
   const newIPs = n.clusterIPs ?? (n.clusterIP ? [n.clusterIP] : [])
-  if (oldIPs[0] && newIPs[0] !== oldIPs[0]) {
-    out.push(fieldError.invalid('spec.clusterIPs[0]', newIPs[0] ?? '', 'may not change once set'))
-  }
-  if (oldIPs[1] && newIPs[1] !== undefined && newIPs[1] !== oldIPs[1]) {
-    out.push(fieldError.invalid('spec.clusterIPs[1]', newIPs[1], 'may not change once set'))
-  }
+  // As Kubernetes reports it, the value is the whole new list.
+  if (oldIPs[0] && newIPs[0] !== oldIPs[0]) out.push(mayNotChange('spec.clusterIPs[0]', newIPs, IMMUTABLE.onceSet))
+  if (oldIPs[1] && newIPs[1] !== undefined && newIPs[1] !== oldIPs[1]) out.push(mayNotChange('spec.clusterIPs[1]', newIPs, IMMUTABLE.onceSet))
   return out
 }

@@ -251,6 +251,18 @@ export function validateAnnotations(annotations: Record<string, string>, field: 
   return errs
 }
 
+/**
+ * How Kubernetes words a field that an update may not change: apimachinery's
+ * ValidateImmutableField says `field is immutable`; the fields Kubernetes allows to be
+ * set once and then only kept (a service's `clusterIPs`) say `may not change once set`.
+ */
+export const IMMUTABLE = { field: 'field is immutable', onceSet: 'may not change once set' } as const
+
+/** The error for a field an update changed though it may not: `<field>: Invalid value: <value>: <wording>`. */
+export function mayNotChange(field: string, value: unknown, wording: (typeof IMMUTABLE)[keyof typeof IMMUTABLE] = IMMUTABLE.field): FieldError {
+  return fieldError.invalid(field, value, wording)
+}
+
 /** A TCP/UDP/SCTP port number: 1–65535. */
 export function isValidPort(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535

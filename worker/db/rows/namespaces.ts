@@ -31,6 +31,15 @@ export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
   ])
 }
 
+/** Replaces a namespace's body and labels (what an update may change); nothing in it is touched. */
+export function updateNamespace(b: Batch, w: NamespaceWrite, pre: Precondition): Promise<number> {
+  return b.write(b.existing(namespaceTable, '', w.name, pre), [
+    b.change('Namespace', namespaceTable, '', w.name, 'MODIFIED', w.body),
+    b.run(sql`UPDATE namespaces SET rv = ${RV}, body = ${JSON.stringify(w.body)} WHERE name = ${w.name}`),
+    ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
+  ])
+}
+
 /** Deletes a namespace and everything in it, in one batch. */
 export function deleteNamespace(b: Batch, name: string, pre?: Precondition): Promise<number> {
   return b.write(b.existing(namespaceTable, '', name, pre), [

@@ -1,6 +1,8 @@
 /**
- * The Namespace strategy: created and deleted, not updated. Deleting a namespace deletes
- * everything in it in one write; `default` may not be deleted.
+ * The Namespace strategy. An update (replace or patch) changes labels and annotations;
+ * as in Kubernetes, `spec.finalizers` and the status stay as stored (Kubernetes changes
+ * finalizers only through its `/finalize` subresource, which is not served). Deleting a
+ * namespace deletes everything in it in one write; `default` may not be deleted.
  */
 import { RegistryError } from '../errors'
 import { PROTECTED_NAMESPACES, buildNamespace, validateNamespace } from '../namespace'
@@ -11,11 +13,9 @@ import { objectWrite } from '../meta'
 
 export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
   create: (input, metadata) => buildNamespace(input, metadata),
+  update: (input, metadata, old) => ({ ...buildNamespace(input, metadata), spec: old.spec, status: old.status }),
   validate: validateNamespace,
-  write: ({ store }, ns, old) => {
-    if (old) throw new Error('namespaces are not updated')
-    return store.createNamespace(objectWrite(ns))
-  },
+  write: ({ store }, ns, old, pre) => (old ? store.updateNamespace(objectWrite(ns), pre) : store.createNamespace(objectWrite(ns))),
   remove: ({ store }, _namespace, name, pre) => store.deleteNamespace(name, pre),
   checkDelete(name) {
     if (PROTECTED_NAMESPACES.includes(name)) {
