@@ -244,7 +244,7 @@ function pod(name: string, ips: string[], app: string, extra: { hostname?: strin
     metadata: { name, labels: { app }, ...(extra.weight ? { annotations: { 'switchboard.dev/weight': extra.weight } } : {}) },
     spec: {
       ...(extra.hostname ? { hostname: extra.hostname, subdomain: app } : {}),
-      containers: [{ ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
+      containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
     },
     status: {
       podIPs: ips.map((ip) => ({ ip })),

@@ -19,7 +19,7 @@ const TOKENS = '/apis/switchboard.dev/v1/tokens'
 function pod(name: string, ip: string, ready = true) {
   return {
     metadata: { name, labels: { app: 'db' } },
-    spec: { containers: [{ ports: [{ name: 'pg', containerPort: 5432 }] }] },
+    spec: { containers: [{ name: 'app', ports: [{ name: 'pg', containerPort: 5432 }] }] },
     status: { podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   }
 }

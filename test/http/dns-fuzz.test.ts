@@ -486,7 +486,7 @@ beforeAll(async () => {
     metadata: { name, labels: { app } },
     spec: {
       ...(hostname ? { hostname, subdomain: app } : {}),
-      containers: [{ ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
+      containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
     },
     status: { podIPs: ips.map((ip) => ({ ip })), conditions: [{ type: 'Ready', status: 'True' }] },
   })

@@ -57,7 +57,7 @@ beforeAll(async () => {
     metadata: { name, labels: { app }, ...(extra.weight ? { annotations: { 'switchboard.dev/weight': extra.weight } } : {}) },
     spec: {
       ...(extra.hostname ? { hostname: extra.hostname, subdomain: 'db' } : {}),
-      containers: [{ ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
+      containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }, { name: 'pg', containerPort: 5433 }] }],
     },
     status: {
       podIPs: (Array.isArray(ip) ? ip : [ip]).map((i) => ({ ip: i })),

@@ -13,7 +13,7 @@ function pod(name: string, ip: string, o: { weight?: number; ready?: boolean; zo
     },
     spec: {
       ...(o.node ? { nodeName: o.node } : {}),
-      containers: [{ ports: o.port === false ? [] : [{ name: 'http', containerPort: 8080 }] }],
+      containers: [{ name: 'app', ports: o.port === false ? [] : [{ name: 'http', containerPort: 8080 }] }],
     },
     status: { podIP: ip, conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
   }

@@ -31,7 +31,7 @@ describe('the Worker on D1', () => {
     expect(svc.status).toBe(201)
     const pod = await call('POST', '/api/v1/namespaces/default/pods', {
       metadata: { name: 'web-1', labels: { app: 'web' } },
-      spec: { containers: [{ ports: [{ name: 'http', containerPort: 8080 }] }] },
+      spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
       status: { podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
     })
     expect(pod.status).toBe(201)

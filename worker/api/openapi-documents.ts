@@ -33,6 +33,20 @@ function unauthorized() {
   return { description: 'Unauthorized' }
 }
 
+/** The paths of these kinds, their operations and parameters spelt by a dialect. */
+function pathsOf(kinds: readonly KindInfo[], operation: (op: Operation) => object, param: (p: Param) => object): Record<string, object> {
+  const paths: Record<string, object> = {}
+  for (const kind of kinds) {
+    for (const item of pathItems(kind)) {
+      paths[item.path] = {
+        ...Object.fromEntries(item.operations.map((op) => [op.method, operation(op)])),
+        ...(item.params.length ? { parameters: item.params.map(param) } : {}),
+      }
+    }
+  }
+  return paths
+}
+
 /** One group-version's OpenAPI v3 document. */
 export function openApiV3(kinds: readonly KindInfo[], info: Info): object {
   const ref = (name: string) => `#/components/schemas/${name}`
@@ -56,16 +70,7 @@ export function openApiV3(kinds: readonly KindInfo[], info: Info): object {
     'x-kubernetes-action': op.action,
     'x-kubernetes-group-version-kind': gvkOf(op.kind),
   })
-  const paths: Record<string, object> = {}
-  for (const kind of kinds) {
-    for (const item of pathItems(kind)) {
-      paths[item.path] = {
-        ...Object.fromEntries(item.operations.map((op) => [op.method, operation3(op)])),
-        ...(item.params.length ? { parameters: item.params.map(param3) } : {}),
-      }
-    }
-  }
-  return { openapi: '3.0.0', info, paths, components: { schemas: definitions(kinds, ref) } }
+  return { openapi: '3.0.0', info, paths: pathsOf(kinds, operation3, param3), components: { schemas: definitions(kinds, ref) } }
 }
 
 /** The OpenAPI v2 (swagger 2.0) document of every kind. */
@@ -87,17 +92,8 @@ export function openApiV2(kinds: readonly KindInfo[], info: Info): object {
     'x-kubernetes-action': op.action,
     'x-kubernetes-group-version-kind': gvkOf(op.kind),
   })
-  const paths: Record<string, object> = {}
-  for (const kind of kinds) {
-    for (const item of pathItems(kind)) {
-      paths[item.path] = {
-        ...Object.fromEntries(item.operations.map((op) => [op.method, operation2(op)])),
-        ...(item.params.length ? { parameters: item.params.map(param2) } : {}),
-      }
-    }
-  }
   const defs = Object.fromEntries(Object.entries(definitions(kinds, ref)).map(([name, schema]) => [name, swagger2Schema(schema)]))
-  return { swagger: '2.0', info, paths, definitions: defs }
+  return { swagger: '2.0', info, paths: pathsOf(kinds, operation2, param2), definitions: defs }
 }
 
 /** An OpenAPI 3.0 schema in swagger 2.0's dialect, which has no `nullable` and no unions. */

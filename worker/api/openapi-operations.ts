@@ -45,8 +45,9 @@ export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-pa
 
 const q = (name: string, type: Param['type'], description: string): Param => ({ name, in: 'query', type, description })
 
+const DRY_RUN = q('dryRun', 'string', 'When present, indicates that modifications should not be persisted. Valid value: All.')
 const WRITE_PARAMS = [
-  q('dryRun', 'string', 'When present, indicates that modifications should not be persisted. Valid value: All.'),
+  DRY_RUN,
   q('fieldManager', 'string', 'A name associated with the actor or entity that is making these changes.'),
   q('fieldValidation', 'string', 'How the server treats unknown and duplicate fields in the body: Ignore, Warn (the default) or Strict.'),
 ]
@@ -61,7 +62,7 @@ const LIST_PARAMS = [
   q('allowWatchBookmarks', 'boolean', 'Requests watch events with type "BOOKMARK".'),
 ]
 const DELETE_PARAMS = [
-  q('dryRun', 'string', 'When present, indicates that modifications should not be persisted. Valid value: All.'),
+  DRY_RUN,
   q('gracePeriodSeconds', 'integer', 'The duration in seconds before the object should be deleted.'),
   q('propagationPolicy', 'string', 'Whether and how garbage collection will be performed: Orphan, Background or Foreground.'),
 ]
