@@ -15,7 +15,7 @@ describe('the server process (npm start)', () => {
     expect(server.output().trim().split('\n').filter((l) => l.includes('http://'))).toHaveLength(1)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
     const version = (await (await fetch(`${server.url}/version`)).json()) as any
-    expect(version.version).toMatch(/^\d+\.\d+\.\d+/)
+    expect(version.gitVersion).toMatch(/^v1\.32\.\d+\+switchboard\.\d+\.\d+\.\d+/)
 
     const created = await fetch(`${server.url}/api/v1/namespaces/default/services`, {
       method: 'POST',
