@@ -76,6 +76,9 @@ describe('fieldValidation', () => {
     expect(body.message).toBe('CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"')
     const patch = await t.req('PATCH', `${SERVICES}/web?fieldValidation=nope`, { metadata: { labels: { a: 'b' } } })
     expect(((await patch.json()) as any).details.kind).toBe('PatchOptions')
+    // a write the kind does not serve is still its 405
+    const slices = await t.req('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?fieldValidation=nope', { metadata: { name: 'x' } })
+    expect(slices.status).toBe(405)
   })
 
   it('checks a replace, a merge patch and a JSON patch the same way', async () => {

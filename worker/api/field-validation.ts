@@ -11,9 +11,16 @@ import type { AppEnv } from '../http/env'
 import { MAX_BODY_BYTES } from '../http/body'
 import { fieldValidationOf, objectProblems, patchProblems, strictDecodingError, warningHeader, type WriteOptions } from '../registry/field-validation'
 import { kindJsonSchema } from '../registry/json-schema'
-import type { KindInfo } from '../registry/kind-info'
+import type { KindInfo, Verb } from '../registry/kind-info'
 
 const OPTIONS: Record<string, WriteOptions> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions' }
+const VERBS: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch' }
+
+/** Whether the kind serves this write here (a write it does not serve is left to its 405). */
+function serves(kind: KindInfo, method: string, path: string): boolean {
+  if (kind.subresources.some((sub) => path.endsWith(`/${sub}`))) return method !== 'POST'
+  return kind.verbs.includes(VERBS[method]!)
+}
 
 const PATCH_MEDIA: Record<string, string> = {
   'application/merge-patch+json': 'merge',
@@ -25,7 +32,7 @@ const PATCH_MEDIA: Record<string, string> = {
 export function fieldValidation(kind: KindInfo): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const options = OPTIONS[c.req.method]
-    if (!options) return next()
+    if (!options || !serves(kind, c.req.method, c.req.path)) return next()
     const directive = fieldValidationOf(c.req.query('fieldValidation'), options)
     if (directive === 'Ignore') return next()
     const problems = await problemsOf(c, kind, options)
