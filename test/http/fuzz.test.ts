@@ -258,7 +258,7 @@ const DELETE_MUTATIONS: Mutation[] = [
   { path: ['preconditions'], values: ['x', 5, [], { uid: 5 }, { resourceVersion: 5 }], on: ['delete'] },
   { path: ['preconditions', 'uid'], values: ['not-the-uid', '00000000-0000-4000-8000-000000000000'], on: ['delete'] },
   { path: ['preconditions', 'resourceVersion'], values: ['1', '999999'], on: ['delete'] },
-  { path: ['dryRun'], values: [['All'], 'All', [5]], on: ['delete'] },
+  { path: ['dryRun'], values: [['Server'], ['All', 'x'], 'All', [5]], on: ['delete'] },
   { path: ['kind'], values: ['Other', 'Pod', 5], on: ['delete'] },
   { path: ['apiVersion'], values: ['v2', 'apps/v1', 5], on: ['delete'] },
 ]

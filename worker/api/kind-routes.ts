@@ -8,11 +8,11 @@ import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../http/env'
 import { readDeleteOptions, readObject, readPatch } from '../http/body'
 import { visibleNamespaces } from './auth'
-import { badRequest } from '../registry/errors'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
 import { isWatch } from '../registry/watch-options'
+import { writeOptions, type OptionsKind, type WriteOptions } from '../registry/write-options'
 import { conditionalJson } from './etag'
 import { verbs } from './verbs'
 import { watchResponse } from './watch'
@@ -37,19 +37,23 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   }
   const get: Handler = async (c) => conditionalJson(c, await rest(c).get!(ns(c), name(c)))
   const create: Handler = async (c) => {
-    const created = await rest(c).create!(ns(c), await refuseDryRun(c, readObject))
+    const options = optionsOf(c, 'CreateOptions')
+    const created = await rest(c).create!(ns(c), await readObject(c), options)
     c.header('Cache-Control', 'no-store') // a created object may carry a secret shown once (tokens)
     return c.json(created, 201)
   }
-  const replace = (scope: 'all' | 'status'): Handler => async (c) =>
-    c.json(await rest(c).replace!(ns(c), name(c), await refuseDryRun(c, readObject), scope))
+  const replace = (scope: 'all' | 'status'): Handler => async (c) => {
+    const options = optionsOf(c, 'UpdateOptions')
+    return c.json(await rest(c).replace!(ns(c), name(c), await readObject(c), scope, options))
+  }
   const patch = (scope: 'all' | 'status'): Handler => async (c) => {
-    const { type, patch } = await refuseDryRun(c, readPatch)
-    return c.json(await rest(c).patch!(ns(c), name(c), type, patch, scope))
+    const options = optionsOf(c, 'PatchOptions')
+    const { type, patch } = await readPatch(c)
+    return c.json(await rest(c).patch!(ns(c), name(c), type, patch, scope, options))
   }
   const remove: Handler = async (c) => {
-    const options = await refuseDryRun(c, readDeleteOptions)
-    const query = { gracePeriodSeconds: c.req.query('gracePeriodSeconds'), propagationPolicy: c.req.query('propagationPolicy') }
+    const options = await readDeleteOptions(c)
+    const query = { gracePeriodSeconds: c.req.query('gracePeriodSeconds'), propagationPolicy: c.req.query('propagationPolicy'), dryRun: c.req.queries('dryRun') }
     return c.json(await rest(c).delete!(ns(c), name(c), options, query))
   }
 
@@ -79,8 +83,7 @@ function listQuery(c: Context<AppEnv>): ListQuery {
   }
 }
 
-/** Reads the body of a write; a dry run is refused rather than applied. */
-async function refuseDryRun<T>(c: Context, read: (c: Context) => Promise<T>): Promise<T> {
-  if (c.req.query('dryRun') !== undefined) throw badRequest('dryRun is not supported')
-  return read(c)
+/** The options of a create, replace or patch: `?dryRun=` and `?fieldManager=` (checked before the body is read). */
+function optionsOf(c: Context, kind: OptionsKind): WriteOptions {
+  return writeOptions({ dryRun: c.req.queries('dryRun') ?? [], fieldManager: c.req.query('fieldManager') }, kind)
 }

@@ -2,6 +2,10 @@
  * The guarded write batch. Every write is one atomic `db.batch`: its guards, the bump of
  * the registry's resourceVersion, then its changes (object rows, their label, port and
  * allocation rows, endpoint rows and the change record) commit together or not at all.
+ *
+ * A dry-run batch (`dryRun()`) runs the same statements with one more at the end that
+ * always fails, so every guard and unique allocation is checked exactly as for a real
+ * write and then the whole batch is rolled back: nothing is stored, no listener is told.
  */
 import { sql, type SQL } from 'drizzle-orm'
 import type { Database } from './client'
@@ -19,6 +23,20 @@ export type Precondition = 'create' | { rv: number }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
+/** What a dry-run write resolves to: it committed at no resourceVersion. */
+export const DRY_RUN_RV = 0
+
+/** The last statement of a dry-run batch: it always fails (guard.code is NOT NULL), which rolls the batch back. */
+const ROLL_BACK = sql`INSERT INTO guard (code) VALUES (NULL)`
+
+/** Whether a batch failed on ROLL_BACK, i.e. everything before it ran. */
+function rolledBack(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/NOT NULL constraint failed: guard\.code/.test(e.message)) return true
+  }
+  return false
+}
+
 export class Batch {
   constructor(
     readonly db: Database,
@@ -26,11 +44,18 @@ export class Batch {
     /** The token name recorded with each change. */
     readonly actor = '',
     private readonly listeners: ((rv: number) => void)[] = [],
+    /** Roll every write back after its guards and changes ran (see the top of this file). */
+    readonly dry = false,
   ) {}
 
   /** The same batches, recording `actor` (listeners are shared). */
   as(actor: string): Batch {
-    return new Batch(this.db, this.now, actor, this.listeners)
+    return new Batch(this.db, this.now, actor, this.listeners, this.dry)
+  }
+
+  /** The same batches, each rolled back once it has run whole (a dry run). */
+  dryRun(): Batch {
+    return new Batch(this.db, this.now, this.actor, this.listeners, true)
   }
 
   /** Calls `listener` after every committed write, with its resourceVersion. */
@@ -44,16 +69,18 @@ export class Batch {
 
   /**
    * Runs one write batch: the guards, the resourceVersion bump, then the changes.
-   * Returns the resourceVersion the batch committed at.
+   * Returns the resourceVersion the batch committed at; a dry run resolves to
+   * DRY_RUN_RV once everything in it ran, and commits nothing.
    */
   async write(guards: Statement[], changes: Statement[]): Promise<number> {
     const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' RETURNING value`)
     let results: unknown[]
     try {
-      results = await this.db.batch([...guards, bump, ...changes])
+      results = await this.db.batch([...guards, bump, ...changes, ...(this.dry ? [this.run(ROLL_BACK)] : [])])
     } catch (error) {
       const code = preconditionOf(error)
       if (code) throw new PreconditionFailed(code)
+      if (this.dry && rolledBack(error)) return DRY_RUN_RV
       throw error
     }
     const rows = results[guards.length] as { value: number }[] | undefined
@@ -71,6 +98,7 @@ export class Batch {
    * did not hold (nothing was written).
    */
   async writeIf(condition: SQL, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
+    if (this.dry) throw new Error('a conditional write has no dry run')
     const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND ${condition} RETURNING value`)
     const results = await this.db.batch([bump, ...changes])
     const rows = results[0] as { value: number }[]

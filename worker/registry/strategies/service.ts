@@ -2,12 +2,14 @@
  * The Service strategy: Kubernetes' defaults and validation (service.ts), what an update
  * keeps (allocated ClusterIPs and NodePorts), and the write, which allocates the
  * ClusterIP and NodePorts and draws again when a concurrent write took them first.
+ * A dry run checks the same allocation and keeps none: a dynamic ClusterIP reads as the
+ * range's network address, as Kubernetes' dry-run allocator answers it.
  */
 import { PreconditionFailed } from '../../db/errors'
 import type { ServiceWrite } from '../../db/store'
 import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
 import { fieldError, invalid } from '../errors'
-import { cidrSize } from '../ipnet'
+import { cidrSize, ipAt } from '../ipnet'
 import { objectWrite } from '../meta'
 import type { ServiceInput } from '../schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from '../service'
@@ -48,6 +50,7 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
     })
     try {
       const rv = await store.putService(serviceWrite(candidate, alloc), pre)
+      if (store.dry && alloc.dynamicIP) candidate.spec.clusterIPs = [(candidate.spec.clusterIP = ipAt(allocation.range, 0n))]
       Object.assign(svc, candidate)
       return rv
     } catch (e) {
