@@ -2,7 +2,8 @@
  * The routes of one kind, from its entry in the table of kinds: its collection (and, for
  * a namespaced kind, the list across namespaces), its objects and their `/status`, each
  * path with the verbs the kind has. Handlers are thin: read the request, call the kind's
- * REST storage in the registry acting for the caller, answer.
+ * REST storage in the registry acting for the caller, answer. Reads answer JSON, or the
+ * Table the Accept header asks for (table.ts).
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../http/env'
@@ -14,8 +15,9 @@ import type { Rest } from '../registry/registry'
 import { isWatch } from '../registry/watch-options'
 import { writeOptions, type OptionsKind, type WriteOptions } from '../registry/write-options'
 import { conditionalJson } from './etag'
+import { rendering, tableEvents, toTable } from './table'
 import { verbs } from './verbs'
-import { watchResponse } from './watch'
+import { MAX_BUFFERED_BYTES, watchResponse } from './watch'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>
 
@@ -32,10 +34,20 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
 
   const list: Handler = async (c) => {
     const namespace = kind.namespaced ? c.req.param('namespace') : undefined
-    if (isWatch(c.req.query('watch'))) return watchResponse(c, kind, namespace, listQuery(c))
-    return c.json(await rest(c).list!(namespace, listQuery(c)))
+    const as = renderingOf(c)
+    if (isWatch(c.req.query('watch'))) {
+      const present = as.as === 'Table' ? tableEvents(kind, as, nowMs(c)) : undefined
+      return watchResponse(c, kind, namespace, listQuery(c), MAX_BUFFERED_BYTES, present)
+    }
+    const result = await rest(c).list!(namespace, listQuery(c))
+    return c.json(as.as === 'Table' ? toTable(kind, result, { ...as, nowMs: nowMs(c)() }) : result)
   }
-  const get: Handler = async (c) => conditionalJson(c, await rest(c).get!(ns(c), name(c)))
+  const get: Handler = async (c) => {
+    const as = renderingOf(c)
+    const found = await rest(c).get!(ns(c), name(c))
+    if (as.as === 'Table') return c.json(toTable(kind, found, { ...as, nowMs: nowMs(c)() }))
+    return conditionalJson(c, found)
+  }
   const create: Handler = async (c) => {
     const options = optionsOf(c, 'CreateOptions')
     const created = await rest(c).create!(ns(c), await readObject(c), options)
@@ -81,6 +93,17 @@ function listQuery(c: Context<AppEnv>): ListQuery {
     ...(q.continue ? { continue: q.continue } : {}),
     ...(namespaces ? { namespaces } : {}),
   }
+}
+
+/** How a read is answered (JSON or a Table), from the Accept header and `?includeObject=`. */
+function renderingOf(c: Context<AppEnv>) {
+  return rendering(c.req.header('accept'), c.req.query('includeObject'))
+}
+
+/** The registry's clock, in milliseconds (ages in Tables are relative to it). */
+function nowMs(c: Context<AppEnv>): () => number {
+  const clock = c.get('registry').clock
+  return () => clock.now().getTime()
 }
 
 /** The options of a create, replace or patch: `?dryRun=` and `?fieldManager=` (checked before the body is read). */
