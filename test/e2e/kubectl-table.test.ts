@@ -99,7 +99,7 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) prints server
     ])
   }, 60_000)
 
-  it('kubectl create -f and delete with --dry-run=server store nothing, and say so', async () => {
+  it('kubectl create, apply and delete with --dry-run=server, and diff of a new object, store nothing', async () => {
     const file = join(kubectl.dir, 'dry.json')
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'dry', namespace: 'default' }, spec: { ports: [{ port: 80 }] } }))
     // --validate=false: kubectl's default validation needs the OpenAPI document, served separately.
@@ -112,6 +112,10 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) prints server
     const applied = await kubectl.run(['apply', '-f', file, '--dry-run=server', '--validate=false'])
     expect(applied.code, applied.stderr).toBe(0)
     expect(applied.stdout.trim()).toBe('service/dry created (server dry run)')
+    // kubectl diff of a new object dry-runs its create: exit code 1 means "differences found".
+    const diff = await kubectl.run(['diff', '-f', file])
+    expect(diff.code, diff.stderr).toBe(1)
+    expect(diff.stdout).toMatch(/^\+  name: dry$/m)
     await expect(api('GET', `${NS}/services/dry`)).rejects.toThrow(/404/)
 
     const deleted = await kubectl.run(['delete', 'pod', 'web-2', '--dry-run=server'])

@@ -158,11 +158,10 @@ export class TokenRegistry {
       if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists('tokens', name)
       throw e
     }
-    if (options.dryRun) {
-      const { resourceVersion: _none, ...metadata } = toObject({ ...row, rv }).metadata
-      return { ...toObject({ ...row, rv }), metadata } as TokenObject
-    }
-    return { ...toObject({ ...row, rv }), status: { secret } }
+    const token = toObject({ ...row, rv })
+    if (!options.dryRun) return { ...token, status: { secret } }
+    const { resourceVersion: _none, ...metadata } = token.metadata
+    return { ...token, metadata: metadata as TokenObject['metadata'] }
   }
 
   /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
