@@ -134,6 +134,19 @@ describe('dry-run writes store nothing and answer as the real write', () => {
   })
 })
 
+describe('dry runs beside real writes', () => {
+  it('commit none of their own and all of the real writes sent at the same moment (one group commit)', async () => {
+    const t = await testApp()
+    const sent = Array.from({ length: 20 }, (_, i) => t.json('POST', i % 2 ? withDryRun(PODS) : PODS, pod(`p-${i}`, `10.2.0.${i + 1}`)))
+    const answers = await Promise.all(sent)
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201))
+    const names = (await t.json('GET', PODS)).body.items.map((p: any) => p.metadata.name).sort()
+    expect(names).toEqual(Array.from({ length: 10 }, (_, i) => `p-${i * 2}`).sort())
+    const changes = await t.client.execute("SELECT count(*) AS n FROM changes WHERE kind = 'Pod'")
+    expect(Number(changes.rows[0]!.n)).toBe(10)
+  })
+})
+
 describe('a dry-run Service create keeps no allocation', () => {
   it('shows a dynamic ClusterIP as the range network address and leaves every IP of a tiny range free', async () => {
     // A /30 has two allocatable addresses.
