@@ -88,7 +88,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * concurrent change instead of failing with 409.
    */
   patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all'): Promise<T> {
-    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch), old), scope)
+    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch, this.kind.schema!), old), scope)
   }
 
   /**
