@@ -446,6 +446,8 @@ const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Appl
 const MERGE_TYPES = ['application/merge-patch+json', 'application/merge-patch+json; charset=utf-8']
 /** Taken by PATCH routes only; not fuzzed there with invalid values, as it merges duplicate list items by key rather than refusing them. */
 const STRATEGIC = 'application/strategic-merge-patch+json'
+/** Taken for creates and replaces (a JSON body is YAML too). */
+const YAML = 'application/yaml'
 const JSON_PATCH = 'application/json-patch+json'
 
 /** Content types that no route accepts for a body. */
@@ -454,7 +456,6 @@ const FOREIGN_TYPES = [
   'text/plain;charset=UTF-8',
   'application/x-www-form-urlencoded',
   'multipart/form-data; boundary=x',
-  'application/yaml',
   'application/apply-patch+yaml',
   'application/jsonx',
   'text/json',
@@ -470,8 +471,8 @@ function validTypes(route: Route): string[] {
  * all). A DELETE may leave its content type out; a merge patch sent as a JSON patch is not a list.
  */
 function wrongTypes(route: Route): (string | null)[] {
-  if (route.body === 'patch') return [...FOREIGN_TYPES, ...JSON_TYPES, JSON_PATCH, '', null]
-  if (route.body === 'delete') return [...FOREIGN_TYPES, ...MERGE_TYPES, STRATEGIC, JSON_PATCH]
+  if (route.body === 'patch') return [...FOREIGN_TYPES, ...JSON_TYPES, YAML, JSON_PATCH, '', null]
+  if (route.body === 'delete') return [...FOREIGN_TYPES, ...MERGE_TYPES, STRATEGIC, YAML, JSON_PATCH]
   return [...FOREIGN_TYPES, ...MERGE_TYPES, STRATEGIC, JSON_PATCH, '', null]
 }
 
