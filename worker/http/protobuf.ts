@@ -17,7 +17,7 @@ export const PROTOBUF = 'application/vnd.kubernetes.protobuf'
 const MAGIC = [0x6b, 0x38, 0x73, 0x00] // "k8s\0"
 const VARINT = 0
 const LENGTH_DELIMITED = 2
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** The JSON object a protobuf body holds. */
 export function decodeProtobuf(bytes: Uint8Array): Record<string, unknown> {
