@@ -159,6 +159,7 @@ describe('protobuf bodies', () => {
       ['an unknown ServiceSpec field', service([...field(4, str('ClusterIP')), ...field(99, str('x'))]), 400, 'spec.<field 99>'],
       ['an unknown ServicePort field', service(field(1, [...field(3, 80), ...field(42, 1)])), 400, 'spec.ports[0].<field 42>'],
       ['sessionAffinityConfig', service(field(14, field(1, field(1, 30)))), 400, 'spec.sessionAffinityConfig'],
+      ['a time out of range', envelope('Service', field(1, [...field(1, str('t')), ...field(8, field(1, 2 ** 52))])), 400, 'metadata.creationTimestamp'],
       ['a string sent as a varint', service(field(4, 7)), 400, 'spec.type'],
       ['truncated', KUBECTL_CLUSTERIP.subarray(0, 60), 400, null],
       ['no magic', KUBECTL_CLUSTERIP.subarray(4), 400, null],

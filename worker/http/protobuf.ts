@@ -99,7 +99,9 @@ function readField(reader: Reader, wire: number, field: Field, at: string): unkn
     case 'time': {
       const { seconds, nanos } = decodeMessage(reader.bytes(wire, at), TIME, at) as { seconds?: number; nanos?: number }
       if (!seconds && !nanos) return undefined
-      return new Date((seconds ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+      const time = new Date((seconds ?? 0) * 1000)
+      if (Number.isNaN(time.getTime())) throw badRequest(`${at}: a time out of range`, [fieldError.invalid(at, seconds, 'a time out of range')])
+      return time.toISOString().replace(/\.\d{3}Z$/, 'Z')
     }
     case 'intOrString': {
       const { type: kind, intVal, strVal } = decodeMessage(reader.bytes(wire, at), INT_OR_STRING, at) as { type?: number; intVal?: number; strVal?: string }
