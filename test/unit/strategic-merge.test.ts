@@ -4,6 +4,7 @@
  * computes, applied to the live object); the others use the registry's own schemas, whose
  * patch strategies come from Kubernetes' core/v1 tags.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { RegistryError } from '../../worker/registry/errors'
@@ -212,5 +213,37 @@ describe('strategic merge patch with the registry schemas (Kubernetes core/v1 pa
   it('lists with no strategy in Kubernetes replace (clusterIPs, externalIPs, Namespace spec.finalizers)', () => {
     const svc = { spec: { clusterIPs: ['10.0.0.1'], externalIPs: ['1.2.3.4'], selector: { app: 'a' } } }
     expect(merge(svc, { spec: { externalIPs: ['5.6.7.8'], selector: { tier: 'b' } } }, Service)).toEqual({ spec: { clusterIPs: ['10.0.0.1'], externalIPs: ['5.6.7.8'], selector: { app: 'a', tier: 'b' } } })
+  })
+})
+
+describe('strategic merge patch: any patch', () => {
+  const key = fc.constantFrom('port', 'name', 'containerPort', 'type', 'ip', 'uid', 'spec', 'ports', 'containers', 'metadata', 'status', 'conditions', 'finalizers', 'x')
+  const directive = fc.constantFrom('$patch', '$retainKeys', '$setElementOrder/ports', '$setElementOrder/containers', '$deleteFromPrimitiveList/finalizers', '$setElementOrder', '$deleteFromPrimitiveList/')
+  const value = fc.letrec<{ v: unknown }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom(null, 0, 80, 'delete', 'replace', 'merge', 'a', true),
+      fc.array(tie('v'), { maxLength: 4 }),
+      fc.dictionary(fc.oneof(key, directive), tie('v'), { maxKeys: 5 }),
+    ),
+  })).v
+
+  it('either applies or throws a 400/422 Status, on services and pods alike (never anything else)', () => {
+    const stored = {
+      metadata: { name: 'p', finalizers: ['a'], ownerReferences: [{ uid: 'u', name: 'o', kind: 'K', apiVersion: 'v1' }] },
+      spec: { ports: [{ port: 80, name: 'a' }], containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] },
+      status: { conditions: [{ type: 'Ready', status: 'True' }], podIPs: [{ ip: '10.0.0.1' }] },
+    }
+    fc.assert(
+      fc.property(value, fc.constantFrom(Service, Pod), (patch, schema) => {
+        try {
+          merge(stored, patch, schema)
+        } catch (e) {
+          expect(e).toBeInstanceOf(RegistryError)
+          expect([400, 422]).toContain((e as RegistryError).code)
+        }
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
