@@ -12,6 +12,14 @@ import { keyWhere, type KeyedTable } from './tables'
 /** The resourceVersion the current batch commits at (read after its bump). */
 export const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
 
+/** The resourceVersion the current batch will commit at, before its bump (see writeIf). */
+export const NEXT_RV = sql`(SELECT value + 1 FROM meta WHERE key = 'resourceVersion')`
+
+/** Whether the current batch recorded an event of this object at its resourceVersion (after its bump; see writeIf). */
+export function recorded(kind: string, namespace: string, name: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM changes WHERE rv = ${RV} AND kind = ${kind} AND namespace = ${namespace} AND name = ${name})`
+}
+
 export type Statement = Parameters<Database['batch']>[0][number]
 
 /** `create`: the name must be free. A number: the stored object must have that resourceVersion. */
@@ -64,20 +72,24 @@ export class Batch {
   }
 
   /**
-   * A write that applies only when `condition` holds when it runs: the resourceVersion is
-   * bumped only then. Each of `changes` must carry the same condition itself (the bump
-   * does not change what it reads), so that nothing is written when it does not hold.
-   * Returns the new resourceVersion and the changes' results, or null when the condition
-   * did not hold (nothing was written).
+   * A write that applies only if its change record does. `record` inserts the write's
+   * change-log event at the next resourceVersion (NEXT_RV) when, and only when, the write
+   * applies, so that its condition is judged once; the resourceVersion is bumped only when
+   * that event exists, and each of `changes` must check that it does (`recorded`), so that
+   * nothing is written when the record was not. Returns the new resourceVersion and the
+   * changes' results, or null when nothing was recorded (nothing was written).
    */
-  async writeIf(condition: SQL, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
-    const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND ${condition} RETURNING value`)
-    const results = await this.db.batch([bump, ...changes])
-    const rows = results[0] as { value: number }[]
+  async writeIf(record: Statement, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
+    // No event is ever at the next resourceVersion but one this batch has just recorded.
+    const bump = this.db.all(
+      sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND EXISTS (SELECT 1 FROM changes WHERE rv = meta.value + 1) RETURNING value`,
+    )
+    const results = await this.db.batch([record, bump, ...changes])
+    const rows = results[1] as { value: number }[]
     if (!rows[0]) return null
     const rv = Number(rows[0].value)
     for (const listener of this.listeners) listener(rv)
-    return { rv, results: results.slice(1) }
+    return { rv, results: results.slice(2) }
   }
 
   /** A statement that fails the batch with `code` when `failure` holds. */

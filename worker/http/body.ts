@@ -8,6 +8,7 @@ import type { Context } from 'hono'
 import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
 import { PROTOBUF, decodeProtobuf } from './protobuf'
+import { readBody } from './read-body'
 import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -66,14 +67,14 @@ function tooLarge(): RegistryError {
 }
 
 async function readAll(c: Context): Promise<Uint8Array> {
-  const bytes = await readBytes(c.req.raw, MAX_BODY_BYTES)
+  const bytes = await readBody(c, MAX_BODY_BYTES)
   if (!bytes) throw tooLarge()
   if (bytes.length === 0) throw badRequest('the request body is empty')
   return bytes
 }
 
 async function readText(c: Context): Promise<string> {
-  const bytes = await readBytes(c.req.raw, MAX_BODY_BYTES)
+  const bytes = await readBody(c, MAX_BODY_BYTES)
   if (!bytes) throw tooLarge()
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
@@ -113,34 +114,4 @@ function checkDepth(text: string): void {
       if (++depth > MAX_JSON_DEPTH) throw badRequest(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`)
     } else if (ch === 0x7d || ch === 0x5d) depth--
   }
-}
-
-/**
- * Reads a request body up to a limit, whatever Content-Length says: null when the
- * body (declared or streamed) is larger than the limit.
- */
-export async function readBytes(req: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(req.headers.get('content-length') ?? '0')
-  if (declared > limit) return null
-  if (!req.body) return new Uint8Array()
-  const reader = req.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      return null
-    }
-    chunks.push(value)
-  }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
