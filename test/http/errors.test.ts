@@ -30,7 +30,7 @@ describe('errors are Kubernetes Status objects', () => {
 
   it('415s a wrong content type', async () => {
     const t = await testApp()
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/yaml']) {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/x-yaml']) {
       const res = await t.req('POST', SVC, '{}', { 'content-type': type })
       expect(res.status).toBe(415)
       expect((await status(res)).reason).toBe('UnsupportedMediaType')

@@ -1,12 +1,15 @@
 /**
  * Request bodies, for the API and DNS alike: the content type each verb takes, a size
  * limit enforced while reading (whatever Content-Length says; 1 MiB for objects), and
- * JSON parsing. Every failure is a Status.
+ * parsing: JSON, and for a create or replace also YAML (yaml.ts) and Kubernetes protobuf
+ * (protobuf.ts), each read into the same JSON value. Every failure is a Status.
  */
 import type { Context } from 'hono'
 import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
+import { PROTOBUF, decodeProtobuf } from './protobuf'
 import { readBody } from './read-body'
+import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 /** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
@@ -15,28 +18,26 @@ export const MAX_JSON_DEPTH = 64
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
   'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
 }
 
-/** The JSON body of a create or replace. */
+const YAML = 'application/yaml'
+const OBJECT_TYPES = ['application/json', YAML, PROTOBUF]
+
+/** The body of a create or replace: JSON, YAML or protobuf, as the JSON value it holds. */
 export async function readObject(c: Context): Promise<unknown> {
   const type = mediaType(c)
-  if (type !== 'application/json') {
-    throw unsupported(type, ['application/json'])
-  }
-  return parse(await readText(c))
+  if (type === 'application/json') return parse(await readText(c))
+  if (type === YAML) return parseYaml(nonEmpty(await readText(c)), MAX_JSON_DEPTH)
+  if (type === PROTOBUF) return decodeProtobuf(await readAll(c))
+  throw unsupported(type, OBJECT_TYPES)
 }
 
 /** The body of a PATCH and how to apply it. */
 export async function readPatch(c: Context): Promise<{ type: PatchType; patch: unknown }> {
   const media = mediaType(c)
   const type = PATCH_TYPES[media]
-  if (!type) {
-    const hint =
-      media === 'application/strategic-merge-patch+json'
-        ? 'strategic merge patch is not supported; send the same body as application/merge-patch+json'
-        : undefined
-    throw unsupported(media, Object.keys(PATCH_TYPES), hint)
-  }
+  if (!type) throw unsupported(media, Object.keys(PATCH_TYPES))
   return { type, patch: parse(await readText(c)) }
 }
 
@@ -53,16 +54,23 @@ function mediaType(c: Context): string {
   return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
 }
 
-function unsupported(type: string, supported: string[], hint?: string): RegistryError {
+function unsupported(type: string, supported: string[]): RegistryError {
   const got = type ? `"${type}"` : 'no content type'
   return new RegistryError(
     'UnsupportedMediaType',
-    hint ?? `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${got})`,
+    `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${got})`,
   )
 }
 
 function tooLarge(): RegistryError {
   return new RegistryError('RequestEntityTooLarge', `the request body is larger than the limit of ${MAX_BODY_BYTES} bytes`)
+}
+
+async function readAll(c: Context): Promise<Uint8Array> {
+  const bytes = await readBody(c, MAX_BODY_BYTES)
+  if (!bytes) throw tooLarge()
+  if (bytes.length === 0) throw badRequest('the request body is empty')
+  return bytes
 }
 
 async function readText(c: Context): Promise<string> {
@@ -75,8 +83,13 @@ async function readText(c: Context): Promise<string> {
   }
 }
 
-function parse(text: string): unknown {
+function nonEmpty(text: string): string {
   if (/^[ \t\n\r]*$/.test(text)) throw badRequest('the request body is empty')
+  return text
+}
+
+function parse(text: string): unknown {
+  nonEmpty(text)
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -99,7 +99,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * concurrent change instead of failing with 409.
    */
   patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<T> {
-    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch), old), scope, options)
+    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch, this.kind.schema!), old), scope, options)
   }
 
   /**
