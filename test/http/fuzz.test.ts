@@ -258,7 +258,7 @@ const DELETE_MUTATIONS: Mutation[] = [
   { path: ['preconditions'], values: ['x', 5, [], { uid: 5 }, { resourceVersion: 5 }], on: ['delete'] },
   { path: ['preconditions', 'uid'], values: ['not-the-uid', '00000000-0000-4000-8000-000000000000'], on: ['delete'] },
   { path: ['preconditions', 'resourceVersion'], values: ['1', '999999'], on: ['delete'] },
-  { path: ['dryRun'], values: [['All'], 'All', [5]], on: ['delete'] },
+  { path: ['dryRun'], values: [['Server'], ['All', 'x'], 'All', [5]], on: ['delete'] },
   { path: ['kind'], values: ['Other', 'Pod', 5], on: ['delete'] },
   { path: ['apiVersion'], values: ['v2', 'apps/v1', 5], on: ['delete'] },
 ]
@@ -444,6 +444,10 @@ function objectPaths(template: Json): Path[] {
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8']
 const MERGE_TYPES = ['application/merge-patch+json', 'application/merge-patch+json; charset=utf-8']
+/** Taken by PATCH routes only; not fuzzed there with invalid values, as it merges duplicate list items by key rather than refusing them. */
+const STRATEGIC = 'application/strategic-merge-patch+json'
+/** Taken for creates and replaces (a JSON body is YAML too). */
+const YAML = 'application/yaml'
 const JSON_PATCH = 'application/json-patch+json'
 
 /** Content types that no route accepts for a body. */
@@ -452,9 +456,7 @@ const FOREIGN_TYPES = [
   'text/plain;charset=UTF-8',
   'application/x-www-form-urlencoded',
   'multipart/form-data; boundary=x',
-  'application/yaml',
   'application/apply-patch+yaml',
-  'application/strategic-merge-patch+json',
   'application/jsonx',
   'text/json',
   'application/vnd.kubernetes.protobuf',
@@ -469,9 +471,9 @@ function validTypes(route: Route): string[] {
  * all). A DELETE may leave its content type out; a merge patch sent as a JSON patch is not a list.
  */
 function wrongTypes(route: Route): (string | null)[] {
-  if (route.body === 'patch') return [...FOREIGN_TYPES, ...JSON_TYPES, JSON_PATCH, '', null]
-  if (route.body === 'delete') return [...FOREIGN_TYPES, ...MERGE_TYPES, JSON_PATCH]
-  return [...FOREIGN_TYPES, ...MERGE_TYPES, JSON_PATCH, '', null]
+  if (route.body === 'patch') return [...FOREIGN_TYPES, ...JSON_TYPES, YAML, JSON_PATCH, '', null]
+  if (route.body === 'delete') return [...FOREIGN_TYPES, ...MERGE_TYPES, STRATEGIC, YAML, JSON_PATCH]
+  return [...FOREIGN_TYPES, ...MERGE_TYPES, STRATEGIC, JSON_PATCH, '', null]
 }
 
 /** Whether the server would read these bytes as JSON (its decoder drops a leading BOM). */

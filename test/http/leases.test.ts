@@ -138,8 +138,9 @@ describe('the Lease kind', () => {
     expect(bad.body.details.causes[0].field).toBe('spec.renewTime')
   })
 
-  it('takes the renewal path only for merge patches of renewTime (and the holder) alone', () => {
+  it('takes the renewal path only for merge (or strategic merge) patches of renewTime (and the holder) alone', () => {
     expect(renewalOf('merge', { spec: { renewTime: '2026-06-01T12:00:00Z' } })).toEqual({ renewTime: '2026-06-01T12:00:00.000000Z' })
+    expect(renewalOf('strategic', { spec: { renewTime: '2026-06-01T12:00:00Z' } })).toEqual({ renewTime: '2026-06-01T12:00:00.000000Z' })
     expect(renewalOf('merge', { spec: { holderIdentity: 'a', renewTime: '2026-06-01T12:00:00Z' } })).toEqual({ renewTime: '2026-06-01T12:00:00.000000Z', holder: 'a' })
     for (const [type, patch] of [
       ['json', [{ op: 'replace', path: '/spec/renewTime', value: '2026-06-01T12:00:00Z' }]],
@@ -148,6 +149,8 @@ describe('the Lease kind', () => {
       ['merge', { spec: { holderIdentity: '', renewTime: '2026-06-01T12:00:00Z' } }],
       ['merge', { metadata: { labels: { a: 'b' } }, spec: { renewTime: '2026-06-01T12:00:00Z' } }],
       ['merge', { spec: null }],
+      ['strategic', { spec: { renewTime: '2026-06-01T12:00:00Z', $patch: 'replace' } }],
+      ['strategic', { $patch: 'replace', spec: { renewTime: '2026-06-01T12:00:00Z' } }],
     ] as const) {
       expect(renewalOf(type, patch), JSON.stringify(patch)).toBeNull()
     }

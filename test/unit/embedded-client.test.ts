@@ -143,6 +143,22 @@ describe('embedded client', () => {
     expect(ours.commits.transactions - before.transactions).toBe(2)
   })
 
+  it('fails a lone write batch alone and commits nothing of it', async () => {
+    const ours = new EmbeddedClient(':memory:')
+    open.push(ours)
+    for (const sql of SETUP) await ours.execute(sql)
+    const before = { ...ours.commits }
+    const failed = await ours.batch(["INSERT INTO t (name, n) VALUES ('lone', 1)", "INSERT INTO t (name, n) VALUES ('a', 0)"]).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(LibsqlBatchError)
+    expect((failed as LibsqlBatchError).statementIndex).toBe(1)
+    expect((await ours.execute("SELECT count(*) AS c FROM t WHERE name = 'lone'")).rows[0]!.c).toBe(0)
+    expect(ours.commits).toEqual(before)
+    // The next group commits as usual.
+    await Promise.all([ours.batch(["INSERT INTO t (name, n) VALUES ('next1', 1)"]), ours.batch(["INSERT INTO t (name, n) VALUES ('next2', 2)"])])
+    expect((await ours.execute("SELECT count(*) AS c FROM t WHERE name LIKE 'next%'")).rows[0]!.c).toBe(2)
+    expect(ours.commits.transactions - before.transactions).toBe(1)
+  })
+
   it('is unusable once closed', async () => {
     const ours = new EmbeddedClient(':memory:')
     ours.close()

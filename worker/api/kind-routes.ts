@@ -2,21 +2,23 @@
  * The routes of one kind, from its entry in the table of kinds: its collection (and, for
  * a namespaced kind, the list across namespaces), its objects and their `/status`, each
  * path with the verbs the kind has. Handlers are thin: read the request, call the kind's
- * REST storage in the registry acting for the caller, answer.
+ * REST storage in the registry acting for the caller, answer. Reads answer JSON, or the
+ * Table the Accept header asks for (table.ts).
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../http/env'
 import { readDeleteOptions, readObject, readPatch } from '../http/body'
 import { visibleNamespaces } from './auth'
-import { badRequest } from '../registry/errors'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
 import { isWatch } from '../registry/watch-options'
+import { writeOptions, type OptionsKind, type WriteOptions } from '../registry/write-options'
 import { conditionalJson } from './etag'
-import { fieldValidation } from './field-validation'
+import { checkedObject, checkedPatch } from './field-validation'
+import { rendering, tableEvents, toTable } from './table'
 import { verbs } from './verbs'
-import { watchResponse } from './watch'
+import { MAX_BUFFERED_BYTES, watchResponse } from './watch'
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>
 
@@ -30,28 +32,41 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   const base = groupPath(kind)
   const collection = kind.namespaced ? `${base}/namespaces/:namespace/${kind.resource}` : `${base}/${kind.resource}`
   const item = `${collection}/:name`
-  for (const path of [collection, item, ...kind.subresources.map((sub) => `${item}/${sub}`)]) app.use(path, fieldValidation(kind))
 
   const list: Handler = async (c) => {
     const namespace = kind.namespaced ? c.req.param('namespace') : undefined
-    if (isWatch(c.req.query('watch'))) return watchResponse(c, kind, namespace, listQuery(c))
-    return c.json(await rest(c).list!(namespace, listQuery(c)))
+    const as = renderingOf(c)
+    if (isWatch(c.req.query('watch'))) {
+      const present = as.as === 'Table' ? tableEvents(kind, as, nowMs(c)) : undefined
+      return watchResponse(c, kind, namespace, listQuery(c), MAX_BUFFERED_BYTES, present)
+    }
+    const result = await rest(c).list!(namespace, listQuery(c))
+    return c.json(as.as === 'Table' ? toTable(kind, result, { ...as, nowMs: nowMs(c)() }) : result)
   }
-  const get: Handler = async (c) => conditionalJson(c, await rest(c).get!(ns(c), name(c)))
+  const get: Handler = async (c) => {
+    const as = renderingOf(c)
+    const found = await rest(c).get!(ns(c), name(c))
+    if (as.as === 'Table') return c.json(toTable(kind, found, { ...as, nowMs: nowMs(c)() }))
+    return conditionalJson(c, found)
+  }
   const create: Handler = async (c) => {
-    const created = await rest(c).create!(ns(c), await refuseDryRun(c, readObject))
+    const options = optionsOf(c, 'CreateOptions')
+    const created = await rest(c).create!(ns(c), await checkedObject(c, kind, 'CreateOptions', readObject), options)
     c.header('Cache-Control', 'no-store') // a created object may carry a secret shown once (tokens)
     return c.json(created, 201)
   }
-  const replace = (scope: 'all' | 'status'): Handler => async (c) =>
-    c.json(await rest(c).replace!(ns(c), name(c), await refuseDryRun(c, readObject), scope))
+  const replace = (scope: 'all' | 'status'): Handler => async (c) => {
+    const options = optionsOf(c, 'UpdateOptions')
+    return c.json(await rest(c).replace!(ns(c), name(c), await checkedObject(c, kind, 'UpdateOptions', readObject), scope, options))
+  }
   const patch = (scope: 'all' | 'status'): Handler => async (c) => {
-    const { type, patch } = await refuseDryRun(c, readPatch)
-    return c.json(await rest(c).patch!(ns(c), name(c), type, patch, scope))
+    const options = optionsOf(c, 'PatchOptions')
+    const { type, patch } = await checkedPatch(c, kind, readPatch)
+    return c.json(await rest(c).patch!(ns(c), name(c), type, patch, scope, options))
   }
   const remove: Handler = async (c) => {
-    const options = await refuseDryRun(c, readDeleteOptions)
-    const query = { gracePeriodSeconds: c.req.query('gracePeriodSeconds'), propagationPolicy: c.req.query('propagationPolicy') }
+    const options = await readDeleteOptions(c)
+    const query = { gracePeriodSeconds: c.req.query('gracePeriodSeconds'), propagationPolicy: c.req.query('propagationPolicy'), dryRun: c.req.queries('dryRun') }
     return c.json(await rest(c).delete!(ns(c), name(c), options, query))
   }
 
@@ -81,8 +96,18 @@ function listQuery(c: Context<AppEnv>): ListQuery {
   }
 }
 
-/** Reads the body of a write; a dry run is refused rather than applied. */
-async function refuseDryRun<T>(c: Context, read: (c: Context) => Promise<T>): Promise<T> {
-  if (c.req.query('dryRun') !== undefined) throw badRequest('dryRun is not supported')
-  return read(c)
+/** How a read is answered (JSON or a Table), from the Accept header and `?includeObject=`. */
+function renderingOf(c: Context<AppEnv>) {
+  return rendering(c.req.header('accept'), c.req.query('includeObject'))
+}
+
+/** The registry's clock, in milliseconds (ages in Tables are relative to it). */
+function nowMs(c: Context<AppEnv>): () => number {
+  const clock = c.get('registry').clock
+  return () => clock.now().getTime()
+}
+
+/** The options of a create, replace or patch: `?dryRun=` and `?fieldManager=` (checked before the body is read). */
+function optionsOf(c: Context, kind: OptionsKind): WriteOptions {
+  return writeOptions({ dryRun: c.req.queries('dryRun') ?? [], fieldManager: c.req.query('fieldManager') }, kind)
 }

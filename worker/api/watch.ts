@@ -24,7 +24,15 @@ import { toStatus } from './status'
 /** What one watch may hold unread before it is cut off. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
-export function watchResponse(c: Context<AppEnv>, kind: KindInfo, namespace: string | undefined, query: ListQuery, maxBuffered = MAX_BUFFERED_BYTES): Response {
+/** `present` renders each event as the client asked (a Table of one row with `as=Table`; see table.ts). */
+export function watchResponse(
+  c: Context<AppEnv>,
+  kind: KindInfo,
+  namespace: string | undefined,
+  query: ListQuery,
+  maxBuffered = MAX_BUFFERED_BYTES,
+  present: (event: WatchEvent) => WatchEvent = (event) => event,
+): Response {
   const options = watchOptions(c.req.query())
   const scope = new WatchScope(kind, namespace, query)
   const registry = c.get('registry')
@@ -35,7 +43,7 @@ export function watchResponse(c: Context<AppEnv>, kind: KindInfo, namespace: str
       start(controller) {
         const send = (event: WatchEvent): boolean => {
           if (stop.signal.aborted) return false
-          controller.enqueue(encoder.encode(`${JSON.stringify(event)}\n`))
+          controller.enqueue(encoder.encode(`${JSON.stringify(present(event))}\n`))
           if ((controller.desiredSize ?? 0) >= 0) return true
           stop.abort()
           controller.error(new RegistryError('TooManyRequests', 'the watcher did not keep up with its events and was closed'))

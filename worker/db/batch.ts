@@ -2,6 +2,10 @@
  * The guarded write batch. Every write is one atomic `db.batch`: its guards, the bump of
  * the registry's resourceVersion, then its changes (object rows, their label, port and
  * allocation rows, endpoint rows and the change record) commit together or not at all.
+ *
+ * A dry-run batch (`dryRun()`) runs the same statements with one more at the end that
+ * always fails, so every guard and unique allocation is checked exactly as for a real
+ * write and then the whole batch is rolled back: nothing is stored, no listener is told.
  */
 import { sql, type SQL } from 'drizzle-orm'
 import type { Database } from './client'
@@ -12,12 +16,34 @@ import { keyWhere, type KeyedTable } from './tables'
 /** The resourceVersion the current batch commits at (read after its bump). */
 export const RV = sql`(SELECT value FROM meta WHERE key = 'resourceVersion')`
 
+/** The resourceVersion the current batch will commit at, before its bump (see writeIf). */
+export const NEXT_RV = sql`(SELECT value + 1 FROM meta WHERE key = 'resourceVersion')`
+
+/** Whether the current batch recorded an event of this object at its resourceVersion (after its bump; see writeIf). */
+export function recorded(kind: string, namespace: string, name: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM changes WHERE rv = ${RV} AND kind = ${kind} AND namespace = ${namespace} AND name = ${name})`
+}
+
 export type Statement = Parameters<Database['batch']>[0][number]
 
 /** `create`: the name must be free. A number: the stored object must have that resourceVersion. */
 export type Precondition = 'create' | { rv: number }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+/** What a dry-run write resolves to: it committed at no resourceVersion. */
+export const DRY_RUN_RV = 0
+
+/** The last statement of a dry-run batch: it always fails (guard.code is NOT NULL), which rolls the batch back. */
+const ROLL_BACK = sql`INSERT INTO guard (code) VALUES (NULL)`
+
+/** Whether a batch failed on ROLL_BACK, i.e. everything before it ran. */
+function rolledBack(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/NOT NULL constraint failed: guard\.code/.test(e.message)) return true
+  }
+  return false
+}
 
 export class Batch {
   constructor(
@@ -26,11 +52,18 @@ export class Batch {
     /** The token name recorded with each change. */
     readonly actor = '',
     private readonly listeners: ((rv: number) => void)[] = [],
+    /** Roll every write back after its guards and changes ran (see the top of this file). */
+    readonly dry = false,
   ) {}
 
   /** The same batches, recording `actor` (listeners are shared). */
   as(actor: string): Batch {
-    return new Batch(this.db, this.now, actor, this.listeners)
+    return new Batch(this.db, this.now, actor, this.listeners, this.dry)
+  }
+
+  /** The same batches, each rolled back once it has run whole (a dry run). */
+  dryRun(): Batch {
+    return new Batch(this.db, this.now, this.actor, this.listeners, true)
   }
 
   /** Calls `listener` after every committed write, with its resourceVersion. */
@@ -44,16 +77,18 @@ export class Batch {
 
   /**
    * Runs one write batch: the guards, the resourceVersion bump, then the changes.
-   * Returns the resourceVersion the batch committed at.
+   * Returns the resourceVersion the batch committed at; a dry run resolves to
+   * DRY_RUN_RV once everything in it ran, and commits nothing.
    */
   async write(guards: Statement[], changes: Statement[]): Promise<number> {
     const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' RETURNING value`)
     let results: unknown[]
     try {
-      results = await this.db.batch([...guards, bump, ...changes])
+      results = await this.db.batch([...guards, bump, ...changes, ...(this.dry ? [this.run(ROLL_BACK)] : [])])
     } catch (error) {
       const code = preconditionOf(error)
       if (code) throw new PreconditionFailed(code)
+      if (this.dry && rolledBack(error)) return DRY_RUN_RV
       throw error
     }
     const rows = results[guards.length] as { value: number }[] | undefined
@@ -64,20 +99,25 @@ export class Batch {
   }
 
   /**
-   * A write that applies only when `condition` holds when it runs: the resourceVersion is
-   * bumped only then. Each of `changes` must carry the same condition itself (the bump
-   * does not change what it reads), so that nothing is written when it does not hold.
-   * Returns the new resourceVersion and the changes' results, or null when the condition
-   * did not hold (nothing was written).
+   * A write that applies only if its change record does. `record` inserts the write's
+   * change-log event at the next resourceVersion (NEXT_RV) when, and only when, the write
+   * applies, so that its condition is judged once; the resourceVersion is bumped only when
+   * that event exists, and each of `changes` must check that it does (`recorded`), so that
+   * nothing is written when the record was not. Returns the new resourceVersion and the
+   * changes' results, or null when nothing was recorded (nothing was written).
    */
-  async writeIf(condition: SQL, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
-    const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND ${condition} RETURNING value`)
-    const results = await this.db.batch([bump, ...changes])
-    const rows = results[0] as { value: number }[]
+  async writeIf(record: Statement, changes: Statement[]): Promise<{ rv: number; results: unknown[] } | null> {
+    if (this.dry) throw new Error('a conditional write has no dry run')
+    // No event is ever at the next resourceVersion but one this batch has just recorded.
+    const bump = this.db.all(
+      sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND EXISTS (SELECT 1 FROM changes WHERE rv = meta.value + 1) RETURNING value`,
+    )
+    const results = await this.db.batch([record, bump, ...changes])
+    const rows = results[1] as { value: number }[]
     if (!rows[0]) return null
     const rv = Number(rows[0].value)
     for (const listener of this.listeners) listener(rv)
-    return { rv, results: results.slice(1) }
+    return { rv, results: results.slice(2) }
   }
 
   /** A statement that fails the batch with `code` when `failure` holds. */

@@ -16,9 +16,10 @@
  * are not offered (nothing in Switchboard uses them; every write is one batch).
  *
  * Group commit: write batches that arrive in the same turn of the event loop commit in one
- * transaction, each inside a savepoint of its own. A batch that fails (a guard, a unique
- * constraint) rolls back to its savepoint and fails alone, exactly as it would in a
- * transaction of its own; the others commit. They run in arrival order, each seeing the
+ * transaction. A batch that fails (a guard, a unique constraint) fails alone, exactly as
+ * it would in a transaction of its own, and the others commit: the group then runs again
+ * with each batch in a savepoint of its own (groups where nothing fails, nearly all, need
+ * no savepoints). They run in arrival order, each seeing the
  * ones before, as if they had run one after another: what changes is that N writes cost
  * one commit (one set of WAL frames for the pages they share) instead of N. Each batch's
  * promise settles after the commit, so a write acknowledged is a write on disk. A read
@@ -33,6 +34,8 @@ import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
 
 /** Statement shapes kept prepared; past this the least recently used is finalized and dropped. */
 export const STATEMENT_CACHE_SIZE = 512
+
+type Outcome = { ok: ResultSet[] } | { error: unknown }
 
 interface Pending {
   stmts: InStatement[]
@@ -175,7 +178,7 @@ export class EmbeddedClient implements Client {
     return results
   }
 
-  /** Commits the queued write batches in one transaction, each in a savepoint (see the top of this file). */
+  /** Commits the queued write batches in one transaction (see the top of this file). */
   private flush(): void {
     if (this.queue.length === 0) return
     const group = this.queue
@@ -184,36 +187,59 @@ export class EmbeddedClient implements Client {
       for (const w of group) w.reject(new LibsqlError('The client is closed', 'CLIENT_CLOSED'))
       return
     }
-    const outcomes: ({ ok: ResultSet[] } | { error: unknown })[] = []
+    let outcomes: Outcome[]
     try {
-      this.run('BEGIN IMMEDIATE')
-      for (const w of group) {
-        this.run('SAVEPOINT batch')
-        try {
-          outcomes.push({ ok: this.runAll(w.stmts) })
-          this.run('RELEASE batch')
-        } catch (error) {
-          // A statement error leaves the transaction open (SQLite undoes that statement alone): undo the batch.
-          if (!this.db.inTransaction) throw error
-          this.run('ROLLBACK TO batch')
-          this.run('RELEASE batch')
-          outcomes.push({ error })
-        }
-      }
-      this.run('COMMIT')
+      // Most groups fail nowhere: run them without savepoints. When a batch of a group of
+      // several fails, the whole transaction is undone and the group runs again, each
+      // batch in a savepoint, so that the failing one fails alone (a lone batch's failure
+      // is already its own).
+      outcomes = this.runGroup(group, false) ?? this.runGroup(group, true)!
     } catch (error) {
       // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the group committed.
       if (this.db.inTransaction) this.run('ROLLBACK')
       for (const w of group) w.reject(error)
       return
     }
-    this.commits.transactions++
-    this.commits.batches += group.length
+    if (outcomes.some((o) => 'ok' in o)) {
+      this.commits.transactions++
+      this.commits.batches += group.length
+    }
     group.forEach((w, i) => {
       const outcome = outcomes[i]!
       if ('ok' in outcome) w.resolve(outcome.ok)
       else w.reject(outcome.error)
     })
+  }
+
+  /**
+   * Runs a group's batches in one transaction and commits it. Without savepoints, a
+   * failing batch in a group of several rolls the transaction back and answers null (run
+   * the group again with savepoints); with them, a failing batch rolls back to its own
+   * savepoint and the others commit.
+   */
+  private runGroup(group: Pending[], savepoints: boolean): Outcome[] | null {
+    const outcomes: Outcome[] = []
+    this.run('BEGIN IMMEDIATE')
+    for (const w of group) {
+      if (savepoints) this.run('SAVEPOINT batch')
+      try {
+        outcomes.push({ ok: this.runAll(w.stmts) })
+        if (savepoints) this.run('RELEASE batch')
+      } catch (error) {
+        // A statement error leaves the transaction open (SQLite undoes that statement alone).
+        if (!this.db.inTransaction) throw error
+        if (!savepoints) {
+          this.run('ROLLBACK')
+          if (group.length > 1) return null
+          return [{ error }]
+        }
+        this.run('ROLLBACK TO batch')
+        this.run('RELEASE batch')
+        outcomes.push({ error })
+      }
+    }
+    this.run('COMMIT')
+    return outcomes
   }
 
   private run(stmt: InStatement): ResultSet {

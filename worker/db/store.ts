@@ -20,7 +20,7 @@ import * as tokens from './rows/tokens'
 import * as userEndpoints from './rows/user-endpoints'
 import type { ObjectTable } from './tables'
 
-export type { Precondition } from './batch'
+export { DRY_RUN_RV, type Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
 export type { ListResult, StoredObject } from './objects'
@@ -55,6 +55,19 @@ export class Store {
   /** This store, recording `actor` with every change it writes. */
   as(actor: string): Store {
     return Object.assign(Object.create(this), { batch: this.batch.as(actor) }) as Store
+  }
+
+  /**
+   * This store with every write a dry run: checked by the same guards and constraints,
+   * then rolled back (see batch.ts); writes resolve to DRY_RUN_RV.
+   */
+  dryRun(): Store {
+    return Object.assign(Object.create(this), { batch: this.batch.dryRun() }) as Store
+  }
+
+  /** Whether this store's writes are dry runs. */
+  get dry(): boolean {
+    return this.batch.dry
   }
 
   /** Calls `listener` after every committed write of this store, with its resourceVersion. */

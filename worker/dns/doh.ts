@@ -15,7 +15,7 @@ import { decodeBase64url } from '../registry/base64url'
 import type { Clock } from '../registry/meta'
 import type { Inputs } from '../registry/discovery-cache'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
-import { readBytes } from '../http/body'
+import { readBody } from '../http/read-body'
 import { fqdn, validateQueryName } from './names'
 import { refused, type Resolver } from './resolve'
 import {
@@ -104,7 +104,7 @@ export function mountDoh(app: Hono<AppEnv>, resolver: Resolver, clock: Pick<Cloc
   const post = async (c: Context<AppEnv>) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== DNS_MESSAGE) return dohError(c, 415, `POST bodies must be ${DNS_MESSAGE}`)
-    const bytes = await readBytes(c.req.raw, MAX_MESSAGE_OCTETS)
+    const bytes = await readBody(c, MAX_MESSAGE_OCTETS)
     if (!bytes) return dohError(c, 413, 'the DNS message is larger than 65,535 bytes')
     return answerWire(c, resolver, bytes, cache)
   }

@@ -1,11 +1,15 @@
 /**
  * Request bodies, for the API and DNS alike: the content type each verb takes, a size
  * limit enforced while reading (whatever Content-Length says; 1 MiB for objects), and
- * JSON parsing. Every failure is a Status.
+ * parsing: JSON, and for a create or replace also YAML (yaml.ts) and Kubernetes protobuf
+ * (protobuf.ts), each read into the same JSON value. Every failure is a Status.
  */
 import type { Context } from 'hono'
 import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
+import { PROTOBUF, decodeProtobuf } from './protobuf'
+import { readBody } from './read-body'
+import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 /** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
@@ -14,28 +18,26 @@ export const MAX_JSON_DEPTH = 64
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
   'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
 }
 
-/** The JSON body of a create or replace. */
+const YAML = 'application/yaml'
+const OBJECT_TYPES = ['application/json', YAML, PROTOBUF]
+
+/** The body of a create or replace: JSON, YAML or protobuf, as the JSON value it holds. */
 export async function readObject(c: Context): Promise<unknown> {
   const type = mediaType(c)
-  if (type !== 'application/json') {
-    throw unsupported(type, ['application/json'])
-  }
-  return parse(await readText(c))
+  if (type === 'application/json') return parse(await readText(c))
+  if (type === YAML) return parseYaml(nonEmpty(await readText(c)), MAX_JSON_DEPTH)
+  if (type === PROTOBUF) return decodeProtobuf(await readAll(c))
+  throw unsupported(type, OBJECT_TYPES)
 }
 
 /** The body of a PATCH and how to apply it. */
 export async function readPatch(c: Context): Promise<{ type: PatchType; patch: unknown }> {
   const media = mediaType(c)
   const type = PATCH_TYPES[media]
-  if (!type) {
-    const hint =
-      media === 'application/strategic-merge-patch+json'
-        ? 'strategic merge patch is not supported; send the same body as application/merge-patch+json'
-        : undefined
-    throw unsupported(media, Object.keys(PATCH_TYPES), hint)
-  }
+  if (!type) throw unsupported(media, Object.keys(PATCH_TYPES))
   return { type, patch: parse(await readText(c)) }
 }
 
@@ -52,11 +54,11 @@ function mediaType(c: Context): string {
   return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
 }
 
-function unsupported(type: string, supported: string[], hint?: string): RegistryError {
+function unsupported(type: string, supported: string[]): RegistryError {
   const got = type ? `"${type}"` : 'no content type'
   return new RegistryError(
     'UnsupportedMediaType',
-    hint ?? `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${got})`,
+    `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${got})`,
   )
 }
 
@@ -64,8 +66,15 @@ function tooLarge(): RegistryError {
   return new RegistryError('RequestEntityTooLarge', `the request body is larger than the limit of ${MAX_BODY_BYTES} bytes`)
 }
 
+async function readAll(c: Context): Promise<Uint8Array> {
+  const bytes = await readBody(c, MAX_BODY_BYTES)
+  if (!bytes) throw tooLarge()
+  if (bytes.length === 0) throw badRequest('the request body is empty')
+  return bytes
+}
+
 async function readText(c: Context): Promise<string> {
-  const bytes = await readBytes(c.req.raw, MAX_BODY_BYTES)
+  const bytes = await readBody(c, MAX_BODY_BYTES)
   if (!bytes) throw tooLarge()
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
@@ -74,8 +83,13 @@ async function readText(c: Context): Promise<string> {
   }
 }
 
-function parse(text: string): unknown {
+function nonEmpty(text: string): string {
   if (/^[ \t\n\r]*$/.test(text)) throw badRequest('the request body is empty')
+  return text
+}
+
+function parse(text: string): unknown {
+  nonEmpty(text)
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -83,7 +97,16 @@ function parse(text: string): unknown {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`)
   }
   checkDepth(text)
+  if (typeof value === 'object' && value !== null) jsonTexts.set(value, text)
   return value
+}
+
+/** The JSON text each parsed body came from, for what parsing hides (duplicate keys, for fieldValidation). */
+const jsonTexts = new WeakMap<object, string>()
+
+/** The JSON text a body read here was parsed from; undefined for YAML, protobuf or a scalar. */
+export function jsonTextOf(body: unknown): string | undefined {
+  return typeof body === 'object' && body !== null ? jsonTexts.get(body) : undefined
 }
 
 /** Refuses JSON nested deeper than MAX_JSON_DEPTH (counted over the text, without recursion). */
@@ -100,34 +123,4 @@ function checkDepth(text: string): void {
       if (++depth > MAX_JSON_DEPTH) throw badRequest(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`)
     } else if (ch === 0x7d || ch === 0x5d) depth--
   }
-}
-
-/**
- * Reads a request body up to a limit, whatever Content-Length says: null when the
- * body (declared or streamed) is larger than the limit.
- */
-export async function readBytes(req: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(req.headers.get('content-length') ?? '0')
-  if (declared > limit) return null
-  if (!req.body) return new Uint8Array()
-  const reader = req.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      return null
-    }
-    chunks.push(value)
-  }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }

@@ -13,6 +13,7 @@ import { RegistryError, badRequest, conflict, fieldError, invalid, type FieldErr
 import { decode } from './meta'
 import { DeleteOptions, type DeleteOptionsInput } from './schemas'
 import type { RegistryObject } from './types'
+import { isDryRun } from './write-options'
 
 export const PROPAGATION_POLICIES = ['Orphan', 'Background', 'Foreground'] as const
 
@@ -21,12 +22,16 @@ export interface DeletePreconditions {
   uid?: string
   /** The grace period asked for, in seconds. */
   grace?: number
+  /** `dryRun: ["All"]` (the body's or the query's): check everything, delete nothing. */
+  dryRun?: boolean
 }
 
 /** The query parameters of a DELETE that stand for DeleteOptions fields. */
 export interface DeleteQuery {
   gracePeriodSeconds?: string | undefined
   propagationPolicy?: string | undefined
+  /** Every `?dryRun=` value. */
+  dryRun?: readonly string[] | undefined
 }
 
 /** Reads DeleteOptions; the query's grace period wins over the body's, as in Kubernetes. */
@@ -38,7 +43,7 @@ export function deleteOptions(body: unknown, query: DeleteQuery = {}): DeletePre
   if (o.apiVersion && o.apiVersion !== 'v1' && o.apiVersion !== 'meta.k8s.io/v1') {
     throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (v1)`)
   }
-  if (o.dryRun?.length) throw badRequest('dryRun is not supported')
+  const dryRun = isDryRun([...(o.dryRun ?? []), ...(query.dryRun ?? [])], 'DeleteOptions')
   const causes: FieldError[] = []
   for (const policy of [o.propagationPolicy, query.propagationPolicy]) {
     if (policy && !(PROPAGATION_POLICIES as readonly string[]).includes(policy)) {
@@ -54,6 +59,7 @@ export function deleteOptions(body: unknown, query: DeleteQuery = {}): DeletePre
     ...(o.preconditions?.resourceVersion ? { rv: o.preconditions.resourceVersion } : {}),
     ...(o.preconditions?.uid ? { uid: o.preconditions.uid } : {}),
     ...(grace !== undefined ? { grace } : {}),
+    ...(dryRun ? { dryRun } : {}),
   }
 }
 

@@ -17,6 +17,7 @@ import { withLapsedLease } from './endpoint-conditions'
 import type { LeaseBook } from './lease-book'
 import { leaseHolds, rowLease } from './lease-expiry'
 import type { ServiceObject } from './types'
+import type { WriteOptions } from './write-options'
 
 export class EndpointRegistry {
   constructor(
@@ -65,12 +66,12 @@ export class EndpointRegistry {
     return listEndpointSlices(this.sources, this.maxPerSlice, namespace, query)
   }
 
-  async createEndpoints(namespace: string, body: unknown): Promise<EndpointsObject> {
+  async createEndpoints(namespace: string, body: unknown, options: WriteOptions = {}): Promise<EndpointsObject> {
     const input = decode(Endpoints, body, 'Endpoints')
     checkTypeMeta(input, 'v1', 'Endpoints')
     const ep = buildUserEndpoints(input, metaForCreate(input.metadata, namespace, this.clock))
     await this.refuseComputed(namespace, ep.metadata.name)
-    return this.write(ep, 'create')
+    return this.write(ep, 'create', options)
   }
 
   /**
@@ -78,27 +79,28 @@ export class EndpointRegistry {
    * Without a resourceVersion in the body, a concurrent change makes it read and try
    * again, as replaces of the other kinds do; with one, it is a 409.
    */
-  async replaceEndpoints(namespace: string, name: string, body: unknown): Promise<EndpointsObject> {
+  async replaceEndpoints(namespace: string, name: string, body: unknown, options: WriteOptions = {}): Promise<EndpointsObject> {
     const input = decode(Endpoints, body, 'Endpoints')
     checkTypeMeta(input, 'v1', 'Endpoints')
     const wanted = input.metadata?.resourceVersion ?? undefined
     return retryAfterConflicts(
       this.clock,
-      () => this.replaceOnce(namespace, name, input, wanted),
+      () => this.replaceOnce(namespace, name, input, wanted, options),
       (e) => !wanted && e instanceof RegistryError && e.reason === 'Conflict',
     )
   }
 
-  async deleteEndpoints(namespace: string, name: string): Promise<EndpointsObject> {
+  /** Deletes the Endpoints a user wrote; a dry run answers the same and deletes nothing. */
+  async deleteEndpoints(namespace: string, name: string, options: WriteOptions = {}): Promise<EndpointsObject> {
     const sources = await this.sourcesOf(namespace, name)
     const existing = sources.user[0]
     if (!existing) {
       if (buildEndpoints(sources).some((e) => e.metadata.name === name)) throw managed(name)
       throw notFound('endpoints', name)
     }
-    const rv = await this.run(namespace, name, () => this.store.deleteUserEndpoints(namespace, name, { rv: existing.rv }))
+    const rv = await this.run(namespace, name, () => this.storeFor(options).deleteUserEndpoints(namespace, name, { rv: existing.rv }))
     const body = existing.body as unknown as EndpointsObject
-    return { ...body, metadata: { ...body.metadata, resourceVersion: String(rv) } }
+    return { ...body, metadata: { ...body.metadata, resourceVersion: String(options.dryRun ? existing.rv : rv) } }
   }
 
   /** What the Endpoints of one service are built from. */
@@ -106,7 +108,7 @@ export class EndpointRegistry {
     return this.sources({ view: 'endpoints', namespace, service: name })
   }
 
-  private async replaceOnce(namespace: string, name: string, input: EndpointsInput, wanted: string | undefined): Promise<EndpointsObject> {
+  private async replaceOnce(namespace: string, name: string, input: EndpointsInput, wanted: string | undefined, options: WriteOptions): Promise<EndpointsObject> {
     const sources = await this.sourcesOf(namespace, name)
     if (sources.services.some((svc) => svc.selector_size > 0)) throw managed(name)
     const existing = sources.user[0]
@@ -114,7 +116,7 @@ export class EndpointRegistry {
       const meta = metaForCreate({ ...input.metadata, name: input.metadata?.name ?? name }, namespace, this.clock)
       if (meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`)
       try {
-        return await this.write(buildUserEndpoints(input, meta), 'create')
+        return await this.write(buildUserEndpoints(input, meta), 'create', options)
       } catch (e) {
         // Another PUT created it first: this one replaces it (or, when it must not retry, conflicts).
         if (e instanceof RegistryError && e.reason === 'AlreadyExists') throw conflict('endpoints', name)
@@ -124,7 +126,7 @@ export class EndpointRegistry {
     const old = existing.body as unknown as EndpointsObject
     if (wanted && wanted !== String(existing.rv)) throw conflict('endpoints', name)
     const ep = buildUserEndpoints(input, metaForUpdate(input.metadata, { ...old.metadata, resourceVersion: String(existing.rv) }, name))
-    return this.write(ep, { rv: existing.rv })
+    return this.write(ep, { rv: existing.rv }, options)
   }
 
   private async refuseComputed(namespace: string, name: string): Promise<void> {
@@ -132,10 +134,14 @@ export class EndpointRegistry {
     if (sources.services.some((svc) => svc.selector_size > 0)) throw managed(name)
   }
 
-  private async write(ep: EndpointsObject, pre: Precondition): Promise<EndpointsObject> {
+  /**
+   * Writes user Endpoints. A dry run answers the object as it would be stored: a create
+   * without a resourceVersion, a replace at the stored one.
+   */
+  private async write(ep: EndpointsObject, pre: Precondition, options: WriteOptions): Promise<EndpointsObject> {
     const { resourceVersion: _rv, ...metadata } = ep.metadata
     const rv = await this.run(ep.metadata.namespace!, ep.metadata.name, () =>
-      this.store.putUserEndpoints(
+      this.storeFor(options).putUserEndpoints(
         {
           namespace: ep.metadata.namespace!,
           name: ep.metadata.name,
@@ -146,7 +152,12 @@ export class EndpointRegistry {
         pre,
       ),
     )
-    return { ...ep, metadata: { ...ep.metadata, resourceVersion: String(rv) } }
+    if (!options.dryRun) return { ...ep, metadata: { ...ep.metadata, resourceVersion: String(rv) } }
+    return pre === 'create' ? { ...ep, metadata: metadata as EndpointsObject['metadata'] } : { ...ep, metadata: { ...ep.metadata, resourceVersion: String(pre.rv) } }
+  }
+
+  private storeFor(options: WriteOptions): Store {
+    return options.dryRun ? this.store.dryRun() : this.store
   }
 
   private run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {

@@ -11,6 +11,8 @@ export type CauseReason =
   | 'FieldValueNotSupported'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
+  /** Server-side apply: a field another manager owns with another value. */
+  | 'FieldManagerConflict'
   | 'FieldValueTooMany'
   | 'FieldValueTypeInvalid'
 

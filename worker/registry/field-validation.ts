@@ -7,28 +7,27 @@
  * apimachinery's strict decoding errors: `unknown field "spec.foo"`,
  * `duplicate field "metadata.name"`.
  */
-import { RegistryError, badRequest, fieldError } from './errors'
+import { RegistryError, badRequest, fieldError, invalid } from './errors'
 import type { JsonSchema } from './json-schema'
 import { fieldPath } from './meta'
 import type { PatchType } from './patch'
+import type { OptionsKind } from './write-options'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 
 const DIRECTIVES: readonly string[] = ['Ignore', 'Strict', 'Warn']
 
-/** The options type a write's query parameters belong to, as Kubernetes names it in errors. */
-export type WriteOptions = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'
+/** The options a write's `fieldValidation` belongs to, as the 422 for a bad value names them. */
+export type FieldValidationOptions = Exclude<OptionsKind, 'DeleteOptions'>
 
-/** The directive of a write: absent or empty is Kubernetes' default, Warn; anything else unknown is 422. */
-export function fieldValidationOf(value: string | undefined, options: WriteOptions): FieldValidation {
+/**
+ * The directive of a write: absent or empty is Kubernetes' default, Warn; any other
+ * unknown value is a 422 naming `fieldValidation`, as write-options.ts answers for `dryRun`.
+ */
+export function fieldValidationOf(value: string | undefined, options: FieldValidationOptions): FieldValidation {
   if (value === undefined || value === '') return 'Warn'
   if (DIRECTIVES.includes(value)) return value as FieldValidation
-  const cause = fieldError.notSupported('fieldValidation', value, ['', ...DIRECTIVES])
-  return fail(new RegistryError('Invalid', `${options}.meta.k8s.io "" is invalid: fieldValidation: ${cause.message}`, { group: 'meta.k8s.io', kind: options, causes: [cause] }))
-}
-
-function fail(error: RegistryError): never {
-  throw error
+  throw invalid(options, '', [fieldError.notSupported('fieldValidation', value, ['', ...DIRECTIVES])])
 }
 
 /** The unknown and duplicate fields of an object's body (parsed value and, when there is one, its JSON text). */

@@ -6,6 +6,11 @@
  * to the strategy as one guarded batch. Replaces and patches read the object, compute the
  * new one and write it on the condition that nothing changed in between, retrying when
  * the caller gave no resourceVersion of its own.
+ *
+ * A dry run (`dryRun` in the write's options) does all of that with a store whose writes
+ * are rolled back once their guards ran (db/batch.ts), so it fails exactly where the real
+ * write would, stores nothing, and answers the object the write would have stored: a
+ * create without a resourceVersion, an update or delete at the stored one.
  */
 import { RegistryError, conflict, notFound } from './errors'
 import { checkUid, deleteOptions, precondition, type DeleteQuery } from './delete-options'
@@ -18,6 +23,7 @@ import { guarded } from './preconditions'
 import { retryAfterConflicts } from './retry'
 import type { Strategy, WriteContext } from './strategy'
 import type { ListObject, RegistryObject } from './types'
+import type { WriteOptions } from './write-options'
 import { sameJson } from '../json'
 
 /** The annotation that records the token of an object's last write. */
@@ -27,6 +33,8 @@ type Scope = 'all' | 'status'
 
 export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
+  /** What dry runs write with: the same context over a store whose writes are rolled back. */
+  private readonly dryCtx: WriteContext
   /** Runs after every committed create, replace or patch, with the object as written, before the caller is answered. */
   afterWrite?: (obj: T) => Promise<unknown>
 
@@ -36,6 +44,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   ) {
     if (!kind.strategy || !kind.schema || !kind.storage) throw new Error(`${kind.kind} has no strategy, schema or storage`)
     this.strategy = kind.strategy as unknown as Strategy<T, unknown>
+    this.dryCtx = { ...ctx, store: ctx.store.dryRun() }
   }
 
   async get(namespace: string, name: string): Promise<T> {
@@ -62,9 +71,11 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     }
   }
 
-  async create(namespace: string, body: unknown): Promise<T> {
+  async create(namespace: string, body: unknown, options: WriteOptions = {}): Promise<T> {
     const obj = this.prepareCreate(namespace, body)
-    const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(this.ctx, obj, undefined, 'create'))
+    const ctx = this.context(options)
+    const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(ctx, obj, undefined, 'create'))
+    if (options.dryRun) return stripRv(obj) as unknown as T // created at no resourceVersion, as Kubernetes answers a dry run
     return this.written(withRv(obj, rv))
   }
 
@@ -78,8 +89,8 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     return obj
   }
 
-  replace(namespace: string, name: string, body: unknown, scope: Scope = 'all'): Promise<T> {
-    return this.update(namespace, name, () => body, scope)
+  replace(namespace: string, name: string, body: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<T> {
+    return this.update(namespace, name, () => body, scope, options)
   }
 
   /**
@@ -87,18 +98,20 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * one makes the write conditional (as in Kubernetes), so a plain patch retries on a
    * concurrent change instead of failing with 409.
    */
-  patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all'): Promise<T> {
-    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch), old), scope)
+  patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<T> {
+    return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch, this.kind.schema!), old), scope, options)
   }
 
   /**
    * Deletes an object. With a grace period (the kind's strategy decides from DeleteOptions,
    * the query and the object) the object is first marked terminating
    * (`metadata.deletionTimestamp` = now + grace) and removed when the period ends or on a
-   * DELETE with a zero grace period.
+   * DELETE with a zero grace period. A dry run (DeleteOptions' or the query's `dryRun`)
+   * answers the same object and deletes or marks nothing.
    */
   async delete(namespace: string, name: string, options?: unknown, query?: DeleteQuery): Promise<T> {
     const pre = deleteOptions(options, query)
+    const write = { dryRun: pre.dryRun ?? false }
     this.strategy.checkDelete?.(name)
     const obj = await this.get(namespace, name)
     checkUid(obj, pre.uid, this.kind.resource)
@@ -111,15 +124,15 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         current.metadata.deletionTimestamp = timestamp(new Date(this.ctx.clock.now().getTime() + grace * 1000))
         current.metadata.deletionGracePeriodSeconds = grace
         return { object: current, rv: pre.rv }
-      })
+      }, write)
     }
-    const rv = await this.run(namespace, name, () =>
-      this.strategy.remove(this.ctx, namespace, name, precondition(pre.rv, obj, this.kind.resource)),
-    )
-    return withRv(this.strategy.deleted?.(obj) ?? obj, rv)
+    const ctx = this.context(write)
+    const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, this.kind.resource)))
+    const gone = this.strategy.deleted?.(obj) ?? obj
+    return write.dryRun ? gone : withRv(gone, rv)
   }
 
-  private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope): Promise<T> {
+  private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope, options: WriteOptions): Promise<T> {
     return this.compute(namespace, name, (old) => {
       const input = this.decode(bodyFrom(old))
       const metadata = metaForUpdate(input.metadata, old.metadata, name) // checks name and namespace
@@ -129,7 +142,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
       this.strategy.validate(obj, old)
       return { object: obj, rv: input.metadata?.resourceVersion ?? undefined }
-    })
+    }, options)
   }
 
   /**
@@ -138,7 +151,13 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * concurrent change only makes it compute again from the newer object. `compute` gets a
    * copy of the stored object and answers `undefined` when there is nothing to write.
    */
-  private compute(namespace: string, name: string, compute: (old: T) => { object: T; rv: string | undefined } | undefined): Promise<T> {
+  private compute(
+    namespace: string,
+    name: string,
+    compute: (old: T) => { object: T; rv: string | undefined } | undefined,
+    options: WriteOptions,
+  ): Promise<T> {
+    const ctx = this.context(options)
     // Only a write that a concurrent change made fail is tried again, and only when the caller named no resourceVersion.
     let concurrent = false
     return retryAfterConflicts(
@@ -155,8 +174,9 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         this.stamp(object)
         if (sameJson(stripRv(object), stripRv(old))) return old
         try {
-          const rv = await this.run(namespace, name, () => this.strategy.write(this.ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
-          return await this.written(withRv(object, rv))
+          const rv = await this.run(namespace, name, () => this.strategy.write(ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
+          // A dry run leaves the object at the stored resourceVersion.
+          return options.dryRun ? withRv(object, Number(old.metadata.resourceVersion)) : await this.written(withRv(object, rv))
         } catch (e) {
           concurrent = !wanted && e instanceof RegistryError && e.reason === 'Conflict'
           throw e
@@ -170,6 +190,11 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const input = decode(this.kind.schema!, body, this.kind.kind) as { apiVersion?: string | null; kind?: string | null; metadata?: Parameters<typeof metaForCreate>[0] }
     checkTypeMeta(input, apiVersionOf(this.kind), this.kind.kind)
     return input
+  }
+
+  /** The context a write runs in: the dry-run one for a dry run. */
+  private context(options: WriteOptions): WriteContext {
+    return options.dryRun ? this.dryCtx : this.ctx
   }
 
   private async written(obj: T): Promise<T> {

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod'
 import type { ObjectTable } from '../db/tables'
+import type { Columns } from './columns'
 import type { Role } from './roles'
 import type { Strategy } from './strategy'
 import type { RegistryObject } from './types'
@@ -39,6 +40,15 @@ export interface KindInfo {
   schema?: z.ZodType
   strategy?: Strategy<RegistryObject, never>
   storage?: ObjectTable
+  /** The computed kinds (no strategy): the columns of their Table; a generic kind's are in its strategy. */
+  columns?: Columns<never>
+}
+
+/** The columns of a kind's Table: its strategy's, or the table entry's for a kind without one. */
+export function columnsOf(kind: KindInfo): Columns<never> {
+  const columns = kind.strategy?.columns ?? kind.columns
+  if (!columns) throw new Error(`${kind.kind} has no table columns`)
+  return columns
 }
 
 /** `v1` for the core group, `<group>/<version>` otherwise. */

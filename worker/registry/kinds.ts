@@ -18,6 +18,11 @@ import { podStrategy } from './strategies/pod'
 import { serviceStrategy } from './strategies/service'
 import type { Strategy } from './strategy'
 import type { RegistryObject } from './types'
+import { endpointSliceColumns, endpointsColumns } from './endpoint-columns'
+import { tokenColumns } from './token-columns'
+import type { Columns } from './columns'
+
+const computed = <T>(columns: Columns<T>) => columns as unknown as Columns<never>
 
 const generic = <T extends RegistryObject, I>(strategy: Strategy<T, I>) => strategy as unknown as Strategy<RegistryObject, never>
 const NAME_AND_NAMESPACE = ['metadata.name', 'metadata.namespace'] as const
@@ -94,6 +99,7 @@ export const ENDPOINTS: KindInfo = {
   subresources: [],
   access: { write: 'admin' },
   fieldSelectors: NAME_AND_NAMESPACE,
+  columns: computed(endpointsColumns),
 }
 
 export const ENDPOINT_SLICES: KindInfo = {
@@ -110,6 +116,7 @@ export const ENDPOINT_SLICES: KindInfo = {
   subresources: [],
   access: { write: 'admin' },
   fieldSelectors: NAME_AND_NAMESPACE,
+  columns: computed(endpointSliceColumns),
 }
 
 /**
@@ -150,6 +157,7 @@ export const TOKENS: KindInfo = {
   subresources: [],
   access: { write: 'admin', everywhere: 'all' },
   fieldSelectors: ['metadata.name'],
+  columns: computed(tokenColumns),
 }
 
 /** Every kind, in the order discovery lists them. */

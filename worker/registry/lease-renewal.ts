@@ -18,7 +18,8 @@ import type { LeaseObject } from './types'
 
 /** The new renewTime (MicroTime), and the holder it names if any, of a patch that only renews; null for any other patch. */
 export function renewalOf(type: PatchType, patch: unknown): { renewTime: string; holder?: string } | null {
-  if (type !== 'merge' || !isObject(patch)) return null
+  // A strategic merge patch of these two scalars means the same as a merge patch.
+  if ((type !== 'merge' && type !== 'strategic') || !isObject(patch)) return null
   const keys = Object.keys(patch)
   if (keys.length !== 1 || keys[0] !== 'spec' || !isObject(patch.spec)) return null
   const { renewTime, holderIdentity, ...rest } = patch.spec

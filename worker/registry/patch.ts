@@ -1,14 +1,26 @@
 /**
- * Patches: JSON merge patch (RFC 7396) and JSON patch (RFC 6902), applied to the
- * stored object before it goes through the same validation as a replace.
+ * Patches: JSON merge patch (RFC 7396), JSON patch (RFC 6902) and strategic merge patch
+ * (strategic-merge.ts, driven by the kind's schema), applied to the stored object before
+ * it goes through the same validation as a replace.
  */
+import type { z } from 'zod'
 import { sameJson } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
+import { strategicMerge } from './strategic-merge'
+import { patchSchemaOf } from './strategic-merge-schema'
 
-export type PatchType = 'merge' | 'json'
+export type PatchType = 'merge' | 'json' | 'strategic'
 
-export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
-  return type === 'merge' ? mergePatch(target, patch) : jsonPatch(target, patch)
+/** Applies a patch to an object of the kind whose schema is `schema` (a strategic merge patch follows its patch strategies). */
+export function applyPatch(type: PatchType, target: unknown, patch: unknown, schema: z.ZodType): unknown {
+  switch (type) {
+    case 'merge':
+      return mergePatch(target, patch)
+    case 'json':
+      return jsonPatch(target, patch)
+    case 'strategic':
+      return strategicMerge(target, patch, patchSchemaOf(schema))
+  }
 }
 
 /** RFC 7396: objects merge recursively, `null` deletes, anything else replaces. */

@@ -24,6 +24,7 @@ import { podWrite } from './strategies/pod'
 import type { WriteContext } from './strategy'
 import type { TokenRegistry } from './tokens'
 import type { LeaseObject, PodObject, RegistryObject } from './types'
+import type { WriteOptions } from './write-options'
 
 export { MODIFIED_BY } from './generic-store'
 
@@ -43,13 +44,17 @@ export interface RegistryOptions {
   leaseDeleteAfterDurations: number
 }
 
-/** What the API may do with one kind; a route exists for each verb of the kind's table entry. */
+/**
+ * What the API may do with one kind; a route exists for each verb of the kind's table
+ * entry. Writes take their options (a dry run, the field manager; see write-options.ts);
+ * a delete reads its dry run from DeleteOptions or the query.
+ */
 export interface Rest {
   get?(namespace: string, name: string): Promise<object>
   list?(namespace: string | undefined, query: ListQuery): Promise<object>
-  create?(namespace: string, body: unknown): Promise<object>
-  replace?(namespace: string, name: string, body: unknown, scope?: 'all' | 'status'): Promise<object>
-  patch?(namespace: string, name: string, type: PatchType, patch: unknown, scope?: 'all' | 'status'): Promise<object>
+  create?(namespace: string, body: unknown, options?: WriteOptions): Promise<object>
+  replace?(namespace: string, name: string, body: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
+  patch?(namespace: string, name: string, type: PatchType, patch: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
   delete?(namespace: string, name: string, options: unknown, query: DeleteQuery): Promise<object>
 }
 
@@ -87,16 +92,16 @@ export class Registry {
     // A lease written while held brings back at once the pods a lapse marked not ready.
     const leases = this.objects<LeaseObject>(LEASES)
     leases.afterWrite = (lease) => this.lifecycle.restore(lease)
-    // A plain renewal takes one conditional write (lease-renewal.ts); any other patch, the general path.
+    // A plain renewal takes one conditional write (lease-renewal.ts); any other patch, and a dry run, the general path.
     this.rests.set(LEASES, {
       get: (ns, name) => leases.get(ns, name),
       list: (ns, query) => leases.list(ns, query),
-      create: (ns, body) => leases.create(ns, body),
-      replace: (ns, name, body, scope) => leases.replace(ns, name, body, scope),
+      create: (ns, body, write) => leases.create(ns, body, write),
+      replace: (ns, name, body, scope, write) => leases.replace(ns, name, body, scope, write),
       delete: (ns, name, options, query) => leases.delete(ns, name, options, query),
-      patch: async (ns, name, type, patch, scope) => {
-        const renewed = scope === 'status' ? null : await renew(options.store, ns, name, type, patch)
-        if (!renewed) return leases.patch(ns, name, type, patch, scope)
+      patch: async (ns, name, type, patch, scope, write) => {
+        const renewed = scope === 'status' || write?.dryRun ? null : await renew(options.store, ns, name, type, patch)
+        if (!renewed) return leases.patch(ns, name, type, patch, scope, write)
         if (renewed.marked) await this.lifecycle.restore(renewed.lease)
         return renewed.lease
       },
@@ -105,12 +110,9 @@ export class Registry {
     this.rests.set(ENDPOINTS, {
       get: (ns, name) => eps.getEndpoints(ns, name),
       list: (ns, query) => eps.listEndpoints(ns, query),
-      create: (ns, body) => eps.createEndpoints(ns, body),
-      replace: (ns, name, body) => eps.replaceEndpoints(ns, name, body),
-      delete: (ns, name, options, query) => {
-        deleteOptions(options, query)
-        return eps.deleteEndpoints(ns, name)
-      },
+      create: (ns, body, write) => eps.createEndpoints(ns, body, write),
+      replace: (ns, name, body, _scope, write) => eps.replaceEndpoints(ns, name, body, write),
+      delete: (ns, name, options, query) => eps.deleteEndpoints(ns, name, { dryRun: deleteOptions(options, query).dryRun ?? false }),
     })
     this.rests.set(ENDPOINT_SLICES, {
       get: (ns, name) => eps.getEndpointSlice(ns, name),
@@ -120,11 +122,8 @@ export class Registry {
     this.rests.set(TOKENS, {
       get: (_ns, name) => tokens.get(name),
       list: (_ns, query) => tokens.list(query),
-      create: (_ns, body) => tokens.create(body, this.store.actor),
-      delete: (_ns, name, options, query) => {
-        deleteOptions(options, query)
-        return tokens.revoke(name)
-      },
+      create: (_ns, body, write) => tokens.create(body, this.store.actor, write),
+      delete: (_ns, name, options, query) => tokens.revoke(name, { dryRun: deleteOptions(options, query).dryRun ?? false }),
     })
   }
 

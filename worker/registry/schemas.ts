@@ -12,6 +12,18 @@ const str = z.string().nullish()
 const int = z.number().int().nullish()
 const StringMap = z.record(z.string(), z.string())
 
+/**
+ * A list a strategic merge patch merges rather than replaces: by `key` for lists of
+ * objects, as a set for lists of primitives. The metadata names are OpenAPI's (the
+ * `patchStrategy`/`patchMergeKey` tags of Kubernetes' types); the strategic merge
+ * (strategic-merge-schema.ts) and the OpenAPI documents read them from here.
+ */
+const mergeList = <T extends z.ZodType>(item: T, key?: string) =>
+  z
+    .array(item)
+    .nullish()
+    .meta({ 'x-kubernetes-patch-strategy': 'merge', ...(key ? { 'x-kubernetes-patch-merge-key': key } : {}) })
+
 export const OwnerReference = z.object({
   apiVersion: z.string(),
   kind: z.string(),
@@ -33,8 +45,8 @@ export const ObjectMeta = z.object({
   deletionGracePeriodSeconds: int,
   labels: StringMap.nullish(),
   annotations: StringMap.nullish(),
-  ownerReferences: z.array(OwnerReference).nullish(),
-  finalizers: z.array(z.string()).nullish(),
+  ownerReferences: mergeList(OwnerReference, 'uid'),
+  finalizers: mergeList(z.string()),
 })
 export type ObjectMeta = z.infer<typeof ObjectMeta>
 
@@ -60,7 +72,7 @@ export const ServicePort = z.object({
 export const ServiceSpec = z.object({
   type: str,
   selector: StringMap.nullish(),
-  ports: z.array(ServicePort).nullish(),
+  ports: mergeList(ServicePort, 'port'),
   clusterIP: str,
   clusterIPs: z.array(z.string()).nullish(),
   ipFamilies: z.array(z.string()).nullish(),
@@ -92,7 +104,7 @@ export const ContainerPort = z.object({
 export const Container = z.object({
   name: str,
   image: str,
-  ports: z.array(ContainerPort).nullish(),
+  ports: mergeList(ContainerPort, 'containerPort'),
 })
 
 export const PodCondition = z.object({
@@ -107,9 +119,9 @@ export const PodCondition = z.object({
 export const PodStatus = z.object({
   phase: str,
   podIP: str,
-  podIPs: z.array(z.object({ ip: z.string() })).nullish(),
+  podIPs: mergeList(z.object({ ip: z.string() }), 'ip'),
   hostIP: str,
-  conditions: z.array(PodCondition).nullish(),
+  conditions: mergeList(PodCondition, 'type'),
   message: str,
   reason: str,
 })
@@ -118,7 +130,7 @@ export const PodSpec = z.object({
   nodeName: str,
   hostname: str,
   subdomain: str,
-  containers: z.array(Container).nullish(),
+  containers: mergeList(Container, 'name'),
   terminationGracePeriodSeconds: int,
 })
 

@@ -3,11 +3,12 @@
  * RESTUpdateStrategy are for its API server. The generic store (generic-store.ts) does
  * what is the same for every kind — decoding, metadata, resourceVersion and
  * preconditions, conflict retries, graceful deletion, lists — and asks the strategy only
- * for defaults, validation, what the status subresource may change, and how the object
- * maps to rows.
+ * for defaults, validation, what the status subresource may change, how the object
+ * maps to rows, and the columns `kubectl get` prints.
  */
 import type { Precondition, Store } from '../db/store'
 import type { AllocationConfig } from './allocate'
+import type { Columns } from './columns'
 import type { Clock } from './meta'
 import type { ObjectMetaOut, RegistryObject } from './types'
 
@@ -45,4 +46,6 @@ export interface Strategy<T extends RegistryObject = RegistryObject, I = unknown
   gracePeriod?(obj: T, requested: number | undefined): number
   /** The object as a delete answers it (a namespace reads as Terminating). */
   deleted?(obj: T): T
+  /** The columns of the kind's Table (see columns.ts). */
+  columns: Columns<T>
 }

@@ -22,6 +22,7 @@ import { TOKENS } from './kinds'
 import { listOptions, type ListQuery } from './list-options'
 import { ROLES, type Role } from './roles'
 import { isDns1123Subdomain } from './validation'
+import type { WriteOptions } from './write-options'
 
 export { ROLES, type Role }
 export const ALL_NAMESPACES = '*'
@@ -114,7 +115,8 @@ export class TokenRegistry {
     return expiresAt !== null && expiresAt <= now ? null : principal
   }
 
-  async create(body: unknown, actor: string): Promise<TokenObject> {
+  /** Creates a token and shows its secret once; a dry run checks the same, stores nothing and shows no secret (none was issued). */
+  async create(body: unknown, actor: string, options: WriteOptions = {}): Promise<TokenObject> {
     const input = decode(TokenInput, body, 'Token')
     checkTypeMeta(input, TOKEN_API_VERSION, 'Token')
     const name = input.metadata?.name ?? ''
@@ -151,12 +153,15 @@ export class TokenRegistry {
     }
     let rv: number
     try {
-      rv = await this.store.createToken(row)
+      rv = await (options.dryRun ? this.store.dryRun() : this.store).createToken(row)
     } catch (e) {
       if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists('tokens', name)
       throw e
     }
-    return { ...toObject({ ...row, rv }), status: { secret } }
+    const token = toObject({ ...row, rv })
+    if (!options.dryRun) return { ...token, status: { secret } }
+    const { resourceVersion: _none, ...metadata } = token.metadata
+    return { ...token, metadata: metadata as TokenObject['metadata'] }
   }
 
   /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
@@ -180,11 +185,11 @@ export class TokenRegistry {
     return toObject(row)
   }
 
-  /** Revokes a token: it is refused from the next request on. */
-  async revoke(name: string): Promise<TokenObject> {
+  /** Revokes a token: it is refused from the next request on. A dry run checks the same and revokes nothing. */
+  async revoke(name: string, options: WriteOptions = {}): Promise<TokenObject> {
     const token = await this.get(name)
     try {
-      await this.store.deleteToken(name)
+      await (options.dryRun ? this.store.dryRun() : this.store).deleteToken(name)
     } catch (e) {
       if (e instanceof PreconditionFailed && e.code === 'not_found') throw notFound('tokens', name)
       throw e

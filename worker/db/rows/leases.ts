@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { RV, type Batch, type Precondition } from '../batch'
+import { NEXT_RV, RV, recorded, type Batch, type Precondition } from '../batch'
 import { leaseTable, type ObjectWrite } from '../tables'
 import { deleteLabels, labelRows } from './labels'
 
@@ -84,20 +84,25 @@ export interface Renewal {
 export async function renewLease(b: Batch, r: Renewal): Promise<{ rv: number; body: Record<string, unknown>; marked: boolean } | null> {
   const key = sql`namespace = ${r.namespace} AND name = ${r.name}`
   const modifiedBy = sql`json_extract(body, '$.metadata.annotations."switchboard.dev/modified-by"')`
-  const applies = sql`EXISTS (SELECT 1 FROM leases WHERE ${key} AND json_extract(body, '$.spec.renewTime') IS NOT ${r.renewTime}
-    AND ${r.actor === '' ? sql`${modifiedBy} IS NULL` : sql`${modifiedBy} = ${r.actor}`}${r.holder !== undefined ? sql` AND holder = ${r.holder}` : sql``})`
-  const renewed = sql`json_set(body, '$.spec.renewTime', ${r.renewTime})`
-  const written = await b.writeIf(applies, [
+  const applies = sql`${key} AND json_extract(body, '$.spec.renewTime') IS NOT ${r.renewTime}
+    AND ${r.actor === '' ? sql`${modifiedBy} IS NULL` : sql`${modifiedBy} = ${r.actor}`}${r.holder !== undefined ? sql` AND holder = ${r.holder}` : sql``}`
+  // The event is recorded first, judging the provisos once; the lease row then takes the object it recorded.
+  const event = recorded('Lease', r.namespace, r.name)
+  const written = await b.writeIf(
     b.run(sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)
-      SELECT ${RV}, 'Lease', namespace, name, 'MODIFIED', ${b.at()}, ${b.actor}, ${renewed}, body FROM leases WHERE ${key} AND ${applies}`),
-    b.db.all(sql`UPDATE leases SET rv = ${RV}, renew_ms = ${r.renewMs}, body = ${renewed},
-        expires_ms = CASE WHEN holder IS NOT NULL AND holder <> '' AND duration_seconds > 0 THEN ${r.renewMs} + duration_seconds * 1000 END
-      WHERE ${key} AND ${applies} RETURNING body`),
-    b.db.all(sql`SELECT EXISTS (SELECT 1 FROM pods WHERE namespace = ${r.namespace} AND lease = ${r.name} AND lease_lapsed = 1) AS marked`),
-  ])
+      SELECT ${NEXT_RV}, 'Lease', namespace, name, 'MODIFIED', ${b.at()}, ${b.actor}, json_set(body, '$.spec.renewTime', ${r.renewTime}), body
+        FROM leases WHERE ${applies}`),
+    [
+      b.db.all(sql`UPDATE leases SET rv = ${RV}, renew_ms = ${r.renewMs},
+          body = (SELECT object FROM changes WHERE rv = ${RV} AND kind = 'Lease' AND namespace = ${r.namespace} AND name = ${r.name}),
+          expires_ms = CASE WHEN holder IS NOT NULL AND holder <> '' AND duration_seconds > 0 THEN ${r.renewMs} + duration_seconds * 1000 END
+        WHERE ${key} AND rv <> ${RV} AND ${event}
+        RETURNING body, EXISTS (SELECT 1 FROM pods WHERE pods.namespace = leases.namespace AND pods.lease = leases.name AND pods.lease_lapsed = 1) AS marked`),
+    ],
+  )
   if (!written) return null
-  const [, updated, marked] = written.results as [unknown, { body: string }[], { marked: number }[]]
-  return { rv: written.rv, body: JSON.parse(updated[0]!.body), marked: Number(marked[0]?.marked) === 1 }
+  const [updated] = written.results as [{ body: string; marked: number }[]]
+  return { rv: written.rv, body: JSON.parse(updated[0]!.body), marked: Number(updated[0]!.marked) === 1 }
 }
 
 export function deleteLease(b: Batch, namespace: string, name: string, pre?: Precondition): Promise<number> {

@@ -11,6 +11,14 @@ import type { LeaseInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { LeaseObject } from '../types'
 import { sameJson } from '../../json'
+import { ageColumn, nameColumn, type Columns } from '../columns'
+
+/** Kubernetes' lease columns. */
+const columns: Columns<LeaseObject> = [
+  nameColumn,
+  { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.', cell: (l) => l.spec.holderIdentity ?? '' },
+  ageColumn,
+]
 
 export const leaseStrategy: Strategy<LeaseObject, LeaseInput> = {
   create: (input, metadata) => buildLease(input, metadata),
@@ -19,6 +27,7 @@ export const leaseStrategy: Strategy<LeaseObject, LeaseInput> = {
   generation: false,
   write: ({ store }, lease, old, pre) => store.putLease(leaseWrite(lease), pre, old !== undefined && sameJson(old.metadata.labels ?? {}, lease.metadata.labels ?? {})),
   remove: ({ store }, namespace, name, pre) => store.deleteLease(namespace, name, pre),
+  columns,
 }
 
 export function leaseWrite(lease: LeaseObject): LeaseWrite {

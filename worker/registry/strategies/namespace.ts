@@ -10,6 +10,14 @@ import type { NamespaceInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { NamespaceObject } from '../types'
 import { objectWrite } from '../meta'
+import { ageColumn, nameColumn, type Columns } from '../columns'
+
+/** Kubernetes' namespace columns. */
+const columns: Columns<NamespaceObject> = [
+  nameColumn,
+  { name: 'Status', type: 'string', description: 'The status of the namespace', cell: (ns) => ns.status.phase },
+  ageColumn,
+]
 
 export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
   create: (input, metadata) => buildNamespace(input, metadata),
@@ -23,4 +31,5 @@ export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
     }
   },
   deleted: (ns) => ({ ...ns, status: { phase: 'Terminating' } }),
+  columns,
 }

@@ -5,14 +5,45 @@
  * changes the status alone. Deleting with a grace period marks the pod terminating first.
  */
 import type { PodWrite } from '../../db/store'
-import { ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from '../pod'
+import { WEIGHT_ANNOTATION, ZONE_LABEL, buildPod, buildPodSpec, buildPodStatus, isReady, podWeight, validatePod } from '../pod'
 import { objectWrite } from '../meta'
 import type { PodInput } from '../schemas'
 import type { Strategy } from '../strategy'
 import type { PodObject } from '../types'
 import { canonicalIP } from '../ip-address'
-import { podLease } from '../lease'
+import { LEASE_ANNOTATION, podLease } from '../lease'
 import { LEASE_EXPIRED } from '../lease-expiry'
+import { ageColumn, nameColumn, type Columns } from '../columns'
+
+/**
+ * Kubernetes' pod columns (Nominated Node and Readiness Gates left out: nothing here sets
+ * them), and Switchboard's weight and lease in wide output. A registry pod has no container
+ * statuses: its containers (at least one: the pod itself) are all ready when the pod is
+ * Ready, and none has restarted.
+ */
+const columns: Columns<PodObject> = [
+  nameColumn,
+  { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', cell: (pod) => readyOf(pod) },
+  { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', cell: (pod) => statusOf(pod) },
+  { name: 'Restarts', type: 'string', description: 'The number of times the containers in this pod have been restarted.', cell: () => '0' },
+  ageColumn,
+  { name: 'IP', type: 'string', priority: 1, description: 'podIP address allocated to the pod.', cell: (pod) => pod.status.podIPs?.[0]?.ip ?? pod.status.podIP ?? '<none>' },
+  { name: 'Node', type: 'string', priority: 1, description: 'NodeName is the name of the node the pod runs on.', cell: (pod) => pod.spec.nodeName || '<none>' },
+  { name: 'Weight', type: 'integer', priority: 1, description: `The pod's weight in the pick and SRV answers (annotation ${WEIGHT_ANNOTATION}; 0 drains it).`, cell: (pod) => podWeight(pod) },
+  { name: 'Lease', type: 'string', priority: 1, description: `The lease that keeps the pod alive (annotation ${LEASE_ANNOTATION}).`, cell: (pod) => podLease(pod.metadata.annotations) ?? '<none>' },
+]
+
+function readyOf(pod: PodObject): string {
+  const total = Math.max(pod.spec.containers?.length ?? 0, 1)
+  return `${isReady(pod) ? total : 0}/${total}`
+}
+
+/** The phase, or the status's reason; Terminating once deletion began (unless the pod already ended). */
+function statusOf(pod: PodObject): string {
+  const ended = pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed'
+  if (pod.metadata.deletionTimestamp && !ended) return 'Terminating'
+  return pod.status.reason || pod.status.phase
+}
 
 export const podStrategy: Strategy<PodObject, PodInput> = {
   create: (input, metadata, clock) =>
@@ -24,6 +55,7 @@ export const podStrategy: Strategy<PodObject, PodInput> = {
   write: ({ store }, pod, old, pre) => store.putPod(podWrite(pod), pre, old ? podWrite(old) : undefined),
   remove: ({ store }, namespace, name, pre) => store.deletePod(namespace, name, pre),
   gracePeriod: (pod, requested) => requested ?? pod.spec.terminationGracePeriodSeconds ?? 0,
+  columns,
 }
 
 /** A pod as the store keeps it: its body and the columns derived from it. */

@@ -2,17 +2,20 @@
  * The Service strategy: Kubernetes' defaults and validation (service.ts), what an update
  * keeps (allocated ClusterIPs and NodePorts), and the write, which allocates the
  * ClusterIP and NodePorts and draws again when a concurrent write took them first.
+ * A dry run checks the same allocation and keeps none: a dynamic ClusterIP reads as the
+ * range's network address, as Kubernetes' dry-run allocator answers it.
  */
 import { PreconditionFailed } from '../../db/errors'
 import type { ServiceWrite } from '../../db/store'
 import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
 import { fieldError, invalid } from '../errors'
-import { cidrSize } from '../ipnet'
+import { cidrSize, ipAt } from '../ipnet'
 import { objectWrite } from '../meta'
 import type { ServiceInput } from '../schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from '../service'
 import type { Strategy, WriteContext } from '../strategy'
 import type { ServiceObject } from '../types'
+import { ageColumn, formatLabels, nameColumn, type Columns } from '../columns'
 
 /** Draws of a dynamic ClusterIP or NodePort after a collision with a concurrent write. */
 const ALLOCATION_RETRIES = 8
@@ -27,6 +30,33 @@ export const serviceStrategy: Strategy<ServiceObject, ServiceInput> = {
   validate: validateService,
   write: writeService,
   remove: ({ store }, namespace, name, pre) => store.deleteService(namespace, name, pre),
+  columns: [
+    nameColumn,
+    { name: 'Type', type: 'string', description: 'type determines how the Service is exposed.', cell: (svc) => svc.spec.type },
+    { name: 'Cluster-IP', type: 'string', description: 'clusterIP is the IP address of the service.', cell: (svc) => svc.spec.clusterIPs?.[0] ?? '<none>' },
+    { name: 'External-IP', type: 'string', description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', cell: externalIP },
+    { name: 'Port(s)', type: 'string', description: 'The list of ports that are exposed by this service.', cell: (svc) => portsOf(svc) || '<none>' },
+    ageColumn,
+    { name: 'Selector', type: 'string', priority: 1, description: 'Route service traffic to pods with label keys and values matching this selector.', cell: (svc) => formatLabels(svc.spec.selector) },
+  ] satisfies Columns<ServiceObject>,
+}
+
+/** The External-IP column, as Kubernetes prints it (no load balancer here, so a LoadBalancer without external IPs is pending). */
+function externalIP(svc: ServiceObject): string {
+  const external = svc.spec.externalIPs ?? []
+  switch (svc.spec.type) {
+    case 'ExternalName':
+      return svc.spec.externalName ?? ''
+    case 'LoadBalancer':
+      return external.length ? external.join(',') : '<pending>'
+    default:
+      return external.length ? external.join(',') : '<none>'
+  }
+}
+
+/** `80/TCP,443:30443/TCP`: each port, with its NodePort when it has one. */
+function portsOf(svc: ServiceObject): string {
+  return (svc.spec.ports ?? []).map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`)).join(',')
 }
 
 /** Allocates the service's IP and NodePorts and writes it, drawing again on a collision. */
@@ -48,6 +78,7 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
     })
     try {
       const rv = await store.putService(serviceWrite(candidate, alloc), pre)
+      if (store.dry && alloc.dynamicIP) candidate.spec.clusterIPs = [(candidate.spec.clusterIP = ipAt(allocation.range, 0n))]
       Object.assign(svc, candidate)
       return rv
     } catch (e) {

@@ -1,0 +1,226 @@
+/**
+ * Sets of fields, as server-side apply tracks who owns what: the fields an object (or an
+ * apply configuration) sets, set algebra over them, and Kubernetes' FieldsV1 encoding of
+ * `metadata.managedFields` (`f:<field>`, `k:<key object>` for an item of a list keyed by
+ * some of its fields, `v:<value>` for an item of a set-like list of scalars, and `.` for a
+ * list item or map that is itself a member). A path is written as kubectl prints it in a
+ * conflict: `.spec.ports[port=80,protocol="TCP"].targetPort`.
+ *
+ * How a list is merged is the list's own: `atomic` (the whole list is one field), `set`
+ * (scalars, each a member) or `map` (items identified by their key fields, defaulted where
+ * the schema defaults them), looked up by the list's field path (`spec.ports`,
+ * `spec.containers.ports`: field names only, no indices).
+ */
+import { sameJson } from '../json'
+
+/** How a list merges, by its field path. */
+export type ListType = { type: 'atomic' } | { type: 'set' } | { type: 'map'; keys: readonly string[]; defaults?: Readonly<Record<string, unknown>> }
+export type ListTypes = (path: string) => ListType
+
+/** One step of a path: a field, a keyed list item, or a value of a set. */
+export type PathElement = { field: string } | { key: Record<string, unknown> } | { value: unknown }
+
+/** A set of paths; each path is its elements' FieldsV1 keys joined by SEP. */
+export type FieldSet = Set<string>
+
+/** A FieldsV1 tree, as `metadata.managedFields[].fieldsV1` holds it. */
+export type FieldsV1 = { [key: string]: FieldsV1 }
+
+const SEP = '\u0000'
+
+/** The FieldsV1 key of a path element. */
+export function elementKey(e: PathElement): string {
+  if ('field' in e) return `f:${e.field}`
+  if ('key' in e) return `k:${JSON.stringify(e.key)}`
+  return `v:${JSON.stringify(e.value)}`
+}
+
+/** The path elements of a set member. */
+export function elementsOf(path: string): PathElement[] {
+  return path.split(SEP).map((k) => {
+    const rest = k.slice(2)
+    if (k.startsWith('f:')) return { field: rest }
+    if (k.startsWith('k:')) return { key: JSON.parse(rest) as Record<string, unknown> }
+    return { value: JSON.parse(rest) as unknown }
+  })
+}
+
+/** `.spec.ports[port=80,protocol="TCP"].targetPort`, as Kubernetes prints a path. */
+export function pathString(path: string): string {
+  return elementsOf(path)
+    .map((e) => {
+      if ('field' in e) return `.${e.field}`
+      if ('key' in e) return `[${Object.entries(e.key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`
+      return `[=${JSON.stringify(e.value)}]`
+    })
+    .join('')
+}
+
+/** The field path a list type is looked up by: field names only. */
+function fieldPath(path: string[]): string {
+  return path.filter((k) => k.startsWith('f:')).map((k) => k.slice(2)).join('.')
+}
+
+/** The key of a map-list item: its key fields (defaulted), in name order as FieldsV1 writes them. */
+export function itemKey(item: unknown, list: { keys: readonly string[]; defaults?: Readonly<Record<string, unknown>> }): Record<string, unknown> | null {
+  if (!isObject(item)) return null
+  const key: Record<string, unknown> = {}
+  for (const k of [...list.keys].sort()) {
+    const v = item[k] ?? list.defaults?.[k]
+    if (v !== undefined && v !== null) key[k] = v
+  }
+  return Object.keys(key).length ? key : null
+}
+
+/**
+ * The fields `value` sets: every scalar, empty object and atomic list is a member, and so
+ * is every item of a keyed list or set (with the fields inside the item). `skip` leaves
+ * out top-level paths (server-set metadata, a subresource's other half).
+ */
+export function fieldsOf(value: unknown, lists: ListTypes, skip: (path: string[]) => boolean = () => false): FieldSet {
+  const out: FieldSet = new Set()
+  const walk = (v: unknown, path: string[]) => {
+    if (path.length && skip(path)) return
+    if (Array.isArray(v)) return walkList(v, path)
+    if (isObject(v) && Object.keys(v).length) {
+      for (const [k, child] of Object.entries(v)) if (child !== undefined) walk(child, [...path, `f:${k}`])
+      return
+    }
+    if (path.length) out.add(path.join(SEP))
+  }
+  const walkList = (items: unknown[], path: string[]) => {
+    const list = lists(fieldPath(path))
+    if (list.type === 'atomic') return void out.add(path.join(SEP))
+    for (const item of items) {
+      if (list.type === 'set') {
+        out.add([...path, elementKey({ value: item })].join(SEP))
+        continue
+      }
+      const key = itemKey(item, list)
+      if (!key) continue
+      const at = [...path, elementKey({ key })]
+      out.add(at.join(SEP))
+      if (isObject(item)) for (const [k, child] of Object.entries(item)) if (child !== undefined) walk(child, [...at, `f:${k}`])
+    }
+  }
+  walk(value, [])
+  return out
+}
+
+/** The value at a path of an object; undefined when it is not there. */
+export function valueAt(obj: unknown, path: string, lists: ListTypes): unknown {
+  let cur: unknown = obj
+  const keys: string[] = []
+  for (const k of path.split(SEP)) {
+    if (k.startsWith('f:')) {
+      if (!isObject(cur)) return undefined
+      cur = cur[k.slice(2)]
+    } else {
+      if (!Array.isArray(cur)) return undefined
+      const list = lists(fieldPath(keys))
+      cur = k.startsWith('v:') ? findValue(cur, JSON.parse(k.slice(2))) : list.type === 'map' ? cur.find((item) => sameKey(itemKey(item, list), JSON.parse(k.slice(2)))) : undefined
+    }
+    keys.push(k)
+    if (cur === undefined) return undefined
+  }
+  return cur
+}
+
+/**
+ * `obj` without the members of `remove`, in place: shallowest first, so that an item goes
+ * whole with its `.`; a member with a path under it in `keep` stays (its item or map is
+ * still needed).
+ */
+export function removeFields(obj: Record<string, unknown>, remove: FieldSet, lists: ListTypes, keep: FieldSet = new Set()): void {
+  const paths = [...remove].sort((a, b) => a.split(SEP).length - b.split(SEP).length)
+  const kept = [...keep]
+  for (const path of paths) {
+    if (kept.some((k) => k.startsWith(path + SEP))) continue
+    const keys = path.split(SEP)
+    const last = keys.pop()!
+    const parent = keys.length ? valueAt(obj, keys.join(SEP), lists) : obj
+    if (last.startsWith('f:')) {
+      if (isObject(parent)) delete parent[last.slice(2)]
+    } else if (Array.isArray(parent)) {
+      const list = lists(fieldPath(keys))
+      const target = JSON.parse(last.slice(2)) as unknown
+      const at = last.startsWith('v:') ? parent.findIndex((x) => sameJson(x, target)) : list.type === 'map' ? parent.findIndex((item) => sameKey(itemKey(item, list), target)) : -1
+      if (at >= 0) parent.splice(at, 1)
+    }
+  }
+}
+
+/** Whether a member is a field's value (compared by value), not a list item (shared by presence). */
+export function isValuePath(path: string): boolean {
+  return path.slice(path.lastIndexOf(SEP) + 1).startsWith('f:')
+}
+
+export function union(...sets: FieldSet[]): FieldSet {
+  const out: FieldSet = new Set()
+  for (const s of sets) for (const p of s) out.add(p)
+  return out
+}
+
+export function subtract(a: FieldSet, b: FieldSet): FieldSet {
+  return new Set([...a].filter((p) => !b.has(p)))
+}
+
+export function intersect(a: FieldSet, b: FieldSet): FieldSet {
+  return new Set([...a].filter((p) => b.has(p)))
+}
+
+/** The FieldsV1 tree of a set. */
+export function toFieldsV1(set: FieldSet): FieldsV1 {
+  const root: FieldsV1 = {}
+  const members = new Set<FieldsV1>()
+  for (const path of [...set].sort()) {
+    let node = root
+    for (const k of path.split(SEP)) node = node[k] ??= {}
+    members.add(node)
+  }
+  // A member that has members below it says so with `.`.
+  const mark = (node: FieldsV1) => {
+    for (const child of Object.values(node)) {
+      if (Object.keys(child).length && members.has(child)) child['.'] = {}
+      mark(child)
+    }
+  }
+  mark(root)
+  return root
+}
+
+/** The set a FieldsV1 tree encodes; null when it is not one (a malformed managedFields entry). */
+export function fromFieldsV1(tree: unknown): FieldSet | null {
+  const out: FieldSet = new Set()
+  const walk = (node: unknown, path: string[]): boolean => {
+    if (!isObject(node)) return false
+    const keys = Object.keys(node)
+    if (path.length && (keys.length === 0 || keys.includes('.'))) out.add(path.join(SEP))
+    for (const k of keys) {
+      if (k === '.') continue
+      if (!/^[fkv]:/.test(k)) return false
+      if (k[0] !== 'f') {
+        try {
+          JSON.parse(k.slice(2))
+        } catch {
+          return false
+        }
+      }
+      if (!walk(node[k], [...path, k])) return false
+    }
+    return true
+  }
+  return walk(tree, []) ? out : null
+}
+
+function findValue(list: unknown[], value: unknown): unknown {
+  return list.find((x) => sameJson(x, value))
+}
+
+function sameKey(a: Record<string, unknown> | null, b: unknown): boolean {
+  return a !== null && sameJson(a, b)
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

@@ -1,0 +1,207 @@
+/**
+ * Field ownership (`metadata.managedFields`) and server-side apply, as Kubernetes'
+ * structured merge does them:
+ *
+ * - An apply (`application/apply-patch+yaml` with a `fieldManager`) owns exactly the
+ *   fields its configuration sets. A field it set last time and leaves out now is removed
+ *   from the object, unless another manager also owns it. A field it sets that another
+ *   manager owns with a different value is a conflict: a 409 naming every such field and
+ *   its owner, unless `force=true`, which takes the field from its owner.
+ * - Every other write (create, replace, patch) is an update by its field manager, which
+ *   comes to own the fields it changed, taking them from whoever owned them; fields it
+ *   removed are nobody's any more.
+ *
+ * Server-set metadata (name, uid, resourceVersion, timestamps, managedFields itself) is
+ * owned by nobody; the main resource and its `status` subresource own their own halves.
+ */
+import { sameJson } from '../json'
+import { RegistryError } from './errors'
+import {
+  fieldsOf,
+  fromFieldsV1,
+  intersect,
+  isValuePath,
+  itemKey,
+  pathString,
+  removeFields,
+  subtract,
+  toFieldsV1,
+  union,
+  valueAt,
+  type FieldSet,
+  type FieldsV1,
+  type ListTypes,
+} from './field-set'
+
+export interface ManagedFieldsEntry {
+  manager: string
+  operation: 'Apply' | 'Update'
+  apiVersion: string
+  time: string
+  fieldsType: 'FieldsV1'
+  fieldsV1: FieldsV1
+  subresource?: string
+}
+
+/** What a write needs to keep ownership: who writes, through which version and subresource, when, and how the kind's lists merge. */
+export interface Ownership {
+  manager: string
+  apiVersion: string
+  /** '' for the main resource, 'status' for the status subresource. */
+  subresource: '' | 'status'
+  /** The time of the write (RFC 3339, seconds). */
+  now: string
+  lists: ListTypes
+}
+
+type Obj = Record<string, unknown>
+type Owned = { entry: Omit<ManagedFieldsEntry, 'fieldsV1'>; set: FieldSet }
+
+/** Metadata the server sets, which no manager owns. */
+const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'])
+
+/** The paths no manager of `subresource` owns. */
+function unowned(subresource: '' | 'status') {
+  return (path: string[]): boolean => {
+    const [top, second] = path
+    if (path.length === 1 && (top === 'f:apiVersion' || top === 'f:kind')) return true
+    if (top === 'f:metadata') return path.length === 2 && SERVER_METADATA.has(second!.slice(2))
+    return subresource === 'status' ? top !== 'f:status' : top === 'f:status'
+  }
+}
+
+/** The fields of `obj` a manager of `subresource` may own. */
+export function ownedFieldsOf(obj: unknown, o: Pick<Ownership, 'lists' | 'subresource'>): FieldSet {
+  return fieldsOf(obj, o.lists, unowned(o.subresource))
+}
+
+/**
+ * Applies a configuration to the stored object (undefined: the object is created) for
+ * `o.manager`. Returns the object to store, its managedFields included; throws a 409
+ * Conflict naming the fields other managers own with other values, unless `force`.
+ */
+export function applyConfiguration(live: Obj | undefined, config: Obj, o: Ownership, force: boolean): Obj {
+  const managers = readManagedFields(live)
+  const applied = ownedFieldsOf(config, o)
+  const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Apply' && (m.entry.subresource ?? '') === o.subresource
+  const previous = managers.find(mine)?.set ?? new Set<string>()
+  const others = managers.filter((m) => !mine(m))
+
+  const conflicts: { manager: string; path: string }[] = []
+  for (const other of others) {
+    if (other.entry.manager === o.manager) continue
+    for (const path of intersect(applied, other.set)) {
+      // Items of keyed lists and sets are shared by presence; only values conflict.
+      if (!isValuePath(path)) continue
+      if (!sameJson(valueAt(live, path, o.lists), valueAt(config, path, o.lists))) conflicts.push({ manager: other.entry.manager, path })
+    }
+  }
+  if (conflicts.length && !force) throw applyConflict(conflicts, o.apiVersion)
+  const taken = new Set(conflicts.map((c) => c.path))
+  for (const other of others) other.set = subtract(other.set, taken)
+
+  const owned = union(...others.map((m) => m.set))
+  const removed = subtract(subtract(previous, applied), owned)
+  const base = live ? structuredClone(live) : {}
+  removeFields(base, removed, o.lists, union(owned, applied))
+  const merged = mergeConfiguration(base, config, o.lists, []) as Obj
+  const entries = [...others, { entry: entryOf(o, 'Apply'), set: applied }]
+  return withManagedFields(merged, entries)
+}
+
+/**
+ * The managedFields after an update (create, replace, patch) by `o.manager` turned `old`
+ * (undefined on create) into `next`: the manager owns what it changed, others lose it,
+ * and removed fields are nobody's. Managed fields the request itself sent replace the
+ * stored ones first, as Kubernetes lets a client reset them.
+ */
+export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj {
+  const sent = (next.metadata as Obj | undefined)?.managedFields
+  const managers = sent !== undefined && sent !== null ? readManagedFields(next) : readManagedFields(old)
+  const before = old ? ownedFieldsOf(old, o) : new Set<string>()
+  const after = ownedFieldsOf(next, o)
+  const changed = new Set([...after].filter((p) => !before.has(p) || (isValuePath(p) && !sameJson(valueAt(old, p, o.lists), valueAt(next, p, o.lists)))))
+  const removed = subtract(before, after)
+  const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
+  const entries: Owned[] = managers.map((m) => ({ entry: m.entry, set: subtract(mine(m) ? m.set : subtract(m.set, changed), removed) }))
+  const own = entries.find(mine)
+  if (own) {
+    if (changed.size) own.entry = entryOf(o, 'Update')
+    own.set = union(own.set, changed)
+  } else if (changed.size) {
+    entries.push({ entry: entryOf(o, 'Update'), set: changed })
+  }
+  return withManagedFields(next, entries)
+}
+
+/**
+ * A configuration merged into an object: maps key by key (`null` removes), keyed lists
+ * item by item (new items after the existing ones), sets value by value, anything else
+ * replaced.
+ */
+export function mergeConfiguration(live: unknown, config: unknown, lists: ListTypes, path: string[]): unknown {
+  if (Array.isArray(config)) {
+    const list = lists(path.join('.'))
+    if (list.type === 'atomic' || !Array.isArray(live)) return structuredClone(config)
+    if (list.type === 'set') return [...live, ...config.filter((v) => !live.some((x) => sameJson(x, v)))]
+    const out = [...live]
+    for (const item of config) {
+      const key = itemKey(item, list)
+      const at = key ? out.findIndex((x) => sameJson(itemKey(x, list), key)) : -1
+      if (at >= 0) out[at] = mergeConfiguration(out[at], item, lists, path)
+      else out.push(structuredClone(item))
+    }
+    return out
+  }
+  if (isObject(config) && isObject(live)) {
+    const out: Obj = { ...live }
+    for (const [k, v] of Object.entries(config)) {
+      if (v === undefined) continue
+      if (v === null) delete out[k]
+      else out[k] = mergeConfiguration(live[k], v, lists, [...path, k])
+    }
+    return out
+  }
+  return structuredClone(config)
+}
+
+/** The stored managedFields of an object, each with its set; an entry that is not one is dropped. */
+function readManagedFields(obj: Obj | undefined): Owned[] {
+  const raw = (obj?.metadata as Obj | undefined)?.managedFields
+  if (!Array.isArray(raw)) return []
+  const out: Owned[] = []
+  for (const e of raw) {
+    if (!isObject(e) || typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update')) continue
+    const set = fromFieldsV1(e.fieldsV1 ?? {})
+    if (!set) continue
+    const { fieldsV1: _tree, ...entry } = e as unknown as ManagedFieldsEntry
+    out.push({ entry, set })
+  }
+  return out
+}
+
+function entryOf(o: Ownership, operation: 'Apply' | 'Update'): Omit<ManagedFieldsEntry, 'fieldsV1'> {
+  return { manager: o.manager, operation, apiVersion: o.apiVersion, time: o.now, fieldsType: 'FieldsV1', ...(o.subresource ? { subresource: o.subresource } : {}) }
+}
+
+/** `obj` with these managers as its managedFields (managers left owning nothing are dropped). */
+function withManagedFields(obj: Obj, managers: Owned[]): Obj {
+  const managedFields: ManagedFieldsEntry[] = managers.filter((m) => m.set.size > 0).map((m) => ({ ...m.entry, fieldsV1: toFieldsV1(m.set) }))
+  const metadata = { ...((obj.metadata as Obj | undefined) ?? {}) }
+  if (managedFields.length) metadata.managedFields = managedFields
+  else delete metadata.managedFields
+  return { ...obj, metadata }
+}
+
+/** Kubernetes' answer to an apply that would change fields other managers own. */
+function applyConflict(conflicts: { manager: string; path: string }[], apiVersion: string): RegistryError {
+  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict' as const, message: `conflict with "${c.manager}" using ${apiVersion}`, field: pathString(c.path) }))
+  const list = causes.map((c) => `${c.message}: ${c.field}`)
+  const message =
+    conflicts.length === 1 ? `Apply failed with 1 conflict: ${list[0]}` : `Apply failed with ${conflicts.length} conflicts: ${list.join('\n')}`
+  return new RegistryError('Conflict', message, { causes })
+}
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
