@@ -101,6 +101,12 @@ describe('fieldValidation', () => {
     const fine = await json([{ op: 'add', path: '/metadata/labels', value: { tier: 'web' } }])
     expect(fine.status).toBe(200)
 
+    const smp = { spec: { '$setElementOrder/ports': [{ port: 80 }], ports: [{ port: 80, $patch: 'merge', extra: 1 }] } }
+    const strategic = await t.req('PATCH', `${SERVICES}/web?fieldValidation=Strict`, JSON.stringify(smp), { 'content-type': 'application/strategic-merge-patch+json' })
+    expect(strategic.status).toBe(400)
+    // directives are not fields
+    expect(((await strategic.json()) as any).message).toMatch(/strict decoding error: unknown field "spec.ports\[0\].extra"$/)
+
     const warned = await t.req('PATCH', `${SERVICES}/web`, { metadata: { labels: { a: 'b' } }, spec: { foo: 1 } })
     expect(warned.status).toBe(200)
     expect(warnings(warned)).toEqual(['299 - "unknown field \\"spec.foo\\""'])
@@ -120,6 +126,14 @@ describe('fieldValidation', () => {
     const res = await t.req('POST', '/api/v1/namespaces/default/endpoints?fieldValidation=Strict', endpoints)
     expect(res.status).toBe(400)
     expect(((await res.json()) as any).message).toContain('unknown field "subsets[0].addresses[0].bogus"')
+  })
+
+  it('checks a YAML body the same way', async () => {
+    const t = await testApp()
+    const yaml = 'metadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n    bogus: 1\n'
+    const res = await t.req('POST', `${SERVICES}?fieldValidation=Strict`, yaml, { 'content-type': 'application/yaml' })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).message).toContain('strict decoding error: unknown field "spec.ports[0].bogus"')
   })
 
   it('escapes what is not ASCII in a Warning, as Go quotes it, so that any field name makes a valid header', async () => {
