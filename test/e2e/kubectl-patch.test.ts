@@ -9,11 +9,12 @@
  * Needs kubectl ($KUBECTL, or `kubectl` on the PATH) for its kubectl tests; without it
  * they are skipped, and the run says so. The client-node test always runs.
  */
-import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node'
+import type { KubernetesObject } from '@kubernetes/client-node'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { objectApi } from '../support/client-node'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, type Kubectl } from '../support/kubectl'
 import { startServer, type ServerProcess } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
@@ -153,15 +154,7 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) patches and c
 
 describe('@kubernetes/client-node KubernetesObjectApi against the real server', () => {
   it('creates a pod, then patches it with its default patch type (strategic merge patch)', async () => {
-    const kc = new KubeConfig()
-    kc.loadFromOptions({
-      // The client refuses an http:// server unless told to skip TLS verification (there is no TLS here).
-      clusters: [{ name: 'switchboard', server: server.url, skipTLSVerify: true }],
-      users: [{ name: 'anonymous' }],
-      contexts: [{ name: 'switchboard', cluster: 'switchboard', user: 'anonymous', namespace: 'default' }],
-      currentContext: 'switchboard',
-    })
-    const client = KubernetesObjectApi.makeApiClient(kc)
+    const client = objectApi(server.url)
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',

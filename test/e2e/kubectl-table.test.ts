@@ -102,14 +102,13 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) prints server
   it('kubectl create, apply and delete with --dry-run=server, and diff of a new object, store nothing', async () => {
     const file = join(kubectl.dir, 'dry.json')
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'dry', namespace: 'default' }, spec: { ports: [{ port: 80 }] } }))
-    // --validate=false: kubectl's default validation needs the OpenAPI document, served separately.
-    const created = await kubectl.run(['create', '-f', file, '--dry-run=server', '--validate=false', '-o', 'json'])
+    const created = await kubectl.run(['create', '-f', file, '--dry-run=server', '-o', 'json'])
     expect(created.code, created.stderr).toBe(0)
     const shown = JSON.parse(created.stdout)
     expect(shown.metadata.name).toBe('dry')
     expect(shown.metadata.resourceVersion).toBeUndefined()
     expect(shown.spec.clusterIP).toBe('10.96.0.0') // no address kept: the range's network address, as Kubernetes shows it
-    const applied = await kubectl.run(['apply', '-f', file, '--dry-run=server', '--validate=false'])
+    const applied = await kubectl.run(['apply', '-f', file, '--dry-run=server'])
     expect(applied.code, applied.stderr).toBe(0)
     expect(applied.stdout.trim()).toBe('service/dry created (server dry run)')
     // kubectl diff of a new object dry-runs its create: exit code 1 means "differences found".

@@ -7,7 +7,7 @@
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../http/env'
-import { readDeleteOptions, readObject, readPatch } from '../http/body'
+import { isApplyPatch, readDeleteOptions, readObject, readPatch } from '../http/body'
 import { visibleNamespaces } from './auth'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
@@ -62,7 +62,12 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
   const patch = (scope: 'all' | 'status'): Handler => async (c) => {
     const options = optionsOf(c, 'PatchOptions')
     const { type, patch } = await checkedPatch(c, kind, readPatch)
-    return c.json(await rest(c).patch!(ns(c), name(c), type, patch, scope, options))
+    const storage = rest(c)
+    if (type === 'apply' && storage.apply) {
+      const { object, created } = await storage.apply(ns(c), name(c), patch, scope, options)
+      return c.json(object, created ? 201 : 200)
+    }
+    return c.json(await storage.patch!(ns(c), name(c), type, patch, scope, options))
   }
   const remove: Handler = async (c) => {
     const options = await readDeleteOptions(c)
@@ -107,7 +112,8 @@ function nowMs(c: Context<AppEnv>): () => number {
   return () => clock.now().getTime()
 }
 
-/** The options of a create, replace or patch: `?dryRun=` and `?fieldManager=` (checked before the body is read). */
+/** The options of a create, replace or patch: `?dryRun=`, `?fieldManager=` (or the User-Agent) and `?force=` (checked before the body is read). */
 function optionsOf(c: Context, kind: OptionsKind): WriteOptions {
-  return writeOptions({ dryRun: c.req.queries('dryRun') ?? [], fieldManager: c.req.query('fieldManager') }, kind)
+  const query = { dryRun: c.req.queries('dryRun') ?? [], fieldManager: c.req.query('fieldManager'), force: c.req.query('force'), userAgent: c.req.header('user-agent') }
+  return writeOptions({ ...query, apply: kind === 'PatchOptions' && isApplyPatch(c) }, kind)
 }

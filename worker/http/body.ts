@@ -15,10 +15,14 @@ export const MAX_BODY_BYTES = 1024 * 1024
 /** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
 export const MAX_JSON_DEPTH = 64
 
+/** Server-side apply's body: an apply configuration in YAML (or JSON, which is YAML). */
+const APPLY_PATCH = 'application/apply-patch+yaml'
+
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
   'application/json-patch+json': 'json',
   'application/strategic-merge-patch+json': 'strategic',
+  [APPLY_PATCH]: 'apply',
 }
 
 const YAML = 'application/yaml'
@@ -38,7 +42,13 @@ export async function readPatch(c: Context): Promise<{ type: PatchType; patch: u
   const media = mediaType(c)
   const type = PATCH_TYPES[media]
   if (!type) throw unsupported(media, Object.keys(PATCH_TYPES))
+  if (type === 'apply') return { type, patch: parseYaml(nonEmpty(await readText(c)), MAX_JSON_DEPTH) }
   return { type, patch: parse(await readText(c)) }
+}
+
+/** Whether a PATCH is a server-side apply (known from its content type before its body is read). */
+export function isApplyPatch(c: Context): boolean {
+  return mediaType(c) === APPLY_PATCH
 }
 
 /** The optional DeleteOptions body of a DELETE. */

@@ -179,14 +179,15 @@ export function toFieldsV1(set: FieldSet): FieldsV1 {
     members.add(node)
   }
   // A member that has members below it says so with `.`.
-  const mark = (node: FieldsV1) => {
-    for (const child of Object.values(node)) {
-      if (Object.keys(child).length && members.has(child)) child['.'] = {}
-      mark(child)
+  const mark = (node: FieldsV1): FieldsV1 => {
+    const out: FieldsV1 = {}
+    for (const [key, child] of Object.entries(node)) {
+      const below = mark(child)
+      out[key] = Object.keys(below).length && members.has(child) ? { '.': {}, ...below } : below
     }
+    return out
   }
-  mark(root)
-  return root
+  return mark(root)
 }
 
 /** The set a FieldsV1 tree encodes; null when it is not one (a malformed managedFields entry). */

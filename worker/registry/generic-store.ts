@@ -12,13 +12,15 @@
  * write would, stores nothing, and answers the object the write would have stored: a
  * create without a resourceVersion, an update or delete at the stored one.
  */
-import { RegistryError, conflict, notFound } from './errors'
+import { RegistryError, badRequest, conflict, notFound } from './errors'
 import { checkUid, deleteOptions, precondition, type DeleteQuery } from './delete-options'
 import { apiVersionOf, type KindInfo } from './kind-info'
 import { listOptions, type ListQuery } from './list-options'
 import { encodeContinue } from './continue-token'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
 import { applyPatch, type PatchType } from './patch'
+import { listTypesOf } from './list-types'
+import { applyConfiguration, recordUpdate, type Ownership } from './managed-fields'
 import { guarded } from './preconditions'
 import { retryAfterConflicts } from './retry'
 import type { Strategy, WriteContext } from './strategy'
@@ -72,19 +74,23 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   }
 
   async create(namespace: string, body: unknown, options: WriteOptions = {}): Promise<T> {
-    const obj = this.prepareCreate(namespace, body)
+    const obj = this.prepareCreate(namespace, body, options)
     const ctx = this.context(options)
     const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(ctx, obj, undefined, 'create'))
     if (options.dryRun) return stripRv(obj) as unknown as T // created at no resourceVersion, as Kubernetes answers a dry run
     return this.written(withRv(obj, rv))
   }
 
-  /** The object a create of `body` would write: decoded, defaulted, validated and stamped. */
-  prepareCreate(namespace: string, body: unknown): T {
+  /**
+   * The object a create of `body` would write: decoded, defaulted, validated and stamped,
+   * its fields owned by the write's field manager (unless an apply already said who owns what).
+   */
+  prepareCreate(namespace: string, body: unknown, options: WriteOptions = {}, applied = false): T {
     const input = this.decode(body)
     const metadata = metaForCreate(input.metadata, this.kind.namespaced ? namespace : undefined, this.ctx.clock)
-    const obj = this.strategy.create(input, metadata, this.ctx.clock)
+    let obj = this.strategy.create(input, metadata, this.ctx.clock)
     this.strategy.validate(obj)
+    if (!applied) obj = this.owned(undefined, obj, options, 'all')
     this.stamp(obj)
     return obj
   }
@@ -99,7 +105,45 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * concurrent change instead of failing with 409.
    */
   patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<T> {
+    if (type === 'apply') return this.apply(namespace, name, patch, scope, options).then((r) => r.object)
     return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch, this.kind.schema!), old), scope, options)
+  }
+
+  /**
+   * Server-side apply (managed-fields.ts): the configuration merged into the stored object
+   * for its field manager, or the object created from it when there is none. Fields other
+   * managers own with other values are a 409 naming them, unless `options.force`.
+   */
+  async apply(namespace: string, name: string, config: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<{ object: T; created: boolean }> {
+    const applied = this.configuration(config, name)
+    const o = this.ownership(options, scope)
+    const force = options.force ?? false
+    const update = () => this.update(namespace, name, (old) => withoutStoredRv(applyConfiguration(old as unknown as Record<string, unknown>, applied, o, force), old), scope, options, true)
+    try {
+      return { object: await update(), created: false }
+    } catch (e) {
+      if (!(e instanceof RegistryError && e.reason === 'NotFound' && scope === 'all')) throw e
+    }
+    try {
+      const obj = this.prepareCreate(namespace, applyConfiguration(undefined, applied, o, force), options, true)
+      const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(this.context(options), obj, undefined, 'create'))
+      return { object: options.dryRun ? (stripRv(obj) as unknown as T) : await this.written(withRv(obj, rv)), created: true }
+    } catch (e) {
+      // Created meanwhile by someone else: apply to that object.
+      if (e instanceof RegistryError && e.reason === 'AlreadyExists') return { object: await update(), created: false }
+      throw e
+    }
+  }
+
+  /** An apply configuration: an object naming its apiVersion and kind, and this object (or no name). */
+  private configuration(config: unknown, name: string): Record<string, unknown> {
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw badRequest('an apply configuration must be an object')
+    const c = config as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } | null }
+    if (typeof c.apiVersion !== 'string' || c.apiVersion === '') throw badRequest('apiVersion must be set in an apply configuration')
+    if (typeof c.kind !== 'string' || c.kind === '') throw badRequest('kind must be set in an apply configuration')
+    const named = c.metadata?.name
+    if (named !== undefined && named !== null && named !== name) throw badRequest(`the name of the object (${String(named)}) does not match the name on the URL (${name})`)
+    return { ...(config as Record<string, unknown>), metadata: { ...(c.metadata ?? {}), name } }
   }
 
   /**
@@ -132,15 +176,18 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     return write.dryRun ? gone : withRv(gone, rv)
   }
 
-  private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope, options: WriteOptions): Promise<T> {
+  /** A replace, patch or apply; `applied`: the body already says who owns what (an apply). */
+  private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope, options: WriteOptions, applied = false): Promise<T> {
     return this.compute(namespace, name, (old) => {
       const input = this.decode(bodyFrom(old))
       const metadata = metaForUpdate(input.metadata, old.metadata, name) // checks name and namespace
       const build = scope === 'status' ? this.strategy.updateStatus : this.strategy.update
       if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
-      const obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
+      let obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
       this.strategy.validate(obj, old)
+      if (scope === 'status' && applied) obj = withManagedFieldsOf(obj, input)
+      else if (!applied) obj = this.owned(old, obj, options, scope)
       return { object: obj, rv: input.metadata?.resourceVersion ?? undefined }
     }, options)
   }
@@ -192,6 +239,23 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     return input
   }
 
+  /** How a write's field manager comes to own what it set (managed-fields.ts). */
+  private ownership(options: WriteOptions, scope: Scope): Ownership {
+    return {
+      manager: options.fieldManager ?? '',
+      apiVersion: apiVersionOf(this.kind),
+      subresource: scope === 'status' ? 'status' : '',
+      now: timestamp(this.ctx.clock.now()),
+      lists: listTypesOf(this.kind.schema!),
+    }
+  }
+
+  /** `next` with its managed fields after an update of `old` (undefined: a create) by the write's field manager. */
+  private owned(old: T | undefined, next: T, options: WriteOptions, scope: Scope): T {
+    const o = this.ownership(options, scope)
+    return recordUpdate(old as unknown as Record<string, unknown> | undefined, next as unknown as Record<string, unknown>, o) as unknown as T
+  }
+
   /** The context a write runs in: the dry-run one for a dry run. */
   private context(options: WriteOptions): WriteContext {
     return options.dryRun ? this.dryCtx : this.ctx
@@ -229,4 +293,13 @@ function bumpGeneration(next: RegistryObject, old: RegistryObject): void {
   const same = sameJson(next.spec, old.spec)
   if (same && old.metadata.generation === undefined) delete next.metadata.generation
   else next.metadata.generation = (old.metadata.generation ?? 1) + (same ? 0 : 1)
+}
+
+/** `obj` with the managed fields an apply computed (a status update otherwise keeps the stored metadata). */
+function withManagedFieldsOf<T extends RegistryObject>(obj: T, input: { metadata?: { managedFields?: unknown } | null }): T {
+  const managedFields = input.metadata?.managedFields as T['metadata']['managedFields'] | undefined
+  const metadata = { ...obj.metadata }
+  if (managedFields?.length) metadata.managedFields = managedFields
+  else delete metadata.managedFields
+  return { ...obj, metadata }
 }

@@ -105,7 +105,11 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
   const base = live ? structuredClone(live) : {}
   removeFields(base, removed, o.lists, union(owned, applied))
   const merged = mergeConfiguration(base, config, o.lists, []) as Obj
-  const entries = [...others, { entry: entryOf(o, 'Apply'), set: applied }]
+  // The entry keeps its place, and its time when the apply changed nothing (so that repeating one is a no-op).
+  const unchanged = managers.some(mine) && previous.size === applied.size && [...applied].every((p) => previous.has(p)) && sameJson(withoutManaged(merged), withoutManaged(live))
+  const own = { entry: unchanged ? managers.find(mine)!.entry : entryOf(o, 'Apply'), set: applied }
+  const at = managers.findIndex(mine)
+  const entries = at < 0 ? [...others, own] : [...others.slice(0, at), own, ...others.slice(at)]
   return withManagedFields(merged, entries)
 }
 
@@ -200,6 +204,13 @@ function applyConflict(conflicts: { manager: string; path: string }[], apiVersio
   const message =
     conflicts.length === 1 ? `Apply failed with 1 conflict: ${list[0]}` : `Apply failed with ${conflicts.length} conflicts: ${list.join('\n')}`
   return new RegistryError('Conflict', message, { causes })
+}
+
+/** An object without its managed fields, to compare contents. */
+function withoutManaged(obj: Obj | undefined): unknown {
+  if (!obj) return undefined
+  const { managedFields: _managed, ...metadata } = (obj.metadata as Obj | undefined) ?? {}
+  return { ...obj, metadata }
 }
 
 function isObject(v: unknown): v is Obj {

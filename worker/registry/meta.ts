@@ -127,11 +127,12 @@ export function metaForUpdate(input: ObjectMeta | null | undefined, old: ObjectM
     ...(old.deletionTimestamp ? { deletionTimestamp: old.deletionTimestamp } : {}),
     ...(old.deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds: old.deletionGracePeriodSeconds } : {}),
   }
-  return withUserFields(out, m)
+  // Managed fields a request leaves out stay as stored; an empty list clears them (as Kubernetes lets a client reset them).
+  return withUserFields(out, m.managedFields === undefined || m.managedFields === null ? { ...m, managedFields: old.managedFields ?? null } : m)
 }
 
-/** Copies the user-owned metadata fields (labels, annotations, owners, finalizers). */
-function withUserFields(out: ObjectMetaOut, m: ObjectMeta): ObjectMetaOut {
+/** Copies the user-owned metadata fields (labels, annotations, owners, finalizers, managed fields). */
+function withUserFields(out: ObjectMetaOut, m: Omit<ObjectMeta, 'managedFields'> & { managedFields?: ObjectMeta['managedFields'] | ObjectMetaOut['managedFields'] }): ObjectMetaOut {
   if (m.labels && Object.keys(m.labels).length) out.labels = { ...m.labels }
   if (m.annotations && Object.keys(m.annotations).length) out.annotations = { ...m.annotations }
   if (m.ownerReferences?.length) {
@@ -145,6 +146,7 @@ function withUserFields(out: ObjectMetaOut, m: ObjectMeta): ObjectMetaOut {
     }))
   }
   if (m.finalizers?.length) out.finalizers = [...m.finalizers]
+  if (m.managedFields?.length) out.managedFields = structuredClone(m.managedFields) as ObjectMetaOut['managedFields']
   return out
 }
 

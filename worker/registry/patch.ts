@@ -9,7 +9,8 @@ import { RegistryError, badRequest, fieldError } from './errors'
 import { strategicMerge } from './strategic-merge'
 import { patchSchemaOf } from './strategic-merge-schema'
 
-export type PatchType = 'merge' | 'json' | 'strategic'
+/** `apply` is server-side apply, which the generic store does itself (managed-fields.ts): it needs the field manager. */
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply'
 
 /** Applies a patch to an object of the kind whose schema is `schema` (a strategic merge patch follows its patch strategies). */
 export function applyPatch(type: PatchType, target: unknown, patch: unknown, schema: z.ZodType): unknown {
@@ -20,6 +21,8 @@ export function applyPatch(type: PatchType, target: unknown, patch: unknown, sch
       return jsonPatch(target, patch)
     case 'strategic':
       return strategicMerge(target, patch, patchSchemaOf(schema))
+    case 'apply':
+      throw new Error('a server-side apply is applied by the generic store, with its field manager')
   }
 }
 

@@ -55,6 +55,8 @@ export interface Rest {
   create?(namespace: string, body: unknown, options?: WriteOptions): Promise<object>
   replace?(namespace: string, name: string, body: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
   patch?(namespace: string, name: string, type: PatchType, patch: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
+  /** Server-side apply: the object as written, and whether the apply created it. */
+  apply?(namespace: string, name: string, config: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<{ object: object; created: boolean }>
   delete?(namespace: string, name: string, options: unknown, query: DeleteQuery): Promise<object>
 }
 
@@ -99,6 +101,7 @@ export class Registry {
       create: (ns, body, write) => leases.create(ns, body, write),
       replace: (ns, name, body, scope, write) => leases.replace(ns, name, body, scope, write),
       delete: (ns, name, options, query) => leases.delete(ns, name, options, query),
+      apply: (ns, name, config, scope, write) => leases.apply(ns, name, config, scope, write),
       patch: async (ns, name, type, patch, scope, write) => {
         const renewed = scope === 'status' || write?.dryRun ? null : await renew(options.store, ns, name, type, patch)
         if (!renewed) return leases.patch(ns, name, type, patch, scope, write)

@@ -13,16 +13,38 @@ const int = z.number().int().nullish()
 const StringMap = z.record(z.string(), z.string())
 
 /**
- * A list a strategic merge patch merges rather than replaces: by `key` for lists of
- * objects, as a set for lists of primitives. The metadata names are OpenAPI's (the
- * `patchStrategy`/`patchMergeKey` tags of Kubernetes' types); the strategic merge
- * (strategic-merge-schema.ts) and the OpenAPI documents read them from here.
+ * A list that merges rather than being replaced whole: by `key` for lists of objects, as
+ * a set for lists of primitives. The metadata names are OpenAPI's, from Kubernetes' core/v1
+ * tags: `patchStrategy`/`patchMergeKey` for a strategic merge patch, and `listType` /
+ * `listMapKey` for server-side apply, whose key may name more fields (`mapKeys`, e.g. a
+ * port and its protocol). The strategic merge (strategic-merge-schema.ts), server-side
+ * apply (list-types.ts) and the OpenAPI documents read them from here; a list without
+ * them is replaced whole (atomic).
  */
-const mergeList = <T extends z.ZodType>(item: T, key?: string) =>
+const mergeList = <T extends z.ZodType>(item: T, key?: string, mapKeys: readonly string[] = key ? [key] : []) =>
   z
     .array(item)
     .nullish()
-    .meta({ 'x-kubernetes-patch-strategy': 'merge', ...(key ? { 'x-kubernetes-patch-merge-key': key } : {}) })
+    .meta({
+      'x-kubernetes-patch-strategy': 'merge',
+      ...(key ? { 'x-kubernetes-patch-merge-key': key } : {}),
+      'x-kubernetes-list-type': key ? 'map' : 'set',
+      ...(key ? { 'x-kubernetes-list-map-keys': [...mapKeys] } : {}),
+    })
+
+/** A port's protocol: a key of its list for server-side apply, where an item without one counts as TCP (as defaulting makes it). */
+const protocol = z.string().nullish().meta({ default: 'TCP' })
+
+/** Who set which fields (server-side apply); see managed-fields.ts. */
+export const ManagedFieldsEntry = z.object({
+  manager: z.string().nullish(),
+  operation: z.enum(['Apply', 'Update']),
+  apiVersion: str,
+  time: str,
+  fieldsType: z.literal('FieldsV1'),
+  fieldsV1: z.record(z.string(), z.unknown()),
+  subresource: str,
+})
 
 export const OwnerReference = z.object({
   apiVersion: z.string(),
@@ -47,6 +69,7 @@ export const ObjectMeta = z.object({
   annotations: StringMap.nullish(),
   ownerReferences: mergeList(OwnerReference, 'uid'),
   finalizers: mergeList(z.string()),
+  managedFields: z.array(ManagedFieldsEntry).nullish(),
 })
 export type ObjectMeta = z.infer<typeof ObjectMeta>
 
@@ -62,7 +85,7 @@ export type NamespaceInput = z.infer<typeof Namespace>
 
 export const ServicePort = z.object({
   name: str,
-  protocol: str,
+  protocol,
   appProtocol: str,
   port: z.number().int(),
   targetPort: z.union([z.number().int(), z.string()]).nullish(),
@@ -72,7 +95,7 @@ export const ServicePort = z.object({
 export const ServiceSpec = z.object({
   type: str,
   selector: StringMap.nullish(),
-  ports: mergeList(ServicePort, 'port'),
+  ports: mergeList(ServicePort, 'port', ['port', 'protocol']),
   clusterIP: str,
   clusterIPs: z.array(z.string()).nullish(),
   ipFamilies: z.array(z.string()).nullish(),
@@ -97,14 +120,14 @@ export type ServiceInput = z.infer<typeof Service>
 export const ContainerPort = z.object({
   name: str,
   containerPort: z.number().int(),
-  protocol: str,
+  protocol,
   hostPort: int,
 })
 
 export const Container = z.object({
   name: str,
   image: str,
-  ports: mergeList(ContainerPort, 'containerPort'),
+  ports: mergeList(ContainerPort, 'containerPort', ['containerPort', 'protocol']),
 })
 
 export const PodCondition = z.object({

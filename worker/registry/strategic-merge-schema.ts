@@ -1,19 +1,30 @@
 /**
- * How each field of a kind takes a strategic merge patch, read from the kind's zod schema:
- * the `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key` metadata that
- * schemas.ts attaches to a field (the names OpenAPI uses, taken from Kubernetes' core/v1
- * `patchStrategy` and `patchMergeKey` tags). The schema stays the one place that says it;
- * this only turns it into a tree the merge can walk, built once per schema.
+ * How each field of a kind merges, read from the kind's zod schema: the
+ * `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key` metadata a strategic
+ * merge patch follows, and the `x-kubernetes-list-type` and `x-kubernetes-list-map-keys`
+ * that server-side apply follows (with the `default` of a key field), that schemas.ts
+ * attaches to a field (the names OpenAPI uses, taken from Kubernetes' core/v1 tags). The
+ * schema stays the one place that says it; this only turns it into a tree the merges can
+ * walk, built once per schema.
  */
 import type { z } from 'zod'
 
 export const PATCH_STRATEGY = 'x-kubernetes-patch-strategy'
 export const PATCH_MERGE_KEY = 'x-kubernetes-patch-merge-key'
+export const LIST_TYPE = 'x-kubernetes-list-type'
+export const LIST_MAP_KEYS = 'x-kubernetes-list-map-keys'
 
-/** The patch metadata of one field: its strategies (`merge`, `retainKeys`, `replace`) and its merge key. */
+/**
+ * The merge metadata of one field: its patch strategies (`merge`, `retainKeys`,
+ * `replace`) and merge key; for a list, how server-side apply merges it (`atomic` when
+ * unsaid) and its key fields; and its default, if the schema documents one.
+ */
 export interface PatchMeta {
   strategies: string[]
   mergeKey: string
+  listType: 'atomic' | 'set' | 'map'
+  listMapKeys: string[]
+  default?: unknown
 }
 
 /** A value's patch schema: its fields (an object), its items (a list) or its values (a map). */
@@ -22,9 +33,11 @@ export interface PatchSchema {
   field(key: string): { schema: PatchSchema; meta: PatchMeta }
   /** The schema of the items, when this is a list. */
   items(): PatchSchema
+  /** Whether this is a list. */
+  list?: true
 }
 
-const NO_META: PatchMeta = { strategies: [], mergeKey: '' }
+const NO_META: PatchMeta = { strategies: [], mergeKey: '', listType: 'atomic', listMapKeys: [] }
 
 /** A value nothing is known about: every field and item patches plainly. */
 export const PLAIN: PatchSchema = {
@@ -70,10 +83,15 @@ function metaOf(schema: z.ZodType): PatchMeta | undefined {
   if (!meta) return undefined
   const strategy = meta[PATCH_STRATEGY]
   const key = meta[PATCH_MERGE_KEY]
-  if (strategy === undefined && key === undefined) return undefined
+  const listType = meta[LIST_TYPE]
+  const listMapKeys = meta[LIST_MAP_KEYS]
+  if (strategy === undefined && key === undefined && listType === undefined && !('default' in meta)) return undefined
   return {
     strategies: typeof strategy === 'string' ? strategy.split(',').filter(Boolean) : [],
     mergeKey: typeof key === 'string' ? key : '',
+    listType: listType === 'set' || listType === 'map' ? listType : 'atomic',
+    listMapKeys: Array.isArray(listMapKeys) ? listMapKeys.filter((k): k is string => typeof k === 'string') : [],
+    ...('default' in meta ? { default: meta.default } : {}),
   }
 }
 
@@ -97,7 +115,7 @@ function build(schema: z.ZodType): PatchSchema {
     }
     case 'array': {
       const items = patchSchemaOf(def.element!)
-      return { field: PLAIN.field, items: () => items }
+      return { field: PLAIN.field, items: () => items, list: true }
     }
     case 'record': {
       const values = patchSchemaOf(def.valueType!)

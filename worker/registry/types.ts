@@ -1,6 +1,7 @@
 /**
  * The objects the registry serves, as Kubernetes shapes them (v1 JSON).
  */
+import type { ManagedFieldsEntry } from './managed-fields'
 
 export interface ObjectMetaOut {
   name: string
@@ -23,6 +24,8 @@ export interface ObjectMetaOut {
     blockOwnerDeletion?: boolean
   }[]
   finalizers?: string[]
+  /** Who set which fields (server-side apply; managed-fields.ts). */
+  managedFields?: ManagedFieldsEntry[]
 }
 
 export interface NamespaceObject {

@@ -14,9 +14,18 @@ export const DRY_RUN_ALL = 'All'
 export interface WriteOptions {
   /** Check everything, store nothing, answer the would-be object. */
   dryRun?: boolean
-  /** The `fieldManager` the caller named, passed through (for server-side apply). */
+  /**
+   * Who the write's fields are recorded as set by (`metadata.managedFields`): the
+   * `fieldManager` the caller named, else the product name its User-Agent starts with,
+   * as Kubernetes defaults it.
+   */
   fieldManager?: string
+  /** Server-side apply: take fields other managers own instead of failing with a conflict. */
+  force?: boolean
 }
+
+/** Kubernetes' limit on a field manager's name. */
+export const FIELD_MANAGER_MAX_BYTES = 128
 
 /** Which options a write reads, as the 422 for a bad value names them. */
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'
@@ -29,10 +38,60 @@ export function isDryRun(values: readonly string[] | null | undefined, kind: Opt
   return true
 }
 
+/** The query parameters and headers a create, replace or patch reads its options from. */
+export interface WriteQuery {
+  dryRun?: readonly string[]
+  fieldManager?: string | undefined
+  force?: string | undefined
+  userAgent?: string | undefined
+  /** Whether the write is a server-side apply (which needs a field manager and alone may force). */
+  apply?: boolean
+}
+
 /** The options of a create, replace or patch from its query parameters. */
-export function writeOptions(query: { dryRun?: readonly string[]; fieldManager?: string | undefined }, kind: OptionsKind): WriteOptions {
+export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions {
+  const errors = []
+  const manager = query.fieldManager
+  if (manager !== undefined) {
+    if (new TextEncoder().encode(manager).length > FIELD_MANAGER_MAX_BYTES) errors.push(fieldError.tooLong('fieldManager', FIELD_MANAGER_MAX_BYTES))
+    else if (/[\p{C}]/u.test(manager)) errors.push(fieldError.invalid('fieldManager', manager, 'must only contain printable characters'))
+  } else if (query.apply) {
+    errors.push(fieldError.required('fieldManager', 'is required for apply patch'))
+  }
+  let force: boolean | undefined
+  if (query.force !== undefined) {
+    force = parseBool(query.force)
+    if (force === undefined) errors.push(fieldError.invalid('force', query.force, 'must be true or false'))
+    else if (!query.apply) errors.push(fieldError.forbidden('force', 'may not be specified for non-apply patch'))
+  }
+  if (errors.length) throw invalid(kind, '', errors)
   return {
     ...(isDryRun(query.dryRun, kind) ? { dryRun: true } : {}),
-    ...(query.fieldManager !== undefined ? { fieldManager: query.fieldManager } : {}),
+    fieldManager: manager ?? managerFromUserAgent(query.userAgent ?? ''),
+    ...(force ? { force } : {}),
   }
+}
+
+/**
+ * The default field manager: what the User-Agent says before its first `/`, printable
+ * characters only, cut to the limit (`kubectl/v1.32.0 (linux/amd64)` → `kubectl`).
+ */
+export function managerFromUserAgent(userAgent: string): string {
+  let out = ''
+  let bytes = 0
+  for (const ch of userAgent.split('/')[0]!) {
+    if (/\p{C}/u.test(ch)) continue
+    const size = new TextEncoder().encode(ch).length
+    if (bytes + size > FIELD_MANAGER_MAX_BYTES) break
+    out += ch
+    bytes += size
+  }
+  return out
+}
+
+/** A boolean query value as Go's strconv.ParseBool reads it; undefined when it is none. */
+function parseBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false
+  return undefined
 }
