@@ -61,6 +61,8 @@ const withDryRun = (path: string) => `${path}${path.includes('?') ? '&' : '?'}dr
  */
 function shape(obj: any): unknown {
   const { uid: _u, creationTimestamp: _c, resourceVersion: _r, deletionTimestamp: _d, ...metadata } = obj.metadata ?? {}
+  // Timestamps differ by when each write ran: the managed fields' too.
+  if (metadata.managedFields) metadata.managedFields = metadata.managedFields.map(({ time: _t, ...entry }: any) => entry)
   const copy = { ...obj, metadata }
   if (copy.status?.conditions) copy.status = { ...copy.status, conditions: copy.status.conditions.map(({ lastTransitionTime: _t, ...c }: any) => c) }
   if (copy.kind === 'Service') {
