@@ -52,17 +52,28 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
     }
     if (need.kind === 'role') {
       const inScope = need.everywhere ? principal.namespaces === ALL_NAMESPACES : need.namespace === undefined || reaches(principal, need.namespace)
-      if (RANK[principal.role] < RANK[need.role] || !inScope) {
-        const where = need.namespace !== undefined ? ` in the namespace "${need.namespace}"` : need.everywhere ? ' in every namespace' : ''
-        throw new RegistryError('Forbidden', `${need.resource} is forbidden: token "${principal.name}" cannot ${need.verb} ${need.resource}${where}`, {
-          kind: need.resource,
-        })
-      }
+      if (RANK[principal.role] < RANK[need.role] || !inScope) throw forbidden(principal, need)
     }
     c.set('principal', principal)
     c.set('registry', registry.as(principal.name))
     return next()
   }
+}
+
+function forbidden(principal: Principal, need: Extract<Need, { kind: 'role' }>): RegistryError {
+  const where = need.namespace !== undefined ? ` in the namespace "${need.namespace}"` : need.everywhere ? ' in every namespace' : ''
+  return new RegistryError('Forbidden', `${need.resource} is forbidden: token "${principal.name}" cannot ${need.verb} ${need.resource}${where}`, { kind: need.resource })
+}
+
+/**
+ * Why the caller may not create an object of `kind` through a write that is not a POST
+ * (a server-side apply of an object that does not exist): a kind whose creation needs a
+ * token of every namespace (namespaces) refuses it to narrower tokens, as its POST does.
+ */
+export function createRefusal(c: Context<AppEnv>, kind: KindInfo): RegistryError | undefined {
+  const principal = c.get('principal')
+  if (kind.access.everywhere !== 'create' || principal.namespaces === ALL_NAMESPACES) return undefined
+  return forbidden(principal, { kind: 'role', role: kind.access.write, everywhere: true, verb: 'create', resource: kind.resource })
 }
 
 /** The namespaces a list may show the caller (undefined: all). */

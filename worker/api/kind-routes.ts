@@ -8,7 +8,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../http/env'
 import { isApplyPatch, readDeleteOptions, readObject, readPatch } from '../http/body'
-import { visibleNamespaces } from './auth'
+import { createRefusal, visibleNamespaces } from './auth'
 import { groupPath, type KindInfo } from '../registry/kind-info'
 import type { ListQuery } from '../registry/list-options'
 import type { Rest } from '../registry/registry'
@@ -64,7 +64,8 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
     const { type, patch } = await checkedPatch(c, kind, readPatch)
     const storage = rest(c)
     if (type === 'apply' && storage.apply) {
-      const { object, created } = await storage.apply(ns(c), name(c), patch, scope, options)
+      const refused = createRefusal(c, kind)
+      const { object, created } = await storage.apply(ns(c), name(c), patch, scope, { ...options, ...(refused ? { createRefused: refused } : {}) })
       return c.json(object, created ? 201 : 200)
     }
     return c.json(await storage.patch!(ns(c), name(c), type, patch, scope, options))

@@ -73,12 +73,13 @@ export function itemKey(item: unknown, list: { keys: readonly string[]; defaults
 }
 
 /**
- * The fields `value` sets: every scalar, empty object and atomic list is a member, and so
- * is every item of a keyed list or set (with the fields inside the item). `skip` leaves
- * out top-level paths (server-set metadata, a subresource's other half).
+ * The fields `value` sets, each with its value: every scalar, empty object and atomic
+ * list is a member, and so is every item of a keyed list or set (with the fields inside
+ * the item; an item's value is the item). `skip` leaves out paths (server-set metadata, a
+ * subresource's other half). One walk of the object: own properties only.
  */
-export function fieldsOf(value: unknown, lists: ListTypes, skip: (path: string[]) => boolean = () => false): FieldSet {
-  const out: FieldSet = new Set()
+export function fieldValues(value: unknown, lists: ListTypes, skip: (path: string[]) => boolean = () => false): Map<string, unknown> {
+  const out = new Map<string, unknown>()
   const walk = (v: unknown, path: string[]) => {
     if (path.length && skip(path)) return
     if (Array.isArray(v)) return walkList(v, path)
@@ -86,73 +87,88 @@ export function fieldsOf(value: unknown, lists: ListTypes, skip: (path: string[]
       for (const [k, child] of Object.entries(v)) if (child !== undefined) walk(child, [...path, `f:${k}`])
       return
     }
-    if (path.length) out.add(path.join(SEP))
+    if (path.length) out.set(path.join(SEP), v)
   }
   const walkList = (items: unknown[], path: string[]) => {
     const list = lists(fieldPath(path))
-    if (list.type === 'atomic') return void out.add(path.join(SEP))
+    if (list.type === 'atomic') return void out.set(path.join(SEP), items)
     for (const item of items) {
-      if (list.type === 'set') {
-        out.add([...path, elementKey({ value: item })].join(SEP))
-        continue
-      }
-      const key = itemKey(item, list)
+      const key = itemElement(item, list)
       if (!key) continue
-      const at = [...path, elementKey({ key })]
-      out.add(at.join(SEP))
-      if (isObject(item)) for (const [k, child] of Object.entries(item)) if (child !== undefined) walk(child, [...at, `f:${k}`])
+      const at = [...path, key]
+      out.set(at.join(SEP), item)
+      if (list.type === 'map' && isObject(item)) for (const [k, child] of Object.entries(item)) if (child !== undefined) walk(child, [...at, `f:${k}`])
     }
   }
   walk(value, [])
   return out
 }
 
-/** The value at a path of an object; undefined when it is not there. */
-export function valueAt(obj: unknown, path: string, lists: ListTypes): unknown {
-  let cur: unknown = obj
-  const keys: string[] = []
-  for (const k of path.split(SEP)) {
-    if (k.startsWith('f:')) {
-      if (!isObject(cur)) return undefined
-      cur = cur[k.slice(2)]
-    } else {
-      if (!Array.isArray(cur)) return undefined
-      const list = lists(fieldPath(keys))
-      cur = k.startsWith('v:') ? findValue(cur, JSON.parse(k.slice(2))) : list.type === 'map' ? cur.find((item) => sameKey(itemKey(item, list), JSON.parse(k.slice(2)))) : undefined
-    }
-    keys.push(k)
-    if (cur === undefined) return undefined
-  }
-  return cur
+/** The fields `value` sets (see fieldValues). */
+export function fieldsOf(value: unknown, lists: ListTypes, skip?: (path: string[]) => boolean): FieldSet {
+  return new Set(fieldValues(value, lists, skip).keys())
 }
 
 /**
- * `obj` without the members of `remove`, in place: shallowest first, so that an item goes
- * whole with its `.`; a member with a path under it in `keep` stays (its item or map is
- * still needed).
+ * `obj` without the members of `remove`, in place, in one walk: an item goes whole with
+ * its `.`; a member with a path under it in `keep` stays (its item or map is still needed).
  */
 export function removeFields(obj: Record<string, unknown>, remove: FieldSet, lists: ListTypes, keep: FieldSet = new Set()): void {
-  const paths = [...remove].sort((a, b) => a.split(SEP).length - b.split(SEP).length)
-  const kept = [...keep]
-  for (const path of paths) {
-    if (kept.some((k) => k.startsWith(path + SEP))) continue
-    const keys = path.split(SEP)
-    const last = keys.pop()!
-    const parent = keys.length ? valueAt(obj, keys.join(SEP), lists) : obj
-    if (last.startsWith('f:')) {
-      if (isObject(parent)) delete parent[last.slice(2)]
-    } else if (Array.isArray(parent)) {
-      const list = lists(fieldPath(keys))
-      const target = JSON.parse(last.slice(2)) as unknown
-      const at = last.startsWith('v:') ? parent.findIndex((x) => sameJson(x, target)) : list.type === 'map' ? parent.findIndex((item) => sameKey(itemKey(item, list), target)) : -1
-      if (at >= 0) parent.splice(at, 1)
+  if (remove.size === 0) return
+  const toward = prefixesOf(remove)
+  const needed = prefixesOf(keep)
+  const gone = (path: string) => remove.has(path) && !needed.has(path)
+  const walkObject = (o: Record<string, unknown>, path: string) => {
+    for (const k of Object.keys(o)) {
+      const at = joined(path, `f:${k}`)
+      if (gone(at)) delete o[k]
+      else if (toward.has(at)) walkValue(o[k], at)
     }
   }
+  const walkValue = (v: unknown, path: string) => {
+    if (Array.isArray(v)) walkList(v, path)
+    else if (isObject(v)) walkObject(v, path)
+  }
+  const walkList = (items: unknown[], path: string) => {
+    const list = lists(fieldPath(path.split(SEP)))
+    if (list.type === 'atomic') return
+    let kept = 0
+    for (const item of items) {
+      const key = itemElement(item, list)
+      const at = key === null ? null : joined(path, key)
+      if (at !== null && gone(at)) continue
+      if (at !== null && toward.has(at) && isObject(item)) walkObject(item, at)
+      items[kept++] = item
+    }
+    items.length = kept
+  }
+  walkObject(obj, '')
+}
+
+/** The FieldsV1 key of a list item (`k:` of a map list's key, `v:` of a set's value); null for an item of a map list without its key. */
+export function itemElement(item: unknown, list: ListType): string | null {
+  if (list.type === 'set') return elementKey({ value: item })
+  if (list.type !== 'map') return null
+  const key = itemKey(item, list)
+  return key ? elementKey({ key }) : null
 }
 
 /** Whether a member is a field's value (compared by value), not a list item (shared by presence). */
 export function isValuePath(path: string): boolean {
   return path.slice(path.lastIndexOf(SEP) + 1).startsWith('f:')
+}
+
+function joined(path: string, key: string): string {
+  return path ? `${path}${SEP}${key}` : key
+}
+
+/** Every proper prefix of the members of a set. */
+function prefixesOf(set: FieldSet): Set<string> {
+  const out = new Set<string>()
+  for (const path of set) {
+    for (let at = path.indexOf(SEP); at >= 0; at = path.indexOf(SEP, at + 1)) out.add(path.slice(0, at))
+  }
+  return out
 }
 
 export function union(...sets: FieldSet[]): FieldSet {
@@ -212,14 +228,6 @@ export function fromFieldsV1(tree: unknown): FieldSet | null {
     return true
   }
   return walk(tree, []) ? out : null
-}
-
-function findValue(list: unknown[], value: unknown): unknown {
-  return list.find((x) => sameJson(x, value))
-}
-
-function sameKey(a: Record<string, unknown> | null, b: unknown): boolean {
-  return a !== null && sameJson(a, b)
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -124,6 +124,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     } catch (e) {
       if (!(e instanceof RegistryError && e.reason === 'NotFound' && scope === 'all')) throw e
     }
+    if (options.createRefused) throw options.createRefused
     try {
       const obj = this.prepareCreate(namespace, applyConfiguration(undefined, applied, o, force), options, true)
       const rv = await this.run(obj.metadata.namespace ?? '', obj.metadata.name, () => this.strategy.write(this.context(options), obj, undefined, 'create'))
@@ -141,6 +142,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const c = config as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } | null }
     if (typeof c.apiVersion !== 'string' || c.apiVersion === '') throw badRequest('apiVersion must be set in an apply configuration')
     if (typeof c.kind !== 'string' || c.kind === '') throw badRequest('kind must be set in an apply configuration')
+    if (c.metadata !== undefined && c.metadata !== null && (typeof c.metadata !== 'object' || Array.isArray(c.metadata))) throw badRequest('metadata must be an object in an apply configuration')
     const named = c.metadata?.name
     if (named !== undefined && named !== null && named !== name) throw badRequest(`the name of the object (${String(named)}) does not match the name on the URL (${name})`)
     return { ...(config as Record<string, unknown>), metadata: { ...(c.metadata ?? {}), name } }

@@ -17,17 +17,16 @@
 import { sameJson } from '../json'
 import { RegistryError } from './errors'
 import {
-  fieldsOf,
+  fieldValues,
   fromFieldsV1,
   intersect,
   isValuePath,
-  itemKey,
+  itemElement,
   pathString,
   removeFields,
   subtract,
   toFieldsV1,
   union,
-  valueAt,
   type FieldSet,
   type FieldsV1,
   type ListTypes,
@@ -70,9 +69,9 @@ function unowned(subresource: '' | 'status') {
   }
 }
 
-/** The fields of `obj` a manager of `subresource` may own. */
-export function ownedFieldsOf(obj: unknown, o: Pick<Ownership, 'lists' | 'subresource'>): FieldSet {
-  return fieldsOf(obj, o.lists, unowned(o.subresource))
+/** The fields of `obj` a manager of `subresource` may own, with their values (none of undefined). */
+function ownedValuesOf(obj: unknown, o: Pick<Ownership, 'lists' | 'subresource'>): Map<string, unknown> {
+  return obj === undefined ? new Map() : fieldValues(obj, o.lists, unowned(o.subresource))
 }
 
 /**
@@ -82,7 +81,9 @@ export function ownedFieldsOf(obj: unknown, o: Pick<Ownership, 'lists' | 'subres
  */
 export function applyConfiguration(live: Obj | undefined, config: Obj, o: Ownership, force: boolean): Obj {
   const managers = readManagedFields(live)
-  const applied = ownedFieldsOf(config, o)
+  const liveValues = ownedValuesOf(live, o)
+  const configValues = ownedValuesOf(config, o)
+  const applied: FieldSet = new Set(configValues.keys())
   const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Apply' && (m.entry.subresource ?? '') === o.subresource
   const previous = managers.find(mine)?.set ?? new Set<string>()
   const others = managers.filter((m) => !mine(m))
@@ -93,7 +94,7 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
     for (const path of intersect(applied, other.set)) {
       // Items of keyed lists and sets are shared by presence; only values conflict.
       if (!isValuePath(path)) continue
-      if (!sameJson(valueAt(live, path, o.lists), valueAt(config, path, o.lists))) conflicts.push({ manager: other.entry.manager, path })
+      if (!sameJson(liveValues.get(path), configValues.get(path))) conflicts.push({ manager: other.entry.manager, path })
     }
   }
   if (conflicts.length && !force) throw applyConflict(conflicts, o.apiVersion)
@@ -122,10 +123,11 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
 export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj {
   const sent = (next.metadata as Obj | undefined)?.managedFields
   const managers = sent !== undefined && sent !== null ? readManagedFields(next) : readManagedFields(old)
-  const before = old ? ownedFieldsOf(old, o) : new Set<string>()
-  const after = ownedFieldsOf(next, o)
-  const changed = new Set([...after].filter((p) => !before.has(p) || (isValuePath(p) && !sameJson(valueAt(old, p, o.lists), valueAt(next, p, o.lists)))))
-  const removed = subtract(before, after)
+  const beforeValues = ownedValuesOf(old, o)
+  const afterValues = ownedValuesOf(next, o)
+  const changed: FieldSet = new Set()
+  for (const [p, value] of afterValues) if (!beforeValues.has(p) || (isValuePath(p) && !sameJson(beforeValues.get(p), value))) changed.add(p)
+  const removed: FieldSet = new Set([...beforeValues.keys()].filter((p) => !afterValues.has(p)))
   const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
   const entries: Owned[] = managers.map((m) => ({ entry: m.entry, set: subtract(mine(m) ? m.set : subtract(m.set, changed), removed) }))
   const own = entries.find(mine)
@@ -147,13 +149,22 @@ export function mergeConfiguration(live: unknown, config: unknown, lists: ListTy
   if (Array.isArray(config)) {
     const list = lists(path.join('.'))
     if (list.type === 'atomic' || !Array.isArray(live)) return structuredClone(config)
-    if (list.type === 'set') return [...live, ...config.filter((v) => !live.some((x) => sameJson(x, v)))]
     const out = [...live]
+    // Where each existing item is, by its FieldsV1 key (one pass, so a merge is linear in the list).
+    const at = new Map<string, number>()
+    out.forEach((item, i) => {
+      const key = itemElement(item, list)
+      if (key !== null && !at.has(key)) at.set(key, i)
+    })
     for (const item of config) {
-      const key = itemKey(item, list)
-      const at = key ? out.findIndex((x) => sameJson(itemKey(x, list), key)) : -1
-      if (at >= 0) out[at] = mergeConfiguration(out[at], item, lists, path)
-      else out.push(structuredClone(item))
+      const key = itemElement(item, list)
+      const i = key === null ? undefined : at.get(key)
+      if (i !== undefined) {
+        if (list.type === 'map') out[i] = mergeConfiguration(out[i], item, lists, path)
+        continue
+      }
+      if (key !== null) at.set(key, out.length)
+      out.push(structuredClone(item))
     }
     return out
   }
@@ -162,7 +173,7 @@ export function mergeConfiguration(live: unknown, config: unknown, lists: ListTy
     for (const [k, v] of Object.entries(config)) {
       if (v === undefined) continue
       if (v === null) delete out[k]
-      else out[k] = mergeConfiguration(live[k], v, lists, [...path, k])
+      else setOwn(out, k, mergeConfiguration(Object.hasOwn(live, k) ? live[k] : undefined, v, lists, [...path, k]))
     }
     return out
   }
@@ -211,6 +222,11 @@ function withoutManaged(obj: Obj | undefined): unknown {
   if (!obj) return undefined
   const { managedFields: _managed, ...metadata } = (obj.metadata as Obj | undefined) ?? {}
   return { ...obj, metadata }
+}
+
+/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
+function setOwn(obj: Obj, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function isObject(v: unknown): v is Obj {

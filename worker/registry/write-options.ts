@@ -22,6 +22,8 @@ export interface WriteOptions {
   fieldManager?: string
   /** Server-side apply: take fields other managers own instead of failing with a conflict. */
   force?: boolean
+  /** Server-side apply: the error to answer if the apply would create the object (the caller may not create it). */
+  createRefused?: Error
 }
 
 /** Kubernetes' limit on a field manager's name. */
