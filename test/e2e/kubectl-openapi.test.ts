@@ -5,7 +5,10 @@
  * `apply -f` (a first apply creates), `replace -f` and `edit` get through, an unknown
  * field comes back as the server's strict decoding error, `explain` reads the generated
  * schemas, `get all` lists services and pods, `label ns` patches a namespace, and
- * `version` prints no version-skew warning.
+ * `version` prints no version-skew warning. A `kind: List` file, and kinds with no PATCH
+ * operation (Endpoints), kubectl validates itself against /openapi/v2 in protobuf: `apply
+ * -f` of a List and `create -f` of a selectorless service's Endpoints get through, and an
+ * unknown field in a List's item is refused by name.
  *
  * Needs kubectl ($KUBECTL, or `kubectl` on the PATH; Debian: `apt-get install
  * kubernetes-client`). Without it every test here is skipped, and the run says so.
@@ -91,6 +94,34 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) with default 
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].bogus"')
     await expect(api('GET', `${NS}/services/bad`)).rejects.toThrow(/404/)
+  })
+
+  it('apply -f of a List validates its items against /openapi/v2 in protobuf, and creates them', async () => {
+    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'listed' }, spec: { ports: [{ port: 80 }] } }] }
+    const r = await ok(['apply', '-f', manifest('list.json', JSON.stringify(list)), '-v=6'])
+    expect(r.stdout).toContain('service/listed created')
+    expect(r.stderr).toMatch(/GET \S+\/openapi\/v2\S* 200 OK/)
+    expect((await api('GET', `${NS}/services/listed`)).spec.ports[0].port).toBe(80)
+  })
+
+  it('apply -f of a List with an unknown field in an item: refused by kubectl, naming the field, and nothing is created', async () => {
+    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'listed-bad' }, spec: { ports: [{ port: 80, bogus: 1 }] } }] }
+    const r = await kubectl.run(['apply', '-f', manifest('list-bad.json', JSON.stringify(list))])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/ValidationError\(Service\.spec\.ports\[0\]\): unknown field "bogus"/)
+    await expect(api('GET', `${NS}/services/listed-bad`)).rejects.toThrow(/404/)
+  })
+
+  it("create -f of a selectorless service's Endpoints (a kind with no PATCH) validates and creates them", async () => {
+    await ok(['create', '-f', manifest('external.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: external\nspec:\n  ports:\n  - port: 80\n')])
+    const endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'external' }, subsets: [{ addresses: [{ ip: '10.1.2.3' }], ports: [{ port: 80 }] }] }
+    const r = await ok(['create', '-f', manifest('endpoints.json', JSON.stringify(endpoints))])
+    expect(r.stdout).toContain('endpoints/external created')
+    expect((await api('GET', `${NS}/endpoints/external`)).subsets[0].addresses[0].ip).toBe('10.1.2.3')
+    const bad = { ...endpoints, metadata: { name: 'external-bad' }, subsets: [{ addresses: [{ ip: '10.1.2.4', bogus: 1 }] }] }
+    const refused = await kubectl.run(['create', '-f', manifest('endpoints-bad.json', JSON.stringify(bad))])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/unknown field "bogus"/)
   })
 
   it('apply -f of a new object creates it, recording the last applied configuration', async () => {

@@ -4,7 +4,9 @@
  * objects with protobuf bodies: `kubectl apply -f` again after ports and containers were
  * added, removed and reordered, `kubectl patch` without --type, `kubectl edit`, `kubectl
  * label`/`annotate`, `kubectl create service|namespace`, and KubernetesObjectApi's
- * create and default patch. Each test checks the objects the server then holds.
+ * create and default patch. Each test checks the objects the server then holds. kubectl
+ * runs with its default validation (the applied file is a `kind: List`, which kubectl
+ * validates itself against /openapi/v2 in protobuf).
  *
  * Needs kubectl ($KUBECTL, or `kubectl` on the PATH) for its kubectl tests; without it
  * they are skipped, and the run says so. The client-node test always runs.
@@ -26,9 +28,6 @@ if (!KUBECTL) {
 }
 
 const NS = '/api/v1/namespaces/default'
-// kubectl validates -f files, edits and patches against the server's OpenAPI by default;
-// until the server serves /openapi/v3 these commands pass --validate=false (drop it then).
-const NO_OPENAPI = '--validate=false'
 
 /** A manifest of a service and a pod; the second apply changes both. */
 function manifest(ports: [string, number, number][], containers: { name: string; image: string; ports?: [string, number][] }[]): string {
@@ -71,7 +70,7 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) patches and c
   }
   const apply = (name: string, text: string) => {
     writeFileSync(join(dir, name), text)
-    return run(['apply', NO_OPENAPI, '-f', join(dir, name)])
+    return run(['apply', '-f', join(dir, name)])
   }
 
   beforeAll(() => {
@@ -126,7 +125,7 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) patches and c
     await run(['patch', 'service', 'edited', '-p', '{"spec":{"ports":[{"name":"alt","port":8080}]}}'])
     expect((await api('GET', `${NS}/services/edited`)).spec.ports.map((p: { port: number }) => p.port)).toEqual([8080, 80])
     await run(['patch', 'pod', 'edited-1', '-p', '{"spec":{"containers":[{"name":"app","image":"app:2"}]}}'])
-    expect(await run(['edit', NO_OPENAPI, 'pod', 'edited-1'])).toContain('pod/edited-1 edited')
+    expect(await run(['edit', 'pod', 'edited-1'])).toContain('pod/edited-1 edited')
     const pod = await api('GET', `${NS}/pods/edited-1`)
     expect(pod.spec.containers.map((c: { name: string; image: string }) => `${c.name}=${c.image}`)).toEqual(['log=log:2', 'app=app:2'])
   }, 60_000)
