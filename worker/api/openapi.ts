@@ -9,6 +9,7 @@
  * its current hash may cache it for good, as Kubernetes allows.
  */
 import type { Context, Hono } from 'hono'
+import { mediaRanges } from '../http/accept'
 import type { AppEnv } from '../http/env'
 import type { KindInfo } from '../registry/kind-info'
 import { KINDS } from '../registry/kinds'
@@ -70,16 +71,7 @@ async function served(document: object | Uint8Array<ArrayBuffer>, type = 'applic
  * that JSON or the protobuf type (in either spelling) answers decides.
  */
 function wantsProtobuf(accept: string | undefined): boolean {
-  const ranges = (accept ?? '')
-    .split(',')
-    .map((part, i) => {
-      const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase())
-      const q = params.find((p) => p.startsWith('q='))
-      return { type, q: q === undefined ? 1 : Number(q.slice(2)), i }
-    })
-    .filter((r) => r.type !== '' && r.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i)
-  for (const { type } of ranges) {
+  for (const { type } of mediaRanges(accept)) {
     if (type === 'application/json' || type === 'application/*' || type === '*/*') return false
     if (type === OPENAPI_V2_PROTOBUF || type === OPENAPI_V2_PROTOBUF_OLD) return true
   }

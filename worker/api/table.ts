@@ -18,6 +18,7 @@
 import { RegistryError, badRequest } from '../registry/errors'
 import { columnsOf, type KindInfo } from '../registry/kind-info'
 import type { WatchEvent } from '../registry/watch-events'
+import { mediaRanges } from '../http/accept'
 
 export const TABLE_GROUP = 'meta.k8s.io'
 const TABLE_VERSIONS = ['v1', 'v1beta1'] as const
@@ -29,15 +30,10 @@ export type Rendering = { as: 'json' } | { as: 'Table'; version: TableVersion; i
 export type IncludeObject = 'None' | 'Metadata' | 'Object'
 const INCLUDE: readonly IncludeObject[] = ['None', 'Metadata', 'Object']
 
-interface Clause {
-  type: string
-  params: Record<string, string>
-  q: number
-}
 
 /** How a read is answered, from its Accept header and `?includeObject=`. */
 export function rendering(accept: string | undefined, includeObject: string | undefined): Rendering {
-  const clauses = parseAccept(accept ?? '')
+  const clauses = mediaRanges(accept)
   if (!clauses.length) return { as: 'json' }
   for (const c of clauses) {
     if (!jsonLike(c.type)) continue
@@ -61,25 +57,6 @@ function includeOf(value: string | undefined): IncludeObject {
 
 function jsonLike(type: string): boolean {
   return type === 'application/json' || type === 'application/*' || type === '*/*'
-}
-
-/** The media ranges of an Accept header, most preferred first (q=0 ones dropped; equal q keeps the header's order). */
-function parseAccept(header: string): Clause[] {
-  const clauses: Clause[] = []
-  for (const part of header.split(',')) {
-    const [type, ...rest] = part.split(';').map((s) => s.trim())
-    if (!type) continue
-    const params: Record<string, string> = {}
-    for (const p of rest) {
-      const eq = p.indexOf('=')
-      if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1')
-    }
-    const q = params.q === undefined ? 1 : Number(params.q)
-    delete params.q
-    if (!(q > 0)) continue
-    clauses.push({ type: type.toLowerCase(), params, q })
-  }
-  return clauses.map((c, i) => ({ c, i })).sort((a, b) => b.c.q - a.c.q || a.i - b.i).map(({ c }) => c)
 }
 
 export interface TableOptions {
