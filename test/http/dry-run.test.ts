@@ -59,10 +59,16 @@ const withDryRun = (path: string) => `${path}${path.includes('?') ? '&' : '?'}dr
  * The parts of an answer a dry run and a real write share: not the uid, times and
  * resourceVersion, nor the dynamic allocations (a dry run keeps none; checked below).
  */
+function withoutKey(tree: any, key: string): any {
+  if (typeof tree !== 'object' || tree === null) return tree
+  return Object.fromEntries(Object.entries(tree).filter(([k]) => k !== key).map(([k, v]) => [k, withoutKey(v, key)]))
+}
+
 function shape(obj: any): unknown {
   const { uid: _u, creationTimestamp: _c, resourceVersion: _r, deletionTimestamp: _d, ...metadata } = obj.metadata ?? {}
   // Timestamps differ by when each write ran: the managed fields' too.
-  if (metadata.managedFields) metadata.managedFields = metadata.managedFields.map(({ time: _t, ...entry }: any) => entry)
+  // (A condition's lastTransitionTime counts as changed, and so as owned, only when the write fell in another second than the last.)
+  if (metadata.managedFields) metadata.managedFields = metadata.managedFields.map(({ time: _t, fieldsV1, ...entry }: any) => ({ ...entry, fieldsV1: withoutKey(fieldsV1, 'f:lastTransitionTime') }))
   const copy = { ...obj, metadata }
   if (copy.status?.conditions) copy.status = { ...copy.status, conditions: copy.status.conditions.map(({ lastTransitionTime: _t, ...c }: any) => c) }
   if (copy.kind === 'Service') {

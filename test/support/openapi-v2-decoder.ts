@@ -9,8 +9,9 @@
  * one member, snake_case field names camelCase, `_ref` `$ref`; TypeItem and ItemsItem
  * hold one value where the JSON has one, and an array otherwise.
  */
-import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
+// The .proto's text, bundled by Vite (`?raw`) so that the decoder runs in workerd as well as on Node.
+import PROTO from './gnostic-openapiv2.proto?raw'
 
 interface ProtoField {
   name: string
@@ -19,8 +20,6 @@ interface ProtoField {
   repeated: boolean
   oneof: boolean
 }
-
-const PROTO = readFileSync(new URL('./gnostic-openapiv2.proto', import.meta.url), 'utf8')
 
 /** The messages of the .proto: each field's name, type, number, whether repeated, whether in a oneof. */
 export const PROTO_MESSAGES: Map<string, ProtoField[]> = (() => {
