@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { RegistryError } from '../../worker/registry/errors'
+import { applyPatch } from '../../worker/registry/patch'
 import { Pod, Service } from '../../worker/registry/schemas'
 import { strategicMerge } from '../../worker/registry/strategic-merge'
 import { patchSchemaOf } from '../../worker/registry/strategic-merge-schema'
@@ -245,5 +246,18 @@ describe('strategic merge patch: any patch', () => {
       }),
       { numRuns: 3000 },
     )
+  })
+})
+
+describe('applyPatch', () => {
+  it('a server-side apply that reaches it (a kind that does not serve apply) is a 415 Status, never a plain error', () => {
+    let error: unknown
+    try {
+      applyPatch('apply', {}, {}, Pod)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(RegistryError)
+    expect(error).toMatchObject({ reason: 'UnsupportedMediaType', message: 'server-side apply is not served for this resource' })
   })
 })

@@ -5,6 +5,7 @@
  * (protobuf.ts), each read into the same JSON value. Every failure is a Status.
  */
 import type { Context } from 'hono'
+import { MAX_JSON_DEPTH } from '../json'
 import { RegistryError, badRequest } from '../registry/errors'
 import type { PatchType } from '../registry/patch'
 import { PROTOBUF, decodeProtobuf } from './protobuf'
@@ -12,8 +13,6 @@ import { readBody } from './read-body'
 import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
-/** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
-export const MAX_JSON_DEPTH = 64
 
 /** Server-side apply's body: an apply configuration in YAML (or JSON, which is YAML). */
 const APPLY_PATCH = 'application/apply-patch+yaml'

@@ -9,6 +9,7 @@
  * registry does not decode, a wrong wire type or truncated bytes is a 400 naming the field;
  * a type other than those protobuf-types.ts lists is a 415. Answers stay JSON.
  */
+import { setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from '../registry/errors'
 import { PROTOBUF_KINDS, Unknown, type Field, type Message } from './protobuf-types'
 
@@ -63,7 +64,7 @@ function decodeMessage(bytes: Uint8Array, message: Message, path: string): Recor
     } else if (field.type === 'stringMap') {
       const [key, value] = readField(reader, wire, field, at) as [string, string]
       const map = (out[field.json] ??= {}) as Record<string, string>
-      Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
+      setOwn(map, key, value)
     } else {
       const value = readField(reader, wire, field, at)
       if (value === undefined) delete out[field.json]

@@ -8,6 +8,7 @@
  * must be finite. Every failure is a 400.
  */
 import { parseDocument } from 'yaml'
+import { setOwn } from '../json'
 import { RegistryError, badRequest } from '../registry/errors'
 
 /** How many aliases one document may resolve (the yaml package weighs each by the size of what it copies). */
@@ -43,7 +44,7 @@ function toJson(value: unknown, depth: number, maxDepth: number): unknown {
       if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') {
         throw badRequest('the request body has a YAML key that is not a string, a number or a boolean')
       }
-      Object.defineProperty(out, String(k), { value: toJson(v, depth + 1, maxDepth), enumerable: true, writable: true, configurable: true })
+      setOwn(out, String(k), toJson(v, depth + 1, maxDepth))
     }
     return out
   }

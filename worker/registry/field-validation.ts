@@ -7,6 +7,7 @@
  * apimachinery's strict decoding errors: `unknown field "spec.foo"`,
  * `duplicate field "metadata.name"`.
  */
+import { MAX_JSON_DEPTH } from '../json'
 import { RegistryError, badRequest, fieldError, invalid } from './errors'
 import type { JsonSchema } from './json-schema'
 import { fieldPath } from './meta'
@@ -83,8 +84,6 @@ const unknownField = (path: PropertyKey[]) => `unknown field ${JSON.stringify(fi
 
 /** At most this many problems are reported for one body. */
 const MAX_PROBLEMS = 100
-/** Nothing is looked at deeper than this: the body reader refuses bodies nested so deep (http/body.ts). */
-const MAX_DEPTH = 64
 
 /** The schema of the object or array a value holds: the branch of a union that fits it. */
 function branchFor(schema: JsonSchema, value: object): JsonSchema | undefined {
@@ -104,7 +103,7 @@ function unknownFields(schema: JsonSchema, value: unknown, path: PropertyKey[], 
       out.push(unknownField(p))
       continue
     }
-    if (v === null || typeof v !== 'object' || p.length > MAX_DEPTH) continue
+    if (v === null || typeof v !== 'object' || p.length > MAX_JSON_DEPTH) continue
     const s = branchFor(s0, v)
     if (!s) continue
     if (Array.isArray(v)) {
@@ -173,7 +172,7 @@ export function duplicateFields(text: string): string[] {
   for (let i = 0; i < text.length && out.length < MAX_PROBLEMS; i++) {
     const ch = text[i]!
     if (ch === '{' || ch === '[') {
-      if (stack.length >= MAX_DEPTH) return out
+      if (stack.length >= MAX_JSON_DEPTH) return out
       stack.push({ array: ch === '[', path: valuePath(), keys: new Set(), key: '', index: 0, expectKey: ch === '{' })
     } else if (ch === '}' || ch === ']') stack.pop()
     else if (ch === ',') {

@@ -16,6 +16,7 @@
  * A malformed patch is a 400 naming the field; a list of lists, a 422. Both inputs are
  * copied, never changed.
  */
+import { setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import type { PatchMeta, PatchSchema } from './strategic-merge-schema'
 
@@ -298,11 +299,6 @@ function withoutNulls(value: Json): Json {
 function setOrDrop(map: JsonMap, key: string, value: Json): void {
   if (value === undefined) delete map[key]
   else setOwn(map, key, value)
-}
-
-/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
-function setOwn(obj: JsonMap, key: string, value: Json): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function kindOf(v: Json): string {
