@@ -108,6 +108,23 @@ describe('YAML bodies', () => {
     expect(await written(t)).toBe(before)
   })
 
+  it('refuses YAML nested 200,000 deep from its tokens, before anything recurses (no stack overflow to catch)', async () => {
+    const t = await testApp()
+    const n = 200_000
+    const bodies = {
+      'flow sequences': `metadata: {name: deep}\nspec: {selector: ${'['.repeat(n)}${']'.repeat(n)}}\n`,
+      'flow maps': `metadata: {name: deep}\nspec: ${'{a: '.repeat(n / 2)}1${'}'.repeat(n / 2)}\n`,
+      'block sequences on one line': `metadata: {name: deep}\nspec:\n  ports:\n  ${'- '.repeat(n)}x\n`,
+    }
+    for (const [label, body] of Object.entries(bodies)) {
+      const res = await t.json('POST', `${NS}/services`, body, YAML)
+      expect([label, res.status, res.body.message]).toEqual([label, 400, 'the request body is nested deeper than 64 levels'])
+    }
+    // 63 levels pass (a create leaves status alone)
+    const ok = `metadata: {name: deep}\nspec: {ports: [{port: 80}]}\nstatus: {loadBalancer: {ingress: ${'['.repeat(60)}${']'.repeat(60)}}}\n`
+    expect((await t.json('POST', `${NS}/services`, ok, YAML)).status).toBe(201)
+  })
+
   it('is not a patch type: PATCH with YAML is a 415', async () => {
     const t = await testApp()
     await t.json('POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } })
