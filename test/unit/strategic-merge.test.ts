@@ -162,6 +162,18 @@ describe('strategic merge patch: lists of primitives', () => {
     expect(merge({ other: 'x' }, { '$deleteFromPrimitiveList/mergingIntList': [3] })).toEqual({ other: 'x' })
   })
 
+  it('$deleteFromPrimitiveList naming a list of objects does what apimachinery does: merges by the merge key, or is a 400 without one', () => {
+    // strategicpatch's mergeSliceHandler sends a deletion list to mergeSlice, which deletes only
+    // scalars; items that are maps go the merge-list way, and with no merge key that is an error.
+    const original = { mergingList: [{ name: 1, value: 'a' }, { name: 2 }] }
+    expect(merge(original, { '$deleteFromPrimitiveList/mergingList': [{ name: 1, value: 'b' }, { name: 3 }] })).toEqual({
+      mergingList: [{ name: 1, value: 'b' }, { name: 3 }, { name: 2 }],
+    })
+    const e = failure({ nonMergingList: [{ name: 1 }] }, { '$deleteFromPrimitiveList/nonMergingList': [{ name: 1 }] })
+    expect([e.code, e.details.causes?.[0]?.field]).toEqual([400, 'nonMergingList'])
+    expect(e.message).toContain('no merge key')
+  })
+
   it('a directive key without a list name is a 400', () => {
     expect(failure({}, { $deleteFromPrimitiveList: [1] }).code).toBe(400)
     expect(failure({}, { '$setElementOrder/mergingList': 'x' }).code).toBe(400)
