@@ -1,4 +1,16 @@
 /**
+ * JSON values: the rules every layer shares (equality, setting a member, the nesting limit).
+ */
+
+/** No object the registry stores nests deeper than this; bodies nested deeper are refused before they are used. */
+export const MAX_JSON_DEPTH = 64
+
+/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/**
  * Equality of JSON values, the one rule every layer uses: objects are equal when they
  * have the same members whatever their order (RFC 8259 §4; RFC 6902 §4.6), arrays when
  * their elements are equal in order, and everything else by value. A member whose value

@@ -136,6 +136,41 @@ describe('fieldValidation', () => {
     expect(((await res.json()) as any).message).toContain('strict decoding error: unknown field "spec.ports[0].bogus"')
   })
 
+  it('a YAML body with duplicate keys: Strict names each as the YAML decoder of apimachinery does, Warn warns per key, Ignore says nothing', async () => {
+    const t = await testApp()
+    const yaml = 'metadata:\n  name: web\n  name: other\nspec:\n  ports:\n  - port: 80\n    port: 81\n    bogus: 1\n'
+    const post = (name: string, query: string) => t.req('POST', `${SERVICES}${query}`, yaml.replace('other', name), { 'content-type': 'application/yaml' })
+
+    const strict = await post('strict', '?fieldValidation=Strict')
+    expect(strict.status).toBe(400)
+    expect(((await strict.json()) as any).message).toBe(
+      'Service in version "v1" cannot be handled as a Service: strict decoding error: yaml: unmarshal errors:\n  line 3: key "name" already set in map\n  line 7: key "port" already set in map, unknown field "spec.ports[0].bogus"',
+    )
+    expect((await t.req('GET', `${SERVICES}/strict`)).status).toBe(404)
+
+    const warned = await post('warned', '?fieldValidation=Warn')
+    expect(warned.status).toBe(201)
+    expect(warnings(warned)).toEqual([
+      '299 - "line 3: key \\"name\\" already set in map"',
+      '299 - "line 7: key \\"port\\" already set in map"',
+      '299 - "unknown field \\"spec.ports[0].bogus\\""',
+    ])
+    const body = (await warned.json()) as any
+    expect([body.metadata.name, body.spec.ports[0].port]).toEqual(['warned', 81])
+
+    const ignored = await post('ignored', '?fieldValidation=Ignore')
+    expect(ignored.status).toBe(201)
+    expect(ignored.headers.get('warning')).toBeNull()
+  })
+
+  it('a server-side apply body (YAML) with a duplicate key is refused under Strict', async () => {
+    const t = await testApp()
+    const yaml = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n    port: 81\n'
+    const res = await t.req('PATCH', `${SERVICES}/web?fieldManager=me&fieldValidation=Strict`, yaml, { 'content-type': 'application/apply-patch+yaml' })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).message).toContain('strict decoding error: yaml: unmarshal errors:\n  line 8: key "port" already set in map')
+  })
+
   it('escapes what is not ASCII in a Warning, as Go quotes it, so that any field name makes a valid header', async () => {
     const t = await testApp()
     const res = await create(t, svc('web', { 'é😀': 1 }))

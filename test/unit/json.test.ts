@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { sameJson } from '../../worker/json'
+import { sameJson, setOwn } from '../../worker/json'
 
 /** The same value with every object's keys in reverse order. */
 function reordered(v: unknown): unknown {
@@ -50,5 +50,23 @@ describe('sameJson', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('setOwn', () => {
+  it('sets __proto__ as a plain member: the prototype stays Object.prototype and JSON keeps the key', () => {
+    const obj: Record<string, unknown> = {}
+    setOwn(obj, '__proto__', { polluted: true })
+    expect(Object.getPrototypeOf(obj)).toBe(Object.prototype)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.keys(obj)).toEqual(['__proto__'])
+    expect(JSON.stringify(obj)).toBe('{"__proto__":{"polluted":true}}')
+  })
+
+  it('replaces a member already there, which stays enumerable and writable', () => {
+    const obj: Record<string, unknown> = { a: 1 }
+    setOwn(obj, 'a', 2)
+    obj.a = 3
+    expect(obj).toEqual({ a: 3 })
   })
 })

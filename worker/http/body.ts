@@ -5,15 +5,15 @@
  * (protobuf.ts), each read into the same JSON value. Every failure is a Status.
  */
 import type { Context } from 'hono'
+import { MAX_JSON_DEPTH } from '../json'
 import { RegistryError, badRequest } from '../registry/errors'
+import type { BodySource } from '../registry/field-validation'
 import type { PatchType } from '../registry/patch'
 import { PROTOBUF, decodeProtobuf } from './protobuf'
 import { readBody } from './read-body'
 import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
-/** No object the registry stores nests deeper than this; deeper bodies are refused before they are used. */
-export const MAX_JSON_DEPTH = 64
 
 /** Server-side apply's body: an apply configuration in YAML (or JSON, which is YAML). */
 const APPLY_PATCH = 'application/apply-patch+yaml'
@@ -32,7 +32,7 @@ const OBJECT_TYPES = ['application/json', YAML, PROTOBUF]
 export async function readObject(c: Context): Promise<unknown> {
   const type = mediaType(c)
   if (type === 'application/json') return parse(await readText(c))
-  if (type === YAML) return parseYaml(nonEmpty(await readText(c)), MAX_JSON_DEPTH)
+  if (type === YAML) return yaml(await readText(c))
   if (type === PROTOBUF) return decodeProtobuf(await readAll(c))
   throw unsupported(type, OBJECT_TYPES)
 }
@@ -42,7 +42,7 @@ export async function readPatch(c: Context): Promise<{ type: PatchType; patch: u
   const media = mediaType(c)
   const type = PATCH_TYPES[media]
   if (!type) throw unsupported(media, Object.keys(PATCH_TYPES))
-  if (type === 'apply') return { type, patch: parseYaml(nonEmpty(await readText(c)), MAX_JSON_DEPTH) }
+  if (type === 'apply') return { type, patch: yaml(await readText(c)) }
   return { type, patch: parse(await readText(c)) }
 }
 
@@ -107,16 +107,25 @@ function parse(text: string): unknown {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`)
   }
   checkDepth(text)
-  if (typeof value === 'object' && value !== null) jsonTexts.set(value, text)
+  return remember(value, { json: text })
+}
+
+function yaml(text: string): unknown {
+  const { value, duplicates } = parseYaml(nonEmpty(text), MAX_JSON_DEPTH)
+  return remember(value, { yamlDuplicates: duplicates })
+}
+
+/** What parsing each body hid (its JSON text, or the keys its YAML set twice), for fieldValidation. */
+const sources = new WeakMap<object, BodySource>()
+
+function remember(value: unknown, source: BodySource): unknown {
+  if (typeof value === 'object' && value !== null) sources.set(value, source)
   return value
 }
 
-/** The JSON text each parsed body came from, for what parsing hides (duplicate keys, for fieldValidation). */
-const jsonTexts = new WeakMap<object, string>()
-
-/** The JSON text a body read here was parsed from; undefined for YAML, protobuf or a scalar. */
-export function jsonTextOf(body: unknown): string | undefined {
-  return typeof body === 'object' && body !== null ? jsonTexts.get(body) : undefined
+/** The source of a JSON or YAML body read here; undefined for protobuf or a scalar. */
+export function bodySourceOf(body: unknown): BodySource | undefined {
+  return typeof body === 'object' && body !== null ? sources.get(body) : undefined
 }
 
 /** Refuses JSON nested deeper than MAX_JSON_DEPTH (counted over the text, without recursion). */

@@ -9,6 +9,7 @@
  * registry does not decode, a wrong wire type or truncated bytes is a 400 naming the field;
  * a type other than those protobuf-types.ts lists is a 415. Answers stay JSON.
  */
+import { setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from '../registry/errors'
 import { PROTOBUF_KINDS, Unknown, type Field, type Message } from './protobuf-types'
 
@@ -48,8 +49,14 @@ export function decodeProtobuf(bytes: Uint8Array): Record<string, unknown> {
   return { apiVersion, kind, ...decodeMessage(raw, message, '') }
 }
 
+/**
+ * A message's fields as JSON. A message field that appears more than once merges, as
+ * protobuf merges it: its occurrences are decoded as one message, the concatenation of
+ * their bytes (in which the last scalar wins, messages merge and repeated fields append).
+ */
 function decodeMessage(bytes: Uint8Array, message: Message, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
+  const pieces = new Map<Field, Uint8Array[]>()
   const reader = new Reader(bytes)
   while (!reader.done()) {
     const { number, wire } = reader.tag()
@@ -57,18 +64,48 @@ function decodeMessage(bytes: Uint8Array, message: Message, path: string): Recor
     if (!field) throw unknownField(message, number, path)
     const at = path ? `${path}.${field.json}` : field.json
     if (field.repeated) {
-      const list = (out[field.json] ?? []) as unknown[]
-      const value = readField(reader, wire, field, `${at}[${list.length}]`) ?? (typeof field.type === 'object' ? {} : undefined)
-      if (value !== undefined) out[field.json] = [...list, value]
+      const list = out[field.json] as unknown[] | undefined
+      const value = readField(reader, wire, field, `${at}[${list?.length ?? 0}]`) ?? (typeof field.type === 'object' ? {} : undefined)
+      if (value === undefined) continue
+      if (list) list.push(value)
+      else out[field.json] = [value]
     } else if (field.type === 'stringMap') {
       const [key, value] = readField(reader, wire, field, at) as [string, string]
-      const map = (out[field.json] ??= {}) as Record<string, string>
-      Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
+      setOwn((out[field.json] ??= {}) as Record<string, unknown>, key, value)
+    } else if (isMessage(field)) {
+      const seen = pieces.get(field)
+      const piece = reader.bytes(wire, at)
+      if (seen) seen.push(piece)
+      else {
+        pieces.set(field, [piece])
+        out[field.json] = undefined // keeps the field's place among the others
+      }
     } else {
       const value = readField(reader, wire, field, at)
       if (value === undefined) delete out[field.json]
       else out[field.json] = value
     }
+  }
+  for (const [field, parts] of pieces) {
+    const at = path ? `${path}.${field.json}` : field.json
+    const value = messageValue(parts.length === 1 ? parts[0]! : concat(parts), field, at)
+    if (value === undefined) delete out[field.json]
+    else out[field.json] = value
+  }
+  return out
+}
+
+/** Whether a field holds a message on the wire (one the registry decodes into a JSON value). */
+function isMessage(field: Field): boolean {
+  return typeof field.type === 'object' || field.type === 'time' || field.type === 'intOrString'
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
   }
   return out
 }
@@ -76,10 +113,7 @@ function decodeMessage(bytes: Uint8Array, message: Message, path: string): Recor
 /** One field's value; undefined for Go's zero value (an empty string, 0, false, an empty message). */
 function readField(reader: Reader, wire: number, field: Field, at: string): unknown {
   const type = field.type
-  if (typeof type === 'object') {
-    const value = decodeMessage(reader.bytes(wire, at), type, at)
-    return Object.keys(value).length ? value : undefined
-  }
+  if (isMessage(field)) return messageValue(reader.bytes(wire, at), field, at)
   switch (type) {
     case 'string': {
       const value = text(reader.bytes(wire, at), at)
@@ -96,22 +130,29 @@ function readField(reader: Reader, wire: number, field: Field, at: string): unkn
       const entry = decodeMessage(reader.bytes(wire, at), MAP_ENTRY, at)
       return [String(entry.key ?? ''), String(entry.value ?? '')]
     }
-    case 'time': {
-      const { seconds, nanos } = decodeMessage(reader.bytes(wire, at), TIME, at) as { seconds?: number; nanos?: number }
-      if (!seconds && !nanos) return undefined
-      const time = new Date((seconds ?? 0) * 1000)
-      if (Number.isNaN(time.getTime())) throw badRequest(`${at}: a time out of range`, [fieldError.invalid(at, seconds, 'a time out of range')])
-      return time.toISOString().replace(/\.\d{3}Z$/, 'Z')
-    }
-    case 'intOrString': {
-      const { type: kind, intVal, strVal } = decodeMessage(reader.bytes(wire, at), INT_OR_STRING, at) as { type?: number; intVal?: number; strVal?: string }
-      return kind === 1 ? strVal ?? '' : intVal
-    }
     case 'unsupported': {
       if (reader.bytes(wire, at).length === 0) return undefined
       throw badRequest(`${at}: this field is not supported in a protobuf body; send application/json`, [fieldError.invalid(at, '<protobuf>', 'not supported in a protobuf body')])
     }
   }
+}
+
+/** The JSON value of a message field's bytes; undefined for an empty message. */
+function messageValue(bytes: Uint8Array, field: Field, at: string): unknown {
+  const type = field.type
+  if (typeof type === 'object') {
+    const value = decodeMessage(bytes, type, at)
+    return Object.keys(value).length ? value : undefined
+  }
+  if (type === 'time') {
+    const { seconds, nanos } = decodeMessage(bytes, TIME, at) as { seconds?: number; nanos?: number }
+    if (!seconds && !nanos) return undefined
+    const time = new Date((seconds ?? 0) * 1000)
+    if (Number.isNaN(time.getTime())) throw badRequest(`${at}: a time out of range`, [fieldError.invalid(at, seconds, 'a time out of range')])
+    return time.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  }
+  const { type: kind, intVal, strVal } = decodeMessage(bytes, INT_OR_STRING, at) as { type?: number; intVal?: number; strVal?: string }
+  return kind === 1 ? strVal ?? '' : intVal
 }
 
 const MAP_ENTRY: Message = { name: 'MapEntry', fields: { 1: { json: 'key', type: 'string' }, 2: { json: 'value', type: 'string' } } }

@@ -5,27 +5,116 @@
  * (`!!binary` and custom tags are refused); anchors and aliases allowed, but an alias
  * count that would blow a small document up (a "billion laughs") is refused. Keys must be
  * scalars (numbers and booleans become their text, as JSON has only string keys); numbers
- * must be finite. Every failure is a 400.
+ * must be finite. The nesting is bounded before anything recurses: first on the tokens
+ * (flow brackets, and block indicators on one line), then on the syntax tree.
+ * A key that appears twice in one map keeps its last value, and is reported (line and key)
+ * for fieldValidation, as apimachinery's YAML decoder reports it. Every failure is a 400.
  */
-import { parseDocument } from 'yaml'
+import { CST, Composer, Lexer, LineCounter, Parser, isMap, isScalar, isSeq, type Node } from 'yaml'
+import { setOwn } from '../json'
 import { RegistryError, badRequest } from '../registry/errors'
+import type { YamlDuplicate } from '../registry/field-validation'
 
 /** How many aliases one document may resolve (the yaml package weighs each by the size of what it copies). */
 const MAX_ALIAS_COUNT = 100
 
-/** Parses a YAML document into JSON values, refusing one nested deeper than `maxDepth`. */
-export function parseYaml(text: string, maxDepth: number): unknown {
+/** Parses a YAML document into JSON values, refusing one nested deeper than `maxDepth`; with the keys set twice. */
+export function parseYaml(text: string, maxDepth: number): { value: unknown; duplicates: YamlDuplicate[] } {
   let value: unknown
+  const duplicates: YamlDuplicate[] = []
   try {
-    const doc = parseDocument(text, { version: '1.2', schema: 'core', merge: false, uniqueKeys: false, prettyErrors: false })
+    boundNesting(text, maxDepth)
+    const lines = new LineCounter()
+    const tokens = [...new Parser(lines.addNewLine).parse(text)]
+    checkDepth(tokens, maxDepth)
+    const docs = new Composer({ version: '1.2', schema: 'core', merge: false, uniqueKeys: false }).compose(tokens, true, text.length)
+    const doc = docs.next().value
+    if (!doc) throw badRequest('the request body is empty')
+    if (!docs.next().done) throw badRequest('the request body is not valid YAML: Source contains multiple documents; please use YAML.parseAllDocuments()')
     const problem = doc.errors[0] ?? doc.warnings[0]
     if (problem) throw badRequest(`the request body is not valid YAML: ${firstLine(problem.message)}`)
+    findDuplicates(doc.contents, lines, duplicates)
     value = doc.toJS({ mapAsMap: true, maxAliasCount: MAX_ALIAS_COUNT })
   } catch (e) {
     if (e instanceof RegistryError) throw e
     throw badRequest(`the request body is not valid YAML: ${firstLine(e instanceof Error ? e.message : String(e))}`)
   }
-  return toJson(value, 0, maxDepth)
+  return { value: toJson(value, 0, maxDepth), duplicates }
+}
+
+/**
+ * Refuses text whose tokens already nest deeper than `maxDepth`: open flow collections, or
+ * block indicators (`- `, `? `) on one line, each of which opens a collection. Both count
+ * levels the document surely has, so nothing valid is refused; the parser, which slows
+ * down on very deep text, never sees such text.
+ */
+function boundNesting(text: string, maxDepth: number): void {
+  let flow = 0
+  let onLine = 0
+  let scalar = false
+  for (const token of new Lexer().lex(text)) {
+    if (scalar) {
+      scalar = false
+      continue
+    }
+    switch (CST.tokenType(token)) {
+      case 'scalar':
+        scalar = true
+        break
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        flow++
+        break
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        flow--
+        break
+      case 'flow-error-end':
+        flow = 0
+        break
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+        onLine++
+        break
+      case 'newline':
+        onLine = 0
+        break
+    }
+    if (flow > maxDepth || onLine > maxDepth) throw badRequest(`the request body is nested deeper than ${maxDepth} levels`)
+  }
+}
+
+/** Refuses a syntax tree whose collections nest deeper than `maxDepth` (walked without recursion). */
+function checkDepth(tokens: CST.Token[], maxDepth: number): void {
+  const stack: [CST.Token | null | undefined, number][] = tokens.map((t) => [t, 0])
+  while (stack.length) {
+    const [token, depth] = stack.pop()!
+    if (!token) continue
+    if (token.type === 'document') stack.push([token.value, depth])
+    else if ('items' in token) {
+      if (depth >= maxDepth) throw badRequest(`the request body is nested deeper than ${maxDepth} levels`)
+      for (const item of token.items) {
+        if ('key' in item) stack.push([item.key, depth + 1])
+        stack.push([item.value, depth + 1])
+      }
+    }
+  }
+}
+
+/** The keys set twice in a map, with their lines, in the document's order (the tree is at most maxDepth deep). */
+function findDuplicates(node: unknown, lines: LineCounter, out: YamlDuplicate[]): void {
+  if (isSeq(node)) for (const item of node.items) findDuplicates(item, lines, out)
+  if (!isMap(node)) return
+  const seen = new Set<string>()
+  for (const pair of node.items) {
+    const key = pair.key
+    if (isScalar(key) && (typeof key.value === 'string' || typeof key.value === 'number' || typeof key.value === 'boolean')) {
+      const name = String(key.value)
+      if (seen.has(name)) out.push({ line: lines.linePos((key as Node).range?.[0] ?? 0).line, key: key.value })
+      seen.add(name)
+    }
+    findDuplicates(pair.value, lines, out)
+  }
 }
 
 /** The parsed document as plain JSON values: maps become objects with string keys. */
@@ -43,7 +132,7 @@ function toJson(value: unknown, depth: number, maxDepth: number): unknown {
       if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') {
         throw badRequest('the request body has a YAML key that is not a string, a number or a boolean')
       }
-      Object.defineProperty(out, String(k), { value: toJson(v, depth + 1, maxDepth), enumerable: true, writable: true, configurable: true })
+      setOwn(out, String(k), toJson(v, depth + 1, maxDepth))
     }
     return out
   }

@@ -5,8 +5,11 @@
  * last) are an error under Strict, warnings under Warn (the default when the parameter
  * is absent, as in Kubernetes) and nothing under Ignore. Messages are worded as
  * apimachinery's strict decoding errors: `unknown field "spec.foo"`,
- * `duplicate field "metadata.name"`.
+ * `duplicate field "metadata.name"`, and for YAML, as its YAML decoder words them:
+ * `yaml: unmarshal errors:\n  line 3: key "name" already set in map` (one error listing
+ * every duplicate key; under Warn, one warning per key).
  */
+import { MAX_JSON_DEPTH } from '../json'
 import { RegistryError, badRequest, fieldError, invalid } from './errors'
 import type { JsonSchema } from './json-schema'
 import { fieldPath } from './meta'
@@ -30,9 +33,35 @@ export function fieldValidationOf(value: string | undefined, options: FieldValid
   throw invalid(options, '', [fieldError.notSupported('fieldValidation', value, ['', ...DIRECTIVES])])
 }
 
-/** The unknown and duplicate fields of an object's body (parsed value and, when there is one, its JSON text). */
-export function objectProblems(schema: JsonSchema, body: unknown, text?: string): string[] {
-  return [...(text === undefined ? [] : duplicateFields(text)), ...unknownFields(schema, body, [], false)]
+/** A key set twice in one map of a YAML body: the line of its second setting. */
+export interface YamlDuplicate {
+  line: number
+  key: string | number | boolean
+}
+
+/** What parsing a body hid: the JSON text it came from (scanned for duplicate keys), or the keys its YAML set twice. */
+export type BodySource = { json: string } | { yamlDuplicates: YamlDuplicate[] }
+
+const YAML_ERRORS = 'yaml: unmarshal errors:'
+
+/** The duplicate fields of a body, as problems. */
+function duplicates(source: BodySource | undefined): string[] {
+  if (!source) return []
+  if ('json' in source) return duplicateFields(source.json)
+  if (!source.yamlDuplicates.length) return []
+  const lines = source.yamlDuplicates.slice(0, MAX_PROBLEMS).map(({ line, key }) => `line ${line}: key ${typeof key === 'string' ? JSON.stringify(key) : String(key)} already set in map`)
+  return [[YAML_ERRORS, ...lines].join('\n  ')]
+}
+
+/** The warnings a problem makes under Warn: one per line of a YAML decoding error (as apiserver splits it), else itself. */
+export function warningsOf(problem: string): string[] {
+  if (!problem.startsWith(`${YAML_ERRORS}\n`)) return [problem]
+  return problem.slice(YAML_ERRORS.length + 1).split('\n').map((line) => line.trim())
+}
+
+/** The unknown and duplicate fields of an object's body (its parsed value and, when known, its source). */
+export function objectProblems(schema: JsonSchema, body: unknown, source?: BodySource): string[] {
+  return [...duplicates(source), ...unknownFields(schema, body, [], false)]
 }
 
 /**
@@ -41,10 +70,10 @@ export function objectProblems(schema: JsonSchema, body: unknown, text?: string)
  * a JSON patch names its fields in each operation's path, and its values are checked
  * at that place in the schema.
  */
-export function patchProblems(schema: JsonSchema, type: PatchType | string, patch: unknown, text?: string): string[] {
-  const duplicates = text === undefined ? [] : duplicateFields(text)
-  if (type !== 'json') return [...duplicates, ...unknownFields(schema, patch, [], type !== 'merge')]
-  if (!Array.isArray(patch)) return duplicates
+export function patchProblems(schema: JsonSchema, type: PatchType | string, patch: unknown, source?: BodySource): string[] {
+  const duplicated = duplicates(source)
+  if (type !== 'json') return [...duplicated, ...unknownFields(schema, patch, [], type !== 'merge')]
+  if (!Array.isArray(patch)) return duplicated
   const unknown: string[] = []
   for (const op of patch as { path?: unknown; value?: unknown; op?: unknown }[]) {
     if (!op || typeof op !== 'object' || typeof op.path !== 'string' || op.op === 'remove') continue
@@ -53,7 +82,7 @@ export function patchProblems(schema: JsonSchema, type: PatchType | string, patc
     if (at.unknown) unknown.push(unknownField(at.path))
     else if ('value' in op && at.schema) unknown.push(...unknownFields(at.schema, op.value, at.path, false))
   }
-  return [...duplicates, ...unknown]
+  return [...duplicated, ...unknown]
 }
 
 /** The body of a Strict write's 400, as Kubernetes words a strict decoding error. */
@@ -83,8 +112,6 @@ const unknownField = (path: PropertyKey[]) => `unknown field ${JSON.stringify(fi
 
 /** At most this many problems are reported for one body. */
 const MAX_PROBLEMS = 100
-/** Nothing is looked at deeper than this: the body reader refuses bodies nested so deep (http/body.ts). */
-const MAX_DEPTH = 64
 
 /** The schema of the object or array a value holds: the branch of a union that fits it. */
 function branchFor(schema: JsonSchema, value: object): JsonSchema | undefined {
@@ -104,7 +131,7 @@ function unknownFields(schema: JsonSchema, value: unknown, path: PropertyKey[], 
       out.push(unknownField(p))
       continue
     }
-    if (v === null || typeof v !== 'object' || p.length > MAX_DEPTH) continue
+    if (v === null || typeof v !== 'object' || p.length > MAX_JSON_DEPTH) continue
     const s = branchFor(s0, v)
     if (!s) continue
     if (Array.isArray(v)) {
@@ -173,7 +200,7 @@ export function duplicateFields(text: string): string[] {
   for (let i = 0; i < text.length && out.length < MAX_PROBLEMS; i++) {
     const ch = text[i]!
     if (ch === '{' || ch === '[') {
-      if (stack.length >= MAX_DEPTH) return out
+      if (stack.length >= MAX_JSON_DEPTH) return out
       stack.push({ array: ch === '[', path: valuePath(), keys: new Set(), key: '', index: 0, expectKey: ch === '{' })
     } else if (ch === '}' || ch === ']') stack.pop()
     else if (ch === ',') {

@@ -4,7 +4,7 @@
  * it goes through the same validation as a replace.
  */
 import type { z } from 'zod'
-import { sameJson } from '../json'
+import { sameJson, setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import { strategicMerge } from './strategic-merge'
 import { patchSchemaOf } from './strategic-merge-schema'
@@ -22,7 +22,8 @@ export function applyPatch(type: PatchType, target: unknown, patch: unknown, sch
     case 'strategic':
       return strategicMerge(target, patch, patchSchemaOf(schema))
     case 'apply':
-      throw new Error('a server-side apply is applied by the generic store, with its field manager')
+      // The generic store applies a server-side apply itself, with its field manager; a kind that reaches here does not serve it.
+      throw new RegistryError('UnsupportedMediaType', 'server-side apply is not served for this resource')
   }
 }
 
@@ -138,11 +139,6 @@ function remove(doc: unknown, path: string[], i: number): unknown {
   if (Array.isArray(parent)) parent.splice(Number(key), 1)
   else if (isObject(parent)) delete parent[key]
   return doc
-}
-
-/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

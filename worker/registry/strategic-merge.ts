@@ -16,6 +16,7 @@
  * A malformed patch is a 400 naming the field; a list of lists, a 422. Both inputs are
  * copied, never changed.
  */
+import { setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import type { PatchMeta, PatchSchema } from './strategic-merge-schema'
 
@@ -78,11 +79,12 @@ function retainKeys(original: JsonMap, patch: JsonMap, path: string): void {
   delete patch[RETAIN_KEYS]
   const at = join(path, RETAIN_KEYS)
   if (!Array.isArray(keep)) throw bad(at, keep, 'invalid patch format of retainKeys: must be a list of field names')
+  const kept = new Set(keep)
   for (const [key, value] of Object.entries(patch)) {
     if (value === null || key.startsWith(DELETE_FROM) || key.startsWith(SET_ORDER)) continue
-    if (!keep.includes(key)) throw bad(at, keep, `invalid patch format of retainKeys: the patch sets "${key}", which is not retained`)
+    if (!kept.has(key)) throw bad(at, keep, `invalid patch format of retainKeys: the patch sets "${key}", which is not retained`)
   }
-  for (const key of Object.keys(original)) if (!keep.includes(key)) delete original[key]
+  for (const key of Object.keys(original)) if (!kept.has(key)) delete original[key]
 }
 
 /** `$setElementOrder/<list>`: merges the list named and puts its items in the order given (then the stored ones). */
@@ -120,38 +122,51 @@ function checkOrder(patched: Json[], order: Json[], mergeKey: string, at: string
       o--
       continue
     }
-    if (sameItem(items[p], order[o], mergeKey, at)) p++
+    if (idOf(items[p], mergeKey, at) === idOf(order[o], mergeKey, at)) p++
   }
   if (p < items.length) throw bad(at, order, `the order of the patch list does not match its ${SET_ORDER} list`)
 }
 
+/**
+ * Merges a merge list (or applies a deletion list). Items are found by their identity in
+ * maps, so the work is linear in the sizes of the list and the patch.
+ */
 function mergeList(original: Json[], patch: Json[], items: PatchSchema, mergeKey: string, deleteList: boolean, at: string): Json[] {
   if (!original.length && !patch.length) return original
   const kind = itemKind([...original, ...patch], at)
-  let merged: Json[]
-  let base = original
-  let patchItems = patch
   if (kind !== 'object') {
-    if (deleteList) return original.filter((v) => !patch.includes(v))
-    merged = [...new Set([...original, ...patch])]
-  } else {
-    if (!mergeKey) throw bad(at, patch, 'cannot merge a list of objects that has no merge key')
-    ;({ base, patchItems } = specialItems(original, patch, mergeKey, at))
-    merged = base.map((v) => v)
-    for (const item of patchItems as JsonMap[]) {
-      const value = keyOf(item, mergeKey, at)
-      const i = merged.findIndex((stored) => keyOf(asMap(stored, at), mergeKey, at, false) === value)
-      if (i >= 0) merged[i] = mergeMap(merged[i] as JsonMap, item, items, `${at}[${mergeKey}=${String(value)}]`)
-      else merged.push(item)
+    if (deleteList) {
+      const deleted = new Set(patch)
+      return original.filter((v) => !deleted.has(v))
+    }
+    const merged = [...new Set([...original, ...patch])]
+    const { inPatch, serverOnly } = partition(merged, patch, '', at)
+    return ordered(inPatch, serverOnly, patch, original, '', at)
+  }
+  if (!mergeKey) throw bad(at, patch, 'cannot merge a list of objects that has no merge key')
+  const { base, patchItems } = specialItems(original, patch, mergeKey, at)
+  const merged = base.map((v) => v)
+  const firstAt = new Map<Json, number>()
+  merged.forEach((stored, i) => {
+    const value = keyOf(asMap(stored, at), mergeKey, at, false)
+    if (value !== undefined && !firstAt.has(value)) firstAt.set(value, i)
+  })
+  for (const item of patchItems as JsonMap[]) {
+    const value = keyOf(item, mergeKey, at)
+    const i = firstAt.get(value)
+    if (i !== undefined) merged[i] = mergeMap(merged[i] as JsonMap, item, items, `${at}[${mergeKey}=${String(value)}]`)
+    else {
+      firstAt.set(value, merged.length)
+      merged.push(item)
     }
   }
-  const { inPatch, serverOnly } = partition(merged, patchItems, kind === 'object' ? mergeKey : '', at)
-  return ordered(inPatch, serverOnly, patchItems, base, kind === 'object' ? mergeKey : '', at)
+  const { inPatch, serverOnly } = partition(merged, patchItems, mergeKey, at)
+  return ordered(inPatch, serverOnly, patchItems, base, mergeKey, at)
 }
 
 /** `$patch` items of a merge list: `delete` removes the stored items with that key, `replace` makes the patch's other items the list. */
 function specialItems(original: Json[], patch: Json[], mergeKey: string, at: string): { base: Json[]; patchItems: Json[] } {
-  let base = original
+  const deleted = new Set<Json>()
   let replace = false
   const plain: Json[] = []
   for (const item of patch as JsonMap[]) {
@@ -160,21 +175,22 @@ function specialItems(original: Json[], patch: Json[], mergeKey: string, at: str
       continue
     }
     const directive = item[DIRECTIVE]
-    if (directive === 'delete') {
-      const value = keyOf(item, mergeKey, at)
-      base = base.filter((stored) => keyOf(asMap(stored, at), mergeKey, at, false) !== value)
-    } else if (directive === 'replace') replace = true
+    if (directive === 'delete') deleted.add(keyOf(item, mergeKey, at))
+    else if (directive === 'replace') replace = true
     else if (directive === 'merge') throw bad(`${at}[].${DIRECTIVE}`, directive, 'merging lists cannot yet be specified in the patch')
     else throw bad(`${at}[].${DIRECTIVE}`, directive, 'unknown patch type (expected "delete" or "replace")')
   }
-  return replace ? { base: plain, patchItems: [] } : { base, patchItems: plain }
+  if (replace) return { base: plain, patchItems: [] }
+  const base = deleted.size ? original.filter((stored) => !deleted.has(keyOf(asMap(stored, at), mergeKey, at, false))) : original
+  return { base, patchItems: plain }
 }
 
 /** Splits items into those named in `by` and the others, each in its own order. */
 function partition(items: Json[], by: Json[], mergeKey: string, at: string): { inPatch: Json[]; serverOnly: Json[] } {
+  const named = ranks(by, mergeKey, at)
   const inPatch: Json[] = []
   const serverOnly: Json[] = []
-  for (const item of items) (indexIn(by, item, mergeKey, at) >= 0 ? inPatch : serverOnly).push(item)
+  for (const item of items) (named.has(idOf(item, mergeKey, at)) ? inPatch : serverOnly).push(item)
   return { inPatch, serverOnly }
 }
 
@@ -183,48 +199,47 @@ function partition(items: Json[], by: Json[], mergeKey: string, at: string): { i
  * where the stored order places them (an item goes before the first patch item stored after it).
  */
 function ordered(inPatch: Json[], serverOnly: Json[], patchOrder: Json[], serverOrder: Json[], mergeKey: string, at: string): Json[] {
-  const left = sortBy(serverOnly, serverOrder, mergeKey, at)
-  const right = sortBy(inPatch, patchOrder, mergeKey, at)
+  const serverRanks = ranks(serverOrder, mergeKey, at)
+  const left = sortBy(serverOnly, serverRanks, mergeKey, at)
+  const right = sortBy(inPatch, ranks(patchOrder, mergeKey, at), mergeKey, at)
   const out: Json[] = []
   let i = 0
   let j = 0
   while (i < left.length || j < right.length) {
-    if (j >= right.length) out.push(left[i++])
-    else if (i >= left.length) out.push(right[j++])
+    if (j >= right.length) out.push(left[i++]!.item)
+    else if (i >= left.length) out.push(right[j++]!.item)
     else {
-      const li = indexIn(serverOrder, left[i], mergeKey, at)
-      const ri = indexIn(serverOrder, right[j], mergeKey, at)
-      out.push(li >= 0 && ri >= 0 && li < ri ? left[i++] : right[j++])
+      const li = serverRanks.get(left[i]!.id)
+      const ri = serverRanks.get(right[j]!.id)
+      out.push(li !== undefined && ri !== undefined && li < ri ? left[i++]!.item : right[j++]!.item)
     }
   }
   return out
 }
 
-/** Items sorted by their place in `order` (stably; items it does not name keep their order, last). */
-function sortBy(items: Json[], order: Json[], mergeKey: string, at: string): Json[] {
-  if (mergeKey) for (const item of [...items, ...order]) keyOf(asMap(item, at), mergeKey, at)
-  const rank = (item: Json) => {
-    const i = indexIn(order, item, mergeKey, at)
-    return i < 0 ? Number.MAX_SAFE_INTEGER : i
-  }
+/** Items with their identities, sorted by their rank in an order (stably; items it does not name keep their order, last). */
+function sortBy(items: Json[], order: Map<Json, number>, mergeKey: string, at: string): { item: Json; id: Json }[] {
   return items
-    .map((item, i) => ({ item, i, r: rank(item) }))
+    .map((item, i) => {
+      const id = idOf(item, mergeKey, at)
+      return { item, id, i, r: order.get(id) ?? Number.MAX_SAFE_INTEGER }
+    })
     .sort((a, b) => a.r - b.r || a.i - b.i)
-    .map(({ item }) => item)
 }
 
-function indexIn(list: Json[], item: Json, mergeKey: string, at: string): number {
-  return list.findIndex((v) => sameItem(v, item, mergeKey, at, false))
+/** Each item's identity mapped to the first place it has in the list. */
+function ranks(list: Json[], mergeKey: string, at: string): Map<Json, number> {
+  const out = new Map<Json, number>()
+  list.forEach((item, i) => {
+    const id = idOf(item, mergeKey, at)
+    if (!out.has(id)) out.set(id, i)
+  })
+  return out
 }
 
-/** Whether two items are the same list member: equal merge-key values (objects), or equal values (primitives). */
-function sameItem(a: Json, b: Json, mergeKey: string, at: string, strict = true): boolean {
-  if (!mergeKey) return a === b
-  if (!isMap(a) || !isMap(b)) {
-    if (strict) throw bad(at, isMap(a) ? b : a, 'expected an object in a list merged by key')
-    return false
-  }
-  return keyOf(a, mergeKey, at, strict) === keyOf(b, mergeKey, at, strict)
+/** What makes an item the same list member: its merge-key value (objects; a 400 when missing), or itself (primitives). */
+function idOf(item: Json, mergeKey: string, at: string): Json {
+  return mergeKey ? keyOf(asMap(item, at), mergeKey, at) : item
 }
 
 /** The merge-key value of a list item (a primitive); a missing or non-primitive key is a 400 unless `strict` is off. */
@@ -298,11 +313,6 @@ function withoutNulls(value: Json): Json {
 function setOrDrop(map: JsonMap, key: string, value: Json): void {
   if (value === undefined) delete map[key]
   else setOwn(map, key, value)
-}
-
-/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
-function setOwn(obj: JsonMap, key: string, value: Json): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function kindOf(v: Json): string {
