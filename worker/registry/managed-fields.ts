@@ -14,7 +14,7 @@
  * Server-set metadata (name, uid, resourceVersion, timestamps, managedFields itself) is
  * owned by nobody; the main resource and its `status` subresource own their own halves.
  */
-import { sameJson } from '../json'
+import { sameJson, setOwn } from '../json'
 import { RegistryError } from './errors'
 import {
   fieldValues,
@@ -222,11 +222,6 @@ function withoutManaged(obj: Obj | undefined): unknown {
   if (!obj) return undefined
   const { managedFields: _managed, ...metadata } = (obj.metadata as Obj | undefined) ?? {}
   return { ...obj, metadata }
-}
-
-/** Sets an own property, so that a key such as `__proto__` stays data and never a prototype. */
-function setOwn(obj: Obj, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function isObject(v: unknown): v is Obj {
