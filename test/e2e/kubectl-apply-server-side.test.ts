@@ -12,10 +12,10 @@ import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { objectApi } from '../support/client-node'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, type Kubectl } from '../support/kubectl'
-import { startServer, type ServerProcess } from '../support/server'
+import { useServer } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 
 const KUBECTL = findKubectl()
@@ -44,18 +44,13 @@ const service = (name: string, ports: [string, number, number][], extra: Record<
 /** Who owns what: `manager/operation` of each managedFields entry. */
 const managers = (obj: any): string[] => (obj.metadata.managedFields ?? []).map((m: any) => `${m.manager}/${m.operation}`).sort()
 
-let server: ServerProcess
+const server = useServer({ env: OPEN_ACCESS })
 let api: ServerApi
 let dir: string
 
-beforeAll(async () => {
-  server = await startServer({ env: OPEN_ACCESS })
+beforeAll(() => {
   api = serverApi(server.url)
   dir = mkdtempSync(join(tmpdir(), 'switchboard-kubectl-ssa-'))
-}, 60_000)
-
-afterAll(async () => {
-  await server?.stop('SIGKILL')
 })
 
 describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) apply --server-side on the real server`, () => {

@@ -16,9 +16,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import pkg from '../../package.json'
-import { startServer, type ServerProcess } from '../support/server'
+import { useServer } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 import { KUBECTL_INSTALL_HINT, findKubectl, kubectlFor, type Kubectl } from '../support/kubectl'
 
@@ -43,7 +43,7 @@ spec:
 `
 
 describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) with default validation against the real server`, () => {
-  let server: ServerProcess
+  const server = useServer({ env: OPEN_ACCESS })
   let api: ServerApi
   let kubectl: Kubectl
   /** Writes a manifest beside the kubeconfig and returns its path. */
@@ -59,7 +59,6 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) with default 
   }
 
   beforeAll(async () => {
-    server = await startServer({ env: OPEN_ACCESS })
     api = serverApi(server.url)
     // `kubectl edit` runs $KUBE_EDITOR on the object's YAML: this one changes the selector.
     const editor = join(mkdtempSync(join(tmpdir(), 'switchboard-editor-')), 'editor.sh')
@@ -69,10 +68,6 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) with default 
     kubectl = kubectlFor(server.url, KUBECTL!)
     if (before === undefined) delete process.env.KUBE_EDITOR
     else process.env.KUBE_EDITOR = before
-  }, 60_000)
-
-  afterAll(async () => {
-    await server?.stop('SIGKILL')
   })
 
   it('version: the server is Kubernetes 1.32 carrying the registry version, and no skew warning is printed', async () => {

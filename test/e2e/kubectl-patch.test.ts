@@ -15,10 +15,10 @@ import type { KubernetesObject } from '@kubernetes/client-node'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { objectApi } from '../support/client-node'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, type Kubectl } from '../support/kubectl'
-import { startServer, type ServerProcess } from '../support/server'
+import { useServer } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 
 const KUBECTL = findKubectl()
@@ -46,18 +46,13 @@ function manifest(ports: [string, number, number][], containers: { name: string;
   })
 }
 
-let server: ServerProcess
+const server = useServer({ env: OPEN_ACCESS })
 let api: ServerApi
 let dir: string
 
-beforeAll(async () => {
-  server = await startServer({ env: OPEN_ACCESS })
+beforeAll(() => {
   api = serverApi(server.url)
   dir = mkdtempSync(join(tmpdir(), 'switchboard-kubectl-patch-'))
-}, 60_000)
-
-afterAll(async () => {
-  await server?.stop('SIGKILL')
 })
 
 describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) patches and creates on the real server`, () => {

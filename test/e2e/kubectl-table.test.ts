@@ -9,8 +9,8 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../support/server'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useServer } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, type Kubectl } from '../support/kubectl'
 
@@ -44,12 +44,11 @@ function section(stdout: string, header: RegExp): { header: string; rows: string
 }
 
 describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) prints server-side Tables and runs server dry runs`, () => {
-  let server: ServerProcess
+  const server = useServer({ env: OPEN_ACCESS })
   let api: ServerApi
   let kubectl: Kubectl
 
   beforeAll(async () => {
-    server = await startServer({ env: OPEN_ACCESS })
     api = serverApi(server.url)
     kubectl = kubectlFor(server.url, KUBECTL!)
     const renewTime = `${new Date().toISOString().slice(0, 23)}000Z`
@@ -59,9 +58,6 @@ describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) prints server
     await api('POST', `${NS}/pods`, pod('web-2', '10.7.0.2', false))
   }, 60_000)
 
-  afterAll(async () => {
-    await server?.stop('SIGKILL')
-  })
 
   it('kubectl get svc,pods,ep,endpointslices,leases,ns prints each kind with its columns', async () => {
     const { code, stdout, stderr } = await kubectl.run(['get', 'svc,pods,ep,endpointslices,leases,ns'])

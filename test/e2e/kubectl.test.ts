@@ -8,8 +8,8 @@
  * kubernetes-client`, which .ci/run does when it is missing). Without it every test here
  * is skipped, and the run says so.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../support/server'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useServer } from '../support/server'
 import { OPEN_ACCESS, serverApi, type ServerApi } from '../support/server-api'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor, watchOpened, type Kubectl } from '../support/kubectl'
 
@@ -42,20 +42,16 @@ function rows(stdout: string): string[][] {
 }
 
 describe.skipIf(!KUBECTL)(`kubectl (${KUBECTL ?? 'not installed'}) against the real server`, () => {
-  let server: ServerProcess
+  const server = useServer({ env: OPEN_ACCESS })
   let api: ServerApi
   let kubectl: Kubectl
 
   beforeAll(async () => {
-    server = await startServer({ env: OPEN_ACCESS })
     api = serverApi(server.url)
     kubectl = kubectlFor(server.url, KUBECTL!)
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'elsewhere' } })
   }, 60_000)
 
-  afterAll(async () => {
-    await server?.stop('SIGKILL')
-  })
 
   it('kubectl get pods -w lists the pods, then prints one event per change of this namespace until stopped', async () => {
     await api('POST', `${NS}/pods`, pod('before', true))

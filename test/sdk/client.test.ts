@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import {
   AbortError,
   AlreadyExistsError,
@@ -16,17 +16,13 @@ import {
   type Service,
 } from '../../sdk/src/index'
 import { E2E_TOKEN } from '../support/auth'
-import { startServer, type ServerProcess } from '../support/server'
+import { useServer } from '../support/server'
 
-let server: ServerProcess
+const server = useServer()
 let sb: Switchboard
 
-beforeAll(async () => {
-  server = await startServer()
+beforeAll(() => {
   sb = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN })
-}, 60_000)
-afterAll(async () => {
-  await server?.stop('SIGKILL')
 })
 
 describe('the SDK against a real server', () => {

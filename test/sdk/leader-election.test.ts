@@ -4,22 +4,18 @@
  * 1.5 s and a retry period of 0.5 s; who leads is recorded as intervals (from
  * onStartedLeading to onStoppedLeading), which must never overlap.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { ForbiddenError, LeaseLostError, Switchboard, type LeaderElector } from '../../sdk/src/index'
 import { E2E_TOKEN } from '../support/auth'
 import { startLeaseHolder } from '../support/lease-holder-process'
-import { startServer, type ServerProcess } from '../support/server'
+import { useServer } from '../support/server'
 import { leaseRequests } from './lease-tools'
 
-let server: ServerProcess
+const server = useServer()
 let sb: Switchboard
 
-beforeAll(async () => {
-  server = await startServer()
+beforeAll(() => {
   sb = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN })
-}, 60_000)
-afterAll(async () => {
-  await server?.stop('SIGKILL')
 })
 
 const TIMING = { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.5 }

@@ -3,7 +3,7 @@
  * process. Leases of 2 s: renewals every ~0.67 s, the renew deadline 1.33 s. Calls that
  * watch the pick use a client without retries, so that a 503 is seen when it happens.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   ConnectionError,
   LeaseLostError,
@@ -15,18 +15,14 @@ import {
   type Pod,
 } from '../../sdk/src/index'
 import { E2E_TOKEN } from '../support/auth'
-import { startServer, type ServerProcess } from '../support/server'
+import { startServer, useServer } from '../support/server'
 import { leaseRequests, timersFrom } from './lease-tools'
 
-let server: ServerProcess
+const server = useServer()
 let admin: Switchboard
 
-beforeAll(async () => {
-  server = await startServer()
+beforeAll(() => {
   admin = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN })
-}, 60_000)
-afterAll(async () => {
-  await server?.stop('SIGKILL')
 })
 
 /** A namespace with a service `web` (app=web), and a register token for it. */

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { E2E_TOKEN } from './auth'
 
 export interface ServerProcess {
@@ -77,6 +78,38 @@ export async function startServer(
       const code = await exited
       clearTimeout(timer)
       return code
+    },
+  }
+}
+
+/** The server of a test file or describe block: `url` and `process` once it has started. */
+export interface UsedServer {
+  readonly url: string
+  readonly process: ServerProcess
+}
+
+/**
+ * Starts a server before the tests of the current file (or describe block) and kills it
+ * after them; hooks registered later in the same scope run once it is listening.
+ */
+export function useServer(options: Parameters<typeof startServer>[0] = {}): UsedServer {
+  let running: ServerProcess | undefined
+  beforeAll(async () => {
+    running = await startServer(options)
+  }, 60_000)
+  afterAll(async () => {
+    await running?.stop('SIGKILL')
+  })
+  const started = () => {
+    if (!running) throw new Error('the server is not running: use it inside a hook or a test')
+    return running
+  }
+  return {
+    get url() {
+      return started().url
+    },
+    get process() {
+      return started()
     },
   }
 }
