@@ -38,7 +38,7 @@ export default defineWorkersProject(async () => {
           isolatedStorage: false,
           wrangler: { configPath: './wrangler.toml' },
           miniflare: {
-            bindings: { TEST_MIGRATIONS: migrations, SWITCHBOARD_ADMIN_TOKEN: 'workers-test-root-credential' },
+            bindings: { TEST_MIGRATIONS: migrations, SWITCHBOARD_ADMIN_TOKEN: 'workers-test-root-credential-0123456789' },
           },
         },
       },

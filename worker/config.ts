@@ -72,14 +72,20 @@ const bool = (fallback: boolean) =>
       return z.NEVER
     })
 
+/** The root credential's shortest length: 32 characters (e.g. 128 bits as hex), so it cannot be guessed. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
 export const EnvSchema = z.object({
   SWITCHBOARD_ADMIN_TOKEN: z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return null
-      if (v.length < 16) {
-        ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters long' })
+      if (v.length < MIN_ADMIN_TOKEN_LENGTH) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long: a random one, e.g. openssl rand -hex 32`,
+        })
         return z.NEVER
       }
       return v

@@ -196,6 +196,9 @@ async function seedServiceWithPod(t: TestApp, namespace: string, name: string): 
 
 const namespaced = (scope: Scope) => scope === 'namespace'
 
+/** Issues again, under their callers, the tokens bound to a namespace that was deleted and re-created (set by the matrix). */
+let reissueTokens: (t: TestApp, namespace: string) => Promise<void> = async () => {}
+
 const ROUTES: Route[] = [
   // namespaces
   { label: 'GET /api/v1/namespaces', method: 'GET', scope: 'any', role: 'read', ok: 200, request: async () => ({ path: `${API}/namespaces` }) },
@@ -216,7 +219,11 @@ const ROUTES: Route[] = [
     role: 'admin',
     ok: 200,
     request: async (_t, n) => ({ path: ns(n) }),
-    after: seedNamespace,
+    // The deletion revoked the tokens bound to the namespace: the re-created one gets new ones.
+    after: async (t, n) => {
+      await seedNamespace(t, n)
+      await reissueTokens(t, n)
+    },
   },
 
   // services
@@ -451,18 +458,32 @@ describe('every route × caller × namespace', () => {
   let seq = 0
 
   beforeAll(async () => {
-    t = await testApp({ env: ENV })
+    // The clock runs with real time, plus a skew that moves it past the expired token's expiry.
+    let skew = 0
+    t = await testApp({ env: ENV, clock: seededClock(42, () => new Date(Date.now() + skew)) })
     await seedNamespace(t, OWN)
     await seedNamespace(t, OTHER)
     const create = async (name: string, role: Role, namespaces: string[], expiresAt?: string) =>
       (await asRoot(t, 'POST', TOKENS, tokenBody(name, role, namespaces, expiresAt))).status.secret as string
     secrets.set('root credential', ROOT)
-    secrets.set('read token on team-a', await create('reader', 'read', [OWN]))
-    secrets.set('register token on team-a', await create('registrar', 'register', [OWN]))
-    secrets.set('admin token on team-a', await create('team-admin', 'admin', [OWN]))
+    const own: [string, string, Role][] = [
+      ['read token on team-a', 'reader', 'read'],
+      ['register token on team-a', 'registrar', 'register'],
+      ['admin token on team-a', 'team-admin', 'admin'],
+    ]
+    for (const [label, name, role] of own) secrets.set(label, await create(name, role, [OWN]))
+    reissueTokens = async (t, namespace) => {
+      if (namespace !== OWN) return
+      for (const [label, name, role] of own) {
+        await asRoot(t, 'DELETE', `${TOKENS}/${name}`)
+        secrets.set(label, await create(name, role, [OWN]))
+      }
+    }
     secrets.set('admin token on *', await create('cluster-admin', 'admin', ['*']))
     secrets.set('no token', null)
-    secrets.set('expired token', await create('expired', 'admin', ['*'], '2001-01-01T00:00:00Z'))
+    // Expired: issued to expire a minute from now, and the clock then moved an hour on.
+    secrets.set('expired token', await create('expired', 'admin', ['*'], new Date(Date.now() + 60_000).toISOString()))
+    skew = 3_600_000
     secrets.set('unknown token', `sb_${'x'.repeat(43)}`)
 
     // Revoked: it worked, it is revoked, and the very next request is refused.
@@ -634,12 +655,11 @@ describe('tokens that stop working', () => {
     const t = await testApp({ env: ENV, clock: seededClock(7, () => now) })
     await asRoot(t, 'POST', `${API}/namespaces`, { metadata: { name: OWN } })
     const soon = (await asRoot(t, 'POST', TOKENS, tokenBody('soon', 'read', [OWN], '2030-01-01T00:01:00Z'))).status.secret as string
-    const past = (await asRoot(t, 'POST', TOKENS, tokenBody('past', 'read', [OWN], '2029-12-31T23:59:59Z'))).status.secret as string
+    // a token cannot be issued already expired
+    expect((await t.json('POST', TOKENS, tokenBody('past', 'read', [OWN], '2029-12-31T23:59:59Z'), bearer(ROOT))).status).toBe(422)
 
     const get = (secret: string) => t.req('GET', `${ns(OWN)}/pods`, undefined, bearer(secret))
     const dns = (secret: string) => t.req('GET', `/dns-query/${secret}?dns=${b64url(dnsQuery('team-a.svc.cluster.local', TYPE.A))}`)
-    expect((await get(past)).status).toBe(401)
-    expect((await dns(past)).status).toBe(401)
     expect((await get(soon)).status).toBe(200)
     expect((await dns(soon)).status).toBe(200)
     now = new Date('2030-01-01T00:00:59.999Z')

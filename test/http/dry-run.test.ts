@@ -16,7 +16,7 @@ const PODS = `${NS}/pods`
 const EPS = `${NS}/endpoints`
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
 const TOKENS = '/apis/switchboard.dev/v1/tokens'
-const ADMIN = 'dry-run-admin-secret'
+const ADMIN = 'root-credential-for-the-dry-run-tests-0123456789'
 
 const web = { metadata: { name: 'web', labels: { app: 'web' } }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }
 const pod = (name: string, ip: string) => ({

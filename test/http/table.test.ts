@@ -15,7 +15,7 @@ const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices'
 const TOKENS = '/apis/switchboard.dev/v1/tokens'
 const T0 = Date.parse('2026-06-01T12:00:00.000Z')
-const ADMIN = 'table-admin-secret'
+const ADMIN = 'root-credential-for-the-table-tests-0123456789'
 
 /** An app whose clock starts at T0 and runs; `later(ms)` moves it forward. */
 async function app(env: Record<string, string> = {}) {
@@ -160,6 +160,7 @@ describe('columns and cells of each kind', () => {
   it('Token: Name, Role, Namespaces, Expires, Age, Created-By in wide — and never the secret', async () => {
     const t = await app({ SWITCHBOARD_ADMIN_TOKEN: ADMIN })
     const auth = { authorization: `Bearer ${ADMIN}` }
+    await ok(t, 'POST', '/api/v1/namespaces', { metadata: { name: 'team-a' } }, auth)
     const created = await ok(t, 'POST', TOKENS, { metadata: { name: 'ci' }, spec: { role: 'read', namespaces: ['default', 'team-a'], expiresAt: '2027-01-01T00:00:00Z' } }, auth)
     const tbl = await table(t, TOKENS, KUBECTL_ACCEPT, auth)
     expect(tbl.columnDefinitions.map((c: any) => `${c.name}/${c.priority}`)).toEqual(['Name/0', 'Role/0', 'Namespaces/0', 'Expires/0', 'Age/0', 'Created-By/1'])

@@ -229,8 +229,8 @@ describe('watch', { timeout: 30_000 }, () => {
   })
 
   it('access control: a read token for one namespace never gets events of another', async () => {
-    const t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: 'root-secret-0123456789' } })
-    const root = { authorization: 'Bearer root-secret-0123456789' }
+    const t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: 'root-credential-for-the-watch-tests-0123456789' } })
+    const root = { authorization: 'Bearer root-credential-for-the-watch-tests-0123456789' }
     await t.json('POST', '/api/v1/namespaces', { metadata: { name: 'a' } }, root)
     await t.json('POST', '/api/v1/namespaces', { metadata: { name: 'b' } }, root)
     const token = (await t.json('POST', '/apis/switchboard.dev/v1/tokens', { metadata: { name: 'ra' }, spec: { role: 'read', namespaces: ['a'] } }, root)).body

@@ -3,7 +3,7 @@ import worker from '../../worker/index'
 
 describe('the Workers entry', () => {
   it('answers every request with a 503 Status naming the missing database setting', async () => {
-    const res = await worker.fetch(new Request('http://registry/api/v1/namespaces'), { SWITCHBOARD_ADMIN_TOKEN: 'x'.repeat(20) }, { waitUntil: () => {} })
+    const res = await worker.fetch(new Request('http://registry/api/v1/namespaces'), { SWITCHBOARD_ADMIN_TOKEN: 'x'.repeat(32) }, { waitUntil: () => {} })
     expect(res.status).toBe(503)
     const body = (await res.json()) as { kind: string; reason: string; message: string }
     expect(body).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable' })

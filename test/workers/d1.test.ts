@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { testDatabase } from './db'
 import worker from '../../worker/index'
 
-const AUTH = { authorization: 'Bearer workers-test-root-credential' }
+const AUTH = { authorization: 'Bearer workers-test-root-credential-0123456789' }
 const json = { ...AUTH, 'content-type': 'application/json' }
 
 async function call(method: string, path: string, body?: unknown) {

@@ -7,7 +7,7 @@ import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { testDatabase } from './db'
 
-const AUTH = { authorization: 'Bearer workers-test-root-credential' }
+const AUTH = { authorization: 'Bearer workers-test-root-credential-0123456789' }
 const KUBECTL_NAMESPACE = '6b3873000a0f0a02763112094e616d657370616365121d0a150a0570622d6e7312001a0022002a0032003800420012001a020a001a002200'
 
 async function send(method: string, path: string, body: string | Uint8Array, contentType: string) {

@@ -12,7 +12,7 @@ describe('the SDK inside workerd', () => {
   it('registers, picks, resolves and raises typed errors through the Worker', async () => {
     const sb = new Switchboard({
       baseUrl: 'http://registry',
-      token: 'workers-test-root-credential',
+      token: 'workers-test-root-credential-0123456789',
       fetch: (input, init) => SELF.fetch(input, init),
     })
     await sb.services.create({ metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })

@@ -239,7 +239,9 @@ export const leases = sqliteTable(
 
 /**
  * API tokens. Only the SHA-256 of a secret is stored; `namespaces` is a JSON list, or
- * `["*"]` for every namespace.
+ * `["*"]` for every namespace. `namespace_uids` binds the token to its namespaces as they
+ * were when it was issued (a JSON object, name → uid; `{}` for `["*"]`): once one of them
+ * is deleted, or deleted and re-created under the same name, the token is refused.
  */
 export const tokens = sqliteTable(
   'tokens',
@@ -253,6 +255,7 @@ export const tokens = sqliteTable(
     createdAt: text('created_at').notNull(),
     createdBy: text('created_by').notNull(),
     rv: integer('rv').notNull(),
+    namespaceUids: text('namespace_uids').notNull().default('{}'),
   },
   (t) => [uniqueIndex('tokens_by_hash').on(t.hash)],
 )

@@ -237,8 +237,14 @@ export class Store {
 
   // ---- tokens ----
 
-  createToken(t: Omit<tokens.TokenRow, 'rv'>): Promise<number> {
+  /** Stores a token bound to its namespaces' current uids; fails with `missing_namespace` when one does not exist. */
+  createToken(t: Omit<tokens.TokenRow, 'rv' | 'bound'>): Promise<number> {
     return tokens.createToken(this.batch, t)
+  }
+
+  /** Which of `names` are not namespaces that exist. */
+  missingNamespaces(names: string[]): Promise<string[]> {
+    return tokens.missingNamespaces(this.db, names)
   }
 
   deleteToken(name: string): Promise<number> {

@@ -7,7 +7,10 @@
  *   workload needs to register itself;
  * - `admin`: everything, including services, namespaces and tokens.
  * The secret is returned once, at creation; only its SHA-256 is stored. The root
- * credential is `SWITCHBOARD_ADMIN_TOKEN`, compared in constant time. A revoked or
+ * credential is `SWITCHBOARD_ADMIN_TOKEN`, compared in constant time; it acts under the
+ * name `admin` (ROOT_NAME), which no token may take, nor any `system:` name. A token is
+ * bound to the uids of its namespaces (which must exist when it is issued): deleting one
+ * of them revokes it, and re-creating the namespace does not bring it back. A revoked or
  * expired token is refused from the next request on.
  */
 import { z } from 'zod'
@@ -21,12 +24,20 @@ import { encodeContinue } from './continue-token'
 import { TOKENS } from './kinds'
 import { listOptions, type ListQuery } from './list-options'
 import { ROLES, type Role } from './roles'
+import { parseRfc3339 } from './rfc3339'
 import { isDns1123Subdomain } from './validation'
 import type { WriteOptions } from './write-options'
 
 export { ROLES, type Role }
 export const ALL_NAMESPACES = '*'
 export const TOKEN_API_VERSION = 'switchboard.dev/v1'
+/** The name the root credential acts under (recorded as the actor of its writes). */
+export const ROOT_NAME = 'admin'
+
+/** Whether a token may not be named `name`: the root credential's name, and `system:` names, as Kubernetes reserves them. */
+function reservedName(name: string): boolean {
+  return name === ROOT_NAME || name.startsWith('system:')
+}
 
 /** Who is calling: the root credential, a token, or nobody in particular (access control off). */
 export interface Principal {
@@ -81,13 +92,17 @@ export class TokenRegistry {
     this.adminHash = adminToken === null ? null : sha256(adminToken)
     feed.subscribe((update) => {
       if ('reset' in update) return this.cache.clear()
-      for (const event of update.events) if (event.kind === 'Token') this.forget(event.name)
+      for (const event of update.events) {
+        if (event.kind === 'Token') this.forget((p) => p.name === event.name)
+        // A deleted namespace revokes the tokens bound to it.
+        else if (event.kind === 'Namespace' && event.type === 'DELETED') this.forget((p) => p.namespaces !== ALL_NAMESPACES && p.namespaces.includes(event.name))
+      }
     })
   }
 
-  /** Drops the cached principal of the token `name`, and every cached refusal (a new token may answer one). */
-  private forget(name: string): void {
-    for (const [hash, hit] of this.cache) if (hit.principal === null || hit.principal.name === name) this.cache.delete(hash)
+  /** Drops the cached principals `which` picks, and every cached refusal (a new token may answer one). */
+  private forget(which: (principal: Principal) => boolean): void {
+    for (const [hash, hit] of this.cache) if (hit.principal === null || which(hit.principal)) this.cache.delete(hash)
   }
 
   /** Whether access control is on (a root credential is configured). */
@@ -99,14 +114,14 @@ export class TokenRegistry {
   async authenticate(secret: string): Promise<Principal | null> {
     const hash = await sha256(secret)
     if (this.adminHash !== null && constantTimeEqual(hash, await this.adminHash)) {
-      return { name: 'admin', role: 'admin', namespaces: ALL_NAMESPACES }
+      return { name: ROOT_NAME, role: 'admin', namespaces: ALL_NAMESPACES }
     }
     await this.feed.sync()
     const now = this.clock.now().getTime()
     const hit = this.cache.get(hash)
     if (hit && hit.until > now) return hit.expiresAt !== null && hit.expiresAt <= now ? null : hit.principal
     const row = (await this.store.tokens({ hash }))[0]
-    const principal: Principal | null = row
+    const principal: Principal | null = row?.bound
       ? { name: row.name, role: row.role as Role, namespaces: row.namespaces.includes(ALL_NAMESPACES) ? ALL_NAMESPACES : row.namespaces }
       : null
     const expiresAt = row?.expiresAt ? Date.parse(row.expiresAt) : null
@@ -125,6 +140,7 @@ export class TokenRegistry {
     const expiresAt = input.spec?.expiresAt ?? undefined
     const causes = []
     if (!name) causes.push(fieldError.required('metadata.name'))
+    else if (reservedName(name)) causes.push(fieldError.invalid('metadata.name', name, `"${ROOT_NAME}" and "system:" names are reserved (the root credential acts as "${ROOT_NAME}")`))
     else if (!isDns1123Subdomain(name)) causes.push(fieldError.invalid('metadata.name', name, 'must be a lowercase RFC 1123 subdomain'))
     if (!(ROLES as readonly string[]).includes(role)) causes.push(fieldError.notSupported('spec.role', role, ROLES))
     if (namespaces.length === 0) causes.push(fieldError.required('spec.namespaces', 'list namespaces, or "*" for all'))
@@ -136,8 +152,11 @@ export class TokenRegistry {
         causes.push(fieldError.invalid(`spec.namespaces[${i}]`, n, 'must be a namespace name or "*"'))
       }
     })
-    if (expiresAt !== undefined && Number.isNaN(Date.parse(expiresAt))) {
-      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be an RFC 3339 time'))
+    const expires = expiresAt === undefined ? null : parseRfc3339(expiresAt)
+    if (expiresAt !== undefined && expires === null) {
+      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z'))
+    } else if (expires !== null && expires <= this.clock.now().getTime()) {
+      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be in the future'))
     }
     if (causes.length) throw invalid('Token', name, causes)
     const secret = `sb_${randomSecret()}`
@@ -147,7 +166,7 @@ export class TokenRegistry {
       hash: await sha256(secret),
       role,
       namespaces,
-      expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
+      expiresAt: expires === null ? null : new Date(expires).toISOString(),
       createdAt: timestamp(this.clock.now()),
       createdBy: actor,
     }
@@ -156,12 +175,27 @@ export class TokenRegistry {
       rv = await (options.dryRun ? this.store.dryRun() : this.store).createToken(row)
     } catch (e) {
       if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists('tokens', name)
+      if (e instanceof PreconditionFailed && e.code === 'missing_namespace') throw await this.missingNamespaces(name, namespaces)
       throw e
     }
     const token = toObject({ ...row, rv })
     if (!options.dryRun) return { ...token, status: { secret } }
     const { resourceVersion: _none, ...metadata } = token.metadata
     return { ...token, metadata: metadata as TokenObject['metadata'] }
+  }
+
+  /**
+   * The 422 for a token whose namespaces do not all exist, naming each missing one. A
+   * token is bound to its namespaces' uids, so it can only be issued for namespaces that
+   * exist (Kubernetes likewise refuses objects in a namespace that does not).
+   */
+  private async missingNamespaces(name: string, namespaces: string[]): Promise<Error> {
+    const missing = new Set(await this.store.missingNamespaces(namespaces))
+    const causes = namespaces.flatMap((n, i) =>
+      missing.has(n) ? [fieldError.invalid(`spec.namespaces[${i}]`, n, 'no such namespace: create it before issuing a token for it')] : [],
+    )
+    // A namespace missing at the write may exist again by this read: the refusal then names the list.
+    return invalid('Token', name, causes.length ? causes : [fieldError.invalid('spec.namespaces', namespaces, 'a namespace does not exist')])
   }
 
   /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
@@ -199,7 +233,7 @@ export class TokenRegistry {
 }
 
 /** The token as the API shows it: never its secret or its hash. */
-function toObject(row: Omit<TokenRow, 'hash'> & { hash?: string }): TokenObject {
+function toObject(row: Omit<TokenRow, 'hash' | 'bound'> & { hash?: string }): TokenObject {
   return {
     apiVersion: TOKEN_API_VERSION,
     kind: 'Token',
