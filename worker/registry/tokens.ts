@@ -24,7 +24,7 @@ import { encodeContinue } from './continue-token'
 import { TOKENS } from './kinds'
 import { listOptions, type ListQuery } from './list-options'
 import { ROLES, type Role } from './roles'
-import { parseRfc3339 } from './rfc3339'
+import { parseRfc3339, timeMessage } from './rfc3339'
 import { isDns1123Subdomain } from './validation'
 import type { WriteOptions } from './write-options'
 
@@ -152,9 +152,9 @@ export class TokenRegistry {
         causes.push(fieldError.invalid(`spec.namespaces[${i}]`, n, 'must be a namespace name or "*"'))
       }
     })
-    const expires = expiresAt === undefined ? null : parseRfc3339(expiresAt)
+    const expires = expiresAt === undefined ? null : expiryMs(expiresAt)
     if (expiresAt !== undefined && expires === null) {
-      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z'))
+      causes.push(fieldError.invalid('spec.expiresAt', expiresAt, timeMessage('2030-01-02T15:04:05Z')))
     } else if (expires !== null && expires <= this.clock.now().getTime()) {
       causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be in the future'))
     }
@@ -246,6 +246,12 @@ function toObject(row: Omit<TokenRow, 'hash' | 'bound'> & { hash?: string }): To
     },
     spec: { role: row.role as Role, namespaces: row.namespaces, ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}) },
   }
+}
+
+/** The instant an expiresAt names, to the millisecond (stored as such), or null when it is not an RFC 3339 time. */
+function expiryMs(value: string): number | null {
+  const time = parseRfc3339(value)
+  return time === null ? null : time.ms + Number(time.fraction.padEnd(3, '0').slice(0, 3))
 }
 
 /** Whether `principal` reaches `namespace`. */
