@@ -64,6 +64,10 @@ describe('tokens for namespaces that do not exist', () => {
     await refused(t, token('ghosts', ['team-a', 'team-z', 'team-y']), 'spec.namespaces[1]')
     const res = await t.json('POST', TOKENS, token('ghosts', ['team-a', 'team-z', 'team-y']), bearer(ROOT))
     expect(res.body.details.causes.map((c: { field: string }) => c.field)).toEqual(['spec.namespaces[1]', 'spec.namespaces[2]'])
+    // a namespace named twice, or more namespaces than a token may list
+    await refused(t, token('twice', ['team-a', 'default', 'team-a']), 'spec.namespaces[2]', /Duplicate/)
+    const many = Array.from({ length: 1001 }, (_, i) => `team-${i}`)
+    await refused(t, token('many', many), 'spec.namespaces', /at most 1000/)
     // existing namespaces, and "*", are fine
     expect((await t.json('POST', TOKENS, token('team', ['team-a', 'default']), bearer(ROOT))).status).toBe(201)
     expect((await t.json('POST', TOKENS, token('everyone', ['*']), bearer(ROOT))).status).toBe(201)

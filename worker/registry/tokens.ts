@@ -31,6 +31,8 @@ import type { WriteOptions } from './write-options'
 export { ROLES, type Role }
 export const ALL_NAMESPACES = '*'
 export const TOKEN_API_VERSION = 'switchboard.dev/v1'
+/** The most namespaces a token may list (beyond them, `*`); bounds the checks and the refusal's causes. */
+export const MAX_TOKEN_NAMESPACES = 1000
 /** The name the root credential acts under (recorded as the actor of its writes). */
 export const ROOT_NAME = 'admin'
 
@@ -147,11 +149,17 @@ export class TokenRegistry {
     if (namespaces.includes(ALL_NAMESPACES) && namespaces.length > 1) {
       causes.push(fieldError.invalid('spec.namespaces', namespaces, '"*" must stand alone'))
     }
-    namespaces.forEach((n, i) => {
-      if (n !== ALL_NAMESPACES && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) {
-        causes.push(fieldError.invalid(`spec.namespaces[${i}]`, n, 'must be a namespace name or "*"'))
-      }
-    })
+    if (namespaces.length > MAX_TOKEN_NAMESPACES) {
+      causes.push(fieldError.tooMany('spec.namespaces', MAX_TOKEN_NAMESPACES))
+    } else {
+      const seen = new Set<string>()
+      namespaces.forEach((n, i) => {
+        if (n !== ALL_NAMESPACES && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) {
+          causes.push(fieldError.invalid(`spec.namespaces[${i}]`, n, 'must be a namespace name or "*"'))
+        } else if (seen.has(n)) causes.push(fieldError.duplicate(`spec.namespaces[${i}]`, n))
+        seen.add(n)
+      })
+    }
     const expires = expiresAt === undefined ? null : expiryMs(expiresAt)
     if (expiresAt !== undefined && expires === null) {
       causes.push(fieldError.invalid('spec.expiresAt', expiresAt, timeMessage('2030-01-02T15:04:05Z')))
