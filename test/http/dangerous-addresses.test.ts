@@ -134,6 +134,22 @@ describe('pod IPs like Kubernetes endpoint addresses', () => {
   })
 })
 
+describe('a register token', () => {
+  it('cannot steer clients to a cloud metadata service, itself or the local machine', async () => {
+    const t = await testApp({ env: ACCESS_CONTROL_ON })
+    const minted = await t.json('POST', '/apis/switchboard.dev/v1/tokens', { metadata: { name: 'agent' }, spec: { role: 'register', namespaces: ['default'] } }, AUTH)
+    expect(minted.status).toBe(201)
+    const agent = { authorization: `Bearer ${minted.body.status.secret}` }
+    expect((await t.json('POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }, AUTH)).status).toBe(201)
+    expect((await t.json('POST', `${NS}/pods`, pod('good', '10.0.0.1'), agent)).status).toBe(201)
+    for (const ip of ['169.254.169.254', '0.0.0.0', '127.0.0.1']) {
+      expect((await t.json('POST', `${NS}/pods`, pod(`evil-${ip.replace(/\./g, '-')}`, ip), agent)).status).toBe(422)
+      expect((await t.json('PATCH', `${NS}/pods/good/status`, { status: { podIP: ip, podIPs: [{ ip }] } }, agent)).status).toBe(422)
+    }
+    for (let i = 0; i < 10; i++) expect((await t.json('GET', `${NS}/services/web/pick`, undefined, agent)).body.address).toBe('10.0.0.1')
+  })
+})
+
 describe('user-written endpoint addresses', () => {
   it('refuses them in addresses and notReadyAddresses on create and replace, naming the field, and stores nothing', async () => {
     const t = await testApp({ env: ACCESS_CONTROL_ON })
