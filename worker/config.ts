@@ -104,6 +104,7 @@ export const EnvSchema = z.object({
   CATCH_UP_INTERVAL_MS: integer(1000, 10, 60_000, 'a number of milliseconds'),
   LEASE_DELETE_AFTER_DURATIONS: integer(3, 1, 10_000, 'a number of lease durations'),
   REGISTRY_ABSENCE_SECONDS: integer(0, 0, 86_400, 'a number of seconds (0: the runtime default)'),
+  ALLOW_LOOPBACK_ADDRESSES: bool(false),
 })
 
 export interface Config {
@@ -128,6 +129,8 @@ export interface Config {
   leaseDeleteAfterDurations: number
   /** A gap between the registry's heartbeats longer than this is an absence (leases get a grace); 0: the runtime's default. */
   registryAbsenceSeconds: number
+  /** Pod and endpoint addresses may be loopback addresses (always so with access control off). */
+  allowLoopbackAddresses: boolean
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -159,5 +162,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     catchUpIntervalMs: e.CATCH_UP_INTERVAL_MS,
     leaseDeleteAfterDurations: e.LEASE_DELETE_AFTER_DURATIONS,
     registryAbsenceSeconds: e.REGISTRY_ABSENCE_SECONDS,
+    allowLoopbackAddresses: e.ALLOW_LOOPBACK_ADDRESSES,
   }
 }

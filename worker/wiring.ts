@@ -39,7 +39,7 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
   return { now, random, uuid: () => uuidFrom(random) }
 }
 
-export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock(), runtime: RuntimeOptions = {}): Registry {
+export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock(), runtime: { failClosed?: boolean } & RuntimeOptions = {}): Registry {
   const store = new Store(db, clock.now)
   const feed = new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs })
   const absenceSeconds = config.registryAbsenceSeconds || runtime.defaultAbsenceSeconds || 5
@@ -52,6 +52,8 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
       cidrText: config.serviceClusterIPRangeText,
       nodePorts: config.serviceNodePortRange,
     },
+    // Loopback addresses are for local development: access control off (Node without a root credential), or allowed by setting.
+    addresses: { allowLoopback: config.allowLoopbackAddresses || (config.adminToken === null && !runtime.failClosed) },
     maxEndpointsPerSlice: config.maxEndpointsPerSlice,
     tokens: new TokenRegistry(store, clock, config.adminToken, feed),
     changeLogRetentionSeconds: config.changeLogRetentionSeconds,

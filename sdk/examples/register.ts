@@ -3,7 +3,9 @@
  * ready once warmed up, and on SIGTERM or SIGINT drains, waits for calls in flight, and
  * deregisters before it exits. If it dies without that, the lease lapses and the registry
  * stops sending it calls within LEASE_SECONDS. Run:
- *   SWITCHBOARD_URL=... SWITCHBOARD_TOKEN=<register token> node --import tsx sdk/examples/register.ts
+ *   SWITCHBOARD_URL=... SWITCHBOARD_TOKEN=<register token> POD_IP=<this machine's address> node --import tsx sdk/examples/register.ts
+ * POD_IP defaults to 127.0.0.1, which a registry with access control on accepts only with
+ * ALLOW_LOOPBACK_ADDRESSES=true.
  */
 import { createServer } from 'node:http'
 import { once } from 'node:events'

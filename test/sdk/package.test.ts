@@ -35,7 +35,8 @@ describe('the SDK package', () => {
 describe('the examples run against a real server', () => {
   let server: ServerProcess
   beforeAll(async () => {
-    server = await startServer()
+    // The register example serves on loopback and registers that address, which access control refuses unless allowed.
+    server = await startServer({ env: { ALLOW_LOOPBACK_ADDRESSES: 'true' } })
     const sb = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN })
     await sb.services.create({ metadata: { name: 'checkout' }, spec: { selector: { app: 'checkout' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })
     await sb.pods.register({ name: 'checkout-a', ip: '10.30.0.1', labels: { app: 'checkout' }, ports: { http: 8080 }, weight: 2 })

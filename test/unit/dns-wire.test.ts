@@ -4,6 +4,8 @@ import {
   CLASS_IN,
   decodeMessage,
   encodeMessage,
+  encodeResponse,
+  MAX_MESSAGE_OCTETS,
   optRecord,
   presentation,
   RCODE,
@@ -833,5 +835,93 @@ describe('names', () => {
     expect(validateQueryName('a b')).toMatch(/ASCII/)
     expect(validateQueryName('a\\032b')).toBeNull()
     expect(validateQueryName('a\\')).toMatch(/escape/)
+  })
+})
+
+describe('truncation (encodeResponse)', () => {
+  const header: Header = { id: 7, qr: true, opcode: 0, aa: true, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 }
+  const OWNER = 'h.default.svc.cluster.local'
+  /** Octets of a name written in full: a length octet per label, the label, and the root. */
+  const nameOctets = (name: string) => name.length + 2
+  /** Header, and the question (name in full, type, class). */
+  const HEAD = 12 + nameOctets(OWNER) + 4
+  /** An A record owned by the question's name: a 2-octet pointer, type, class, TTL, rdlength, 4 octets of address. */
+  const A_OCTETS = 2 + 10 + 4
+  const aRecords = (n: number) => Array.from({ length: n }, (_, i) => rr(OWNER, { kind: 'A', address: formatIPv4(0x0a000000 + i) }))
+  const response = (answers: ResourceRecord[], additionals: ResourceRecord[] = []): Message => ({
+    header,
+    questions: [{ name: OWNER, type: TYPE.A, class: CLASS_IN }],
+    answers,
+    authorities: [],
+    additionals,
+  })
+
+  it('answers the largest set of records that fits whole, and one more with exactly those and TC set', () => {
+    const fit = Math.floor((MAX_MESSAGE_OCTETS - HEAD) / A_OCTETS)
+    const whole = encodeResponse(response(aRecords(fit)))
+    expect(whole.bytes.length).toBe(HEAD + fit * A_OCTETS)
+    expect(whole.bytes).toEqual(encodeMessage(response(aRecords(fit))))
+    expect(whole.message.header.tc).toBe(false)
+
+    // Without truncation one more record cannot be encoded at all.
+    expect(() => encodeMessage(response(aRecords(fit + 1)))).toThrow(WireError)
+    const cut = encodeResponse(response(aRecords(fit + 1)))
+    const decoded = decodeMessage(cut.bytes)
+    expect(decoded.header.tc).toBe(true)
+    expect(decoded.answers).toEqual(aRecords(fit))
+    expect(decoded).toEqual(cut.message)
+  })
+
+  it('gives up additional records first, without TC, and keeps the OPT record', () => {
+    const opt = optRecord({ udpSize: 1232 })
+    const OPT_OCTETS = 11
+    const glue = aRecords(50).map((r, i) => ({ ...r, name: `t${i}.${OWNER}` }))
+    const room = Math.floor((MAX_MESSAGE_OCTETS - HEAD - OPT_OCTETS) / A_OCTETS)
+    // All answers fit with a few octets to spare: no additional record (at least 16 octets) fits beside them.
+    const answers = aRecords(room)
+    const full = encodeResponse(response(answers, [...glue, opt]))
+    const decoded = decodeMessage(full.bytes)
+    expect(decoded.header.tc).toBe(false)
+    expect(decoded.answers).toEqual(answers)
+    expect(decoded.additionals).toEqual([opt])
+    expect(full.bytes.length).toBe(HEAD + room * A_OCTETS + OPT_OCTETS)
+
+    // With room for some of them, the first ones are kept, in order.
+    const some = encodeResponse(response(aRecords(room - 40), [...glue, opt]))
+    const kept = decodeMessage(some.bytes)
+    expect(kept.header.tc).toBe(false)
+    expect(kept.additionals.length).toBeGreaterThan(1)
+    expect(kept.additionals.slice(0, -1)).toEqual(glue.slice(0, kept.additionals.length - 1))
+    expect(kept.additionals.at(-1)).toEqual(opt)
+
+    // One answer too many: TC, and the OPT record still there.
+    const over = decodeMessage(encodeResponse(response(aRecords(room + 1), [...glue, opt])).bytes)
+    expect(over.header.tc).toBe(true)
+    expect(over.answers).toEqual(aRecords(room))
+    expect(over.additionals).toEqual([opt])
+  })
+
+  it('writes any message within any limit as a prefix of its sections that decodes to what it reports', () => {
+    fc.assert(
+      fc.property(messageArb, fc.double({ min: 0, max: 1, noNaN: true }), (m, share) => {
+        const opts = m.additionals.filter((r) => r.type === TYPE.OPT)
+        const least = encodeMessage({ header: m.header, questions: [], answers: [], authorities: [], additionals: opts }).length
+        const all = encodeMessage(m).length
+        const limit = Math.max(least, Math.floor(all * share))
+        const { bytes, message } = encodeResponse(m, limit)
+        expect(bytes.length).toBeLessThanOrEqual(limit)
+        expect(decodeMessage(bytes)).toEqual(message)
+        const prefix = <T>(part: T[], whole: T[]) => expect(whole.slice(0, part.length)).toEqual(part)
+        prefix(message.questions, m.questions)
+        prefix(message.answers, m.answers)
+        prefix(message.authorities, m.authorities)
+        prefix(message.additionals.filter((r) => r.type !== TYPE.OPT), m.additionals.filter((r) => r.type !== TYPE.OPT))
+        expect(message.additionals.filter((r) => r.type === TYPE.OPT)).toEqual(opts)
+        const lost = message.questions.length < m.questions.length || message.answers.length < m.answers.length || message.authorities.length < m.authorities.length
+        expect(message.header.tc).toBe(m.header.tc || lost)
+        if (limit >= all) expect(bytes.length).toBe(all)
+      }),
+      { numRuns: 2000 },
+    )
   })
 })

@@ -9,6 +9,7 @@ import {
   parseCIDR,
   type CIDR,
 } from '../../worker/registry/ipnet'
+import { specialRange } from '../../worker/registry/ip-address'
 
 function cidr(s: string): CIDR {
   const c = parseCIDR(s)
@@ -138,5 +139,55 @@ describe('allocatableRange', () => {
     expect(bounds('fd00::/126')).toEqual(['fd00::1', 'fd00::3', 3n])
     expect(bounds('fd00::/127')).toEqual(['fd00::1', 'fd00::1', 1n])
     expect(bounds('fd00::5/128')).toBeNull()
+  })
+})
+
+describe('special-purpose ranges (specialRange)', () => {
+  it('places the edges of each range as Go and Kubernetes do', () => {
+    const cases: [string, ReturnType<typeof specialRange>][] = [
+      ['0.0.0.0', 'unspecified'],
+      ['0.0.0.1', null],
+      ['126.255.255.255', null],
+      ['127.0.0.0', 'loopback'],
+      ['127.255.255.255', 'loopback'],
+      ['128.0.0.0', null],
+      ['169.253.255.255', null],
+      ['169.254.0.0', 'link-local'],
+      ['169.254.255.255', 'link-local'],
+      ['169.255.0.0', null],
+      ['223.255.255.255', null],
+      ['224.0.0.0', 'link-local-multicast'],
+      ['224.0.0.255', 'link-local-multicast'],
+      ['224.0.1.0', 'multicast'],
+      ['239.255.255.255', 'multicast'],
+      ['240.0.0.0', null],
+      ['::', 'unspecified'],
+      ['::1', 'loopback'],
+      ['::2', null],
+      ['fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff', null],
+      ['fe80::', 'link-local'],
+      ['febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'link-local'],
+      ['fec0::', null],
+      ['feff::1', null],
+      ['ff00::', 'multicast'],
+      ['ff02::1', 'link-local-multicast'],
+      ['ff12::1', 'link-local-multicast'],
+      ['ff05::1:3', 'multicast'],
+      ['ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'multicast'],
+      ['::ffff:0.0.0.0', 'unspecified'],
+      ['::ffff:127.0.0.1', 'loopback'],
+      ['::ffff:a9fe:a9fe', 'link-local'],
+      ['::ffff:224.0.0.1', 'link-local-multicast'],
+      ['::ffff:10.0.0.1', null],
+      ['64:ff9b::7f00:1', 'loopback'],
+      ['64:ff9b::a00:1', null],
+      ['64:ff9b:1::a9fe:a9fe', null],
+      ['::169.254.169.254', null],
+      ['fd00::1', null],
+      ['2001:db8::1', null],
+      ['not an address', null],
+      ['169.254.169.254/32', null],
+    ]
+    for (const [ip, range] of cases) expect([ip, specialRange(ip)]).toEqual([ip, range])
   })
 })

@@ -7,7 +7,11 @@
  * `Cache-Control: max-age=` the smallest answer TTL (for a negative answer, the SOA's).
  * A missing or undecodable `dns`, or a garbled message, is a 400; another content type
  * on POST a 415; a body over 65,535 bytes a 413. A message with no question or more
- * than one gets FORMERR; EDNS(0) is understood (the requested UDP size is ignored).
+ * than one gets FORMERR; EDNS(0) is understood. An answer may take the whole 65,535 octets
+ * of a DNS message whatever UDP payload size the query's OPT record states (RFC 8484 §6: DoH
+ * servers MUST ignore it; CoreDNS likewise answers DoH as TCP); one that does not fit carries
+ * as many whole records as fit, additional records given up first, with TC set (see
+ * `encodeResponse`). The JSON form carries the same records and says `"TC": true`.
  */
 import type { Context, Hono } from 'hono'
 import type { AppEnv } from '../http/env'
@@ -16,7 +20,7 @@ import type { Clock } from '../registry/meta'
 import type { Inputs } from '../registry/discovery-cache'
 import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBody } from '../http/read-body'
-import { fqdn, validateQueryName } from './names'
+import { fqdn, stripTrailingDot, validateQueryName } from './names'
 import { refused, type Resolver } from './resolve'
 import {
   CLASS_IN,
@@ -26,7 +30,7 @@ import {
   TYPE,
   WireError,
   decodeMessage,
-  encodeMessage,
+  encodeResponse,
   optRecord,
   presentation,
   typeFromName,
@@ -171,8 +175,8 @@ async function answerWire(c: Context<AppEnv>, resolver: Resolver, bytes: Uint8Ar
     reply.additionals = answer.additionals
   }
   if (opt) reply.additionals = [...reply.additionals, optRecord({ udpSize: EDNS_SIZE, extendedRcode })]
-  const control = cacheControl(reply)
-  const encoded = encodeMessage(reply)
+  const { bytes: encoded, message } = encodeResponse(reply)
+  const control = cacheControl(message)
   if (key) cache.set(key, encoded, control, inputs)
   c.header('Cache-Control', control)
   return c.body(encoded.slice() as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': DNS_MESSAGE })
@@ -194,19 +198,27 @@ async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Respo
   }
   const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refused() : await resolver.resolve(name, type, reach(c))
   const cd = ['1', 'true'].includes(c.req.query('cd') ?? '')
+  // The records the wire form of the same question (without EDNS) carries: truncated alike, with TC.
+  const { message } = encodeResponse({
+    header: { id: 0, qr: true, opcode: OPCODE.QUERY, aa: answer.authoritative, tc: false, rd: true, ra: false, ad: false, cd, rcode: answer.rcode },
+    questions: [{ name: stripTrailingDot(name), type, class: CLASS_IN }],
+    answers: answer.answers,
+    authorities: answer.authorities,
+    additionals: answer.additionals,
+  })
   const body = {
     Status: answer.rcode,
-    TC: false,
+    TC: message.header.tc,
     RD: true,
     RA: false,
     AD: false,
     CD: cd,
     Question: [{ name: fqdn(name), type }],
-    ...(answer.answers.length ? { Answer: answer.answers.map(jsonRecord) } : {}),
-    ...(answer.authorities.length ? { Authority: answer.authorities.map(jsonRecord) } : {}),
-    ...(answer.additionals.length ? { Additional: answer.additionals.map(jsonRecord) } : {}),
+    ...(message.answers.length ? { Answer: message.answers.map(jsonRecord) } : {}),
+    ...(message.authorities.length ? { Authority: message.authorities.map(jsonRecord) } : {}),
+    ...(message.additionals.length ? { Additional: message.additionals.map(jsonRecord) } : {}),
   }
-  c.header('Cache-Control', cacheControl({ answers: answer.answers, authorities: answer.authorities }))
+  c.header('Cache-Control', cacheControl(message))
   return c.body(JSON.stringify(body), 200, { 'Content-Type': `${DNS_JSON}; charset=utf-8` })
 }
 

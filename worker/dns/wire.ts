@@ -23,6 +23,9 @@ export class WireError extends Error {
   override name = 'WireError'
 }
 
+/** A message that would not fit in the octets it may have. */
+class OverflowError extends WireError {}
+
 /** Resource record types by mnemonic (IANA "Resource Record (RR) TYPEs"). */
 export const TYPE = {
   A: 1,
@@ -561,9 +564,12 @@ class Writer {
   /** Offsets of name suffixes already written, keyed by their exact (case-sensitive) wire form. */
   readonly names = new Map<string, number>()
 
+  /** `limit`: the most octets the message may take (at most 65,535). */
+  constructor(public limit = MAX_MESSAGE_OCTETS) {}
+
   reserve(n: number): void {
-    if (this.len + n > MAX_MESSAGE_OCTETS) {
-      throw new WireError(`message would exceed ${MAX_MESSAGE_OCTETS} octets`)
+    if (this.len + n > this.limit) {
+      throw new OverflowError(`message would exceed ${this.limit} octets`)
     }
     if (this.len + n <= this.buf.length) return
     const next = new Uint8Array(Math.min(Math.max(this.buf.length * 2, this.len + n), MAX_MESSAGE_OCTETS))
@@ -620,6 +626,12 @@ class Writer {
 
   finish(): Uint8Array {
     return this.buf.slice(0, this.len)
+  }
+
+  /** Forgets everything written from offset `len` on, compression targets included. */
+  rewind(len: number): void {
+    this.len = len
+    for (const [key, at] of this.names) if (at >= len) this.names.delete(key)
   }
 }
 
@@ -717,23 +729,91 @@ function encodeRecord(w: Writer, rr: ResourceRecord): void {
  */
 export function encodeMessage(msg: Message): Uint8Array {
   const w = new Writer()
-  const h = msg.header
+  encodeHeader(w, msg.header, [msg.questions.length, msg.answers.length, msg.authorities.length, msg.additionals.length])
+  for (const q of msg.questions) encodeQuestion(w, q)
+  for (const rr of [...msg.answers, ...msg.authorities, ...msg.additionals]) encodeRecord(w, rr)
+  return w.finish()
+}
+
+function encodeHeader(w: Writer, h: Header, counts: number[]): void {
   w.u16(h.id, 'header id')
   checkInt(h.opcode, 15, 'header opcode')
   checkInt(h.rcode, 15, 'header rcode')
   w.u8((h.qr ? 0x80 : 0) | (h.opcode << 3) | (h.aa ? 0x04 : 0) | (h.tc ? 0x02 : 0) | (h.rd ? 0x01 : 0))
   w.u8((h.ra ? 0x80 : 0) | (h.ad ? 0x20 : 0) | (h.cd ? 0x10 : 0) | h.rcode)
-  w.u16(msg.questions.length, 'question count')
-  w.u16(msg.answers.length, 'answer count')
-  w.u16(msg.authorities.length, 'authority count')
-  w.u16(msg.additionals.length, 'additional count')
-  for (const q of msg.questions) {
-    w.name(q.name, 'compress')
-    w.u16(q.type, 'question type')
-    w.u16(q.class, 'question class')
+  const names = ['question count', 'answer count', 'authority count', 'additional count']
+  counts.forEach((n, i) => w.u16(n, names[i]!))
+}
+
+function encodeQuestion(w: Writer, q: Question): void {
+  w.name(q.name, 'compress')
+  w.u16(q.type, 'question type')
+  w.u16(q.class, 'question class')
+}
+
+/** A response as `encodeResponse` wrote it: its octets, and the message they hold. */
+export interface EncodedResponse {
+  bytes: Uint8Array
+  /** The message as written: only the records that fit, TC set if answers or authorities were left out. */
+  message: Message
+}
+
+/**
+ * Encodes a response in at most `limit` octets, leaving out what does not fit, as a DNS server
+ * truncates: the questions and records are written in order (answers, then authorities, then
+ * additionals), and the first one that does not fit, whole, ends the message, so additional
+ * records are given up before any answer. The OPT record is always kept (RFC 6891 §7). TC is set
+ * when a question, an answer or an authority record was left out; additional records left out
+ * do not set it (RFC 2181 §9). Throws `WireError` only for what `encodeMessage` cannot encode
+ * whatever the room (invalid names or field values).
+ */
+export function encodeResponse(msg: Message, limit = MAX_MESSAGE_OCTETS): EncodedResponse {
+  const opts = msg.additionals.filter((r) => r.type === TYPE.OPT)
+  const optOctets = opts.reduce((n, rr) => {
+    const alone = new Writer()
+    encodeRecord(alone, rr)
+    return n + alone.len
+  }, 0)
+  const w = new Writer(Math.min(limit, MAX_MESSAGE_OCTETS) - optOctets)
+  encodeHeader(w, msg.header, [0, 0, 0, 0])
+  const sections = [msg.questions, msg.answers, msg.authorities, msg.additionals.filter((r) => r.type !== TYPE.OPT)] as const
+  const written = [0, 0, 0, 0]
+  fill: for (const [i, items] of sections.entries()) {
+    for (const item of items) {
+      const at = w.len
+      try {
+        if (i === 0) encodeQuestion(w, item as Question)
+        else encodeRecord(w, item as ResourceRecord)
+        written[i]!++
+      } catch (e) {
+        if (!(e instanceof OverflowError)) throw e
+        w.rewind(at)
+        break fill
+      }
+    }
   }
-  for (const rr of [...msg.answers, ...msg.authorities, ...msg.additionals]) encodeRecord(w, rr)
-  return w.finish()
+  w.limit = MAX_MESSAGE_OCTETS
+  for (const rr of opts) encodeRecord(w, rr)
+  const [qd = 0, an = 0, ns = 0, ar = 0] = written
+  const tc = msg.header.tc || qd < msg.questions.length || an < msg.answers.length || ns < msg.authorities.length
+  const bytes = w.finish()
+  if (tc) bytes[2]! |= 0x02
+  const counts = [qd, an, ns, ar + opts.length]
+  counts.forEach((n, i) => {
+    bytes[4 + 2 * i] = n >> 8
+    bytes[5 + 2 * i] = n & 0xff
+  })
+  const kept = sections[3].slice(0, ar)
+  return {
+    bytes,
+    message: {
+      header: { ...msg.header, tc },
+      questions: msg.questions.slice(0, qd),
+      answers: msg.answers.slice(0, an),
+      authorities: msg.authorities.slice(0, ns),
+      additionals: [...kept, ...opts],
+    },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,14 +5,17 @@
  * 0/1, the discovery cache as booleans: both are accepted.
  */
 
+import { isServable } from './endpoint-address'
+
 type Flag = boolean | number
 
 /**
  * Served: answered in DNS and picked. Ready (which already counts
- * publishNotReadyAddresses and leaves out terminating pods) and not drained (weight 0).
+ * publishNotReadyAddresses and leaves out terminating pods), not drained (weight 0), and at
+ * an address clients may be sent to (`isServable`: never link-local, unspecified or multicast).
  */
-export function isServed(e: { ready: Flag; weight: number }): boolean {
-  return Boolean(e.ready) && e.weight > 0
+export function isServed(e: { ready: Flag; weight: number; ip: string }): boolean {
+  return Boolean(e.ready) && e.weight > 0 && isServable(e.ip)
 }
 
 /**

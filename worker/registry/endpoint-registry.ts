@@ -15,6 +15,7 @@ import { Endpoints, type EndpointsInput } from './schemas'
 import { buildUserEndpoints, userEndpointRows } from './user-endpoints'
 import { withLapsedLease } from './endpoint-conditions'
 import type { LeaseBook } from './lease-book'
+import type { AddressPolicy } from './endpoint-address'
 import { leaseHolds, rowLease } from './lease-expiry'
 import type { ServiceObject } from './types'
 import type { WriteOptions } from './write-options'
@@ -25,6 +26,7 @@ export class EndpointRegistry {
     private readonly clock: Clock,
     private readonly maxPerSlice: number,
     private readonly leases: LeaseBook,
+    private readonly addresses: AddressPolicy,
   ) {}
 
   /**
@@ -69,7 +71,7 @@ export class EndpointRegistry {
   async createEndpoints(namespace: string, body: unknown, options: WriteOptions = {}): Promise<EndpointsObject> {
     const input = decode(Endpoints, body, 'Endpoints')
     checkTypeMeta(input, 'v1', 'Endpoints')
-    const ep = buildUserEndpoints(input, metaForCreate(input.metadata, namespace, this.clock))
+    const ep = buildUserEndpoints(input, metaForCreate(input.metadata, namespace, this.clock), this.addresses)
     await this.refuseComputed(namespace, ep.metadata.name)
     return this.write(ep, 'create', options)
   }
@@ -116,7 +118,7 @@ export class EndpointRegistry {
       const meta = metaForCreate({ ...input.metadata, name: input.metadata?.name ?? name }, namespace, this.clock)
       if (meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`)
       try {
-        return await this.write(buildUserEndpoints(input, meta), 'create', options)
+        return await this.write(buildUserEndpoints(input, meta, this.addresses), 'create', options)
       } catch (e) {
         // Another PUT created it first: this one replaces it (or, when it must not retry, conflicts).
         if (e instanceof RegistryError && e.reason === 'AlreadyExists') throw conflict('endpoints', name)
@@ -125,7 +127,7 @@ export class EndpointRegistry {
     }
     const old = existing.body as unknown as EndpointsObject
     if (wanted && wanted !== String(existing.rv)) throw conflict('endpoints', name)
-    const ep = buildUserEndpoints(input, metaForUpdate(input.metadata, { ...old.metadata, resourceVersion: String(existing.rv) }, name))
+    const ep = buildUserEndpoints(input, metaForUpdate(input.metadata, { ...old.metadata, resourceVersion: String(existing.rv) }, name), this.addresses)
     return this.write(ep, { rv: existing.rv }, options)
   }
 

@@ -89,7 +89,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const input = this.decode(body)
     const metadata = metaForCreate(input.metadata, this.kind.namespaced ? namespace : undefined, this.ctx.clock)
     let obj = this.strategy.create(input, metadata, this.ctx.clock)
-    this.strategy.validate(obj)
+    this.strategy.validate(obj, undefined, this.ctx)
     if (!applied) obj = this.owned(undefined, obj, options, 'all')
     this.stamp(obj)
     return obj
@@ -187,7 +187,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
       let obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
-      this.strategy.validate(obj, old)
+      this.strategy.validate(obj, old, this.ctx)
       if (scope === 'status' && applied) obj = withManagedFieldsOf(obj, input)
       else if (!applied) obj = this.owned(old, obj, options, scope)
       return { object: obj, rv: input.metadata?.resourceVersion ?? undefined }

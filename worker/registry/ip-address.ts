@@ -124,3 +124,39 @@ export function canonicalIP(s: string): string | null {
   if (v6 !== null) return formatIPv6(v6)
   return null
 }
+
+/**
+ * The special-purpose range an address lies in, of those Kubernetes refuses for endpoint
+ * addresses (`ValidateEndpointIP`: unspecified, loopback, link-local unicast, link-local
+ * multicast), plus the rest of multicast; null for any other address and for text that is
+ * not an address. An IPv6 address that stands for an IPv4 one — IPv4-mapped
+ * (`::ffff:169.254.169.254`, which a dual-stack socket sends to 169.254.169.254) or in the
+ * NAT64 well-known prefix (`64:ff9b::a9fe:a9fe`, RFC 6052) — is judged by its IPv4 address.
+ * Link-local multicast is Go's `IsLinkLocalMulticast`: 224.0.0.0/24 and ffX2::/16.
+ */
+export type SpecialRange = 'unspecified' | 'loopback' | 'link-local' | 'link-local-multicast' | 'multicast'
+
+const NAT64_PREFIX = 0x64ff9b0000000000000000n
+
+export function specialRange(s: string): SpecialRange | null {
+  const v4 = parseIPv4(s)
+  if (v4 !== null) return specialRangeV4(v4)
+  const v6 = parseIPv6(s)
+  if (v6 === null) return null
+  const high = v6 >> 32n
+  if (high === 0xffffn || high === NAT64_PREFIX) return specialRangeV4(Number(v6 & 0xffffffffn))
+  if (v6 === 0n) return 'unspecified'
+  if (v6 === 1n) return 'loopback'
+  if (v6 >> 118n === 0x3fan) return 'link-local' // fe80::/10
+  if (v6 >> 120n === 0xffn) return ((v6 >> 112n) & 0xfn) === 2n ? 'link-local-multicast' : 'multicast'
+  return null
+}
+
+function specialRangeV4(n: number): SpecialRange | null {
+  if (n === 0) return 'unspecified'
+  if (n >>> 24 === 127) return 'loopback'
+  if (n >>> 16 === 0xa9fe) return 'link-local' // 169.254.0.0/16
+  if (n >>> 8 === 0xe00000) return 'link-local-multicast' // 224.0.0.0/24
+  if (n >>> 28 === 0xe) return 'multicast' // 224.0.0.0/4
+  return null
+}

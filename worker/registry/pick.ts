@@ -7,6 +7,7 @@
  * drained to weight 0).
  */
 import { isServed } from './endpoint-conditions'
+import { isServable } from './endpoint-address'
 import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
 import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
@@ -22,7 +23,7 @@ export interface PickQuery {
   explain?: boolean
 }
 
-export type ExclusionReason = 'NotReady' | 'Terminating' | 'Drained' | 'OtherZone' | 'NoSuchPort'
+export type ExclusionReason = 'NotReady' | 'Terminating' | 'Drained' | 'UnservableAddress' | 'OtherZone' | 'NoSuchPort'
 
 export interface PickResult {
   kind: 'Pick'
@@ -134,11 +135,13 @@ export class Picker {
       if (seen.has(id)) continue
       seen.add(id)
       const reason: ExclusionReason | null = !isServed(e)
-        ? e.ready
-          ? 'Drained'
-          : e.terminating
-            ? 'Terminating'
-            : 'NotReady'
+        ? !isServable(e.ip)
+          ? 'UnservableAddress'
+          : e.ready
+            ? 'Drained'
+            : e.terminating
+              ? 'Terminating'
+              : 'NotReady'
         : query.port !== undefined && !e.ports.some((p) => p.name === query.port)
           ? 'NoSuchPort'
           : null

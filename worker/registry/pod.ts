@@ -16,6 +16,7 @@ import type { ContainerPortOut, ObjectMetaOut, PodCondition, PodObject, PodPhase
 import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
 import { validatePodLease } from './lease'
+import { validatePodIPs, type AddressPolicy } from './endpoint-address'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1
@@ -97,13 +98,14 @@ export function podWeight(pod: PodObject): number {
   return raw === undefined ? DEFAULT_WEIGHT : Number(raw)
 }
 
-export function validatePod(pod: PodObject): void {
+export function validatePod(pod: PodObject, addresses: AddressPolicy, old?: PodObject): void {
   const causes: FieldError[] = [
     ...validateMeta(pod.metadata, 'dns1123subdomain'),
     ...validateWeight(pod),
     ...validatePodLease(pod.metadata.annotations),
     ...validateSpec(pod),
     ...validateStatus(pod),
+    ...validatePodIPs(pod.status, addresses, old?.status),
   ]
   if (causes.length) throw invalid('Pod', pod.metadata.name, causes)
 }

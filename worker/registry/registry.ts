@@ -8,6 +8,7 @@ import { PreconditionFailed } from '../db/errors'
 import type { Store } from '../db/store'
 import type { AllocationConfig } from './allocate'
 import type { ChangeFeed } from './change-feed'
+import type { AddressPolicy } from './endpoint-address'
 import { deleteOptions, type DeleteQuery } from './delete-options'
 import { EndpointRegistry } from './endpoint-registry'
 import { GenericStore } from './generic-store'
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   store: Store
   clock: Clock
   allocation: AllocationConfig
+  /** Which pod and endpoint addresses writes accept. */
+  addresses: AddressPolicy
   maxEndpointsPerSlice: number
   tokens: TokenRegistry
   /** Events older than this many seconds are pruned from the change log. */
@@ -81,9 +84,9 @@ export class Registry {
     this.store = options.store
     this.feed = options.feed
     this.clock = options.clock
-    this.context = { store: options.store, clock: options.clock, allocation: options.allocation }
+    this.context = { store: options.store, clock: options.clock, allocation: options.allocation, addresses: options.addresses }
     this.leases = options.leases
-    this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice, options.leases)
+    this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice, options.leases, options.addresses)
     for (const kind of KINDS) {
       if (!kind.strategy) continue
       const store = new GenericStore(kind, this.context)

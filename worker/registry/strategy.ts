@@ -10,6 +10,7 @@ import type { Precondition, Store } from '../db/store'
 import type { AllocationConfig } from './allocate'
 import type { Columns } from './columns'
 import type { Clock } from './meta'
+import type { AddressPolicy } from './endpoint-address'
 import type { ObjectMetaOut, RegistryObject } from './types'
 
 /** What a strategy's writes may use. */
@@ -17,6 +18,8 @@ export interface WriteContext {
   store: Store
   clock: Clock
   allocation: AllocationConfig
+  /** Which pod and endpoint addresses writes accept (endpoint-address.ts). */
+  addresses: AddressPolicy
 }
 
 export interface Strategy<T extends RegistryObject = RegistryObject, I = unknown> {
@@ -32,7 +35,7 @@ export interface Strategy<T extends RegistryObject = RegistryObject, I = unknown
   /** False: the kind keeps no `metadata.generation` (Leases); otherwise a spec change bumps it. */
   generation?: false
   /** Throws an Invalid error naming every wrong field; on update `old` is the stored object. */
-  validate(obj: T, old?: T): void
+  validate(obj: T, old: T | undefined, ctx: WriteContext): void
   /** Writes the object and its rows in one guarded batch; resolves to the resourceVersion it committed at. */
   write(ctx: WriteContext, obj: T, old: T | undefined, pre: Precondition): Promise<number>
   /** Deletes the object (and whatever it owns) in one guarded batch. */

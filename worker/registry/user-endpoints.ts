@@ -12,8 +12,9 @@ import { PROTOCOLS } from './service'
 import type { ObjectMetaOut, Protocol } from './types'
 import { isDns1123Label, isValidPort } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
+import { validateEndpointIP, type AddressPolicy } from './endpoint-address'
 
-export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut): EndpointsObject {
+export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut, addresses: AddressPolicy): EndpointsObject {
   const address = (a: NonNullable<NonNullable<EndpointsInput['subsets']>[number]['addresses']>[number]) => ({
     ip: canonicalIP(a.ip) ?? a.ip,
     ...(a.hostname ? { hostname: a.hostname } : {}),
@@ -45,6 +46,7 @@ export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOu
       s[list]?.forEach((a, j) => {
         const f = `subsets[${i}].${list}[${j}]`
         if (!ipFamily(a.ip)) causes.push(fieldError.invalid(`${f}.ip`, a.ip, 'must be a valid IP address'))
+        causes.push(...validateEndpointIP(a.ip, `${f}.ip`, addresses))
         if (a.hostname && !isDns1123Label(a.hostname)) causes.push(fieldError.invalid(`${f}.hostname`, a.hostname, 'must be a lowercase RFC 1123 label'))
       })
     }
