@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { MAX_MESSAGE_OCTETS, TYPE, decodeMessage, encodeMessage } from '../../worker/dns/wire'
 import { testDatabase } from './db'
 
-const AUTH = { authorization: 'Bearer workers-test-root-credential' }
+const AUTH = { authorization: 'Bearer workers-test-root-credential-0123456789' }
 const NS = '/api/v1/namespaces/default'
 
 async function call(method: string, path: string, body?: unknown) {
