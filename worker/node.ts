@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   await applyMigrations(db)
   const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
-  await registry.leases.beat()
+  // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
+  await registry.leases.beat().catch((e: unknown) => {
+    if (!storageFaultOf(e)) throw e
+  })
   // Every second: pods deleted with a grace period are removed once it ends; the registry beats and records lapsed leases.
   const reaper = setInterval(() => {
     registry.reapExpired().catch(failed('removing expired pods'))

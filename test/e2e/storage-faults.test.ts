@@ -91,6 +91,33 @@ describe('the database file removed or replaced under the running server', () =>
   }, 30_000)
 })
 
+describe('a disk already full at start', () => {
+  let server: ServerProcess | undefined
+  afterAll(async () => {
+    await server?.stop('SIGKILL')
+  })
+
+  it('starts and serves reads, refuses writes with 507 and fails /readyz, and says so once', async () => {
+    const first = await startServer()
+    expect((await send(first, 'POST', '/api/v1/namespaces', { metadata: { name: 'kept' } })).status).toBe(201)
+    await first.stop()
+    // The same database again, with 1 TiB to be kept free: no disk here has that much, so the disk counts as full from the start.
+    server = await startServer({ databasePath: first.databasePath, env: { DATABASE_MIN_FREE_MB: '1048576' } })
+    const names = (await send(server, 'GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)
+    expect(names).toContain('kept')
+    const write = await send(server, 'POST', '/api/v1/namespaces', { metadata: { name: 'apps' } })
+    expect(write.status).toBe(507)
+    expect(write.body).toMatchObject({ kind: 'Status', reason: 'InsufficientStorage', code: 507 })
+    const ready = await probe(server, '/readyz?verbose')
+    expect(ready.status).toBe(503)
+    expect(ready.body).toMatch(/\[-\]database-write failed: the disk of the registry database is full/)
+    expect((await probe(server, '/livez')).status).toBe(200)
+    await sleep(1500) // the background heartbeat and sweeps fail meanwhile
+    expect(count(server.output(), 'is full: writes are refused')).toBe(1)
+    expect(server.output()).not.toMatch(/failed: |failed to start|InternalError/)
+  }, 30_000)
+})
+
 /** Mounts a small tmpfs, or says why it cannot. */
 function smallFilesystem(size: string): { dir: string; unmount: () => void } | { skipped: string } {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-full-'))

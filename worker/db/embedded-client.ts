@@ -31,7 +31,7 @@
  * path is still the file it opened (device and inode). The driver keeps its descriptor,
  * so after the file is deleted or replaced writes would still succeed, into a file nobody
  * will open again, and vanish at the next start: such writes are refused instead, with
- * SQLite's own SQLITE_READONLY_DBMOVED. With `minFreeBytes`, writes are also refused as
+ * SQLite's own SQLITE_READONLY_DBMOVED. With `minFreeBytes`, write batches are also refused as
  * SQLITE_FULL while the file system holding the database has less free space than that
  * (checked at most every FREE_SPACE_CHECK_MS): the disk counts as full before SQLite
  * meets ENOSPC half-way through a commit or a checkpoint, and stays full until there is
@@ -133,7 +133,9 @@ export class EmbeddedClient implements Client {
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
     this.flush()
     if (!this.writes([stmt])) return this.run(stmt)
-    return this.writing(() => this.run(stmt))
+    // A lone statement is set-up (pragmas, the migrator's bookkeeping), not a registry write
+    // (those are batches): it is held to the file check, not to the free-space reserve.
+    return this.writing(() => this.run(stmt), false)
   }
 
   async batch(stmts: (InStatement | [string, InArgs?])[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
@@ -340,9 +342,9 @@ export class EmbeddedClient implements Client {
   }
 
   /** Runs a write outside a group: refused when the file is gone, and its storage faults logged (see the top of this file). */
-  private writing<T>(write: () => T): T {
+  private writing<T>(write: () => T, reserve = true): T {
     try {
-      this.checkStorage()
+      this.checkStorage(reserve)
       const result = write()
       this.committed()
       return result
@@ -354,16 +356,17 @@ export class EmbeddedClient implements Client {
 
   /**
    * Throws SQLITE_READONLY_DBMOVED when the path no longer names the file this client
-   * opened, and SQLITE_FULL when its file system has less than `minFreeBytes` free.
+   * opened, and (with `reserve`) SQLITE_FULL when its file system has less than
+   * `minFreeBytes` free.
    */
-  private checkStorage(): void {
+  private checkStorage(reserve = true): void {
     if (!this.file) return
     const now = identity(this.file.path)
     if (!now || now.dev !== this.file.dev || now.ino !== this.file.ino) {
       const what = now ? 'replaced by another file' : 'removed'
       throw new LibsqlError(`the database file ${this.file.path} was ${what} after it was opened: writes are refused`, 'SQLITE_READONLY', DBMOVED, 1032)
     }
-    if (this.minFreeBytes <= 0) return
+    if (!reserve || this.minFreeBytes <= 0) return
     const at = performance.now()
     if (at - this.free.at >= FREE_SPACE_CHECK_MS) {
       const fs = statfsSync(dirname(this.file.path))
