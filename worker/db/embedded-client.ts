@@ -28,7 +28,7 @@
  * read between them, share a commit.
  *
  * Storage faults: before each write transaction the client checks that the file at its
- * path is still the file it opened (device and inode). The driver keeps its descriptor,
+ * path is still the file it opened (device and inode), and its WAL the WAL first seen. The driver keeps its descriptor,
  * so after the file is deleted or replaced writes would still succeed, into a file nobody
  * will open again, and vanish at the next start: such writes are refused instead, with
  * SQLite's own SQLITE_READONLY_DBMOVED. With `minFreeBytes`, write batches are also refused as
@@ -106,6 +106,8 @@ export class EmbeddedClient implements Client {
   readonly commits = { transactions: 0, batches: 0 }
   /** The file as opened (null in memory): writes stop when the path names another file, or none. */
   private readonly file: (FileIdentity & { path: string }) | null
+  /** The WAL as first seen: SQLite keeps it while the database is open, so it too must stay. */
+  private wal: FileIdentity | null = null
   private readonly log: (line: string) => void
   /** The storage fault the last write failed on, already logged; null once a write commits. */
   private fault: StorageFault | null = null
@@ -362,10 +364,10 @@ export class EmbeddedClient implements Client {
   private checkStorage(reserve = true): void {
     if (!this.file) return
     const now = identity(this.file.path)
-    if (!now || now.dev !== this.file.dev || now.ino !== this.file.ino) {
-      const what = now ? 'replaced by another file' : 'removed'
-      throw new LibsqlError(`the database file ${this.file.path} was ${what} after it was opened: writes are refused`, 'SQLITE_READONLY', DBMOVED, 1032)
-    }
+    if (!now || now.dev !== this.file.dev || now.ino !== this.file.ino) throw moved(this.file.path, now)
+    const wal = identity(`${this.file.path}-wal`)
+    if (this.wal && (!wal || wal.dev !== this.wal.dev || wal.ino !== this.wal.ino)) throw moved(`${this.file.path}-wal`, wal)
+    this.wal ??= wal
     if (!reserve || this.minFreeBytes <= 0) return
     const at = performance.now()
     if (at - this.free.at >= FREE_SPACE_CHECK_MS) {
@@ -397,6 +399,12 @@ export class EmbeddedClient implements Client {
   private checkOpen(): void {
     if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
   }
+}
+
+/** The refusal of a write because `path` names another file than the one opened (`now`), or none. */
+function moved(path: string, now: FileIdentity | null): LibsqlError {
+  const what = now ? 'replaced by another file' : 'removed'
+  return new LibsqlError(`the database file ${path} was ${what} after it was opened: writes are refused`, 'SQLITE_READONLY', DBMOVED, 1032)
 }
 
 /** The device and inode of the file at `path`, or null when there is none. */
