@@ -98,16 +98,6 @@ export class Store {
     return resourceVersion(this.db)
   }
 
-  /** Whether the database answers and is migrated. */
-  async ping(): Promise<boolean> {
-    try {
-      await this.resourceVersion()
-      return true
-    } catch {
-      return false
-    }
-  }
-
   /** Commits a write that changes nothing, to learn whether the database can be written (see probe.ts). */
   probeWrite(): Promise<void> {
     return probeWrite(this.db)
