@@ -28,16 +28,17 @@
  * read between them, share a commit.
  *
  * Storage faults: before each write transaction the client checks that the file at its
- * path is still the file it opened (device and inode), and its WAL the WAL first seen. The driver keeps its descriptor,
- * so after the file is deleted or replaced writes would still succeed, into a file nobody
- * will open again, and vanish at the next start: such writes are refused instead, with
- * SQLite's own SQLITE_READONLY_DBMOVED. With `minFreeBytes`, write batches are also refused as
- * SQLITE_FULL while the file system holding the database has less free space than that
- * (checked at most every FREE_SPACE_CHECK_MS): the disk counts as full before SQLite
- * meets ENOSPC half-way through a commit or a checkpoint, and stays full until there is
- * room again, rather than taking small writes and refusing big ones. A write that fails
- * on a storage fault (those, a read-only database, an I/O error) is logged once when the
- * fault begins, and once when writes commit again, not once per write.
+ * path is still the file it opened (device and inode), and its WAL the WAL first seen.
+ * The driver keeps its descriptors, so after the file is deleted or replaced writes would
+ * still succeed, into a file nobody will open again, and vanish at the next start: such
+ * writes are refused instead, with SQLite's own SQLITE_READONLY_DBMOVED. With
+ * `minFreeBytes`, write batches are also refused as SQLITE_FULL while the file system
+ * holding the database has less free space than that (read at most every
+ * FREE_SPACE_CHECK_MS): the disk counts as full before SQLite meets ENOSPC half-way
+ * through a commit or a checkpoint, and stays full until there is room again, rather than
+ * taking small writes and refusing big ones. A write that fails on a storage fault (those,
+ * a read-only database, an I/O error) is logged once when the fault begins, and once when
+ * writes commit again, not once per write.
  */
 import { Buffer } from 'node:buffer'
 import { statfsSync, statSync } from 'node:fs'
