@@ -48,12 +48,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
 
-  healthRoutes(app, { version: deps.version, checks: new HealthChecks(deps.registry.store, () => (deps.clock ?? { now: () => new Date() }).now().getTime()) })
+  const clock = deps.clock ?? { now: () => new Date() }
+  healthRoutes(app, { version: deps.version, checks: new HealthChecks(deps.registry.store, () => clock.now().getTime()) })
   discoveryRoutes(app)
   openApiRoutes(app, { version: gitVersion(deps.version) })
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
-  mountDoh(app, deps.resolver, deps.clock ?? { now: () => new Date() })
+  mountDoh(app, deps.resolver, clock)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

@@ -22,7 +22,8 @@
  * no savepoints). They run in arrival order, each seeing the
  * ones before, as if they had run one after another: what changes is that N writes cost
  * one commit (one set of WAL frames for the pages they share) instead of N. Each batch's
- * promise settles after the commit, so a write acknowledged is a write on disk. A read
+ * promise settles after the commit, so a write acknowledged is committed (and on disk as
+ * DATABASE_SYNCHRONOUS says: see tuneEmbedded in client.ts). A read
  * first commits the writes queued before it, so no read sees the database older than a
  * write already issued (as without grouping): only writes issued back to back, with no
  * read between them, share a commit.
