@@ -85,3 +85,14 @@ describe('the embedded client under storage faults', () => {
     expect(logged[1]).toMatch(/writes commit again/)
   })
 })
+
+describe('writes that return rows', () => {
+  it('are refused too once the database file is removed', async () => {
+    const { client, path } = await fileClient()
+    unlinkSync(path)
+    const returning = { sql: 'INSERT INTO t (v) VALUES (7) RETURNING v', args: [] }
+    expect(storageFaultOf(await refused(client.batch([returning], 'write')))).toBe('moved')
+    expect(storageFaultOf(await refused(client.execute(returning)))).toBe('moved')
+    expect(await count(client)).toBe(1)
+  })
+})

@@ -136,7 +136,7 @@ export class EmbeddedClient implements Client {
     this.checkOpen()
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
     this.flush()
-    if (!this.writes([stmt])) return this.run(stmt)
+    if (!this.writes([stmt]) && !changesData([stmt])) return this.run(stmt)
     // A lone statement is set-up (pragmas, the migrator's bookkeeping), not a registry write
     // (those are batches): it is held to the file check, not to the free-space reserve.
     return this.writing(() => this.run(stmt), false)
@@ -149,7 +149,8 @@ export class EmbeddedClient implements Client {
     const writes = mode !== 'read' && this.writes(normalized)
     if (!this.groupCommit || !writes) {
       this.flush()
-      const results = writes ? this.writing(() => this.inTransaction(transactionModeToBegin(mode), normalized)) : this.inTransaction(transactionModeToBegin(mode), normalized)
+      const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
+      const results = writes || (mode !== 'read' && changesData(normalized)) ? this.writing(run) : run()
       this.commits.transactions++
       this.commits.batches++
       return results
@@ -401,6 +402,11 @@ export class EmbeddedClient implements Client {
   private checkOpen(): void {
     if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
   }
+}
+
+/** Whether a statement changes rows, returning some or not (`writes` counts only those that return none). */
+function changesData(stmts: InStatement[]): boolean {
+  return stmts.some((s) => /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(typeof s === 'string' ? s : s.sql))
 }
 
 /** The refusal of a write because `path` names another file than the one opened (`now`), or none. */
