@@ -5,7 +5,7 @@
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
  * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
- * leases, bundle, workers), in their usual order; every scenario runs by default. bundle builds the Worker
+ * leases, bundle, workers, durability), in their usual order; every scenario runs by default. bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks'
 import { BUNDLE, bundle } from './bundle'
 import { killAllSync, startServer, type BenchServer } from './harness'
 import { DOH, doh } from './doh'
+import { DURABILITY, durability } from './durability'
 import { ENDPOINTS, endpoints } from './endpoints'
 import { INTERFERENCE, interference } from './interference'
 import { LEASES, leases } from './leases'
@@ -26,7 +27,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 1200
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, bundle, workers]
+const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, bundle, workers, durability]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -108,6 +109,9 @@ function settings(report: Report): void {
       `DoH (the doh zone and query mix) and picks (the pick service) against wrangler dev (local D1, admin token) and this server, ` +
         `HTTP/1.1; ${h2(WORKERS.load)}`,
     )
+  }
+  if (run('durability')) {
+    report.setting('durability', `POST pods on two more servers, DATABASE_SYNCHRONOUS=NORMAL and FULL, ${DURABILITY.concurrencies.join(' and ')} in flight, ${DURABILITY.rounds} rounds alternating; warm-up ${phase(DURABILITY.create.warmup)}, measured ${phase(DURABILITY.create.measure)}`)
   }
   report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', ') + (SCENARIOS.length < ALL.length ? ` (BENCH_ONLY; all: ${ALL.map((s) => s.name).join(', ')})` : ''))
   report.setting('code', codeVersion())

@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   const path = url.slice(5)
   mkdirSync(dirname(path), { recursive: true })
 
-  const client = openLibsql({ url })
-  await tuneEmbedded(client)
+  const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes })
+  await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db)
   const { app, registry, discovery } = buildApp(db, config)

@@ -6,12 +6,13 @@
 import { Hono } from 'hono'
 import { discoveryRoutes } from './api/discovery'
 import { healthRoutes } from './api/health'
+import { HealthChecks } from './registry/health-checks'
 import { openApiRoutes } from './api/openapi'
 import { gitVersion } from './version'
 import { kindRoutes } from './api/kind-routes'
 import { KINDS } from './registry/kinds'
 import { pathNotFound, statusResponse } from './api/status'
-import { RegistryError } from './registry/errors'
+import { RegistryError, storageError } from './registry/errors'
 import type { Registry } from './registry/registry'
 import { mountDoh } from './dns/doh'
 import type { Resolver } from './dns/resolve'
@@ -47,16 +48,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
 
-  healthRoutes(app, { version: deps.version, ready: () => deps.registry.store.ping() })
+  const clock = deps.clock ?? { now: () => new Date() }
+  healthRoutes(app, { version: deps.version, checks: new HealthChecks(deps.registry.store, () => clock.now().getTime()) })
   discoveryRoutes(app)
   openApiRoutes(app, { version: gitVersion(deps.version) })
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
-  mountDoh(app, deps.resolver, deps.clock ?? { now: () => new Date() })
+  mountDoh(app, deps.resolver, clock)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {
     if (error instanceof RegistryError) return statusResponse(c, error)
+    // A full disk or a database file gone under the process: the driver logs it once (embedded-client.ts).
+    const storage = storageError(error)
+    if (storage) return statusResponse(c, storage)
     logError(error)
     return statusResponse(c, new RegistryError('InternalError', 'an internal error occurred'))
   })

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
+import type { Synchronous } from './db/client'
 
 /** An optional whole number in [min, max]; empty or unset gives the fallback. */
 const integer = (fallback: number, min: number, max: number, what: string) =>
@@ -98,6 +99,18 @@ export const EnvSchema = z.object({
   HOST: z.string().optional().transform((v) => (v === undefined || v === '' ? '127.0.0.1' : v)),
   DATABASE_URL: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   DATABASE_AUTH_TOKEN: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  DATABASE_SYNCHRONOUS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v === undefined || v === '' ? 'NORMAL' : v.toUpperCase()
+      if (text !== 'NORMAL' && text !== 'FULL') {
+        ctx.addIssue({ code: 'custom', message: `must be NORMAL or FULL, got "${v}"` })
+        return z.NEVER
+      }
+      return text as Synchronous
+    }),
+  DATABASE_MIN_FREE_MB: integer(16, 0, 1_048_576, 'a number of MiB'),
   SERVICE_CLUSTER_IP_RANGE: cidr,
   SERVICE_NODE_PORT_RANGE: portRange,
   CHANGE_LOG_RETENTION_SECONDS: integer(300, 10, 86_400, 'a number of seconds'),
@@ -112,6 +125,10 @@ export interface Config {
   host: string
   databaseUrl: string | undefined
   databaseAuthToken: string | undefined
+  /** How an embedded database file syncs its commits: FULL survives power loss, NORMAL only a process crash (see db/client.ts). */
+  databaseSynchronous: Synchronous
+  /** An embedded database file takes no writes (507) while its disk has less free space than this; 0: until the disk is full. */
+  databaseMinFreeBytes: number
   serviceClusterIPRange: CIDR
   serviceClusterIPRangeText: string
   serviceNodePortRange: { base: number; last: number }
@@ -150,6 +167,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databaseSynchronous: e.DATABASE_SYNCHRONOUS,
+    databaseMinFreeBytes: e.DATABASE_MIN_FREE_MB * 1024 * 1024,
     serviceClusterIPRange: e.SERVICE_CLUSTER_IP_RANGE.range,
     serviceClusterIPRangeText: e.SERVICE_CLUSTER_IP_RANGE.text,
     serviceNodePortRange: e.SERVICE_NODE_PORT_RANGE,

@@ -8,6 +8,7 @@ import { dirname } from 'node:path'
 import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
 import { applyMigrations } from './db/migrate'
+import { storageFaultOf } from './db/errors'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
 
@@ -27,22 +28,25 @@ async function main(): Promise<void> {
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
 
-  const client = openLibsql({ url, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
-  await tuneEmbedded(client)
+  const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
+  await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db)
   const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
-  await registry.leases.beat()
+  // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
+  await registry.leases.beat().catch((e: unknown) => {
+    if (!storageFaultOf(e)) throw e
+  })
   // Every second: pods deleted with a grace period are removed once it ends; the registry beats and records lapsed leases.
   const reaper = setInterval(() => {
-    registry.reapExpired().catch((e) => console.error('switchboard: removing expired pods failed:', e))
-    registry.sweepLeases().catch((e) => console.error('switchboard: sweeping lapsed leases failed:', e))
+    registry.reapExpired().catch(failed('removing expired pods'))
+    registry.sweepLeases().catch(failed('sweeping lapsed leases'))
   }, 1000)
   reaper.unref()
   // The change log keeps CHANGE_LOG_RETENTION_SECONDS of events; older ones are pruned in slices.
   const compactor = setInterval(() => {
-    registry.compactChanges().catch((e) => console.error('switchboard: compacting the change log failed:', e))
+    registry.compactChanges().catch(failed('compacting the change log'))
   }, COMPACTION_INTERVAL_MS)
   compactor.unref()
 
@@ -69,6 +73,13 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/** Logs a background task's failure; a storage fault (a full disk, the file gone) the database client has logged once already. */
+function failed(task: string): (e: unknown) => void {
+  return (e) => {
+    if (!storageFaultOf(e)) console.error(`switchboard: ${task} failed:`, e)
+  }
 }
 
 function isLoopback(host: string): boolean {

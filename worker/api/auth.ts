@@ -2,8 +2,8 @@
  * Access control on every route: `Authorization: Bearer <token>` (or, for DoH clients
  * that cannot set headers, `/dns-query/<token>`). A missing or unknown token is a 401,
  * a token outside its role or namespaces a 403 — decided from the path alone, before
- * any object is read, so the answer never tells whether an object exists. `/healthz`
- * and `/version` are open; DNS is open too when `DOH_PUBLIC=true`.
+ * any object is read, so the answer never tells whether an object exists. `/livez`,
+ * `/readyz`, `/healthz` and `/version` are open; DNS is open too when `DOH_PUBLIC=true`.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { RegistryError } from '../registry/errors'
@@ -95,7 +95,7 @@ const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update
 /** The access a method and path need. */
 export function requirement(method: string, path: string): Need {
   const p = path.replace(/\/+$/, '') || '/'
-  if (p === '/healthz' || p === '/version') return { kind: 'public' }
+  if (p === '/version' || /^\/(healthz|livez|readyz)(\/[^/]*)?$/.test(p)) return { kind: 'public' }
   if (p === '/dns-query' || p === '/resolve' || /^\/dns-query\/[^/]+$/.test(p)) return { kind: 'dns' }
   const read = method === 'GET' || method === 'HEAD'
   const verb = VERBS[method] ?? method.toLowerCase()

@@ -17,6 +17,8 @@ export type Database = BaseSQLiteDatabase<'async', unknown, typeof schema> & {
 export interface LibsqlOptions {
   url: string
   authToken?: string
+  /** An embedded file refuses writes (507) while its disk has less free space than this (see embedded-client.ts). */
+  minFreeBytes?: number
 }
 
 /**
@@ -27,7 +29,7 @@ export interface LibsqlOptions {
 export function openLibsql(options: LibsqlOptions): Client {
   const config: Config = { url: normaliseUrl(options.url), intMode: 'number' }
   const expanded = expandConfig(config, true)
-  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) return new EmbeddedClient(expanded.path)
+  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) return new EmbeddedClient(expanded.path, { minFreeBytes: options.minFreeBytes ?? 0 })
   if (options.authToken) config.authToken = options.authToken
   return createClient(config)
 }
@@ -36,14 +38,23 @@ export function drizzleLibsql(client: Client): Database {
   return drizzle(client, { schema }) as unknown as Database
 }
 
-/** Pragmas for an embedded file: WAL for concurrent readers, and a wait instead of SQLITE_BUSY. */
-export async function tuneEmbedded(client: Client): Promise<void> {
+/**
+ * How an embedded file's commits reach the disk (DATABASE_SYNCHRONOUS). In WAL mode,
+ * NORMAL syncs the WAL only at checkpoints: a commit survives a crash of the process but
+ * the last ones can be lost on power loss or an OS crash. FULL syncs the WAL on every
+ * commit, so an acknowledged write survives power loss too, at the cost of one fsync per
+ * commit (group commit shares it between the writes of one event-loop turn).
+ */
+export type Synchronous = 'NORMAL' | 'FULL'
+
+/** Pragmas for an embedded file: WAL for concurrent readers, a wait instead of SQLITE_BUSY, and the durability asked for. */
+export async function tuneEmbedded(client: Client, options: { synchronous?: Synchronous } = {}): Promise<void> {
   if (client.protocol !== 'file') return
   await client.execute('PRAGMA busy_timeout = 5000')
   const mode = await client.execute('PRAGMA journal_mode')
   if (String(mode.rows[0]?.[0]).toLowerCase() !== 'memory') {
     await client.execute('PRAGMA journal_mode = WAL')
-    await client.execute('PRAGMA synchronous = NORMAL')
+    await client.execute(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   }
 }
 

@@ -22,18 +22,38 @@
  * no savepoints). They run in arrival order, each seeing the
  * ones before, as if they had run one after another: what changes is that N writes cost
  * one commit (one set of WAL frames for the pages they share) instead of N. Each batch's
- * promise settles after the commit, so a write acknowledged is a write on disk. A read
+ * promise settles after the commit, so a write acknowledged is committed (and on disk as
+ * DATABASE_SYNCHRONOUS says: see tuneEmbedded in client.ts). A read
  * first commits the writes queued before it, so no read sees the database older than a
  * write already issued (as without grouping): only writes issued back to back, with no
  * read between them, share a commit.
+ *
+ * Storage faults: before each write transaction the client checks that the file at its
+ * path is still the file it opened (device and inode), and its WAL the WAL first seen.
+ * The driver keeps its descriptors, so after the file is deleted or replaced writes would
+ * still succeed, into a file nobody will open again, and vanish at the next start: such
+ * writes are refused instead, with SQLite's own SQLITE_READONLY_DBMOVED. With
+ * `minFreeBytes`, write batches are also refused as SQLITE_FULL while the file system
+ * holding the database has less free space than that (read at most every
+ * FREE_SPACE_CHECK_MS): the disk counts as full before SQLite meets ENOSPC half-way
+ * through a commit or a checkpoint, and stays full until there is room again, rather than
+ * taking small writes and refusing big ones. A write that fails on a storage fault (those,
+ * a read-only database, an I/O error) is logged once when the fault begins, and once when
+ * writes commit again, not once per write.
  */
 import { Buffer } from 'node:buffer'
+import { statfsSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import Database from 'libsql'
 import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type TransactionMode } from '@libsql/core/api'
 import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
+import { DBMOVED, storageFaultOf, type StorageFault } from './errors'
 
 /** Statement shapes kept prepared; past this the least recently used is finalized and dropped. */
 export const STATEMENT_CACHE_SIZE = 512
+
+/** How long a reading of the free disk space is trusted. */
+export const FREE_SPACE_CHECK_MS = 100
 
 type Outcome = { ok: ResultSet[] } | { error: unknown }
 
@@ -46,6 +66,25 @@ interface Pending {
 export interface EmbeddedOptions {
   /** Commit write batches of one event-loop turn together (default true). */
   groupCommit?: boolean
+  /** Where the beginning and end of a storage fault are logged (default console.error). */
+  log?: (line: string) => void
+  /** Refuse writes (SQLITE_FULL) while the file system has less free space than this (default 0: never). */
+  minFreeBytes?: number
+}
+
+/** What identifies the file a path names: its device and inode. */
+interface FileIdentity {
+  dev: bigint
+  ino: bigint
+}
+
+/** The log line at the start of each storage fault. */
+const FAULT_LINES: Record<StorageFault, (path: string) => string> = {
+  full: (path) => `the disk holding ${path} is full: writes are refused (507 InsufficientStorage) until space is freed`,
+  moved: (path) =>
+    `${path} was removed or replaced while the registry had it open: writes are refused (503) so that none is lost, and /readyz fails; restart the registry to open the file now at that path`,
+  readonly: (path) => `${path} cannot be written (read-only): writes are refused (503)`,
+  io: (path) => `the disk holding ${path} failed (I/O error): writes are refused (503)`,
 }
 
 interface Prepared {
@@ -67,11 +106,25 @@ export class EmbeddedClient implements Client {
   private queue: Pending[] = []
   /** Transactions committed, and write batches they carried (for the benchmarks). */
   readonly commits = { transactions: 0, batches: 0 }
+  /** The file as opened (null in memory): writes stop when the path names another file, or none. */
+  private readonly file: (FileIdentity & { path: string }) | null
+  /** The WAL as first seen: SQLite keeps it while the database is open, so it too must stay. */
+  private wal: FileIdentity | null = null
+  private readonly log: (line: string) => void
+  /** The storage fault the last write failed on, already logged; null once a write commits. */
+  private fault: StorageFault | null = null
+  private readonly minFreeBytes: number
+  /** The last reading of the free space (bytes), and when it was taken. */
+  private free = { bytes: Infinity, at: -Infinity }
 
   /** `path` is a file path or `:memory:`. */
   constructor(path: string, options: EmbeddedOptions = {}) {
     this.db = new Database(path)
     this.groupCommit = options.groupCommit ?? true
+    this.log = options.log ?? ((line) => console.error(line))
+    this.minFreeBytes = options.minFreeBytes ?? 0
+    const opened = path === ':memory:' || path === '' ? null : identity(path)
+    this.file = opened && { ...opened, path }
   }
 
   /** How many statement shapes are prepared now. */
@@ -83,16 +136,21 @@ export class EmbeddedClient implements Client {
     this.checkOpen()
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
     this.flush()
-    return this.run(stmt)
+    if (!this.writes([stmt]) && !changesData([stmt])) return this.run(stmt)
+    // A lone statement is set-up (pragmas, the migrator's bookkeeping), not a registry write
+    // (those are batches): it is held to the file check, not to the free-space reserve.
+    return this.writing(() => this.run(stmt), false)
   }
 
   async batch(stmts: (InStatement | [string, InArgs?])[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
     this.checkOpen()
     const normalized = stmts.map((s): InStatement => (Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s))
     // Only writes wait for a group: a batch of reads alone (consistent multi-query reads) runs at once.
-    if (!this.groupCommit || mode === 'read' || !this.writes(normalized)) {
+    const writes = mode !== 'read' && this.writes(normalized)
+    if (!this.groupCommit || !writes) {
       this.flush()
-      const results = this.inTransaction(transactionModeToBegin(mode), normalized)
+      const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
+      const results = writes || (mode !== 'read' && changesData(normalized)) ? this.writing(run) : run()
       this.commits.transactions++
       this.commits.batches++
       return results
@@ -189,6 +247,7 @@ export class EmbeddedClient implements Client {
     }
     let outcomes: Outcome[]
     try {
+      this.checkStorage()
       // Most groups fail nowhere: run them without savepoints. When a batch of a group of
       // several fails, the whole transaction is undone and the group runs again, each
       // batch in a savepoint, so that the failing one fails alone (a lone batch's failure
@@ -197,6 +256,7 @@ export class EmbeddedClient implements Client {
     } catch (error) {
       // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the group committed.
       if (this.db.inTransaction) this.run('ROLLBACK')
+      this.failed(error)
       for (const w of group) w.reject(error)
       return
     }
@@ -204,6 +264,9 @@ export class EmbeddedClient implements Client {
       this.commits.transactions++
       this.commits.batches += group.length
     }
+    const fault = outcomes.find((o): o is { error: unknown } => 'error' in o && storageFaultOf(o.error) !== null)
+    if (fault) this.failed(fault.error)
+    else if (outcomes.some((o) => 'ok' in o)) this.committed()
     group.forEach((w, i) => {
       const outcome = outcomes[i]!
       if ('ok' in outcome) w.resolve(outcome.ok)
@@ -283,9 +346,79 @@ export class EmbeddedClient implements Client {
     return p
   }
 
+  /** Runs a write outside a group: refused when the file is gone, and its storage faults logged (see the top of this file). */
+  private writing<T>(write: () => T, reserve = true): T {
+    try {
+      this.checkStorage(reserve)
+      const result = write()
+      this.committed()
+      return result
+    } catch (error) {
+      this.failed(error)
+      throw error
+    }
+  }
+
+  /**
+   * Throws SQLITE_READONLY_DBMOVED when the path no longer names the file this client
+   * opened, and (with `reserve`) SQLITE_FULL when its file system has less than
+   * `minFreeBytes` free.
+   */
+  private checkStorage(reserve = true): void {
+    if (!this.file) return
+    const now = identity(this.file.path)
+    if (!now || now.dev !== this.file.dev || now.ino !== this.file.ino) throw moved(this.file.path, now)
+    const wal = identity(`${this.file.path}-wal`)
+    if (this.wal && (!wal || wal.dev !== this.wal.dev || wal.ino !== this.wal.ino)) throw moved(`${this.file.path}-wal`, wal)
+    this.wal ??= wal
+    if (!reserve || this.minFreeBytes <= 0) return
+    const at = performance.now()
+    if (at - this.free.at >= FREE_SPACE_CHECK_MS) {
+      const fs = statfsSync(dirname(this.file.path))
+      this.free = { bytes: fs.bavail * fs.bsize, at }
+    }
+    if (this.free.bytes < this.minFreeBytes) {
+      this.free.at = -Infinity // read it again at the next write: freed space counts at once
+      const message = `database or disk is full: ${this.free.bytes} bytes free on the disk holding ${this.file.path}, less than the ${this.minFreeBytes} kept free`
+      throw new LibsqlError(message, 'SQLITE_FULL', 'SQLITE_FULL', 13)
+    }
+  }
+
+  /** Logs a storage fault when it begins (not again while writes keep failing on it). */
+  private failed(error: unknown): void {
+    const fault = storageFaultOf(error)
+    if (!fault || fault === this.fault) return
+    this.fault = fault
+    this.log(`switchboard: database: ${FAULT_LINES[fault](this.file?.path ?? ':memory:')}`)
+  }
+
+  /** Logs the end of a storage fault once a write commits. */
+  private committed(): void {
+    if (!this.fault) return
+    this.log(`switchboard: database: writes commit again (the ${this.fault === 'full' ? 'disk has room' : 'fault has cleared'})`)
+    this.fault = null
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
   }
+}
+
+/** Whether a statement changes rows, returning some or not (`writes` counts only those that return none). */
+function changesData(stmts: InStatement[]): boolean {
+  return stmts.some((s) => /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(typeof s === 'string' ? s : s.sql))
+}
+
+/** The refusal of a write because `path` names another file than the one opened (`now`), or none. */
+function moved(path: string, now: FileIdentity | null): LibsqlError {
+  const what = now ? 'replaced by another file' : 'removed'
+  return new LibsqlError(`the database file ${path} was ${what} after it was opened: writes are refused`, 'SQLITE_READONLY', DBMOVED, 1032)
+}
+
+/** The device and inode of the file at `path`, or null when there is none. */
+function identity(path: string): FileIdentity | null {
+  const stat = statSync(path, { throwIfNoEntry: false, bigint: true })
+  return stat ? { dev: stat.dev, ino: stat.ino } : null
 }
 
 /** A row as `@libsql/client` gives it: values by index (not enumerable) and by column name (enumerable, first of equal names wins). */

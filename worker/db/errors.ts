@@ -30,3 +30,30 @@ export function preconditionOf(error: unknown): PreconditionCode | null {
   }
   return null
 }
+
+/**
+ * A fault of the storage itself, not of the request: the disk is full (`full`), the
+ * database file was removed or replaced while the registry had it open (`moved`), or the
+ * database refuses writes (`readonly`: a read-only file or mount) or cannot reach the disk
+ * (`io`). Nothing of the failed write was applied.
+ */
+export type StorageFault = 'full' | 'moved' | 'readonly' | 'io'
+
+/** The extended code of a write refused because the database file was removed or replaced (SQLite's own name for it). */
+export const DBMOVED = 'SQLITE_READONLY_DBMOVED'
+
+/**
+ * Returns the storage fault a driver error stands for, or null. libSQL (embedded and
+ * remote) names the SQLite code in `code`/`extendedCode`; D1 only in the message.
+ */
+export function storageFaultOf(error: unknown): StorageFault | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const { code, extendedCode } = e as { code?: unknown; extendedCode?: unknown }
+    const codes = `${String(code ?? '')} ${String(extendedCode ?? '')} ${e.message}`
+    if (/\bSQLITE_FULL\b|database or disk is full/.test(codes)) return 'full'
+    if (new RegExp(`\\b${DBMOVED}\\b`).test(codes)) return 'moved'
+    if (/\bSQLITE_READONLY(_[A-Z]+)?\b|attempt to write a readonly database/.test(codes)) return 'readonly'
+    if (/\bSQLITE_IOERR(_[A-Z]+)?\b|disk I\/O error/.test(codes)) return 'io'
+  }
+  return null
+}

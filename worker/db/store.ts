@@ -14,6 +14,7 @@ import { getObject, listObjects, resourceVersion, type ListResult, type StoredOb
 import * as leases from './rows/leases'
 import * as namespaces from './rows/namespaces'
 import { heartbeat, type PresenceRow } from './presence'
+import { probeWrite } from './probe'
 import * as pods from './rows/pods'
 import * as services from './rows/services'
 import * as tokens from './rows/tokens'
@@ -97,14 +98,9 @@ export class Store {
     return resourceVersion(this.db)
   }
 
-  /** Whether the database answers and is migrated. */
-  async ping(): Promise<boolean> {
-    try {
-      await this.resourceVersion()
-      return true
-    } catch {
-      return false
-    }
+  /** Commits a write that changes nothing, to learn whether the database can be written (see probe.ts). */
+  probeWrite(): Promise<void> {
+    return probeWrite(this.db)
   }
 
   get(table: ObjectTable, namespace: string, name: string): Promise<StoredObject | null> {

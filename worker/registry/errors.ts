@@ -3,6 +3,7 @@
  * (reason, code, field causes) but know nothing about HTTP: the API layer
  * turns them into Status objects.
  */
+import { storageFaultOf, type StorageFault } from '../db/errors'
 
 export type CauseReason =
   | 'FieldValueInvalid'
@@ -40,6 +41,8 @@ export type StatusReason =
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'NotAcceptable'
+  /** Not one of Kubernetes' reasons: the database's disk is full (HTTP 507). */
+  | 'InsufficientStorage'
 
 const CODES: Record<StatusReason, number> = {
   BadRequest: 400,
@@ -58,6 +61,7 @@ const CODES: Record<StatusReason, number> = {
   TooManyRequests: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
+  InsufficientStorage: 507,
 }
 
 export interface ErrorDetails {
@@ -110,6 +114,25 @@ export function badRequest(message: string, causes?: FieldError[]): RegistryErro
 export function invalid(kind: string, name: string, causes: FieldError[]): RegistryError {
   const list = causes.map((c) => `${c.field}: ${c.message}`).join(', ')
   return new RegistryError('Invalid', `${kind} "${name}" is invalid: [${list}]`, { name, kind, causes })
+}
+
+/** What each storage fault tells the client; none of them applied anything. */
+const STORAGE_FAULTS: Record<StorageFault, [StatusReason, string]> = {
+  full: ['InsufficientStorage', 'the disk of the registry database is full: nothing was changed; writes succeed again once space is freed'],
+  moved: [
+    'ServiceUnavailable',
+    'the registry database file was removed or replaced while the registry was running: writes are refused so that none is lost; restart the registry',
+  ],
+  readonly: ['ServiceUnavailable', 'the registry database cannot be written (it is read-only): nothing was changed'],
+  io: ['ServiceUnavailable', 'the disk of the registry database failed (I/O error): nothing was changed'],
+}
+
+/** The Status of a storage fault (a full disk is 507, the others 503), or null for any other error. */
+export function storageError(error: unknown): RegistryError | null {
+  const fault = storageFaultOf(error)
+  if (!fault) return null
+  const [reason, message] = STORAGE_FAULTS[fault]
+  return new RegistryError(reason, message)
 }
 
 /** Builders for field errors, worded as Kubernetes words them. */
