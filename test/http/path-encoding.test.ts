@@ -17,7 +17,7 @@ describe('malformed percent-encoding in the path', () => {
     it(`is a 400 Status with access control ${access}, and nothing is logged`, async () => {
       const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
       const t = await testApp({ env: access === 'on' ? { SWITCHBOARD_ADMIN_TOKEN: TOKEN } : {} })
-      const auth = access === 'on' ? { authorization: `Bearer ${TOKEN}` } : {}
+      const auth: Record<string, string> = access === 'on' ? { authorization: `Bearer ${TOKEN}` } : {}
       for (const path of MALFORMED) {
         for (const headers of [{}, auth]) {
           const res = await t.json('GET', path, undefined, headers)

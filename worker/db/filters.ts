@@ -47,7 +47,18 @@ export function listWhere(
   if (filter.after) {
     terms.push(sql`(${table.namespace}, ${table.name}) > (${filter.after.namespace}, ${filter.after.name})`)
   }
-  return sql.join(terms, sql` AND `)
+  return allOf(terms)
+}
+
+/**
+ * The conjunction of `terms` as a balanced tree of ANDs: `a AND b AND c …` parses as a chain
+ * as deep as it is long, and SQLite caps an expression's depth (1000; D1 sets 100), so a
+ * selector's hundred requirements must nest logarithmically.
+ */
+function allOf(terms: SQL[]): SQL {
+  if (terms.length === 1) return terms[0]!
+  const half = Math.ceil(terms.length / 2)
+  return sql`(${allOf(terms.slice(0, half))}) AND (${allOf(terms.slice(half))})`
 }
 
 /**

@@ -115,7 +115,7 @@ export function importPods(b: Batch, namespace: string, writes: PodWrite[]): Pro
 export async function expiredPods(db: Database, now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
   const rows = await db.all<{ namespace: string; name: string; rv: number }>(
     sql`SELECT namespace, name, rv FROM pods WHERE deletion_timestamp IS NOT NULL AND deletion_timestamp <= ${now}
-          AND deletion_timestamp GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'`,
+          AND length(deletion_timestamp) = 20 AND substr(deletion_timestamp, 1, 1) BETWEEN '0' AND '9'`,
   )
   return rows.map((r) => ({ ...r, rv: Number(r.rv) }))
 }
