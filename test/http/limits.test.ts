@@ -133,7 +133,7 @@ const LIMITS: Limit[] = [
     resource: RESOURCES.pod,
     at: MAX_CONTAINERS,
     field: 'spec.containers',
-    with: (obj, n) => ({ ...obj, spec: { containers: containers(...Array.from({ length: n }, () => 1)) } }),
+    with: (obj, n) => ({ ...obj, spec: { containers: containers(...Array.from({ length: n }, () => 0)) } }),
   },
   {
     name: 'ports of one container',

@@ -8,8 +8,12 @@
 
 /** Labels on one object, and pairs in a service's `spec.selector` (Kubernetes has no count limit; each is a row of `labels` or `selectors`). */
 export const MAX_LABELS = 256
-/** Containers in one pod (Kubernetes sets none; registry pods need none at all). */
-export const MAX_CONTAINERS = 100
+/**
+ * Containers in one pod (Kubernetes sets none; registry pods need none at all). A container
+ * adds no row (its named ports do, bounded below), so this only bounds the work of
+ * validating and merging one pod, and it is generous.
+ */
+export const MAX_CONTAINERS = 5000
 /** Ports of one container. */
 export const MAX_CONTAINER_PORTS = 500
 /** Ports of all of a pod's containers together (each named one is a row of `pod_ports`). */
