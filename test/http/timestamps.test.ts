@@ -49,6 +49,19 @@ describe('pod condition times', () => {
   })
 })
 
+describe('a condition time stored before times were checked', () => {
+  it('does not block a later status update that leaves the time out', async () => {
+    const t = await withPod()
+    const row = await t.client.execute(`SELECT body FROM pods WHERE name = 'web-1'`)
+    const body = JSON.parse(String(row.rows[0]!.body))
+    body.status.conditions[0].lastTransitionTime = 'garbage'
+    await t.client.execute({ sql: `UPDATE pods SET body = ? WHERE name = 'web-1'`, args: [JSON.stringify(body)] })
+    const res = await t.json('PATCH', `${PODS}/web-1/status`, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Probed' }] } })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.status.conditions[0].lastTransitionTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+  })
+})
+
 describe('lease times', () => {
   it('refuse a day the month lacks rather than roll it over', async () => {
     const t = await testApp()

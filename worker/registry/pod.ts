@@ -69,7 +69,8 @@ export function buildPodStatus(input: PodInput['status'], old: PodObject['status
   if (s.conditions?.length) {
     status.conditions = s.conditions.map((c): PodCondition => {
       const before = old?.conditions?.find((o) => o.type === c.type)
-      const since = before && before.status === c.status ? before.lastTransitionTime : undefined
+      // A stored time that is not RFC 3339 (written before times were checked) is not carried on: the change gets `now`.
+      const since = before && before.status === c.status && before.lastTransitionTime ? (normalTime(before.lastTransitionTime) ?? undefined) : undefined
       // Times are kept as Kubernetes writes them (UTC, whole seconds); one that is not RFC 3339 is kept as sent for validation to name.
       const time = (t: string) => normalTime(t) ?? t
       return {
