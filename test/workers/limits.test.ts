@@ -7,7 +7,7 @@
  */
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { MAX_LABELS, MAX_SELECTOR_REQUIREMENTS, MAX_SUBSET_ADDRESSES } from '../../worker/registry/limits'
+import { MAX_LABELS, MAX_SELECTOR_REQUIREMENTS, MAX_SELECTOR_VALUES, MAX_SUBSET_ADDRESSES } from '../../worker/registry/limits'
 import { testDatabase } from './db'
 
 const AUTH = { authorization: 'Bearer workers-test-root-credential' }
@@ -42,6 +42,17 @@ describe('limits in the Worker', () => {
     const tooMany = await send('GET', `${PODS}?labelSelector=${encodeURIComponent(`${selector},extra`)}`)
     expect(tooMany.status).toBe(400)
     expect(fields(tooMany.body)).toEqual(['labelSelector'])
+  })
+
+  it('the longest label selector at the limits (gt on the longest keys, the most values) is answered', async () => {
+    const key = (i: number) => `${'a'.repeat(240)}.example.com/${'k'.repeat(60)}${String(i).padStart(3, '0')}`
+    const gt = Array.from({ length: MAX_SELECTOR_REQUIREMENTS }, (_, i) => `${key(i)}>5`).join(',')
+    expect((await send('GET', `${PODS}?labelSelector=${encodeURIComponent(gt)}`)).status).toBe(200)
+    const values = Array.from({ length: MAX_SELECTOR_VALUES }, (_, i) => `${'v'.repeat(60)}${String(i).padStart(3, '0')}`)
+    const sets = Array.from({ length: MAX_SELECTOR_REQUIREMENTS }, (_, i) => `${key(i)} notin (${values.slice(i, i + 1).join(',')})`)
+    sets[0] = `${key(0)} in (${values.slice(0, MAX_SELECTOR_VALUES - MAX_SELECTOR_REQUIREMENTS + 1).join(',')})`
+    const res = await send('GET', `${PODS}?labelSelector=${encodeURIComponent(sets.join(','))}`)
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
   })
 
   it('user-written Endpoints at the subset limit are stored; one address more is a 422', async () => {

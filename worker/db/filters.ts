@@ -1,7 +1,7 @@
 /**
  * List filters in SQL: label-selector requirements become EXISTS subqueries over the
- * `labels` table, field-selector requirements become column comparisons (each kind of
- * requirement passed as one JSON parameter, whatever the number of terms), and the
+ * `labels` table, field-selector requirements become column comparisons (at most two
+ * parameters per field, whatever the number of terms), and the
  * continue token becomes a keyset bound on (namespace, name). Label requirements match
  * exactly as `matchesRequirement` (worker/selectors/labels.ts) matches them in memory.
  */
@@ -66,8 +66,8 @@ function allOf(terms: SQL[]): SQL {
  * statement as string literals rather than bound: a selector's keys and values have label
  * syntax (the parser refuses anything else; quotes are doubled all the same), and bound
  * they would cap a selector at D1's 100 parameters per statement. Literals keep the plan
- * (one index probe per object) and, with the selector limits (registry/limits.ts), keep the
- * statement well within D1's 100 KB and SQLite's expression depth of 1000.
+ * (one index probe per object), and the selector limits (registry/limits.ts) keep the
+ * statement within D1's 100 KB.
  */
 function labelTerm(kind: string, table: { namespace: SQL; name: SQL }, req: Requirement): SQL {
   const row = (extra: SQL) =>

@@ -35,9 +35,10 @@ export const MAX_ENDPOINTS_ADDRESSES = 5000
 /**
  * Requirements of one `labelSelector`, and values in all of them together (an `in` set
  * counts each distinct value; `=`, `!=`, `>` and `<` count one). A list writes each key and
- * value into its statement (db/filters.ts), which these keep under D1's 100 KB.
+ * value into its statement (db/filters.ts): at these limits, with the longest keys and
+ * values, the statement stays under 80 KB (D1 takes at most 100 KB).
  */
-export const MAX_SELECTOR_REQUIREMENTS = 100
+export const MAX_SELECTOR_REQUIREMENTS = 64
 export const MAX_SELECTOR_VALUES = 100
 /** Terms of one `fieldSelector`. */
 export const MAX_FIELD_SELECTOR_TERMS = 100
