@@ -272,6 +272,12 @@ describe('every write route: at a limit accepted, one beyond refused with the fi
 /** Every list route, from the table of kinds. */
 const LIST_PATHS = KINDS.map((k) => `${k.group ? `/apis/${k.group}` : '/api'}/${k.version}/${k.namespaced ? 'namespaces/default/' : ''}${k.resource}`)
 
+/** A selector of the most requirements whose values number `n` in all: one value each, and the rest in a last set. */
+function valuesOver(n: number): string {
+  const singles = Array.from({ length: MAX_SELECTOR_REQUIREMENTS - 1 }, (_, i) => `k${i}!=v`)
+  return [...singles, `last notin (${Array.from({ length: n - singles.length }, (_, i) => `v${i}`).join(',')})`].join(',')
+}
+
 const QUERIES: { name: string; at: string; beyond: string; field: string }[] = [
   {
     name: 'label selector requirements',
@@ -287,8 +293,8 @@ const QUERIES: { name: string; at: string; beyond: string; field: string }[] = [
   },
   {
     name: 'label selector values over several requirements',
-    at: Array.from({ length: MAX_SELECTOR_VALUES }, (_, i) => `k${i}!=v`).join(','),
-    beyond: [...Array.from({ length: MAX_SELECTOR_VALUES - 1 }, (_, i) => `k${i}!=v`), 'last notin (a,b)'].join(','),
+    at: valuesOver(MAX_SELECTOR_VALUES),
+    beyond: valuesOver(MAX_SELECTOR_VALUES + 1),
     field: 'labelSelector',
   },
   {
