@@ -333,6 +333,18 @@ describe('every list route: selectors at a limit answered, one beyond a 400 nami
   })
 })
 
+describe('a caller that reaches many namespaces', () => {
+  it('lists with a reach of 40,000 namespaces (a token may name that many) as with one', async () => {
+    const t = await seeded()
+    const pods = KINDS.find((k) => k.resource === 'pods')!
+    const namespaces = [...Array.from({ length: 40_000 }, (_, i) => `ns-${i}`), 'default']
+    const wide = await t.registry.store.list(pods.storage!, { labels: [], fields: [], namespaces })
+    expect(wide.items.map((o) => (o.body as Json).metadata.name)).toEqual(['web-1'])
+    const none = await t.registry.store.list(pods.storage!, { labels: [], fields: [], namespaces: namespaces.slice(0, -1) })
+    expect(none.items).toEqual([])
+  })
+})
+
 describe('the requests that answered 500, sent as they were found', () => {
   const big = <T>(n: number, f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i))
 

@@ -33,12 +33,10 @@ export function listWhere(
   const terms: SQL[] = [sql`1 = 1`]
   if (filter.namespace !== undefined) terms.push(sql`${table.namespace} = ${filter.namespace}`)
   if (filter.namespaces !== undefined) {
+    // One JSON parameter however many namespaces a token reaches (D1 takes at most 100 parameters per statement).
     terms.push(
       filter.namespaces.length
-        ? sql`${table.scope ?? table.namespace} IN (${sql.join(
-            filter.namespaces.map((n) => sql`${n}`),
-            sql`, `,
-          )})`
+        ? sql`${table.scope ?? table.namespace} IN (SELECT value FROM json_each(${JSON.stringify(filter.namespaces)}))`
         : sql`0 = 1`,
     )
   }
