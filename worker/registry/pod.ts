@@ -67,8 +67,10 @@ export function buildPodStatus(input: PodInput['status'], old: PodObject['status
   if (ips.length) status.podIPs = ips.map((ip) => ({ ip: canonicalIP(ip) ?? ip }))
   if (s.hostIP) status.hostIP = s.hostIP
   if (s.conditions?.length) {
+    const previous = new Map<string, PodCondition>()
+    for (const o of old?.conditions ?? []) if (!previous.has(o.type)) previous.set(o.type, o)
     status.conditions = s.conditions.map((c): PodCondition => {
-      const before = old?.conditions?.find((o) => o.type === c.type)
+      const before = previous.get(c.type)
       // A stored time that is not RFC 3339 (written before times were checked) is not carried on: the change gets `now`.
       const since = before && before.status === c.status && before.lastTransitionTime ? (normalTime(before.lastTransitionTime) ?? undefined) : undefined
       // Times are kept as Kubernetes writes them (UTC, whole seconds); one that is not RFC 3339 is kept as sent for validation to name.
