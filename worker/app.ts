@@ -20,6 +20,7 @@ import { mountPick } from './api/pick'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
+import { pathEncoding } from './http/path-encoding'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 import type { Clock } from './registry/meta'
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const logError = deps.logError ?? ((e: unknown) => console.error(describeError(e)))
 
   app.use('*', requestId())
+  app.use('*', pathEncoding())
 
   app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
 

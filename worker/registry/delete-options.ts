@@ -14,6 +14,8 @@ import { decode } from './meta'
 import { DeleteOptions, type DeleteOptionsInput } from './schemas'
 import type { RegistryObject } from './types'
 import { isDryRun } from './write-options'
+import { MAX_GRACE_PERIOD_SECONDS } from './limits'
+import { MAX_TIME_MS, timestamp } from './rfc3339'
 
 export const PROPAGATION_POLICIES = ['Orphan', 'Background', 'Foreground'] as const
 
@@ -50,9 +52,7 @@ export function deleteOptions(body: unknown, query: DeleteQuery = {}): DeletePre
       causes.push(fieldError.notSupported('propagationPolicy', policy, PROPAGATION_POLICIES))
     }
   }
-  if (o.gracePeriodSeconds != null && o.gracePeriodSeconds < 0) {
-    causes.push(fieldError.invalid('gracePeriodSeconds', o.gracePeriodSeconds, 'must be greater than or equal to 0'))
-  }
+  if (o.gracePeriodSeconds != null) causes.push(...validateGracePeriod(o.gracePeriodSeconds, 'gracePeriodSeconds'))
   if (causes.length) throw invalid('DeleteOptions', '', causes)
   const grace = gracePeriodQuery(query.gracePeriodSeconds) ?? o.gracePeriodSeconds ?? undefined
   return {
@@ -65,8 +65,33 @@ export function deleteOptions(body: unknown, query: DeleteQuery = {}): DeletePre
 
 function gracePeriodQuery(query: string | undefined): number | undefined {
   if (query === undefined || query === '') return undefined
-  if (!/^\d{1,9}$/.test(query)) throw badRequest(`gracePeriodSeconds must be a non-negative integer, got "${query}"`)
-  return Number(query)
+  if (!/^\d+$/.test(query)) throw badRequest(`gracePeriodSeconds must be a non-negative integer, got "${query}"`)
+  const seconds = Number(query)
+  if (seconds > MAX_GRACE_PERIOD_SECONDS) {
+    throw badRequest(`gracePeriodSeconds must be no more than ${MAX_GRACE_PERIOD_SECONDS}, got "${query.length > 40 ? `${query.slice(0, 37)}...` : query}"`, [
+      fieldError.invalid('gracePeriodSeconds', query, `must be less than or equal to ${MAX_GRACE_PERIOD_SECONDS}`),
+    ])
+  }
+  return seconds
+}
+
+/** A grace period (DeleteOptions' or a pod's terminationGracePeriodSeconds): 0 to MAX_GRACE_PERIOD_SECONDS. */
+export function validateGracePeriod(seconds: number, field: string): FieldError[] {
+  if (seconds < 0) return [fieldError.invalid(field, seconds, 'must be greater than or equal to 0')]
+  if (seconds > MAX_GRACE_PERIOD_SECONDS) return [fieldError.invalid(field, seconds, `must be less than or equal to ${MAX_GRACE_PERIOD_SECONDS}`)]
+  return []
+}
+
+/**
+ * When an object deleted at `now` with a grace period of `grace` seconds goes: the
+ * `metadata.deletionTimestamp` to store, and the grace it stands for. A grace beyond the
+ * limit (stored before the limit existed) is clamped to it, and the instant never passes
+ * the end of year 9999, so the timestamp keeps its fixed-width form (rfc3339.ts) and a
+ * deletion never fails on a time that cannot be written.
+ */
+export function deletionAt(now: Date, grace: number): { deletionTimestamp: string; grace: number } {
+  const seconds = Math.min(grace, MAX_GRACE_PERIOD_SECONDS)
+  return { deletionTimestamp: timestamp(new Date(Math.min(now.getTime() + seconds * 1000, MAX_TIME_MS))), grace: seconds }
 }
 
 /** The write precondition for a resourceVersion the caller named; a stale one is a 409 at once. */

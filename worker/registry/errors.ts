@@ -156,8 +156,9 @@ export const fieldError = {
   tooLong(field: string, max: number): FieldError {
     return { reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` }
   },
-  tooMany(field: string, max: number): FieldError {
-    return { reason: 'FieldValueTooMany', field, message: `Too many: must have at most ${max} items` }
+  /** `Too many: <actual>: must have at most <max> items`, as apimachinery's field.TooMany words it (without the count when it is unknown). */
+  tooMany(field: string, max: number, actual?: number): FieldError {
+    return { reason: 'FieldValueTooMany', field, message: `Too many: ${actual !== undefined ? `${actual}: ` : ''}must have at most ${max} items` }
   },
   type(field: string, detail: string): FieldError {
     return { reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${detail}` }

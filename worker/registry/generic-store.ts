@@ -13,7 +13,7 @@
  * create without a resourceVersion, an update or delete at the stored one.
  */
 import { RegistryError, badRequest, conflict, notFound } from './errors'
-import { checkUid, deleteOptions, precondition, type DeleteQuery } from './delete-options'
+import { checkUid, deleteOptions, deletionAt, precondition, type DeleteQuery } from './delete-options'
 import { apiVersionOf, type KindInfo } from './kind-info'
 import { listOptions, type ListQuery } from './list-options'
 import { encodeContinue } from './continue-token'
@@ -167,8 +167,9 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         checkUid(current, pre.uid, this.kind.resource)
         precondition(pre.rv, current, this.kind.resource) // a stale precondition is a 409 even on an object already terminating
         if (current.metadata.deletionTimestamp) return undefined
-        current.metadata.deletionTimestamp = timestamp(new Date(this.ctx.clock.now().getTime() + grace * 1000))
-        current.metadata.deletionGracePeriodSeconds = grace
+        const at = deletionAt(this.ctx.clock.now(), grace)
+        current.metadata.deletionTimestamp = at.deletionTimestamp
+        current.metadata.deletionGracePeriodSeconds = at.grace
         return { object: current, rv: pre.rv }
       }, write)
     }

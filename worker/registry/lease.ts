@@ -12,22 +12,14 @@ import { validateMeta } from './meta'
 import type { LeaseInput } from './schemas'
 import type { LeaseObject, ObjectMetaOut } from './types'
 import { validateName } from './validation'
+import { MAX_INT32 } from './limits'
+import { microTime, timeMessage } from './rfc3339'
 
 export const LEASE_ANNOTATION = 'switchboard.dev/lease'
 /** The only leader-election strategy Kubernetes defines (coordinated leader election). */
 const STRATEGIES = ['OldestEmulationVersion']
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/
-
-/** A time as MicroTime (`2006-01-02T15:04:05.000000Z`), or null when `value` is not RFC 3339. */
-export function microTime(value: string): string | null {
-  const m = RFC3339.exec(value)
-  if (!m) return null
-  const ms = Date.parse(`${m[1]}T${m[2]}${m[4]!.toUpperCase()}`)
-  if (Number.isNaN(ms)) return null
-  const micros = (m[3] ?? '').padEnd(6, '0').slice(0, 6)
-  return `${new Date(ms).toISOString().slice(0, 19)}.${micros}Z`
-}
+export { microTime }
 
 /** MicroTime of a Date (for the leases the registry writes itself, and for tests). */
 export function microTimeOf(date: Date): string {
@@ -71,9 +63,14 @@ export function validateLease(lease: LeaseObject): void {
   if (s.leaseTransitions !== undefined && s.leaseTransitions < 0) {
     causes.push(fieldError.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0'))
   }
+  // Both are int32 in Kubernetes' Lease.
+  for (const field of ['leaseDurationSeconds', 'leaseTransitions'] as const) {
+    const value = s[field]
+    if (value !== undefined && value > MAX_INT32) causes.push(fieldError.invalid(`spec.${field}`, value, `must be less than or equal to ${MAX_INT32}`))
+  }
   for (const field of ['acquireTime', 'renewTime'] as const) {
     const value = s[field]
-    if (value !== undefined && microTime(value) === null) causes.push(fieldError.invalid(`spec.${field}`, value, 'must be an RFC 3339 time, e.g. 2006-01-02T15:04:05.000000Z'))
+    if (value !== undefined && microTime(value) === null) causes.push(fieldError.invalid(`spec.${field}`, value, timeMessage('2006-01-02T15:04:05.000000Z')))
   }
   if (s.strategy !== undefined && !STRATEGIES.includes(s.strategy)) {
     causes.push({ reason: 'FieldValueNotSupported', field: 'spec.strategy', message: `Unsupported value: "${s.strategy}": supported values: ${STRATEGIES.map((x) => `"${x}"`).join(', ')}` })

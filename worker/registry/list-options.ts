@@ -30,15 +30,8 @@ export interface ListOptions {
 }
 
 export function listOptions(query: ListQuery, fieldSelectors: readonly string[]): ListOptions {
-  let labels: Requirement[]
-  let fields: FieldRequirement[]
-  try {
-    labels = parseLabelSelector(query.labelSelector ?? '')
-    fields = parseFieldSelector(query.fieldSelector ?? '', fieldSelectors)
-  } catch (e) {
-    if (e instanceof SelectorError) throw badRequest(e.message)
-    throw e
-  }
+  const labels = selector('labelSelector', () => parseLabelSelector(query.labelSelector ?? ''))
+  const fields = selector('fieldSelector', () => parseFieldSelector(query.fieldSelector ?? '', fieldSelectors))
   if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 0)) {
     throw badRequest(`limit must be a non-negative integer, got ${query.limit}`)
   }
@@ -48,5 +41,15 @@ export function listOptions(query: ListQuery, fieldSelectors: readonly string[])
     ...(query.limit ? { limit: query.limit } : {}),
     ...(query.continue ? { after: decodeContinue(query.continue) } : {}),
     ...(query.namespaces !== undefined ? { namespaces: query.namespaces } : {}),
+  }
+}
+
+/** A selector parsed; one that cannot be is a 400 whose cause names the query parameter. */
+function selector<T>(field: 'labelSelector' | 'fieldSelector', parse: () => T): T {
+  try {
+    return parse()
+  } catch (e) {
+    if (e instanceof SelectorError) throw badRequest(e.message, [{ reason: 'FieldValueInvalid', field, message: e.message }])
+    throw e
   }
 }

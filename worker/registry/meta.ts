@@ -7,6 +7,7 @@ import { badRequest, fieldError, type FieldError } from './errors'
 import type { ObjectMeta } from './schemas'
 import type { ObjectMetaOut, RegistryObject } from './types'
 import { validateAnnotations, validateLabels, validateName } from './validation'
+import { parseRfc3339, timeMessage, timestamp } from './rfc3339'
 
 export type NameRule = 'dns1123label' | 'dns1123subdomain' | 'dns1035label'
 
@@ -71,12 +72,18 @@ export function checkTypeMeta(input: { apiVersion?: string | null; kind?: string
   }
 }
 
-/** Name, labels and annotations: the metadata rules shared by every kind. */
+/** Name, labels, annotations and the times of managed fields: the metadata rules shared by every kind. */
 export function validateMeta(meta: ObjectMetaOut, rule: NameRule): FieldError[] {
+  const times: FieldError[] = []
+  meta.managedFields?.forEach((entry, i) => {
+    const time = (entry as { time?: unknown }).time
+    if (typeof time === 'string' && parseRfc3339(time) === null) times.push(fieldError.invalid(`metadata.managedFields[${i}].time`, time, timeMessage()))
+  })
   return [
     ...validateName(rule, meta.name, 'metadata.name'),
     ...validateLabels(meta.labels ?? {}, 'metadata.labels'),
     ...validateAnnotations(meta.annotations ?? {}, 'metadata.annotations'),
+    ...times,
   ]
 }
 
@@ -156,10 +163,7 @@ function checkNamespace(bodyNamespace: string | null | undefined, namespace: str
   }
 }
 
-/** RFC 3339 in UTC with whole seconds, as Kubernetes writes timestamps. */
-export function timestamp(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`
-}
+export { timestamp }
 
 /** A UUID v4 from a random source. */
 export function uuidFrom(random: () => number): string {

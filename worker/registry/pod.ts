@@ -17,6 +17,9 @@ import { isDns1123Subdomain, isValidPort, validateIanaSvcName, validateName } fr
 import { canonicalIP, ipFamily } from './ip-address'
 import { validatePodLease } from './lease'
 import { validatePodIPs, type AddressPolicy } from './endpoint-address'
+import { MAX_CONTAINERS, MAX_CONTAINER_PORTS, MAX_POD_PORTS } from './limits'
+import { normalTime, parseRfc3339, timeMessage } from './rfc3339'
+import { validateGracePeriod } from './delete-options'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1
@@ -65,14 +68,19 @@ export function buildPodStatus(input: PodInput['status'], old: PodObject['status
   if (ips.length) status.podIPs = ips.map((ip) => ({ ip: canonicalIP(ip) ?? ip }))
   if (s.hostIP) status.hostIP = s.hostIP
   if (s.conditions?.length) {
+    const previous = new Map<string, PodCondition>()
+    for (const o of old?.conditions ?? []) if (!previous.has(o.type)) previous.set(o.type, o)
     status.conditions = s.conditions.map((c): PodCondition => {
-      const before = old?.conditions?.find((o) => o.type === c.type)
-      const since = before && before.status === c.status ? before.lastTransitionTime : undefined
+      const before = previous.get(c.type)
+      // A stored time that is not RFC 3339 (written before times were checked) is not carried on: the change gets `now`.
+      const since = before && before.status === c.status && before.lastTransitionTime ? (normalTime(before.lastTransitionTime) ?? undefined) : undefined
+      // Times are kept as Kubernetes writes them (UTC, whole seconds); one that is not RFC 3339 is kept as sent for validation to name.
+      const time = (t: string) => normalTime(t) ?? t
       return {
         type: c.type,
         status: c.status as PodCondition['status'],
-        lastTransitionTime: c.lastTransitionTime ?? since ?? timestamp(now),
-        ...(c.lastProbeTime ? { lastProbeTime: c.lastProbeTime } : {}),
+        lastTransitionTime: c.lastTransitionTime != null ? time(c.lastTransitionTime) : (since ?? timestamp(now)),
+        ...(c.lastProbeTime ? { lastProbeTime: time(c.lastProbeTime) } : {}),
         ...(c.reason ? { reason: c.reason } : {}),
         ...(c.message ? { message: c.message } : {}),
       }
@@ -127,17 +135,25 @@ function validateSpec(pod: PodObject): FieldError[] {
   }
   if (s.hostname) out.push(...validateName('dns1123label', s.hostname, 'spec.hostname'))
   if (s.subdomain) out.push(...validateName('dns1123label', s.subdomain, 'spec.subdomain'))
-  if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0) {
-    out.push(fieldError.invalid('spec.terminationGracePeriodSeconds', s.terminationGracePeriodSeconds, 'must be greater than or equal to 0'))
-  }
+  if (s.terminationGracePeriodSeconds !== undefined) out.push(...validateGracePeriod(s.terminationGracePeriodSeconds, 'spec.terminationGracePeriodSeconds'))
+  const containers = s.containers ?? []
+  // Past a count limit a list is refused whole, without an error per item.
+  if (containers.length > MAX_CONTAINERS) return [...out, fieldError.tooMany('spec.containers', MAX_CONTAINERS, containers.length)]
+  const portCount = containers.reduce((n, c) => n + (c.ports?.length ?? 0), 0)
+  if (portCount > MAX_POD_PORTS) out.push(fieldError.tooMany('spec.containers[*].ports', MAX_POD_PORTS, portCount))
   const containerNames = new Set<string>()
-  s.containers?.forEach((c, i) => {
+  containers.forEach((c, i) => {
     const f = `spec.containers[${i}]`
     out.push(...validateName('dns1123label', c.name, `${f}.name`)) // a container, when given, needs a name
     if (c.name) {
       if (containerNames.has(c.name)) out.push(fieldError.duplicate(`${f}.name`, c.name))
       containerNames.add(c.name)
     }
+    if ((c.ports?.length ?? 0) > MAX_CONTAINER_PORTS) {
+      out.push(fieldError.tooMany(`${f}.ports`, MAX_CONTAINER_PORTS, c.ports!.length))
+      return
+    }
+    if (portCount > MAX_POD_PORTS) return
     const portNames = new Set<string>()
     c.ports?.forEach((p, j) => {
       const pf = `${f}.ports[${j}]`
@@ -164,7 +180,7 @@ function validateStatus(pod: PodObject): FieldError[] {
   if (!PHASES.includes(s.phase)) out.push(fieldError.notSupported('status.phase', s.phase, PHASES))
   if (s.podIP && !canonicalIP(s.podIP)) out.push(fieldError.invalid('status.podIP', s.podIP, 'must be a valid IP address'))
   const ips = s.podIPs ?? []
-  if (ips.length > 2) out.push(fieldError.tooMany('status.podIPs', 2))
+  if (ips.length > 2) out.push(fieldError.tooMany('status.podIPs', 2, ips.length))
   ips.forEach((p, i) => {
     if (!canonicalIP(p.ip)) out.push(fieldError.invalid(`status.podIPs[${i}].ip`, p.ip, 'must be a valid IP address'))
   })
@@ -182,6 +198,10 @@ function validateStatus(pod: PodObject): FieldError[] {
     types.add(c.type)
     if (!CONDITION_STATUSES.includes(c.status)) {
       out.push(fieldError.notSupported(`status.conditions[${i}].status`, c.status, CONDITION_STATUSES))
+    }
+    for (const field of ['lastTransitionTime', 'lastProbeTime'] as const) {
+      const value = c[field]
+      if (value !== undefined && parseRfc3339(value) === null) out.push(fieldError.invalid(`status.conditions[${i}].${field}`, value, timeMessage()))
     }
   })
   return out

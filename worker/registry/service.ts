@@ -9,6 +9,7 @@ import type { ServiceInput } from './schemas'
 import type { ObjectMetaOut, Protocol, ServiceObject, ServicePortOut, ServiceType } from './types'
 import { IMMUTABLE, isDns1123Subdomain, isValidPort, mayNotChange, validateIanaSvcName, validateLabels, validateName } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
+import { MAX_SERVICE_PORTS } from './limits'
 
 export const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP']
@@ -184,6 +185,7 @@ function validatePorts(svc: ServiceObject): FieldError[] {
   const s = svc.spec
   const out: FieldError[] = []
   const ports = s.ports ?? []
+  if (ports.length > MAX_SERVICE_PORTS) return [fieldError.tooMany('spec.ports', MAX_SERVICE_PORTS, ports.length)]
   const names = new Set<string>()
   const keys = new Set<string>()
   ports.forEach((p, i) => {

@@ -13,6 +13,7 @@ import type { ObjectMetaOut, Protocol } from './types'
 import { isDns1123Label, isValidPort } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
 import { validateEndpointIP, type AddressPolicy } from './endpoint-address'
+import { MAX_ENDPOINTS_ADDRESSES, MAX_SERVICE_PORTS, MAX_SUBSET_ADDRESSES } from './limits'
 
 export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut, addresses: AddressPolicy): EndpointsObject {
   const address = (a: NonNullable<NonNullable<EndpointsInput['subsets']>[number]['addresses']>[number]) => ({
@@ -41,7 +42,14 @@ export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOu
     })),
   }
   const causes: FieldError[] = [...validateMeta(metadata, 'dns1123subdomain')]
+  const total = ep.subsets.reduce((n, s) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0)
+  if (total > MAX_ENDPOINTS_ADDRESSES) throw invalid('Endpoints', metadata.name, [...causes, fieldError.tooMany('subsets[*].addresses', MAX_ENDPOINTS_ADDRESSES, total)])
   ep.subsets.forEach((s, i) => {
+    // Past a count limit a list is refused whole, without an error per item.
+    const count = (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0)
+    if (count > MAX_SUBSET_ADDRESSES) causes.push(fieldError.tooMany(`subsets[${i}].addresses`, MAX_SUBSET_ADDRESSES, count))
+    if ((s.ports?.length ?? 0) > MAX_SERVICE_PORTS) causes.push(fieldError.tooMany(`subsets[${i}].ports`, MAX_SERVICE_PORTS, s.ports!.length))
+    if (count > MAX_SUBSET_ADDRESSES || (s.ports?.length ?? 0) > MAX_SERVICE_PORTS) return
     for (const list of ['addresses', 'notReadyAddresses'] as const) {
       s[list]?.forEach((a, j) => {
         const f = `subsets[${i}].${list}[${j}]`

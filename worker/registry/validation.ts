@@ -4,6 +4,7 @@
  * Messages are worded as apimachinery words them. Pure functions, no platform APIs.
  */
 import { fieldError, type FieldError } from './errors'
+import { MAX_LABELS } from './limits'
 
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?'
 const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`
@@ -219,10 +220,13 @@ export function validateLabelValue(value: string, field: string): FieldError[] {
 }
 
 /**
- * Validates a label map. As in Kubernetes, every error names the map itself (e.g.
- * `metadata.labels`) as the field, with the bad key or value as the invalid value.
+ * Validates a label map (at most MAX_LABELS pairs). As in Kubernetes, every error names the
+ * map itself (e.g. `metadata.labels`) as the field, with the bad key or value as the invalid value.
  */
 export function validateLabels(labels: Record<string, string>, field: string): FieldError[] {
+  const count = Object.keys(labels).length
+  // Past the limit the map is refused whole: checking every key of a huge map would only repeat the one error.
+  if (count > MAX_LABELS) return [fieldError.tooMany(field, MAX_LABELS, count)]
   const errs: FieldError[] = []
   for (const [key, value] of Object.entries(labels)) {
     errs.push(...validateLabelKey(key, field))

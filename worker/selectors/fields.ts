@@ -1,8 +1,10 @@
 /**
  * Field selectors (`?fieldSelector=`), as apimachinery's `fields.ParseSelector` reads them:
  * comma-separated `field=value`, `field==value` or `field!=value` terms, where `\` escapes
- * `,`, `=` and `\` in values. Only fields the resource supports may be named.
+ * `,`, `=` and `\` in values. Only fields the resource supports may be named; at most
+ * MAX_FIELD_SELECTOR_TERMS terms (registry/limits.ts).
  */
+import { MAX_FIELD_SELECTOR_TERMS } from '../registry/limits'
 import { SelectorError, type FieldRequirement } from './types'
 
 /** Splits on commas that are not escaped; escapes stay in the terms. */
@@ -80,8 +82,11 @@ function unescapeValue(rhs: string, term: string, pos: number): string {
  */
 export function parseFieldSelector(input: string, allowed: readonly string[]): FieldRequirement[] {
   if (input === '') return []
-  const terms = splitTerms(input)
-    .filter((t) => t.term !== '')
+  const split = splitTerms(input).filter((t) => t.term !== '')
+  if (split.length > MAX_FIELD_SELECTOR_TERMS) {
+    throw new SelectorError(`invalid field selector: too many terms: ${split.length}: a selector may have at most ${MAX_FIELD_SELECTOR_TERMS}`)
+  }
+  const terms = split
     .sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0))
   const reqs: FieldRequirement[] = []
   for (const { term, pos } of terms) {

@@ -6,9 +6,12 @@
  *   requirement ::= ["!"] KEY [ ("in"|"notin") "(" VALUE ("," VALUE)* ")"
  *                             | ("="|"=="|"!=") VALUE | (">"|"<") INTEGER ]
  *
- * Callers use `parseLabelSelector` (labels.ts), which also puts the result in canonical order.
+ * At most MAX_SELECTOR_REQUIREMENTS requirements, and MAX_SELECTOR_VALUES values in all
+ * (registry/limits.ts). Callers use `parseLabelSelector` (labels.ts), which also puts
+ * the result in canonical order.
  */
 import { labelKeyProblems, labelValueProblems } from '../registry/validation'
+import { MAX_SELECTOR_REQUIREMENTS, MAX_SELECTOR_VALUES } from '../registry/limits'
 import { parseInt64 } from './int64'
 import { SelectorError, type Requirement } from './types'
 
@@ -82,6 +85,8 @@ export function parseRequirements(input: string): Requirement[] {
 /** Recursive-descent parser over the token list; `in`/`notin` read as identifiers where values go. */
 class Parser {
   private i = 0
+  /** Values read so far, over all requirements. */
+  private values = 0
   constructor(private readonly tokens: Token[]) {}
 
   /** Current token; in a value context the keywords are identifiers. */
@@ -109,6 +114,9 @@ class Parser {
       if (t.tok === 'eos') return reqs
       if (t.tok !== 'identifier' && t.tok !== '!') {
         this.fail(`found ${describe(t)}, expected: !, identifier, or end of string`, t, false)
+      }
+      if (reqs.length === MAX_SELECTOR_REQUIREMENTS) {
+        this.fail(`too many requirements: a selector may have at most ${MAX_SELECTOR_REQUIREMENTS}`, t, false)
       }
       reqs.push(this.requirement())
       const after = this.next()
@@ -220,6 +228,10 @@ class Parser {
 
   /** Validates each value as a label value; returns them in the order they first appear. */
   private checkValues(values: Map<string, number>): string[] {
+    this.values += values.size
+    if (this.values > MAX_SELECTOR_VALUES) {
+      this.fail(`too many values: a selector may have at most ${MAX_SELECTOR_VALUES} in all its requirements`, [...values.values()][0] ?? 0)
+    }
     for (const [v, pos] of values) {
       const problems = labelValueProblems(v)
       if (problems.length > 0) {

@@ -19,16 +19,9 @@ export function replaceRows(
   const del = fresh ? [] : [deleteRows(b, table, namespace, ownerColumn, owner)]
   if (rows.length === 0) return del
   const names = sql.raw(['namespace', ownerColumn, ...columns].join(', '))
-  const values = sql.join(
-    rows.map((r) =>
-      sql`(${sql.join(
-        [namespace, owner, ...r].map((v) => sql`${v}`),
-        sql`, `,
-      )})`,
-    ),
-    sql`, `,
-  )
-  return [...del, b.run(sql`INSERT INTO ${sql.raw(table)} (${names}) VALUES ${values}`)]
+  // The rows go as one JSON array of arrays: three parameters however many rows (D1 takes at most 100 per statement).
+  const values = sql.raw(columns.map((_, i) => `json_extract(j.value, '$[${i}]')`).join(', '))
+  return [...del, b.run(sql`INSERT INTO ${sql.raw(table)} (${names}) SELECT ${namespace}, ${owner}, ${values} FROM json_each(${JSON.stringify(rows)}) j`)]
 }
 
 /** Deletes the rows of a child table that belong to one owner. */

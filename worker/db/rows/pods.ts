@@ -100,10 +100,22 @@ export function importPods(b: Batch, namespace: string, writes: PodWrite[]): Pro
   return b.write(guards, [...statements, b.run(endpointChanges(namespace, b.at(), b.actor))])
 }
 
-/** The pods whose graceful deletion is due. */
+/**
+ * The pods whose graceful deletion is due at `now` (a registry timestamp, rfc3339.ts).
+ *
+ * The comparison is of text, and it is a comparison of instants because every deletion
+ * timestamp the registry writes has one fixed-width form, `YYYY-MM-DDTHH:MM:SSZ` in UTC
+ * with a four-digit year (delete-options.ts `deletionAt` clamps the instant to year 9999),
+ * and in that form text order is time order. Comparing as text keeps the range scan on
+ * `pods_by_deletion`; converting each row with a date function in SQL would read every
+ * terminating pod instead. A row in any other form (written before the clamp, e.g.
+ * `+255536-10-29T13:58:00Z`, which sorts before every four-digit year) is left out rather
+ * than taken as due.
+ */
 export async function expiredPods(db: Database, now: string): Promise<{ namespace: string; name: string; rv: number }[]> {
   const rows = await db.all<{ namespace: string; name: string; rv: number }>(
-    sql`SELECT namespace, name, rv FROM pods WHERE deletion_timestamp IS NOT NULL AND deletion_timestamp <= ${now}`,
+    sql`SELECT namespace, name, rv FROM pods WHERE deletion_timestamp IS NOT NULL AND deletion_timestamp <= ${now}
+          AND length(deletion_timestamp) = 20 AND substr(deletion_timestamp, 1, 1) BETWEEN '0' AND '9'`,
   )
   return rows.map((r) => ({ ...r, rv: Number(r.rv) }))
 }
