@@ -98,6 +98,10 @@ export const EnvSchema = z.object({
   CATCH_UP_INTERVAL_MS: integer(1000, 10, 60_000, 'a number of milliseconds'),
   LEASE_DELETE_AFTER_DURATIONS: integer(3, 1, 10_000, 'a number of lease durations'),
   REGISTRY_ABSENCE_SECONDS: integer(0, 0, 86_400, 'a number of seconds (0: the runtime default)'),
+  MAX_CONNECTIONS: integer(0, 0, 1_000_000, 'a number of connections (0: as the file descriptor limit allows)'),
+  HEADERS_TIMEOUT_MS: integer(10_000, 100, 600_000, 'a number of milliseconds'),
+  REQUEST_TIMEOUT_MS: integer(30_000, 100, 3_600_000, 'a number of milliseconds'),
+  KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 600_000, 'a number of milliseconds'),
 })
 
 export interface Config {
@@ -122,6 +126,14 @@ export interface Config {
   leaseDeleteAfterDurations: number
   /** A gap between the registry's heartbeats longer than this is an absence (leases get a grace); 0: the runtime's default. */
   registryAbsenceSeconds: number
+  /** Node: open connections at most (0: the file descriptor limit less a headroom); the oldest idle one makes room. */
+  maxConnections: number
+  /** Node: a request's headers (and a new connection's first request) must arrive within this time. */
+  headersTimeoutMs: number
+  /** Node: a whole request, body included, must arrive within this time. */
+  requestTimeoutMs: number
+  /** Node: an idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -153,5 +165,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     catchUpIntervalMs: e.CATCH_UP_INTERVAL_MS,
     leaseDeleteAfterDurations: e.LEASE_DELETE_AFTER_DURATIONS,
     registryAbsenceSeconds: e.REGISTRY_ABSENCE_SECONDS,
+    maxConnections: e.MAX_CONNECTIONS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
   }
 }
