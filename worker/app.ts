@@ -19,6 +19,7 @@ import { mountPick } from './api/pick'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
+import { RateLimiter, type RateLimits } from './http/rate-limit'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 import type { Clock } from './registry/meta'
@@ -35,6 +36,8 @@ export interface AppDeps {
   version: string
   /** Time for what the app keeps in memory (the DoH answer cache); defaults to the system time. */
   clock?: Pick<Clock, 'now'>
+  /** Per-token (per-address) request limits and the failed-authentication limit; none when absent. */
+  rateLimits?: RateLimits
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
 }
@@ -45,14 +48,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', requestId())
 
-  app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
+  const clock = deps.clock ?? { now: () => new Date() }
+  const limiter = deps.rateLimits ? new RateLimiter(deps.rateLimits, () => clock.now().getTime()) : undefined
+  app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false, ...(limiter ? { limiter } : {}) }))
 
   healthRoutes(app, { version: deps.version, ready: () => deps.registry.store.ping() })
   discoveryRoutes(app)
   openApiRoutes(app, { version: gitVersion(deps.version) })
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
-  mountDoh(app, deps.resolver, deps.clock ?? { now: () => new Date() })
+  mountDoh(app, deps.resolver, clock)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

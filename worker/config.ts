@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
+import type { RateLimits } from './http/rate-limit'
 
 /** An optional whole number in [min, max]; empty or unset gives the fallback. */
 const integer = (fallback: number, min: number, max: number, what: string) =>
@@ -102,6 +103,10 @@ export const EnvSchema = z.object({
   HEADERS_TIMEOUT_MS: integer(10_000, 100, 600_000, 'a number of milliseconds'),
   REQUEST_TIMEOUT_MS: integer(30_000, 100, 3_600_000, 'a number of milliseconds'),
   KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 600_000, 'a number of milliseconds'),
+  RATE_LIMIT_PER_SECOND: integer(5_000, 0, 1_000_000, 'a number of requests per second (0: no limit)'),
+  RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
+  AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
+  AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
 })
 
 export interface Config {
@@ -134,6 +139,8 @@ export interface Config {
   requestTimeoutMs: number
   /** Node: an idle keep-alive connection is closed after this time. */
   keepAliveTimeoutMs: number
+  /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
+  rateLimits: RateLimits
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -169,5 +176,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    rateLimits: {
+      requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+      authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
+    },
   }
 }
