@@ -5,6 +5,12 @@
  * memory at a time, and a slow client slows the reading rather than piling up pages.
  * The first page is read before the answer starts, so a failure there is still a Status;
  * a failure later can only cut the answer short (the client sees invalid JSON).
+ *
+ * Streamed lists take turns: each page waits for its turn, and turns are one per pass of
+ * the event loop across all the lists being sent, so that requests arriving meanwhile
+ * (DNS, picks, writes) wait for at most one page, however many lists are running. (The
+ * embedded database answers synchronously, and a client reading fast keeps the socket
+ * writable, so without turns a list would be sent to its end in one go.)
  */
 import type { Context } from 'hono'
 
@@ -40,6 +46,7 @@ export async function streamedList(c: Context, head: object, field: string, page
           controller.enqueue(encoder.encode(text.slice(0, -2) + (first ? chunk(first) : '')))
           if (first) return
         } else {
+          await turn()
           const items = await nonEmpty(pages)
           if (items) return controller.enqueue(encoder.encode(chunk(items)))
         }
@@ -55,6 +62,17 @@ export async function streamedList(c: Context, head: object, field: string, page
     },
   })
   return c.body(body, 200, { 'content-type': 'application/json' })
+}
+
+/** Resolves on a later pass of the event loop than the turn before it (see the top of this file). */
+const nextPass: () => Promise<void> =
+  typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) : () => new Promise((resolve) => setTimeout(resolve, 0))
+let turns: Promise<void> = Promise.resolve()
+
+function turn(): Promise<void> {
+  const mine = turns.then(nextPass)
+  turns = mine
+  return mine
 }
 
 /** The next page with items in it, or null after the last. */

@@ -34,7 +34,7 @@ export const MODIFIED_BY = 'switchboard.dev/modified-by'
 type Scope = 'all' | 'status'
 
 /** Objects per page of a streamed list: small enough that reading one is a short pause for everyone else. */
-const STREAM_PAGE_SIZE = 250
+const STREAM_PAGE_SIZE = 100
 
 export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
