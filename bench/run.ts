@@ -5,7 +5,7 @@
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
  * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
- * leases, bundle, workers, durability), in their usual order; every scenario runs by default. bundle builds the Worker
+ * leases, lists, bundle, workers, durability), in their usual order; every scenario runs by default. bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
@@ -19,6 +19,7 @@ import { DURABILITY, durability } from './durability'
 import { ENDPOINTS, endpoints } from './endpoints'
 import { INTERFERENCE, interference } from './interference'
 import { LEASES, leases } from './leases'
+import { LISTS, lists } from './lists'
 import { PICK, pick } from './pick'
 import { Report } from './report'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -27,7 +28,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 1200
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, bundle, workers, durability]
+const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, lists, bundle, workers, durability]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -100,6 +101,13 @@ function settings(report: Report): void {
         `constant warm-up ${phase(LEASES.constant.warmup)}, measured ${phase(LEASES.constant.measure)}; renewals (merge PATCH of renewTime) ` +
         `warm-up ${phase(LEASES.renew.warmup)}, measured ${phase(LEASES.renew.measure)}; then DoH over the doh zone without and with ` +
         `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations`,
+    )
+  }
+  if (run('lists')) {
+    report.setting(
+      'lists',
+      `${fmt(LISTS.pods)} pods in namespace ${LISTS.namespace}; DoH over the doh zone (${LISTS.dohConcurrency} in flight) alone, then beside ${LISTS.lists} clients listing them unpaged over and over; ` +
+        `${LISTS.round.warmup.seconds} s warm-up + ${LISTS.round.measure.seconds} s per round; target DoH p99 < ${LISTS.targetP99Ms} ms`,
     )
   }
   if (run('bundle')) report.setting('bundle', `wrangler deploy --dry-run --outdir <temp dir>; raw and gzipped (zlib level 6) size, target ≤ ${BUNDLE.targetGzipKiB} KiB gzipped`)

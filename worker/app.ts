@@ -21,6 +21,7 @@ import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
 import { pathEncoding } from './http/path-encoding'
+import { RateLimiter, type RateLimits } from './http/rate-limit'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 import type { Clock } from './registry/meta'
@@ -37,6 +38,8 @@ export interface AppDeps {
   version: string
   /** Time for what the app keeps in memory (the DoH answer cache); defaults to the system time. */
   clock?: Pick<Clock, 'now'>
+  /** Per-token (per-address) request limits and the failed-authentication limit; none when absent. */
+  rateLimits?: RateLimits
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
 }
@@ -48,9 +51,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', requestId())
   app.use('*', pathEncoding())
 
-  app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false }))
-
   const clock = deps.clock ?? { now: () => new Date() }
+  const limiter = deps.rateLimits ? new RateLimiter(deps.rateLimits, () => clock.now().getTime()) : undefined
+  app.use('*', accessControl(deps.registry, { tokens: deps.tokens, dohPublic: deps.dohPublic ?? false, failClosed: deps.failClosed ?? false, ...(limiter ? { limiter } : {}) }))
+
   healthRoutes(app, { version: deps.version, checks: new HealthChecks(deps.registry.store, () => clock.now().getTime()) })
   discoveryRoutes(app)
   openApiRoutes(app, { version: gitVersion(deps.version) })

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
 import type { Synchronous } from './db/client'
+import type { RateLimits } from './http/rate-limit'
 
 /** An optional whole number in [min, max]; empty or unset gives the fallback. */
 const integer = (fallback: number, min: number, max: number, what: string) =>
@@ -118,6 +119,14 @@ export const EnvSchema = z.object({
   LEASE_DELETE_AFTER_DURATIONS: integer(3, 1, 10_000, 'a number of lease durations'),
   REGISTRY_ABSENCE_SECONDS: integer(0, 0, 86_400, 'a number of seconds (0: the runtime default)'),
   ALLOW_LOOPBACK_ADDRESSES: bool(false),
+  MAX_CONNECTIONS: integer(0, 0, 1_000_000, 'a number of connections (0: as the file descriptor limit allows)'),
+  HEADERS_TIMEOUT_MS: integer(10_000, 100, 600_000, 'a number of milliseconds'),
+  REQUEST_TIMEOUT_MS: integer(30_000, 100, 3_600_000, 'a number of milliseconds'),
+  KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 600_000, 'a number of milliseconds'),
+  RATE_LIMIT_PER_SECOND: integer(5_000, 0, 1_000_000, 'a number of requests per second (0: no limit)'),
+  RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
+  AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
+  AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
 })
 
 export interface Config {
@@ -148,6 +157,16 @@ export interface Config {
   registryAbsenceSeconds: number
   /** Pod and endpoint addresses may be loopback addresses (always so with access control off). */
   allowLoopbackAddresses: boolean
+  /** Node: open connections at most (0: the file descriptor limit less a headroom); the oldest idle one makes room. */
+  maxConnections: number
+  /** Node: a request's headers (and a new connection's first request) must arrive within this time. */
+  headersTimeoutMs: number
+  /** Node: a whole request, body included, must arrive within this time. */
+  requestTimeoutMs: number
+  /** Node: an idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number
+  /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
+  rateLimits: RateLimits
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -182,5 +201,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     leaseDeleteAfterDurations: e.LEASE_DELETE_AFTER_DURATIONS,
     registryAbsenceSeconds: e.REGISTRY_ABSENCE_SECONDS,
     allowLoopbackAddresses: e.ALLOW_LOOPBACK_ADDRESSES,
+    maxConnections: e.MAX_CONNECTIONS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    rateLimits: {
+      requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+      authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
+    },
   }
 }

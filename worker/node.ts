@@ -4,6 +4,7 @@
  * start, served on http://127.0.0.1:8787 (PORT and HOST override).
  */
 import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { dirname } from 'node:path'
 import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
@@ -11,6 +12,7 @@ import { applyMigrations } from './db/migrate'
 import { storageFaultOf } from './db/errors'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
+import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
@@ -50,13 +52,22 @@ async function main(): Promise<void> {
   }, COMPACTION_INTERVAL_MS)
   compactor.unref()
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const { cap, note } = connectionCap(config.maxConnections)
+  if (note) console.warn(`switchboard: ${note}`)
+  const limits: ConnectionLimits = {
+    maxConnections: cap,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: Math.max(config.requestTimeoutMs, config.headersTimeoutMs),
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  }
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions(limits) }, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
     console.log(`switchboard listening on http://${host}:${info.port} (database ${redact(url)})`)
     if (config.adminToken === null) {
       console.log('switchboard: access control is off (no SWITCHBOARD_ADMIN_TOKEN): anyone on this machine may read and write')
     }
   })
+  limitConnections(server as Server, limits)
   server.on('error', (e) => {
     console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
     process.exit(1)

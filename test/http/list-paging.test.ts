@@ -186,3 +186,113 @@ describe('limit', () => {
     expect(zero.body.metadata.continue).toBeUndefined()
   })
 })
+
+describe('limit is an int64, capped at the maximum page size', () => {
+  const PODS = 1_200
+  let big: TestApp
+
+  beforeAll(async () => {
+    big = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT } })
+    expect((await big.json('POST', `${API}/namespaces`, { metadata: { name: 'big' } }, bearer(ROOT))).status).toBe(201)
+    await big.registry.importPods('big', Array.from({ length: PODS }, (_, i) => ({ metadata: { name: `p-${String(i).padStart(5, '0')}` } })))
+  })
+
+  it.each(['1e19', '9223372036854775808', '-1', '1.5', ' 5'])('limit=%s is a 400 naming limit, on every list', async (limit) => {
+    for (const path of [`${API}/pods`, `${API}/namespaces/big/pods`, `${API}/endpoints`, `${SLICES}/endpointslices`, TOKENS]) {
+      const res = await big.json('GET', `${path}?limit=${encodeURIComponent(limit)}`, undefined, bearer(ROOT))
+      expect({ path, status: res.status }).toEqual({ path, status: 400 })
+      expect(res.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 })
+      expect(res.body.message).toContain('limit')
+    }
+  })
+
+  it.each(['1001', '5000', '9223372036854775807'])('limit=%s answers 1,000 items and a continue token; the next page has the rest', async (limit) => {
+    const first = await big.json('GET', `${API}/namespaces/big/pods?limit=${limit}`, undefined, bearer(ROOT))
+    expect(first.status).toBe(200)
+    expect(first.body.items).toHaveLength(1000)
+    expect(first.body.metadata.continue).toBeTruthy()
+    const rest = await big.json('GET', `${API}/namespaces/big/pods?limit=${limit}&continue=${encodeURIComponent(first.body.metadata.continue)}`, undefined, bearer(ROOT))
+    expect(rest.body.items).toHaveLength(PODS - 1000)
+    expect(rest.body.metadata.continue).toBeUndefined()
+    expect([...first.body.items, ...rest.body.items].map((p: any) => p.metadata.name)).toEqual(Array.from({ length: PODS }, (_, i) => `p-${String(i).padStart(5, '0')}`))
+  })
+})
+
+describe('an unpaged list is streamed, page by page, from one snapshot', () => {
+  const PODS = 2_000
+  let big: TestApp
+  const names = Array.from({ length: PODS }, (_, i) => `p-${String(i).padStart(5, '0')}`)
+
+  beforeAll(async () => {
+    big = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT }, database: 'file' })
+    expect((await big.json('POST', `${API}/namespaces`, { metadata: { name: 'big' } }, bearer(ROOT))).status).toBe(201)
+    await big.registry.importPods('big', names.map((name, i) => ({ metadata: { name, labels: { half: String(i % 2) } } })))
+  })
+
+  /** The answer's body as the chunks it arrived in. */
+  async function chunks(res: Response, between?: (n: number) => Promise<void>): Promise<string[]> {
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    const out: string[] = []
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return out
+      out.push(decoder.decode(value, { stream: true }))
+      await between?.(out.length)
+    }
+  }
+
+  it('arrives in many chunks that make one list, every item at or before its resourceVersion', async () => {
+    for (const path of [`${API}/pods`, `${API}/namespaces/big/pods`]) {
+      const res = await big.req('GET', path, undefined, bearer(ROOT))
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      const parts = await chunks(res)
+      expect(parts.length).toBeGreaterThan(2)
+      const list = JSON.parse(parts.join(''))
+      expect(list).toMatchObject({ apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: expect.any(String) } })
+      expect(list.metadata.continue).toBeUndefined()
+      expect(list.items.map((p: any) => p.metadata.name)).toEqual(names)
+      for (const pod of list.items) expect(Number(pod.metadata.resourceVersion)).toBeLessThanOrEqual(Number(list.metadata.resourceVersion))
+    }
+  })
+
+  it('does not see writes made while it is being read', async () => {
+    const before = (await big.json('GET', `${API}/namespaces/big/pods?labelSelector=half%3D1`, undefined, bearer(ROOT))).body
+    const res = await big.req('GET', `${API}/namespaces/big/pods?labelSelector=half%3D1`, undefined, bearer(ROOT))
+    const parts = await chunks(res, async (n) => {
+      if (n !== 1) return
+      // After the first page: delete pods further on, add one, relabel one — none of it is in this list.
+      for (const name of [names[1001], names[1999]]) expect((await big.req('DELETE', `${API}/namespaces/big/pods/${name}`, undefined, bearer(ROOT))).status).toBe(200)
+      expect((await big.req('POST', `${API}/namespaces/big/pods`, { metadata: { name: 'p-01500x', labels: { half: '1' } } }, bearer(ROOT))).status).toBe(201)
+      expect((await big.req('PATCH', `${API}/namespaces/big/pods/${names[1501]}`, { metadata: { labels: { half: '0' } } }, bearer(ROOT))).status).toBe(200)
+    })
+    const list = JSON.parse(parts.join(''))
+    expect(list.metadata.resourceVersion).toBe(before.metadata.resourceVersion)
+    expect(list.items).toEqual(before.items)
+    // The writes happened: a list now sees them.
+    const after = (await big.json('GET', `${API}/namespaces/big/pods?labelSelector=half%3D1`, undefined, bearer(ROOT))).body
+    expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(list.metadata.resourceVersion))
+    expect(after.items.map((p: any) => p.metadata.name)).toContain('p-01500x')
+    expect(after.items.map((p: any) => p.metadata.name)).not.toContain(names[1001])
+  })
+
+  it('as a Table too: the column definitions once, a row per pod', async () => {
+    const res = await big.req('GET', `${API}/namespaces/big/pods`, undefined, { ...bearer(ROOT), accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' })
+    expect(res.status).toBe(200)
+    const parts = await chunks(res)
+    expect(parts.length).toBeGreaterThan(2)
+    const table = JSON.parse(parts.join(''))
+    expect(table).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: expect.any(String) } })
+    expect(table.columnDefinitions.map((c: any) => c.name)).toContain('Name')
+    const listed = (await big.json('GET', `${API}/namespaces/big/pods`, undefined, bearer(ROOT))).body.items.map((p: any) => p.metadata.name)
+    expect(table.rows.map((r: any) => r.object.metadata.name)).toEqual(listed)
+    expect(table.rows[0].cells[0]).toBe(listed[0])
+  })
+
+  it('an empty list is still one list', async () => {
+    const res = await big.json('GET', `${API}/namespaces/big/pods?labelSelector=nothing`, undefined, bearer(ROOT))
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ kind: 'PodList', items: [] })
+  })
+})

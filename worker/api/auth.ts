@@ -4,10 +4,14 @@
  * a token outside its role or namespaces a 403 — decided from the path alone, before
  * any object is read, so the answer never tells whether an object exists. `/livez`,
  * `/readyz`, `/healthz` and `/version` are open; DNS is open too when `DOH_PUBLIC=true`.
+ * With access control on, requests are rate-limited per token (per client address
+ * without one), and an address whose tokens failed too often gets 429 before its next
+ * token is looked at.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { RegistryError } from '../registry/errors'
 import type { AppEnv } from '../http/env'
+import { clientAddress, type RateLimiter } from '../http/rate-limit'
 import type { KindInfo } from '../registry/kind-info'
 import { KINDS, NAMESPACES, kindOf } from '../registry/kinds'
 import type { Registry } from '../registry/registry'
@@ -19,6 +23,8 @@ export interface AccessOptions {
   dohPublic: boolean
   /** With no root credential configured, refuse every call (the Workers runtime) instead of opening up. */
   failClosed: boolean
+  /** Request and failed-authentication limits (http/rate-limit.ts); none while access control is off. */
+  limiter?: RateLimiter
 }
 
 /** What a request needs: nothing, or a role over one namespace, or over every namespace. */
@@ -30,12 +36,16 @@ const OPEN: Principal = { name: '', role: 'admin', namespaces: ALL_NAMESPACES }
 export function accessControl(registry: Registry, options: AccessOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const need = requirement(c.req.method, c.req.path)
+    const limiter = options.tokens.enabled ? options.limiter : undefined
     const open = () => {
       c.set('principal', OPEN)
       c.set('registry', registry)
       return next()
     }
-    if (need.kind === 'public') return open()
+    if (need.kind === 'public') {
+      limiter?.request({ address: clientAddress(c) })
+      return open()
+    }
     if (!options.tokens.enabled && options.failClosed && !(need.kind === 'dns' && options.dohPublic)) {
       throw new RegistryError(
         'ServiceUnavailable',
@@ -43,13 +53,20 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
       )
     }
     // Access control off (Node, loopback only), or public DNS.
-    if (!options.tokens.enabled || (need.kind === 'dns' && options.dohPublic)) return open()
+    if (!options.tokens.enabled || (need.kind === 'dns' && options.dohPublic)) {
+      limiter?.request({ address: clientAddress(c) })
+      return open()
+    }
     const secret = bearer(c)
+    // An address that failed too often is refused before its token is looked at, so guessing cannot go on.
+    if (secret) limiter?.checkFailures(clientAddress(c))
     const principal = secret ? await options.tokens.authenticate(secret) : null
     if (!principal) {
+      if (secret) limiter?.failed(clientAddress(c))
       c.header('WWW-Authenticate', 'Bearer realm="switchboard"')
       throw new RegistryError('Unauthorized', secret ? 'the token is not valid (unknown, revoked or expired)' : 'a bearer token is required')
     }
+    limiter?.request({ token: principal.name })
     if (need.kind === 'role') {
       const inScope = need.everywhere ? principal.namespaces === ALL_NAMESPACES : need.namespace === undefined || reaches(principal, need.namespace)
       if (RANK[principal.role] < RANK[need.role] || !inScope) throw forbidden(principal, need)

@@ -10,7 +10,8 @@ import type { AppEnv } from '../http/env'
 import { isApplyPatch, readDeleteOptions, readObject, readPatch } from '../http/body'
 import { createRefusal, visibleNamespaces } from './auth'
 import { groupPath, type KindInfo } from '../registry/kind-info'
-import type { ListQuery } from '../registry/list-options'
+import { unpaged, type ListQuery } from '../registry/list-options'
+import { streamedList } from './list-stream'
 import type { Rest } from '../registry/registry'
 import { isWatch } from '../registry/watch-options'
 import { writeOptions, type OptionsKind, type WriteOptions } from '../registry/write-options'
@@ -40,7 +41,22 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
       const present = as.as === 'Table' ? tableEvents(kind, as, nowMs(c)) : undefined
       return watchResponse(c, kind, namespace, listQuery(c), MAX_BUFFERED_BYTES, present)
     }
-    const result = await rest(c).list!(namespace, listQuery(c))
+    const query = listQuery(c)
+    const storage = rest(c)
+    // An unpaged list is sent page by page as it is read, from one snapshot (list-stream.ts).
+    if (storage.stream && unpaged(query)) {
+      const stream = await storage.stream(namespace, query)
+      if (as.as !== 'Table') return streamedList(c, stream.list, 'items', stream)
+      const options = { ...as, nowMs: nowMs(c)() }
+      return streamedList(c, toTable(kind, stream.list, options), 'rows', {
+        next: async () => {
+          const items = await stream.next()
+          return items && (toTable(kind, { items }, { ...options, noHeaders: true }).rows as unknown[])
+        },
+        close: () => stream.close(),
+      })
+    }
+    const result = await storage.list!(namespace, query)
     return c.json(as.as === 'Table' ? toTable(kind, result, { ...as, nowMs: nowMs(c)() }) : result)
   }
   const get: Handler = async (c) => {
@@ -91,7 +107,7 @@ export function kindRoutes(kind: KindInfo): Hono<AppEnv> {
 /** The list query of a request (a watch's too): selectors, limit, continue token, and the caller's namespaces. */
 function listQuery(c: Context<AppEnv>): ListQuery {
   const q = c.req.query()
-  const limit = q.limit === undefined || q.limit === '' ? undefined : Number(q.limit)
+  const limit = q.limit === undefined || q.limit === '' ? undefined : q.limit
   const namespaces = visibleNamespaces(c)
   return {
     ...(q.labelSelector !== undefined ? { labelSelector: q.labelSelector } : {}),

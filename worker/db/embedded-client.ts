@@ -13,7 +13,9 @@
  *
  * The connection is synchronous, as the embedded driver always is: a call runs to its end
  * before another starts, so one connection serves every caller. Interactive transactions
- * are not offered (nothing in Switchboard uses them; every write is one batch).
+ * are offered for reads alone (`transaction('read')`): a second connection holding one
+ * snapshot of a file database while a long list is read from it page by page, writers
+ * going on meanwhile (WAL); every write is one batch.
  *
  * Group commit: write batches that arrive in the same turn of the event loop commit in one
  * transaction. A batch that fails (a guard, a unique constraint) fails alone, exactly as
@@ -45,7 +47,7 @@ import { Buffer } from 'node:buffer'
 import { statfsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'libsql'
-import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type TransactionMode } from '@libsql/core/api'
+import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type Transaction, type TransactionMode } from '@libsql/core/api'
 import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
 import { DBMOVED, storageFaultOf, type StorageFault } from './errors'
 
@@ -118,7 +120,10 @@ export class EmbeddedClient implements Client {
   private free = { bytes: Infinity, at: -Infinity }
 
   /** `path` is a file path or `:memory:`. */
-  constructor(path: string, options: EmbeddedOptions = {}) {
+  constructor(
+    private readonly path: string,
+    options: EmbeddedOptions = {},
+  ) {
     this.db = new Database(path)
     this.groupCommit = options.groupCommit ?? true
     this.log = options.log ?? ((line) => console.error(line))
@@ -181,8 +186,28 @@ export class EmbeddedClient implements Client {
     }
   }
 
-  async transaction(): Promise<never> {
-    throw new LibsqlError('interactive transactions are not offered by the embedded client: write one batch', 'TRANSACTION_UNSUPPORTED')
+  /**
+   * A read transaction on a connection of its own (a file database only): it sees the
+   * database as it was when it began, whatever is written meanwhile, until it is closed.
+   * Writes issued before it are committed first.
+   */
+  async transaction(mode?: TransactionMode): Promise<Transaction> {
+    this.checkOpen()
+    if (mode !== 'read' || this.path === ':memory:' || this.path === '') {
+      throw new LibsqlError('the embedded client offers read transactions on a file database only: write one batch', 'TRANSACTION_UNSUPPORTED')
+    }
+    this.flush()
+    const reader = new EmbeddedClient(this.path, { groupCommit: false })
+    try {
+      reader.run('PRAGMA busy_timeout = 5000')
+      reader.run('BEGIN')
+      // A deferred transaction takes its snapshot at its first read.
+      reader.run("SELECT 1 FROM sqlite_master LIMIT 1")
+    } catch (error) {
+      reader.close()
+      throw error
+    }
+    return new ReadTransaction(reader)
   }
 
   async sync(): Promise<never> {
@@ -419,6 +444,44 @@ function moved(path: string, now: FileIdentity | null): LibsqlError {
 function identity(path: string): FileIdentity | null {
   const stat = statSync(path, { throwIfNoEntry: false, bigint: true })
   return stat ? { dev: stat.dev, ino: stat.ino } : null
+}
+
+/** A read transaction of the embedded client: its own connection, closed with it. */
+class ReadTransaction implements Transaction {
+  constructor(private readonly reader: EmbeddedClient) {}
+
+  get closed(): boolean {
+    return this.reader.closed
+  }
+
+  execute(stmt: InStatement): Promise<ResultSet> {
+    return this.reader.execute(stmt)
+  }
+
+  async batch(stmts: InStatement[]): Promise<ResultSet[]> {
+    const results: ResultSet[] = []
+    for (const stmt of stmts) results.push(await this.reader.execute(stmt))
+    return results
+  }
+
+  executeMultiple(sql: string): Promise<void> {
+    return this.reader.executeMultiple(sql)
+  }
+
+  async rollback(): Promise<void> {
+    this.close()
+  }
+
+  async commit(): Promise<void> {
+    this.close()
+  }
+
+  close(): void {
+    if (this.reader.closed) return
+    // The statement runs at once (the connection is synchronous); nothing was written, so a failure leaves nothing behind.
+    this.reader.execute('ROLLBACK').catch(() => undefined)
+    this.reader.close()
+  }
 }
 
 /** A row as `@libsql/client` gives it: values by index (not enumerable) and by column name (enumerable, first of equal names wins). */

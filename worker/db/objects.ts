@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm'
 import type { Database } from './client'
 import { listWhere, type ListFilter } from './filters'
 import { pageOf } from './page'
+import { openSnapshot } from './snapshot'
 import { keyWhere, type ObjectTable } from './tables'
 
 /** A stored object: its JSON body (resourceVersion not included) and its resourceVersion. */
@@ -48,6 +49,71 @@ export async function getObject(db: Database, table: ObjectTable, namespace: str
 
 /** A consistent page of objects and the resourceVersion it was read at. */
 export async function listObjects(db: Database, table: ObjectTable, filter: ListFilter): Promise<ListResult> {
+  const [rvRows, rows] = (await db.batch([readResourceVersion(db), db.all(listSelect(table, filter))])) as [unknown, ListRow[]]
+  return listResult(rvOf(rvRows), rows, filter.limit)
+}
+
+/**
+ * A list read page by page from one snapshot (see snapshot.ts): every page is as the
+ * database was at `rv`, however long the reader takes, so the pages together are one
+ * consistent list. `next()` answers the next page (at most `pageSize` objects) or null
+ * after the last; `close()` ends the snapshot (it is ended after the last page too).
+ * Without a snapshot (D1, `:memory:`) the list is read in one batch and handed out in
+ * pages.
+ */
+export interface ListPages {
+  rv: number
+  next(): Promise<StoredObject[] | null>
+  close(): void
+}
+
+export async function listPages(db: Database, table: ObjectTable, filter: ListFilter, pageSize: number): Promise<ListPages> {
+  const snapshot = await openSnapshot(db)
+  if (!snapshot) {
+    const whole = await listObjects(db, table, { ...filter, limit: undefined })
+    let at = 0
+    return {
+      rv: whole.rv,
+      next: async () => (at < whole.items.length ? whole.items.slice(at, (at += pageSize)) : null),
+      close: () => undefined,
+    }
+  }
+  let rv: number
+  try {
+    rv = rvOf(await snapshot.all(RESOURCE_VERSION))
+  } catch (e) {
+    snapshot.close()
+    throw e
+  }
+  let after = filter.after
+  let done = false
+  const close = () => {
+    if (!done) snapshot.close()
+    done = true
+  }
+  return {
+    rv,
+    close,
+    async next() {
+      if (done) return null
+      try {
+        const rows = await snapshot.all<ListRow>(listSelect(table, { ...filter, ...(after ? { after } : {}), limit: pageSize }))
+        const page = listResult(rv, rows, pageSize)
+        if (page.next) after = page.next
+        else close()
+        return page.items.length || page.next ? page.items : null
+      } catch (e) {
+        close()
+        throw e
+      }
+    },
+  }
+}
+
+type ListRow = { ns: string; name: string; rv: number; body: string }
+
+/** The SELECT of a list: the filter's objects in (namespace, name) order, `limit + 1` of them when limited. */
+function listSelect(table: ObjectTable, filter: ListFilter) {
   // The listed table is aliased `o` so that label subqueries refer to its columns, not their own.
   const namespaceColumn = table.namespaced ? sql`o.namespace` : sql`''`
   const scope = table.namespaced ? namespaceColumn : sql`o.name`
@@ -57,15 +123,13 @@ export async function listObjects(db: Database, table: ObjectTable, filter: List
     return sql.raw(`o.${column}`)
   })
   const limit = filter.limit && filter.limit > 0 ? sql` LIMIT ${filter.limit + 1}` : sql``
-  const [rvRows, rows] = (await db.batch([
-    readResourceVersion(db),
-    db.all(
-      sql`SELECT ${namespaceColumn} AS ns, o.name AS name, o.rv AS rv, o.body AS body FROM ${sql.raw(table.table)} o WHERE ${where} ORDER BY ${namespaceColumn}, o.name${limit}`,
-    ),
-  ])) as [unknown, { ns: string; name: string; rv: number; body: string }[]]
-  const { page, last } = pageOf(rows, filter.limit)
+  return sql`SELECT ${namespaceColumn} AS ns, o.name AS name, o.rv AS rv, o.body AS body FROM ${sql.raw(table.table)} o WHERE ${where} ORDER BY ${namespaceColumn}, o.name${limit}`
+}
+
+function listResult(rv: number, rows: ListRow[], limit: number | undefined): ListResult {
+  const { page, last } = pageOf(rows, limit)
   return {
-    rv: rvOf(rvRows),
+    rv,
     items: page.map((r) => ({ rv: Number(r.rv), body: JSON.parse(r.body) })),
     ...(last ? { next: { namespace: last.ns, name: last.name } } : {}),
   }

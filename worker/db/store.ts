@@ -10,7 +10,7 @@ import { Batch, type Precondition } from './batch'
 import { changesSince, compactChanges, type ChangesRead } from './change-log'
 import * as endpointReads from './endpoint-reads'
 import type { ListFilter } from './filters'
-import { getObject, listObjects, resourceVersion, type ListResult, type StoredObject } from './objects'
+import { getObject, listObjects, listPages, resourceVersion, type ListPages, type ListResult, type StoredObject } from './objects'
 import * as leases from './rows/leases'
 import * as namespaces from './rows/namespaces'
 import { heartbeat, type PresenceRow } from './presence'
@@ -24,7 +24,7 @@ import type { ObjectTable } from './tables'
 export { DRY_RUN_RV, type Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
-export type { ListResult, StoredObject } from './objects'
+export type { ListPages, ListResult, StoredObject } from './objects'
 export type { BoundPodRow, LeaseRow, LeaseWrite, Renewal } from './rows/leases'
 export type { NamespaceWrite } from './rows/namespaces'
 export type { PodPortRow, PodWrite } from './rows/pods'
@@ -110,6 +110,11 @@ export class Store {
   /** A consistent page of objects and the resourceVersion it was read at. */
   list(table: ObjectTable, filter: ListFilter): Promise<ListResult> {
     return listObjects(this.db, table, filter)
+  }
+
+  /** A whole list read page by page from one snapshot (see objects.ts); the caller closes it unless it reads to the end. */
+  listPages(table: ObjectTable, filter: ListFilter, pageSize: number): Promise<ListPages> {
+    return listPages(this.db, table, filter, pageSize)
   }
 
   // ---- namespaces, services, pods ----

@@ -15,7 +15,7 @@
 import { RegistryError, badRequest, conflict, notFound } from './errors'
 import { checkUid, deleteOptions, deletionAt, precondition, type DeleteQuery } from './delete-options'
 import { apiVersionOf, type KindInfo } from './kind-info'
-import { listOptions, type ListQuery } from './list-options'
+import { listOptions, type ListQuery, type ListStream } from './list-options'
 import { encodeContinue } from './continue-token'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
 import { applyPatch, type PatchType } from './patch'
@@ -32,6 +32,9 @@ import { sameJson } from '../json'
 export const MODIFIED_BY = 'switchboard.dev/modified-by'
 
 type Scope = 'all' | 'status'
+
+/** Objects per page of a streamed list: small enough that reading one is a short pause for everyone else. */
+const STREAM_PAGE_SIZE = 100
 
 export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
@@ -57,20 +60,38 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
 
   /** Lists the kind in one namespace, or across all when `namespace` is undefined. */
   async list(namespace: string | undefined, query: ListQuery): Promise<ListObject<T>> {
-    const options = listOptions(query, this.kind.fieldSelectors)
-    const result = await this.ctx.store.list(this.kind.storage!, {
-      ...options,
-      ...(namespace !== undefined && this.kind.namespaced ? { namespace } : {}),
-    })
+    const result = await this.ctx.store.list(this.kind.storage!, this.listFilter(namespace, query))
     return {
-      apiVersion: apiVersionOf(this.kind),
-      kind: this.kind.listKind,
+      ...this.listHead(result.rv),
       metadata: {
         resourceVersion: String(result.rv),
         ...(result.next ? { continue: encodeContinue(result.next) } : {}),
       },
       items: result.items.map((i) => withRv(i.body as unknown as T, i.rv)),
     }
+  }
+
+  /**
+   * The whole list (a `limit` is not applied) read page by page from one snapshot of the
+   * database, so that all of it is as of one resourceVersion without holding all of it
+   * in memory at once. The caller reads it to the end or closes it.
+   */
+  async stream(namespace: string | undefined, query: ListQuery): Promise<ListStream<T>> {
+    const { limit: _paged, ...filter } = this.listFilter(namespace, query)
+    const pages = await this.ctx.store.listPages(this.kind.storage!, filter, STREAM_PAGE_SIZE)
+    return {
+      list: this.listHead(pages.rv),
+      next: async () => (await pages.next())?.map((i) => withRv(i.body as unknown as T, i.rv)) ?? null,
+      close: () => pages.close(),
+    }
+  }
+
+  private listFilter(namespace: string | undefined, query: ListQuery) {
+    return { ...listOptions(query, this.kind.fieldSelectors), ...(namespace !== undefined && this.kind.namespaced ? { namespace } : {}) }
+  }
+
+  private listHead(rv: number): ListObject<T> {
+    return { apiVersion: apiVersionOf(this.kind), kind: this.kind.listKind, metadata: { resourceVersion: String(rv) }, items: [] }
   }
 
   async create(namespace: string, body: unknown, options: WriteOptions = {}): Promise<T> {

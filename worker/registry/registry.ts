@@ -17,7 +17,7 @@ import { ENDPOINTS, ENDPOINT_SLICES, KINDS, LEASES, PODS, TOKENS } from './kinds
 import type { LeaseBook } from './lease-book'
 import { LeaseLifecycle, type SweepResult } from './lease-lifecycle'
 import { renew } from './lease-renewal'
-import type { ListQuery } from './list-options'
+import type { ListQuery, ListStream } from './list-options'
 import { timestamp, type Clock } from './meta'
 import type { PatchType } from './patch'
 import { guarded } from './preconditions'
@@ -55,6 +55,8 @@ export interface RegistryOptions {
 export interface Rest {
   get?(namespace: string, name: string): Promise<object>
   list?(namespace: string | undefined, query: ListQuery): Promise<object>
+  /** An unpaged list, read and handed out page by page from one snapshot. */
+  stream?(namespace: string | undefined, query: ListQuery): Promise<ListStream<object>>
   create?(namespace: string, body: unknown, options?: WriteOptions): Promise<object>
   replace?(namespace: string, name: string, body: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
   patch?(namespace: string, name: string, type: PatchType, patch: unknown, scope?: 'all' | 'status', options?: WriteOptions): Promise<object>
@@ -101,6 +103,7 @@ export class Registry {
     this.rests.set(LEASES, {
       get: (ns, name) => leases.get(ns, name),
       list: (ns, query) => leases.list(ns, query),
+      stream: (ns, query) => leases.stream(ns, query),
       create: (ns, body, write) => leases.create(ns, body, write),
       replace: (ns, name, body, scope, write) => leases.replace(ns, name, body, scope, write),
       delete: (ns, name, options, query) => leases.delete(ns, name, options, query),
