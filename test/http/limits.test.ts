@@ -475,6 +475,17 @@ describe('user-written Endpoints at the combined maxima', () => {
     const got = await t.json('GET', `${NS}/endpoints/e`)
     expect(got.body.subsets.reduce((n: number, s: Json) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0)).toBe(MAX_ENDPOINTS_ADDRESSES)
   })
+  it("with as many subsets as addresses, each its own ports, are stored with each address carrying its own subset's ports", { timeout: 60_000 }, async () => {
+    const t = await seeded()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'e' }, spec: { ports: [{ port: 1 }] } })
+    const subsets = Array.from({ length: MAX_ENDPOINTS_ADDRESSES }, (_, i) => ({ addresses: [{ ip: ip(i) }], ports: [{ port: i + 1 }] }))
+    const res = await t.json('POST', `${NS}/endpoints`, { metadata: { name: 'e' }, subsets })
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201)
+    const rows = await t.client.execute(`SELECT ip, ports FROM endpoints WHERE namespace = 'default' AND service = 'e'`)
+    expect(rows.rows.length).toBe(MAX_ENDPOINTS_ADDRESSES)
+    const portOf = new Map(subsets.map((s) => [s.addresses[0]!.ip, JSON.stringify([{ port: s.ports[0]!.port, protocol: 'TCP' }])]))
+    expect(rows.rows.filter((r) => r.ports !== portOf.get(String(r.ip))).slice(0, 3)).toEqual([])
+  })
 })
 
 describe('the size of an object as stored, and the count of pod conditions', () => {
