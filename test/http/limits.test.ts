@@ -16,6 +16,8 @@ import {
   MAX_GRACE_PERIOD_SECONDS,
   MAX_INT32,
   MAX_LABELS,
+  MAX_OBJECT_BYTES,
+  MAX_POD_CONDITIONS,
   MAX_POD_PORTS,
   MAX_SELECTOR_REQUIREMENTS,
   MAX_SELECTOR_VALUES,
@@ -23,6 +25,9 @@ import {
   MAX_SUBSET_ADDRESSES,
 } from '../../worker/registry/limits'
 import { ANNOTATIONS_MAX_BYTES } from '../../worker/registry/validation'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
+import { manualEndpoints } from '../../worker/db/endpoint-rows'
+import { buildUserEndpoints, userEndpointRows } from '../../worker/registry/user-endpoints'
 import { testApp, type TestApp } from '../support/app'
 import { dumpTables } from '../support/db'
 
@@ -99,6 +104,17 @@ interface Limit {
 const labels = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, 'v']))
 const withLabels = (obj: Json, n: number) => ({ ...obj, metadata: { ...obj.metadata, labels: labels(n) } })
 const containers = (...ports: number[]) => ports.map((count, c) => ({ name: `c${c}`, ports: Array.from({ length: count }, (_, i) => ({ name: `p${c}x${i}`, containerPort: i + 1 })) }))
+
+/** `n` addresses in subsets of the most addresses each, every subset with the most ports, named at the longest (63). */
+function maximalSubsets(n: number, fill: (i: number) => Json = (i) => ({ ip: ip(i) })): Json[] {
+  const subsets: Json[] = []
+  for (let start = 0; start < n; start += MAX_SUBSET_ADDRESSES) {
+    const s: number = subsets.length
+    const ports: Json[] = Array.from({ length: MAX_SERVICE_PORTS }, (_, i) => ({ name: `s${s}p${i}-`.padEnd(63, 'x'), port: i + 1, appProtocol: 'kubernetes.io/h2c' }))
+    subsets.push({ addresses: Array.from({ length: Math.min(MAX_SUBSET_ADDRESSES, n - start) }, (_, i) => fill(start + i)), ports })
+  }
+  return subsets
+}
 
 const LIMITS: Limit[] = [
   // A namespace carries its own label kubernetes.io/metadata.name besides the ones sent.
@@ -179,6 +195,14 @@ const LIMITS: Limit[] = [
       }
       return { ...obj, subsets }
     },
+  },
+  {
+    // The maxima together: every subset at the most addresses, each with the most ports (long names), as many subsets as the total allows.
+    name: 'addresses × ports × subsets of Endpoints',
+    resource: RESOURCES.endpoints,
+    at: MAX_ENDPOINTS_ADDRESSES,
+    field: 'subsets[*].addresses',
+    with: (obj, n) => ({ ...obj, subsets: maximalSubsets(n) }),
   },
   {
     name: 'ports of an Endpoints subset',
@@ -402,5 +426,142 @@ describe('the requests that answered 500, sent as they were found', () => {
     // The grace is clamped to the limit, and the deletion instant stays a four-digit year.
     expect(res.body.metadata.deletionGracePeriodSeconds).toBe(MAX_GRACE_PERIOD_SECONDS)
     expect(res.body.metadata.deletionTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+  })
+})
+
+describe('user-written Endpoints at the combined maxima', () => {
+  const longest = (i: number) => ({ ip: ip(i), hostname: `h${i}-`.padEnd(63, 'h'), nodeName: `node-${i}-`.padEnd(40, 'n') })
+
+  it('go to the database as one statement whose parameters are each smaller than the object (D1: 2 MB a string, 100 parameters)', () => {
+    const input = { metadata: { name: 'e', namespace: 'default' }, subsets: maximalSubsets(MAX_ENDPOINTS_ADDRESSES, longest) }
+    const ep = buildUserEndpoints(input as Json, { name: 'e', namespace: 'default', uid: 'u', creationTimestamp: '2026-01-01T00:00:00Z' } as Json, { loopback: true } as Json)
+    const objectBytes = new TextEncoder().encode(JSON.stringify(ep)).length
+    const dialect = new SQLiteSyncDialect()
+    const statements = manualEndpoints('default', 'e', userEndpointRows(ep)).map((q) => dialect.sqlToQuery(q))
+    const strings = statements.flatMap((q) => q.params).filter((p): p is string => typeof p === 'string')
+    const largest = Math.max(...strings.map((p) => new TextEncoder().encode(p).length))
+    // Measured at these maxima: the object about 1 MB, the largest parameter (the rows) below it.
+    expect(objectBytes).toBeLessThan(1024 * 1024) // it came in a request body
+    expect(largest).toBeLessThanOrEqual(objectBytes)
+    expect(largest).toBeLessThan(2_000_000)
+    for (const q of statements) {
+      expect(q.params.length).toBeLessThan(100)
+      expect(q.sql.length).toBeLessThan(100_000)
+    }
+    console.log(`Endpoints at the combined maxima: object ${objectBytes} bytes, largest parameter ${largest} bytes, ${statements.length} statements`)
+  })
+
+  it("are stored with each address carrying its own subset's ports, and served back", { timeout: 60_000 }, async () => {
+    const t = await seeded()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'e' }, spec: { ports: [{ port: 1 }] } })
+    const subsets = maximalSubsets(MAX_ENDPOINTS_ADDRESSES, longest)
+    subsets[1].notReadyAddresses = subsets[1].addresses.splice(0, 10)
+    const res = await t.json('POST', `${NS}/endpoints`, { metadata: { name: 'e' }, subsets })
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201)
+    const rows = await t.client.execute(`SELECT ip, family, ready, serving, hostname, node_name, ports FROM endpoints WHERE namespace = 'default' AND service = 'e' ORDER BY ip`)
+    expect(rows.rows.length).toBe(MAX_ENDPOINTS_ADDRESSES)
+    const expected = new Map<string, { ready: number; ports: string; hostname: string; nodeName: string }>()
+    subsets.forEach((s: Json) => {
+      const ports = JSON.stringify(s.ports.map((p: Json) => ({ name: p.name, port: p.port, protocol: 'TCP', appProtocol: p.appProtocol })))
+      for (const [list, ready] of [['addresses', 1], ['notReadyAddresses', 0]] as const) {
+        for (const a of s[list] ?? []) expected.set(a.ip, { ready, ports, hostname: a.hostname, nodeName: a.nodeName })
+      }
+    })
+    const wrong = rows.rows.filter((r) => {
+      const e = expected.get(String(r.ip))!
+      return r.family !== 'IPv4' || r.ready !== e.ready || r.serving !== e.ready || r.hostname !== e.hostname || r.node_name !== e.nodeName || r.ports !== e.ports
+    })
+    expect(wrong.slice(0, 3)).toEqual([])
+    const got = await t.json('GET', `${NS}/endpoints/e`)
+    expect(got.body.subsets.reduce((n: number, s: Json) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0)).toBe(MAX_ENDPOINTS_ADDRESSES)
+  })
+  it("with as many subsets as addresses, each its own ports, are stored with each address carrying its own subset's ports", { timeout: 60_000 }, async () => {
+    const t = await seeded()
+    await t.json('POST', `${NS}/services`, { metadata: { name: 'e' }, spec: { ports: [{ port: 1 }] } })
+    const subsets = Array.from({ length: MAX_ENDPOINTS_ADDRESSES }, (_, i) => ({ addresses: [{ ip: ip(i) }], ports: [{ port: i + 1 }] }))
+    const res = await t.json('POST', `${NS}/endpoints`, { metadata: { name: 'e' }, subsets })
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201)
+    const rows = await t.client.execute(`SELECT ip, ports FROM endpoints WHERE namespace = 'default' AND service = 'e'`)
+    expect(rows.rows.length).toBe(MAX_ENDPOINTS_ADDRESSES)
+    const portOf = new Map(subsets.map((s) => [s.addresses[0]!.ip, JSON.stringify([{ port: s.ports[0]!.port, protocol: 'TCP' }])]))
+    expect(rows.rows.filter((r) => r.ports !== portOf.get(String(r.ip))).slice(0, 3)).toEqual([])
+  })
+})
+
+describe('the size of an object as stored, and the count of pod conditions', () => {
+  const conditions = (n: number, from = 0, message = '') => Array.from({ length: n }, (_, i) => ({ type: `c${from + i}`, status: 'True', ...(message ? { message } : {}) }))
+  const POD = `${NS}/pods`
+  const bytesOf = async (t: TestApp, name: string) => Number((await t.client.execute({ sql: `SELECT length(CAST(body AS BLOB)) AS n FROM pods WHERE name = ?`, args: [name] })).rows[0]!.n)
+
+  it('a pod with 25,000 conditions is a 422 naming status.conditions, and so is a status patch adding 25,000 condition types, in every patch form', { timeout: 60_000 }, async () => {
+    const t = await seeded()
+    const before = await stored(t)
+    const created = await t.json('POST', POD, { metadata: { name: 'p3' }, status: { podIP: '10.0.0.3', conditions: conditions(25_000) } })
+    expect(created.status).toBe(422)
+    expect(causeFields(created.body)).toEqual(['status.conditions'])
+    expect(created.body.details.causes[0].message).toBe(`Too many: 25000: must have at most ${MAX_POD_CONDITIONS} items`)
+    expect(await stored(t)).toBe(before)
+
+    expect((await t.json('POST', POD, { metadata: { name: 'p3' }, status: { podIP: '10.0.0.3', conditions: conditions(MAX_POD_CONDITIONS) } })).status).toBe(201)
+    const at = await stored(t)
+    const patch = JSON.stringify({ status: { conditions: conditions(25_000, 100) } })
+    const sends: [string, string, string, string][] = [
+      ['strategic merge patch of status', 'PATCH', `${POD}/p3/status`, 'application/strategic-merge-patch+json'],
+      ['strategic merge patch', 'PATCH', `${POD}/p3`, 'application/strategic-merge-patch+json'],
+      ['merge patch of status', 'PATCH', `${POD}/p3/status`, 'application/merge-patch+json'],
+      ['apply of status', 'PATCH', `${POD}/p3/status?fieldManager=m&force=true`, 'application/apply-patch+yaml'],
+    ]
+    for (const [label, method, path, type] of sends) {
+      const body = type.startsWith('application/apply') ? JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p3' }, ...JSON.parse(patch) }) : patch
+      const res = await t.json(method, path, body, { 'content-type': type })
+      expect(res.status, label).toBe(422)
+      expect(causeFields(res.body), label).toEqual(['status.conditions'])
+    }
+    // One new type more than the limit allows, merged by type, is refused after the merge.
+    const one = await t.json('PATCH', `${POD}/p3/status`, JSON.stringify({ status: { conditions: conditions(1, 100) } }), { 'content-type': 'application/strategic-merge-patch+json' })
+    expect(one.status).toBe(422)
+    expect(one.body.details.causes[0].message).toBe(`Too many: ${MAX_POD_CONDITIONS + 1}: must have at most ${MAX_POD_CONDITIONS} items`)
+    const put = await t.json('PUT', `${POD}/p3/status`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p3' }, status: { podIP: '10.0.0.3', conditions: conditions(MAX_POD_CONDITIONS + 1) } })
+    expect(put.status).toBe(422)
+    expect(await stored(t)).toBe(at)
+  })
+
+  it('an object that would be stored over the limit is a 413 for every verb, and nothing changes; one just under it is stored', { timeout: 60_000 }, async () => {
+    const t = await seeded()
+    const before = await stored(t)
+    // 64 conditions whose messages make the pod as stored just over the limit (the request body stays under 1 MiB).
+    const message = (total: number) => 'm'.repeat(Math.ceil(total / MAX_POD_CONDITIONS))
+    const big = { metadata: { name: 'big' }, status: { podIP: '10.0.0.9', conditions: conditions(MAX_POD_CONDITIONS, 0, message(MAX_OBJECT_BYTES)) } }
+    const created = await t.json('POST', POD, big)
+    expect(created.status).toBe(413)
+    expect(created.body.reason).toBe('RequestEntityTooLarge')
+    expect(created.body.message).toMatch(new RegExp(`^Pod "big" is too large: it would be stored as \\d+ bytes, more than the limit of ${MAX_OBJECT_BYTES} bytes$`))
+    const lease = await t.json('POST', RESOURCES.lease.path, { metadata: { name: 'big' }, spec: { holderIdentity: 'h'.repeat(MAX_OBJECT_BYTES) } })
+    expect(lease.status).toBe(413)
+    expect(await stored(t)).toBe(before)
+
+    // Half the limit is stored; each way of doubling it (every request body under 1 MiB) is refused.
+    const half = { metadata: { name: 'big' }, status: { podIP: '10.0.0.9', conditions: conditions(MAX_POD_CONDITIONS / 2, 0, message(MAX_OBJECT_BYTES)) } }
+    expect((await t.json('POST', POD, half)).status).toBe(201)
+    const bytes = await bytesOf(t, 'big')
+    expect(bytes).toBeGreaterThan(MAX_OBJECT_BYTES / 2)
+    const at = await stored(t)
+    const more = { status: { conditions: conditions(MAX_POD_CONDITIONS / 2, 100, message(MAX_OBJECT_BYTES)) } }
+    const sends: [string, string, string, unknown, string][] = [
+      ['strategic merge patch of status', 'PATCH', `${POD}/big/status`, more, 'application/strategic-merge-patch+json'],
+      ['merge patch', 'PATCH', `${POD}/big/status`, { status: { conditions: [...half.status.conditions, ...more.status.conditions] } }, 'application/merge-patch+json'],
+      ['JSON patch', 'PATCH', `${POD}/big/status`, more.status.conditions.map((c) => ({ op: 'add', path: '/status/conditions/-', value: c })), 'application/json-patch+json'],
+      ['apply by a second field manager', 'PATCH', `${POD}/big/status?fieldManager=second`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big' }, ...more }, 'application/apply-patch+yaml'],
+      ['PUT of status', 'PUT', `${POD}/big/status`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big' }, status: { podIP: '10.0.0.9', conditions: [...half.status.conditions, ...more.status.conditions] } }, 'application/json'],
+    ]
+    const wrong: string[] = []
+    for (const [label, method, path, body, type] of sends) {
+      const res = await t.json(method, path, JSON.stringify(body), { 'content-type': type })
+      if (res.status !== 413 || res.body.reason !== 'RequestEntityTooLarge') wrong.push(`${label}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`)
+    }
+    expect(wrong).toEqual([])
+    expect(await stored(t)).toBe(at)
+    // The refused object can still be deleted, gracefully or not.
+    expect((await t.json('DELETE', `${POD}/big`)).status).toBe(200)
   })
 })

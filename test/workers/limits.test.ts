@@ -3,11 +3,21 @@
  * limit and a list with a label selector at the requirement limit are served (D1 takes at
  * most 100 parameters per statement and an expression depth of 100, so both must stay
  * within them), one beyond each is the same 422 / 400 Status as on Node, and a malformed
- * percent-encoded path is a 400.
+ * percent-encoded path is a 400. User-written Endpoints at every count maximum at once are
+ * stored (D1 refuses a string over 2 MB), and a pod's conditions and size are bounded.
  */
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { MAX_LABELS, MAX_SELECTOR_REQUIREMENTS, MAX_SELECTOR_VALUES, MAX_SUBSET_ADDRESSES } from '../../worker/registry/limits'
+import {
+  MAX_ENDPOINTS_ADDRESSES,
+  MAX_LABELS,
+  MAX_OBJECT_BYTES,
+  MAX_POD_CONDITIONS,
+  MAX_SELECTOR_REQUIREMENTS,
+  MAX_SELECTOR_VALUES,
+  MAX_SERVICE_PORTS,
+  MAX_SUBSET_ADDRESSES,
+} from '../../worker/registry/limits'
 import { testDatabase } from './db'
 
 const AUTH = { authorization: 'Bearer workers-test-root-credential-0123456789' }
@@ -64,6 +74,45 @@ describe('limits in the Worker', () => {
     expect(fields(beyond.body)).toEqual(['subsets[0].addresses'])
     const at = await send('POST', 'http://registry/api/v1/namespaces/default/endpoints', endpoints(MAX_SUBSET_ADDRESSES))
     expect(at.status).toBe(201)
+  })
+
+  it('user-written Endpoints at the combined maxima (5 subsets × 1000 addresses × 100 named ports) are stored and served', async () => {
+    const ip = (i: number) => `10.2.${i >> 8}.${i & 255}`
+    await send('POST', 'http://registry/api/v1/namespaces/default/services', { metadata: { name: 'e' }, spec: { ports: [{ port: 80 }] } })
+    const subsets = Array.from({ length: MAX_ENDPOINTS_ADDRESSES / MAX_SUBSET_ADDRESSES }, (_, s) => ({
+      addresses: Array.from({ length: MAX_SUBSET_ADDRESSES }, (_, i) => ({ ip: ip(s * MAX_SUBSET_ADDRESSES + i) })),
+      ports: Array.from({ length: MAX_SERVICE_PORTS }, (_, i) => ({ name: `s${s}p${i}-`.padEnd(63, 'x'), port: i + 1 })),
+    }))
+    const res = await send('POST', 'http://registry/api/v1/namespaces/default/endpoints', { metadata: { name: 'e' }, subsets })
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201)
+    const got = await send('GET', 'http://registry/api/v1/namespaces/default/endpoints/e')
+    expect(got.body.subsets.map((s: any) => [s.addresses.length, s.ports.length])).toEqual(subsets.map(() => [MAX_SUBSET_ADDRESSES, MAX_SERVICE_PORTS]))
+  })
+
+  it('a pod with 25,000 conditions, or a status patch adding 25,000 types, is a 422; a pod stored over the size limit a 413; nothing changes', async () => {
+    const conditions = (n: number, from = 0, message = '') => Array.from({ length: n }, (_, i) => ({ type: `c${from + i}`, status: 'True', ...(message ? { message } : {}) }))
+    const many = await send('POST', PODS, { metadata: { name: 'p3' }, status: { podIP: '10.0.0.3', conditions: conditions(25_000) } })
+    expect(many.status).toBe(422)
+    expect(fields(many.body)).toEqual(['status.conditions'])
+    const message = 'm'.repeat(Math.ceil(MAX_OBJECT_BYTES / MAX_POD_CONDITIONS))
+    expect((await send('POST', PODS, { metadata: { name: 'p3' }, status: { podIP: '10.0.0.3', conditions: conditions(MAX_POD_CONDITIONS / 2, 0, message) } })).status).toBe(201)
+    const before = await send('GET', `${PODS}/p3`)
+    const patch = async (body: unknown) => {
+      const res = await SELF.fetch(`${PODS}/p3/status`, { method: 'PATCH', headers: { ...AUTH, 'content-type': 'application/strategic-merge-patch+json' }, body: JSON.stringify(body) })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const types = await patch({ status: { conditions: conditions(25_000, 100) } })
+    expect(types.status).toBe(422)
+    expect(fields(types.body)).toEqual(['status.conditions'])
+    const size = await patch({ status: { conditions: conditions(MAX_POD_CONDITIONS / 2, 100, message) } })
+    expect(size.status).toBe(413)
+    expect(size.body.reason).toBe('RequestEntityTooLarge')
+    expect((await send('GET', `${PODS}/p3`)).body).toEqual(before.body)
+    // Just under the limit, a change whose log row holds the object twice (as written and as it was) is stored on D1.
+    const under = await patch({ status: { conditions: conditions(MAX_POD_CONDITIONS / 2 - 2, 100, message) } })
+    expect(under.status, JSON.stringify(under.body).slice(0, 300)).toBe(200)
+    const again = await patch({ status: { conditions: [{ type: 'c100', status: 'False', message }] } })
+    expect(again.status, JSON.stringify(again.body).slice(0, 300)).toBe(200)
   })
 
   it('malformed percent-encoding in a path is a 400', async () => {

@@ -116,6 +116,14 @@ export function invalid(kind: string, name: string, causes: FieldError[]): Regis
   return new RegistryError('Invalid', `${kind} "${name}" is invalid: [${list}]`, { name, kind, causes })
 }
 
+/**
+ * An object too large to store: `<Kind> "<name>" is too large: ...`, a 413 RequestEntityTooLarge
+ * (Kubernetes' answer to a request over its size limits).
+ */
+export function tooLarge(kind: string, name: string, bytes: number, max: number): RegistryError {
+  return new RegistryError('RequestEntityTooLarge', `${kind} "${name}" is too large: it would be stored as ${bytes} bytes, more than the limit of ${max} bytes`, { name, kind })
+}
+
 /** What each storage fault tells the client; none of them applied anything. */
 const STORAGE_FAULTS: Record<StorageFault, [StatusReason, string]> = {
   full: ['InsufficientStorage', 'the disk of the registry database is full: nothing was changed; writes succeed again once space is freed'],

@@ -11,8 +11,13 @@
  * are rolled back once their guards ran (db/batch.ts), so it fails exactly where the real
  * write would, stores nothing, and answers the object the write would have stored: a
  * create without a resourceVersion, an update or delete at the stored one.
+ *
+ * Every create, replace, patch and apply is checked here against the size of the object
+ * as it will be stored (`MAX_OBJECT_BYTES`, after any merge, managedFields included: a
+ * 413), and against the count limits of the kind's lists (`LIST_COUNT_LIMITS`: a 422),
+ * which a body or patch is checked against before it is merged, and the merged object after.
  */
-import { RegistryError, badRequest, conflict, notFound } from './errors'
+import { RegistryError, badRequest, conflict, fieldError, invalid, notFound, type FieldError } from './errors'
 import { checkUid, deleteOptions, deletionAt, precondition, type DeleteQuery } from './delete-options'
 import { apiVersionOf, type KindInfo } from './kind-info'
 import { listOptions, type ListQuery, type ListStream } from './list-options'
@@ -27,6 +32,7 @@ import type { Strategy, WriteContext } from './strategy'
 import type { ListObject, RegistryObject } from './types'
 import type { WriteOptions } from './write-options'
 import { sameJson } from '../json'
+import { LIST_COUNT_LIMITS, checkObjectSize } from './limits'
 
 /** The annotation that records the token of an object's last write. */
 export const MODIFIED_BY = 'switchboard.dev/modified-by'
@@ -110,9 +116,11 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const input = this.decode(body)
     const metadata = metaForCreate(input.metadata, this.kind.namespaced ? namespace : undefined, this.ctx.clock)
     let obj = this.strategy.create(input, metadata, this.ctx.clock)
+    this.checkCounts(obj, obj.metadata.name)
     this.strategy.validate(obj, undefined, this.ctx)
     if (!applied) obj = this.owned(undefined, obj, options, 'all')
     this.stamp(obj)
+    checkObjectSize(this.kind.kind, obj.metadata.name, stripRv(obj))
     return obj
   }
 
@@ -127,6 +135,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    */
   patch(namespace: string, name: string, type: PatchType, patch: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<T> {
     if (type === 'apply') return this.apply(namespace, name, patch, scope, options).then((r) => r.object)
+    if (type !== 'json') this.checkCounts(patch, name)
     return this.update(namespace, name, (old) => withoutStoredRv(applyPatch(type, old, patch, this.kind.schema!), old), scope, options)
   }
 
@@ -137,6 +146,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    */
   async apply(namespace: string, name: string, config: unknown, scope: Scope = 'all', options: WriteOptions = {}): Promise<{ object: T; created: boolean }> {
     const applied = this.configuration(config, name)
+    this.checkCounts(applied, name)
     const o = this.ownership(options, scope)
     const force = options.force ?? false
     const update = () => this.update(namespace, name, (old) => withoutStoredRv(applyConfiguration(old as unknown as Record<string, unknown>, applied, o, force), old), scope, options, true)
@@ -192,7 +202,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         current.metadata.deletionTimestamp = at.deletionTimestamp
         current.metadata.deletionGracePeriodSeconds = at.grace
         return { object: current, rv: pre.rv }
-      }, write)
+      }, write, false)
     }
     const ctx = this.context(write)
     const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, this.kind.resource)))
@@ -209,6 +219,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
       let obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
+      this.checkCounts(obj, name)
       this.strategy.validate(obj, old, this.ctx)
       if (scope === 'status' && applied) obj = withManagedFieldsOf(obj, input)
       else if (!applied) obj = this.owned(old, obj, options, scope)
@@ -221,12 +232,15 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * conditional on it (409 when stale); without one the write is unconditional and a
    * concurrent change only makes it compute again from the newer object. `compute` gets a
    * copy of the stored object and answers `undefined` when there is nothing to write.
+   * `sized`: the object's size is checked (marking an object for deletion is not: it adds
+   * a few bytes, and an object stored before the limit can still be deleted).
    */
   private compute(
     namespace: string,
     name: string,
     compute: (old: T) => { object: T; rv: string | undefined } | undefined,
     options: WriteOptions,
+    sized = true,
   ): Promise<T> {
     const ctx = this.context(options)
     // Only a write that a concurrent change made fail is tried again, and only when the caller named no resourceVersion.
@@ -243,6 +257,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
         // (the acting token is recorded first, so the same caller repeating itself is a no-op).
         this.stamp(object)
+        if (sized) checkObjectSize(this.kind.kind, name, stripRv(object))
         if (sameJson(stripRv(object), stripRv(old))) return old
         try {
           const rv = await this.run(namespace, name, () => this.strategy.write(ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
@@ -294,6 +309,17 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   private stamp(obj: RegistryObject): void {
     const actor = this.ctx.store.actor
     if (actor) obj.metadata.annotations = { ...obj.metadata.annotations, [MODIFIED_BY]: actor }
+  }
+
+  /** Refuses a body, patch or object whose counted lists (limits.ts `LIST_COUNT_LIMITS`) are too long: a 422 naming each. */
+  private checkCounts(value: unknown, name: string): void {
+    const causes: FieldError[] = []
+    for (const limit of LIST_COUNT_LIMITS[this.kind.kind] ?? []) {
+      let v: unknown = value
+      for (const key of limit.path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined
+      if (Array.isArray(v) && v.length > limit.max) causes.push(fieldError.tooMany(limit.field, limit.max, v.length))
+    }
+    if (causes.length) throw invalid(this.kind.kind, name, causes)
   }
 
   /** Runs a store write, turning a failed precondition into its Status. */

@@ -5,6 +5,7 @@
  * or D1, whose statements take at most 100 bound parameters) well within its bounds.
  * Beyond a limit a body is a 422 Invalid and a query a 400 BadRequest, naming the field.
  */
+import { tooLarge } from './errors'
 
 /** Labels on one object, and pairs in a service's `spec.selector` (Kubernetes has no count limit; each is a row of `labels` or `selectors`). */
 export const MAX_LABELS = 256
@@ -51,3 +52,29 @@ export const MAX_FIELD_SELECTOR_TERMS = 100
 export const MAX_GRACE_PERIOD_SECONDS = 1_000_000_000
 /** Kubernetes' int32 fields (a lease's duration and transitions). */
 export const MAX_INT32 = 2_147_483_647
+/**
+ * The encoded size of one object as stored (its JSON, after any merge, managedFields
+ * included), in bytes. etcd refuses requests over 1.5 MiB; this limit is lower so that a
+ * change's log row, which holds the object and the object as it was, stays under the 2 MB
+ * that D1 takes for one row. Beyond it a write is a 413 RequestEntityTooLarge.
+ */
+export const MAX_OBJECT_BYTES = 960 * 1024
+
+/** Refuses an object whose JSON as stored (without its resourceVersion) is over `MAX_OBJECT_BYTES` in UTF-8: a 413 naming it. */
+export function checkObjectSize(kind: string, name: string, stored: unknown): void {
+  const json = JSON.stringify(stored)
+  // A UTF-16 code unit takes one to three bytes: a short JSON needs no encoding.
+  const bytes = json.length * 3 <= MAX_OBJECT_BYTES ? json.length : new TextEncoder().encode(json).length
+  if (bytes > MAX_OBJECT_BYTES) throw tooLarge(kind, name, bytes, MAX_OBJECT_BYTES)
+}
+/**
+ * Conditions of one pod's `status.conditions` (Kubernetes sets no count; a pod has a
+ * handful). Strategic-merge and apply patches merge conditions by `type`, so without a
+ * count they would pile up across requests.
+ */
+export const MAX_POD_CONDITIONS = 64
+
+/** Lists with a count limit, per kind: the path of the list, its field name in a Status, and the most items. */
+export const LIST_COUNT_LIMITS: Record<string, { path: readonly string[]; field: string; max: number }[]> = {
+  Pod: [{ path: ['status', 'conditions'], field: 'status.conditions', max: MAX_POD_CONDITIONS }],
+}

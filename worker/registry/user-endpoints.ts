@@ -13,7 +13,7 @@ import type { ObjectMetaOut, Protocol } from './types'
 import { isDns1123Label, isValidPort } from './validation'
 import { canonicalIP, ipFamily } from './ip-address'
 import { validateEndpointIP, type AddressPolicy } from './endpoint-address'
-import { MAX_ENDPOINTS_ADDRESSES, MAX_SERVICE_PORTS, MAX_SUBSET_ADDRESSES } from './limits'
+import { MAX_ENDPOINTS_ADDRESSES, MAX_SERVICE_PORTS, MAX_SUBSET_ADDRESSES, checkObjectSize } from './limits'
 
 export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOut, addresses: AddressPolicy): EndpointsObject {
   const address = (a: NonNullable<NonNullable<EndpointsInput['subsets']>[number]['addresses']>[number]) => ({
@@ -70,6 +70,8 @@ export function buildUserEndpoints(input: EndpointsInput, metadata: ObjectMetaOu
     })
   })
   if (causes.length) throw invalid('Endpoints', metadata.name, causes)
+  const { resourceVersion: _rv, ...stored } = metadata
+  checkObjectSize('Endpoints', metadata.name, { ...ep, metadata: stored })
   return ep
 }
 
@@ -79,7 +81,6 @@ export function userEndpointRows(ep: EndpointsObject): ManualEndpoint[] {
     const ports = JSON.stringify(s.ports ?? [])
     const row = (ready: boolean) => (a: NonNullable<typeof s.addresses>[number]) => ({
       ip: a.ip,
-      family: ipFamily(a.ip) as 'IPv4' | 'IPv6',
       ready,
       hostname: a.hostname ?? null,
       nodeName: a.nodeName ?? null,
