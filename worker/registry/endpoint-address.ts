@@ -11,7 +11,7 @@
  *
  * An address an update keeps unchanged from the stored object is not judged again, so a pod
  * stored before these rules can still change its labels, readiness or weight, and be
- * deleted; DNS and the pick never hand out its address unless it is `servable`.
+ * deleted; the registry never hands out its address unless it is `isServable`.
  */
 import { fieldError, type FieldError } from './errors'
 import { specialRange, type SpecialRange } from './ip-address'
@@ -56,11 +56,13 @@ export function validatePodIPs(status: PodObject['status'], policy: AddressPolic
 }
 
 /**
- * Whether DNS and the pick may hand the address out. An address in a refused range other than
- * loopback can only be stored from before the rules above; it stays visible in the pod and its
- * Endpoints, but no answer leads a client to it.
+ * Whether the registry may hand the address out (DNS, the pick, the ready condition of the
+ * Endpoints and EndpointSlice views): never unspecified, link-local or multicast, and loopback
+ * only where `policy` allows loopback addresses now. An address it refuses can only be stored
+ * from before the rules above (or from before the policy changed); it stays visible in the pod
+ * and its Endpoints, not ready, and no answer leads a client to it.
  */
-export function isServable(ip: string): boolean {
+export function isServable(ip: string, policy: AddressPolicy): boolean {
   const range = specialRange(ip)
-  return range === null || range === 'loopback'
+  return range === null || (range === 'loopback' && policy.allowLoopback)
 }
