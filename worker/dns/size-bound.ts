@@ -13,16 +13,12 @@
  * records, which all repeat the question. Every offset counted is at least the encoder's, so a
  * name counted as a pointer is one.
  */
-import type { Message, RData, ResourceRecord } from './wire'
+import { HEADER_OCTETS, MAX_NAME_OCTETS, POINTER_LIMIT, type Message, type RData } from './wire'
 
-const HEADER_OCTETS = 12
 /** Type and class of a question. */
 const QUESTION_FIELDS = 4
 /** Type, class, TTL and rdata length of a record. */
 const RECORD_FIELDS = 10
-const MAX_NAME_OCTETS = 255
-/** Names that start at or past this offset cannot be pointed to. */
-const POINTER_LIMIT = 0x4000
 const POINTER_OCTETS = 2
 
 export function encodedSizeBound(msg: Message): number {
