@@ -62,6 +62,5 @@ function rdataBound(d: RData): number {
 
 /** The most octets a name takes written out in full. */
 function nameBound(name: string): number {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(name) ? Math.min(name.length + 2, MAX_NAME_OCTETS) : MAX_NAME_OCTETS
 }
