@@ -66,7 +66,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
 export function buildApp(db: Database, config: Config, clock: Clock = systemClock(), options: { failClosed?: boolean } & RuntimeOptions = {}) {
   const registry = buildRegistry(db, config, clock, options)
   const tokens = registry.tokens
-  const snapshot = new DiscoveryCache(registry.store, registry.feed, registry.leases, config.dnsTtl * 1000, () => clock.now().getTime())
+  const snapshot = new DiscoveryCache(registry.store, registry.feed, registry.leases, config.dnsTtl * 1000, () => clock.now().getTime(), registry.addresses)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
   const app = createApp({

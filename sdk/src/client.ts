@@ -143,7 +143,11 @@ export class Switchboard {
     return { status: body.Status, answers: (body.Answer ?? []).map(record), authority: (body.Authority ?? []).map(record) }
   }
 
-  /** The ready, non-drained endpoints of a service. */
+  /**
+   * The endpoints of a service that the registry serves (its `isServed`): ready, by the
+   * server's own condition (which already leaves out terminating pods, pods whose lease
+   * lapsed and addresses the registry will not hand out), and not drained (weight 0).
+   */
   async lookup(service: string, options: CallOptions = {}): Promise<ReadyEndpoint[]> {
     const slices = await this.endpointSlices.list({
       ...options,

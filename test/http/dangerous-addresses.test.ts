@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest'
 import { TYPE, decodeMessage, encodeMessage } from '../../worker/dns/wire'
 import { metaForCreate } from '../../worker/registry/meta'
 import { podStrategy, podWrite } from '../../worker/registry/strategies/pod'
+import { userEndpointRows } from '../../worker/registry/user-endpoints'
+import type { EndpointsObject } from '../../worker/registry/endpoint-views'
+import { Switchboard } from '../../sdk/src/index'
 import { testApp, type TestApp } from '../support/app'
 
 const NS = '/api/v1/namespaces/default'
@@ -187,10 +190,11 @@ describe('a pod stored before the rules', () => {
     await storeUnchecked(t, pod('metadata', '169.254.169.254'))
     await storeUnchecked(t, pod('mapped', '::ffff:169.254.169.254'))
 
-    // Stored and listed, so that it can be seen and fixed.
+    // Stored and listed, so that it can be seen and fixed, but not ready.
     expect((await t.json('GET', `${NS}/pods/metadata`, undefined, AUTH)).body.status.podIP).toBe('169.254.169.254')
     const eps = (await t.json('GET', `${NS}/endpoints/h`, undefined, AUTH)).body
-    expect(eps.subsets[0].addresses.map((a: any) => a.ip).sort()).toEqual(['10.0.0.1', '169.254.169.254', '::ffff:169.254.169.254'])
+    expect(eps.subsets[0].addresses.map((a: any) => a.ip)).toEqual(['10.0.0.1'])
+    expect(eps.subsets[0].notReadyAddresses.map((a: any) => a.ip).sort()).toEqual(['169.254.169.254', '::ffff:169.254.169.254'])
     // Never answered.
     expect(await dnsA(t, 'h.default.svc.cluster.local', AUTH)).toEqual(['10.0.0.1'])
     const pick = await t.json('GET', `${NS}/services/h/pick?explain=true`, undefined, AUTH)
@@ -208,5 +212,86 @@ describe('a pod stored before the rules', () => {
     expect(fixed.status).toBe(200)
     expect((await dnsA(t, 'h.default.svc.cluster.local', AUTH)).sort()).toEqual(['10.0.0.1', '10.0.0.9'])
     expect((await t.json('DELETE', `${NS}/pods/mapped`, undefined, AUTH)).status).toBe(200)
+  })
+})
+
+describe('addresses stored before the rules, read under the current policy', () => {
+  async function storeUnchecked(t: TestApp, body: ReturnType<typeof pod>) {
+    const obj = podStrategy.create(body as never, metaForCreate(body.metadata as never, 'default', t.registry.clock), t.registry.clock)
+    await t.registry.store.putPod(podWrite(obj), 'create')
+  }
+
+  /** A selector service `web` with pods at a metadata, a loopback and an ordinary address, stored without the address rules. */
+  async function upgraded(env: Record<string, string>, headers: Record<string, string>) {
+    const t = await testApp({ env })
+    const web = { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }
+    expect((await t.json('POST', `${NS}/services`, web, headers)).status).toBe(201)
+    await storeUnchecked(t, pod('metadata', '169.254.169.254'))
+    await storeUnchecked(t, pod('loopback', '127.0.0.1'))
+    await storeUnchecked(t, pod('good', '10.0.0.9'))
+    return t
+  }
+
+  function sdkOn(t: TestApp, token?: string) {
+    return new Switchboard({ baseUrl: 'http://registry.test', ...(token ? { token } : {}), fetch: (input, init) => Promise.resolve(t.app.fetch(new Request(input, init))) })
+  }
+
+  it('with access control on, loopback and link-local endpoints are not ready anywhere: slices, Endpoints, the pick, DNS and the SDK', async () => {
+    const t = await upgraded(ACCESS_CONTROL_ON, AUTH)
+    const slices = (await t.json('GET', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices`, undefined, AUTH)).body.items
+    const conditions = Object.fromEntries(slices.flatMap((s: any) => s.endpoints).map((e: any) => [e.addresses[0], e.conditions]))
+    expect(conditions).toEqual({
+      '10.0.0.9': { ready: true, serving: true, terminating: false },
+      '127.0.0.1': { ready: false, serving: false, terminating: false },
+      '169.254.169.254': { ready: false, serving: false, terminating: false },
+    })
+    const eps = (await t.json('GET', `${NS}/endpoints/web`, undefined, AUTH)).body
+    expect(eps.subsets[0].addresses.map((a: any) => a.ip)).toEqual(['10.0.0.9'])
+    expect(eps.subsets[0].notReadyAddresses.map((a: any) => a.ip)).toEqual(['127.0.0.1', '169.254.169.254'])
+    const pick = await t.json('GET', `${NS}/services/web/pick?explain=true`, undefined, AUTH)
+    expect(Object.fromEntries(pick.body.explain.excluded.map((e: any) => [e.pod, e.reason]))).toEqual({ metadata: 'UnservableAddress', loopback: 'UnservableAddress' })
+    for (let i = 0; i < 20; i++) expect((await t.json('GET', `${NS}/services/web/pick`, undefined, AUTH)).body.address).toBe('10.0.0.9')
+    const headless = { metadata: { name: 'h' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }
+    expect((await t.json('POST', `${NS}/services`, headless, AUTH)).status).toBe(201)
+    expect(await dnsA(t, 'h.default.svc.cluster.local', AUTH)).toEqual(['10.0.0.9'])
+    expect((await sdkOn(t, TOKEN).lookup('web')).map((e) => e.address)).toEqual(['10.0.0.9'])
+  })
+
+  it('with ALLOW_LOOPBACK_ADDRESSES or access control off, the stored loopback endpoint is served and the link-local one still is not', async () => {
+    for (const [env, headers] of [[{ ...ACCESS_CONTROL_ON, ALLOW_LOOPBACK_ADDRESSES: 'true' }, AUTH], [{}, {}]] as const) {
+      const t = await upgraded(env, headers)
+      const eps = (await t.json('GET', `${NS}/endpoints/web`, undefined, headers)).body
+      expect(eps.subsets[0].addresses.map((a: any) => a.ip)).toEqual(['10.0.0.9', '127.0.0.1'])
+      expect(eps.subsets[0].notReadyAddresses.map((a: any) => a.ip)).toEqual(['169.254.169.254'])
+      const picked = new Set<string>()
+      for (let i = 0; i < 10; i++) picked.add((await t.json('GET', `${NS}/services/web/pick`, undefined, headers)).body.address)
+      expect([...picked].sort()).toEqual(['10.0.0.9', '127.0.0.1'])
+      const token = 'authorization' in headers ? TOKEN : undefined
+      expect((await sdkOn(t, token).lookup('web')).map((e) => e.address).sort()).toEqual(['10.0.0.9', '127.0.0.1'])
+    }
+  })
+
+  it('user-written Endpoints stored before the rules list the address as not ready, and the pick and the mirrored slice agree', async () => {
+    const t = await testApp({ env: ACCESS_CONTROL_ON })
+    expect((await t.json('POST', `${NS}/services`, { metadata: { name: 'ext' }, spec: { ports: [{ port: 80 }] } }, AUTH)).status).toBe(201)
+    const ep: EndpointsObject = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: metaForCreate({ name: 'ext' } as never, 'default', t.registry.clock) as EndpointsObject['metadata'],
+      subsets: [{ addresses: [{ ip: '10.0.0.3', weight: 1 }, { ip: '169.254.169.254', weight: 1 }, { ip: '127.0.0.1', weight: 1 }], ports: [{ port: 80, protocol: 'TCP' }] }],
+    }
+    await t.registry.store.putUserEndpoints(
+      { namespace: 'default', name: 'ext', uid: ep.metadata.uid, body: ep as unknown as Record<string, unknown>, rows: userEndpointRows(ep) },
+      'create',
+    )
+    const eps = (await t.json('GET', `${NS}/endpoints/ext`, undefined, AUTH)).body
+    expect(eps.subsets).toEqual([
+      { addresses: [{ ip: '10.0.0.3', weight: 1 }], notReadyAddresses: [{ ip: '169.254.169.254', weight: 1 }, { ip: '127.0.0.1', weight: 1 }], ports: [{ port: 80, protocol: 'TCP' }] },
+    ])
+    const slices = (await t.json('GET', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices`, undefined, AUTH)).body.items
+    const ready = Object.fromEntries(slices.flatMap((s: any) => s.endpoints).map((e: any) => [e.addresses[0], e.conditions.ready]))
+    expect(ready).toEqual({ '10.0.0.3': true, '127.0.0.1': false, '169.254.169.254': false })
+    for (let i = 0; i < 10; i++) expect((await t.json('GET', `${NS}/services/ext/pick`, undefined, AUTH)).body.address).toBe('10.0.0.3')
+    expect((await sdkOn(t, TOKEN).lookup('ext')).map((e) => e.address)).toEqual(['10.0.0.3'])
   })
 })

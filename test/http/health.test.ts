@@ -127,6 +127,45 @@ describe('a full database', () => {
   })
 })
 
+describe('a dry run on a full disk', () => {
+  /** An app over a database file whose disk counts as full (free space below the reserve), as `npm start` opens it. */
+  async function onFullDisk() {
+    // Imported here: the embedded client is Node's (the Workers suite skips this test).
+    const { drizzleLibsql, openLibsql, tuneEmbedded } = await import('../../worker/db/client')
+    const { applyMigrations } = await import('../../worker/db/migrate')
+    const { buildApp } = await import('../../worker/wiring')
+    const { parseConfig } = await import('../../worker/config')
+    const { mkdtempSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const raw = openLibsql({ url: `file:${join(mkdtempSync(join(tmpdir(), 'switchboard-full-')), 'registry.db')}`, minFreeBytes: Number.MAX_SAFE_INTEGER })
+    await tuneEmbedded(raw)
+    const db = drizzleLibsql(raw)
+    await applyMigrations(db)
+    const { app } = buildApp(db, parseConfig(ENV), movableClock().clock)
+    const send = async (method: string, path: string, body?: unknown) => {
+      const res = await app.request(path, { method, headers: { ...AUTH, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    return { raw, send }
+  }
+
+  it.runIf(PRAGMAS)('is answered as on any disk (it stores nothing), alone or beside writes, while the writes get 507', async () => {
+    const { raw, send } = await onFullDisk()
+    const ns = { metadata: { name: 'apps' } }
+    const dry = await send('POST', '/api/v1/namespaces?dryRun=All', ns)
+    expect(dry.status, JSON.stringify(dry.body)).toBe(201)
+    expect(dry.body.metadata.name).toBe('apps')
+    // Sent together (so they may share a group commit): the dry run is answered, the write refused.
+    const [dryToo, write] = await Promise.all([send('POST', '/api/v1/namespaces?dryRun=All', ns), send('POST', '/api/v1/namespaces', ns)])
+    expect(dryToo.status).toBe(201)
+    expect(write.status).toBe(507)
+    expect(write.body).toMatchObject({ kind: 'Status', reason: 'InsufficientStorage', code: 507 })
+    expect((await send('GET', '/api/v1/namespaces/apps')).status).toBe(404)
+    raw.close()
+  })
+})
+
 describe('the storage errors a Status is made of', () => {
   const cases: [string, unknown, string | null, number | null][] = [
     ['libSQL SQLITE_FULL', new LibsqlError('database or disk is full', 'SQLITE_FULL', 'SQLITE_FULL', 13), 'full', 507],

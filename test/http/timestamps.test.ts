@@ -8,6 +8,9 @@
 import { describe, expect, it } from 'vitest'
 import { testApp, type TestApp } from '../support/app'
 import { dumpTables } from '../support/db'
+import { metaForCreate } from '../../worker/registry/meta'
+import { podStrategy, podWrite } from '../../worker/registry/strategies/pod'
+import { leaseStrategy, leaseWrite } from '../../worker/registry/strategies/lease'
 
 const PODS = '/api/v1/namespaces/default/pods'
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
@@ -106,5 +109,69 @@ describe('deletion instants', () => {
     await t.client.execute(`UPDATE pods SET deletion_timestamp = '+255536-10-29T13:58:00Z' WHERE name = 'web-1'`)
     expect(await t.registry.reapExpired()).toBe(0)
     expect((await t.json('GET', `${PODS}/web-1`)).status).toBe(200)
+  })
+})
+
+describe('values stored before a rule are not judged again while an update keeps them (ratcheting)', () => {
+  /** Stores a pod through the store alone, as a registry without today's rules stored it. */
+  async function storeUnchecked(t: TestApp, body: any) {
+    const obj = podStrategy.create(body, metaForCreate(body.metadata, 'default', t.registry.clock), t.registry.clock)
+    await t.registry.store.putPod(podWrite(obj), 'create')
+  }
+  const ready = (extra: Record<string, unknown> = {}) => ({ podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True', ...extra }] })
+
+  it('a condition time "garbage": a label patch is taken, a new bad time is refused', async () => {
+    const t = await testApp()
+    await storeUnchecked(t, { metadata: { name: 'old' }, status: ready({ lastTransitionTime: 'garbage' }) })
+    const labelled = await t.json('PATCH', `${PODS}/old`, { metadata: { labels: { x: 'y' } } })
+    expect(labelled.status, JSON.stringify(labelled.body)).toBe(200)
+    expect(labelled.body.metadata.labels).toEqual({ x: 'y' })
+    const changed = await t.json('PATCH', `${PODS}/old`, condition('other-garbage'))
+    expect(changed.status).toBe(422)
+    expect(changed.body.details.causes.map((c: any) => c.field)).toEqual(['status.conditions[0].lastTransitionTime'])
+  })
+
+  it('a grace period of 1e15 s: the pod can be drained, a new grace past the limit is refused', async () => {
+    const t = await testApp()
+    await t.json('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })
+    await storeUnchecked(t, { metadata: { name: 'old', labels: { app: 'web' } }, spec: { terminationGracePeriodSeconds: 1e15 }, status: ready() })
+    const drained = await t.json('PATCH', `${PODS}/old`, { metadata: { annotations: { 'switchboard.dev/weight': '0' } } })
+    expect(drained.status, JSON.stringify(drained.body)).toBe(200)
+    const eps = await t.json('GET', '/api/v1/namespaces/default/endpoints/web')
+    expect(eps.body.subsets[0].addresses).toEqual([expect.objectContaining({ ip: '10.0.0.1', weight: 0 })])
+    const longer = await t.json('PATCH', `${PODS}/old`, { spec: { terminationGracePeriodSeconds: 2e15 } })
+    expect(longer.status).toBe(422)
+    expect(longer.body.details.causes.map((c: any) => c.field)).toEqual(['spec.terminationGracePeriodSeconds'])
+  })
+
+  it('300 labels: an annotation and a readiness report are taken, another label is refused', async () => {
+    const t = await testApp()
+    const labels = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 'v']))
+    await storeUnchecked(t, { metadata: { name: 'old', labels }, status: ready() })
+    const annotated = await t.json('PATCH', `${PODS}/old`, { metadata: { annotations: { 'switchboard.dev/weight': '0' } } })
+    expect(annotated.status, JSON.stringify(annotated.body)).toBe(200)
+    expect((await t.json('PATCH', `${PODS}/old/status`, { status: { conditions: [{ type: 'Ready', status: 'False' }] } })).status).toBe(200)
+    const more = await t.json('PATCH', `${PODS}/old`, { metadata: { labels: { extra: 'v' } } })
+    expect(more.status).toBe(422)
+    expect(more.body.details.causes.map((c: any) => c.field)).toEqual(['metadata.labels'])
+  })
+
+  it('rules that compare two fields are judged on every update: podIP and podIPs[0] must agree', async () => {
+    const t = await withPod()
+    const res = await t.json('PATCH', `${PODS}/web-1/status`, { status: { podIP: '10.0.0.2' } })
+    expect(res.status).toBe(422)
+    expect(res.body.details.causes.map((c: any) => c.field)).toEqual(['status.podIPs[0].ip'])
+  })
+
+  it('a lease renewTime "garbage": a label patch is taken, a new bad time is refused', async () => {
+    const t = await testApp()
+    const input = { metadata: { name: 'l' }, spec: { holderIdentity: 'x', leaseDurationSeconds: 10, renewTime: 'garbage' } }
+    const lease = leaseStrategy.create(input as never, metaForCreate(input.metadata as never, 'default', t.registry.clock), t.registry.clock)
+    await t.registry.store.putLease(leaseWrite(lease), 'create')
+    const labelled = await t.json('PATCH', `${LEASES}/l`, { metadata: { labels: { x: 'y' } } })
+    expect(labelled.status, JSON.stringify(labelled.body)).toBe(200)
+    const changed = await t.json('PATCH', `${LEASES}/l`, { spec: { renewTime: 'other-garbage' } })
+    expect(changed.status).toBe(422)
+    expect(changed.body.details.causes.map((c: any) => c.field)).toEqual(['spec.renewTime'])
   })
 })

@@ -34,8 +34,13 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
 /** What a dry-run write resolves to: it committed at no resourceVersion. */
 export const DRY_RUN_RV = 0
 
-/** The last statement of a dry-run batch: it always fails (guard.code is NOT NULL), which rolls the batch back. */
-const ROLL_BACK = sql`INSERT INTO guard (code) VALUES (NULL)`
+/**
+ * The last statement of a dry-run batch: it always fails (guard.code is NOT NULL), which
+ * rolls the batch back. The embedded client knows a dry run by it (it stores nothing, so it
+ * is not held to the free-space reserve).
+ */
+export const ROLL_BACK_SQL = 'INSERT INTO guard (code) VALUES (NULL)'
+const ROLL_BACK = sql.raw(ROLL_BACK_SQL)
 
 /** Whether a batch failed on ROLL_BACK, i.e. everything before it ran. */
 function rolledBack(error: unknown): boolean {

@@ -39,7 +39,9 @@
  * holding the database has less free space than that (read at most every
  * FREE_SPACE_CHECK_MS): the disk counts as full before SQLite meets ENOSPC half-way
  * through a commit or a checkpoint, and stays full until there is room again, rather than
- * taking small writes and refusing big ones. A write that fails on a storage fault (those,
+ * taking small writes and refusing big ones. A dry run (a batch that ends in batch.ts'
+ * ROLL_BACK_SQL, so that it always rolls back) stores nothing and is answered on a full
+ * disk as on any other. A write that fails on a storage fault (those,
  * a read-only database, an I/O error) is logged once when the fault begins, and once when
  * writes commit again, not once per write.
  */
@@ -50,6 +52,7 @@ import Database from 'libsql'
 import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type Transaction, type TransactionMode } from '@libsql/core/api'
 import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
 import { DBMOVED, storageFaultOf, type StorageFault } from './errors'
+import { ROLL_BACK_SQL } from './batch'
 
 /** Statement shapes kept prepared; past this the least recently used is finalized and dropped. */
 export const STATEMENT_CACHE_SIZE = 512
@@ -61,6 +64,8 @@ type Outcome = { ok: ResultSet[] } | { error: unknown }
 
 interface Pending {
   stmts: InStatement[]
+  /** A dry run: rolls back whatever happens, so the free-space reserve does not hold it. */
+  dryRun: boolean
   resolve: (results: ResultSet[]) => void
   reject: (error: unknown) => void
 }
@@ -155,13 +160,13 @@ export class EmbeddedClient implements Client {
     if (!this.groupCommit || !writes) {
       this.flush()
       const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
-      const results = writes || (mode !== 'read' && changesData(normalized)) ? this.writing(run) : run()
+      const results = writes || (mode !== 'read' && changesData(normalized)) ? this.writing(run, !isDryRun(normalized)) : run()
       this.commits.transactions++
       this.commits.batches++
       return results
     }
     return new Promise((resolve, reject) => {
-      if (this.queue.push({ stmts: normalized, resolve, reject }) === 1) setImmediate(() => this.flush())
+      if (this.queue.push({ stmts: normalized, dryRun: isDryRun(normalized), resolve, reject }) === 1) setImmediate(() => this.flush())
     })
   }
 
@@ -272,12 +277,16 @@ export class EmbeddedClient implements Client {
     }
     let outcomes: Outcome[]
     try {
-      this.checkStorage()
+      this.checkStorage(false)
+      // Below the free-space reserve only dry runs go ahead (they store nothing); the others fail as SQLITE_FULL.
+      const full = this.reserveShortfall()
+      const run = full ? group.filter((w) => w.dryRun) : group
       // Most groups fail nowhere: run them without savepoints. When a batch of a group of
       // several fails, the whole transaction is undone and the group runs again, each
       // batch in a savepoint, so that the failing one fails alone (a lone batch's failure
       // is already its own).
-      outcomes = this.runGroup(group, false) ?? this.runGroup(group, true)!
+      const ran = run.length === 0 ? [] : (this.runGroup(run, false) ?? this.runGroup(run, true)!)
+      outcomes = full ? group.map((w) => (w.dryRun ? ran[run.indexOf(w)]! : { error: full })) : ran
     } catch (error) {
       // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the group committed.
       if (this.db.inTransaction) this.run('ROLLBACK')
@@ -396,7 +405,13 @@ export class EmbeddedClient implements Client {
     const wal = identity(`${this.file.path}-wal`)
     if (this.wal && (!wal || wal.dev !== this.wal.dev || wal.ino !== this.wal.ino)) throw moved(`${this.file.path}-wal`, wal)
     this.wal ??= wal
-    if (!reserve || this.minFreeBytes <= 0) return
+    const full = reserve ? this.reserveShortfall() : null
+    if (full) throw full
+  }
+
+  /** SQLITE_FULL when the file system holding the database has less than `minFreeBytes` free; null otherwise. */
+  private reserveShortfall(): LibsqlError | null {
+    if (!this.file || this.minFreeBytes <= 0) return null
     const at = performance.now()
     if (at - this.free.at >= FREE_SPACE_CHECK_MS) {
       const fs = statfsSync(dirname(this.file.path))
@@ -405,8 +420,9 @@ export class EmbeddedClient implements Client {
     if (this.free.bytes < this.minFreeBytes) {
       this.free.at = -Infinity // read it again at the next write: freed space counts at once
       const message = `database or disk is full: ${this.free.bytes} bytes free on the disk holding ${this.file.path}, less than the ${this.minFreeBytes} kept free`
-      throw new LibsqlError(message, 'SQLITE_FULL', 'SQLITE_FULL', 13)
+      return new LibsqlError(message, 'SQLITE_FULL', 'SQLITE_FULL', 13)
     }
+    return null
   }
 
   /** Logs a storage fault when it begins (not again while writes keep failing on it). */
@@ -551,4 +567,10 @@ function libsqlError(error: unknown): unknown {
   const raw = (error as { rawCode?: number }).rawCode
   const code = raw === undefined ? 'SQLITE_UNKNOWN' : (BASE_CODES[raw & 0xff] ?? `SQLITE_UNKNOWN_${raw & 0xff}`)
   return new LibsqlError(error.message, code, (error as { code?: string }).code, raw, error)
+}
+
+/** Whether a batch is a dry run: it ends in the statement that always fails (batch.ts). */
+function isDryRun(stmts: InStatement[]): boolean {
+  const last = stmts[stmts.length - 1]
+  return last !== undefined && (typeof last === 'string' ? last : last.sql) === ROLL_BACK_SQL
 }

@@ -22,6 +22,7 @@ import { ALL_NAMESPACES, reaches } from '../registry/tokens'
 import { readBody } from '../http/read-body'
 import { fqdn, stripTrailingDot, validateQueryName } from './names'
 import { refused, type Resolver } from './resolve'
+import { encodedSizeBound } from './size-bound'
 import {
   CLASS_IN,
   MAX_MESSAGE_OCTETS,
@@ -199,13 +200,15 @@ async function answerJson(c: Context<AppEnv>, resolver: Resolver): Promise<Respo
   const answer = type === TYPE.AXFR || type === TYPE.IXFR ? refused() : await resolver.resolve(name, type, reach(c))
   const cd = ['1', 'true'].includes(c.req.query('cd') ?? '')
   // The records the wire form of the same question (without EDNS) carries: truncated alike, with TC.
-  const { message } = encodeResponse({
+  // An answer whose size bound fits is carried whole without encoding it.
+  const reply: Message = {
     header: { id: 0, qr: true, opcode: OPCODE.QUERY, aa: answer.authoritative, tc: false, rd: true, ra: false, ad: false, cd, rcode: answer.rcode },
     questions: [{ name: stripTrailingDot(name), type, class: CLASS_IN }],
     answers: answer.answers,
     authorities: answer.authorities,
     additionals: answer.additionals,
-  })
+  }
+  const message = encodedSizeBound(reply) <= MAX_MESSAGE_OCTETS ? reply : encodeResponse(reply).message
   const body = {
     Status: answer.rcode,
     TC: message.header.tc,

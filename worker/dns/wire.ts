@@ -247,9 +247,10 @@ function optTtl(d: Extract<RData, { kind: 'OPT' }>): number {
   return ext * 0x1000000 + version * 0x10000 + (d.do ? 0x8000 : 0)
 }
 
-const HEADER_OCTETS = 12
-const MAX_NAME_OCTETS = 255
-const POINTER_LIMIT = 0x4000
+export const HEADER_OCTETS = 12
+export const MAX_NAME_OCTETS = 255
+/** Names that start at or past this offset cannot be pointed to. */
+export const POINTER_LIMIT = 0x4000
 /** A name of ≤ 255 octets has at most 127 labels, so an honest name never needs more jumps. */
 const MAX_POINTER_JUMPS = 127
 /** Smallest wire size of a question (root name, type, class) and of a record (root, 10 fixed octets). */

@@ -31,7 +31,8 @@
 import type { EndpointRow, ServiceSourceRow } from '../db/endpoint-reads'
 import type { Store } from '../db/store'
 import type { ChangeEvent, ChangeFeed, FeedUpdate } from './change-feed'
-import { isServed, withLapsedLease } from './endpoint-conditions'
+import { isServed, withAddressPolicy, withLapsedLease } from './endpoint-conditions'
+import type { AddressPolicy } from './endpoint-address'
 import type { EndpointPort } from './endpoint-views'
 import type { LeaseBook } from './lease-book'
 import { rowLease, type LeaseState } from './lease-expiry'
@@ -55,6 +56,8 @@ export interface CachedEndpoint {
   lease: string | null
   /** Set in a judged view: the pod's lease does not hold now. */
   leaseLapsed?: boolean
+  /** Set when the address may not be handed out (see `withAddressPolicy`): read as not ready. */
+  unservable?: boolean
 }
 
 export interface CachedService {
@@ -152,6 +155,8 @@ export class DiscoveryCache implements DiscoveryReads {
     private readonly leases: LeaseBook,
     private readonly maxAgeMs: number,
     private readonly now: () => number,
+    /** Which stored addresses may be handed out (see `withAddressPolicy`). */
+    private readonly addresses: AddressPolicy,
   ) {
     feed.subscribe((update) => this.apply(update))
     leases.onForget(() => this.apply({ reset: true }))
@@ -166,7 +171,7 @@ export class DiscoveryCache implements DiscoveryReads {
     return this.cached(`s/${namespace}/${name}`, inputs, async () => {
       const r = await this.store.serviceWithEndpoints(namespace, name)
       this.observeLeases(r.rows, r.rv)
-      const service = r.service ? toService(r.service, r.rows) : null
+      const service = r.service ? toService(r.service, r.rows, this.addresses) : null
       const value = { serial: r.rv, namespaceExists: r.namespaceExists, service }
       const leased = service?.endpoints.some((e) => e.lease !== null) ?? false
       return { value, rv: r.rv, ...(leased ? { judge: (v: ServiceLookup, now: number) => this.judgeService(v, now) } : {}) }
@@ -187,6 +192,7 @@ export class DiscoveryCache implements DiscoveryReads {
       // The endpoints served, with those of the `lapsed` leases read as not ready.
       const served = (lapsed: Set<string>) =>
         r.rows
+          .map((row) => withAddressPolicy(row, this.addresses))
           .filter((row) => isServed(row.lease !== null && lapsed.has(`${row.namespace}/${row.lease}`) ? withLapsedLease(row, row.publish_not_ready === 1) : row))
           .map((row) => ({ namespace: row.namespace, service: row.service, hostname: row.hostname }))
       const value: AddressLookup = { serial: r.rv, services: r.services, endpoints: served(new Set()) }
@@ -403,7 +409,7 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, slash), key.slice(slash + 1)]
 }
 
-function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
+function toService(row: ServiceSourceRow, rows: EndpointRow[], addresses: AddressPolicy): CachedService {
   const svc = row.body as unknown as ServiceObject
   const headless = svc.spec.clusterIP === 'None'
   return {
@@ -415,7 +421,9 @@ function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
     ...(svc.spec.type === 'ExternalName' && svc.spec.externalName ? { externalName: svc.spec.externalName } : {}),
     publishNotReady: svc.spec.publishNotReadyAddresses === true,
     ports: (svc.spec.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
-    endpoints: rows.map((r) => ({
+    endpoints: rows.map((row) => {
+      const r = withAddressPolicy(row, addresses)
+      return {
       ip: r.ip,
       family: r.family,
       hostname: r.hostname,
@@ -427,6 +435,8 @@ function toService(row: ServiceSourceRow, rows: EndpointRow[]): CachedService {
       node: r.node_name,
       zone: r.zone,
       lease: r.lease,
-    })),
+      ...(r === row ? {} : { unservable: true }),
+      }
+    }),
   }
 }

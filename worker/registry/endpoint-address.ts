@@ -9,9 +9,10 @@
  * themselves or nowhere. Loopback (127.0.0.0/8, ::1) is refused too unless the policy allows
  * it (local development, where the registry and its workloads share one machine).
  *
- * An address an update keeps unchanged from the stored object is not judged again, so a pod
- * stored before these rules can still change its labels, readiness or weight, and be
- * deleted; DNS and the pick never hand out its address unless it is `servable`.
+ * On update, an address kept unchanged from the stored object is not judged again (the pod's
+ * validation ratchets, see ratchet.ts), so a pod stored before these rules can still change
+ * its labels, readiness or weight, and be deleted; the registry never hands out its address
+ * unless it is `isServable`.
  */
 import { fieldError, type FieldError } from './errors'
 import { specialRange, type SpecialRange } from './ip-address'
@@ -33,34 +34,34 @@ const DETAIL: Record<SpecialRange, (ip: string) => string> = {
 
 /**
  * The error for an address in a refused range, naming `field`; none for an allowed address,
- * for text that is not an address (reported by the caller's syntax check), or for an address
- * the stored object already had (`kept`).
+ * or for text that is not an address (reported by the caller's syntax check).
  */
-export function validateEndpointIP(ip: string, field: string, policy: AddressPolicy, kept: readonly string[] = []): FieldError[] {
+export function validateEndpointIP(ip: string, field: string, policy: AddressPolicy): FieldError[] {
   const range = specialRange(ip)
-  if (range === null || (range === 'loopback' && policy.allowLoopback) || kept.includes(ip)) return []
+  if (range === null || (range === 'loopback' && policy.allowLoopback)) return []
   return [fieldError.invalid(field, ip, DETAIL[range](ip))]
 }
 
 /**
- * A pod's IPs, the stored pod's (`old`) kept: the primary one as `status.podIP` (which
- * `status.podIPs[0]` repeats), the other as `status.podIPs[1].ip`.
+ * A pod's IPs: the primary one as `status.podIP` (which `status.podIPs[0]` repeats), the
+ * other as `status.podIPs[1].ip`.
  */
-export function validatePodIPs(status: PodObject['status'], policy: AddressPolicy, old?: PodObject['status']): FieldError[] {
-  const kept = old ? [...(old.podIP ? [old.podIP] : []), ...(old.podIPs ?? []).map((p) => p.ip)] : []
+export function validatePodIPs(status: PodObject['status'], policy: AddressPolicy): FieldError[] {
   const { podIP, podIPs = [] } = status
   return [
-    ...(podIP ? validateEndpointIP(podIP, 'status.podIP', policy, kept) : []),
-    ...podIPs.flatMap((p, i) => (p.ip === podIP ? [] : validateEndpointIP(p.ip, `status.podIPs[${i}].ip`, policy, kept))),
+    ...(podIP ? validateEndpointIP(podIP, 'status.podIP', policy) : []),
+    ...podIPs.flatMap((p, i) => (p.ip === podIP ? [] : validateEndpointIP(p.ip, `status.podIPs[${i}].ip`, policy))),
   ]
 }
 
 /**
- * Whether DNS and the pick may hand the address out. An address in a refused range other than
- * loopback can only be stored from before the rules above; it stays visible in the pod and its
- * Endpoints, but no answer leads a client to it.
+ * Whether the registry may hand the address out (DNS, the pick, the ready condition of the
+ * Endpoints and EndpointSlice views): never unspecified, link-local or multicast, and loopback
+ * only where `policy` allows loopback addresses now. An address it refuses can only be stored
+ * from before the rules above (or from before the policy changed); it stays visible in the pod
+ * and its Endpoints, not ready, and no answer leads a client to it.
  */
-export function isServable(ip: string): boolean {
+export function isServable(ip: string, policy: AddressPolicy): boolean {
   const range = specialRange(ip)
-  return range === null || range === 'loopback'
+  return range === null || (range === 'loopback' && policy.allowLoopback)
 }

@@ -5,17 +5,34 @@
  * 0/1, the discovery cache as booleans: both are accepted.
  */
 
-import { isServable } from './endpoint-address'
+import { isServable, type AddressPolicy } from './endpoint-address'
 
 type Flag = boolean | number
 
 /**
  * Served: answered in DNS and picked. Ready (which already counts
- * publishNotReadyAddresses and leaves out terminating pods), not drained (weight 0), and at
- * an address clients may be sent to (`isServable`: never link-local, unspecified or multicast).
+ * publishNotReadyAddresses, leaves out terminating pods and, once read through
+ * `withAddressPolicy`, addresses clients may not be sent to) and not drained (weight 0).
  */
-export function isServed(e: { ready: Flag; weight: number; ip: string }): boolean {
-  return Boolean(e.ready) && e.weight > 0 && isServable(e.ip)
+export function isServed(e: { ready: Flag; weight: number }): boolean {
+  return Boolean(e.ready) && e.weight > 0
+}
+
+/**
+ * An endpoint at an address the registry may not hand out (`isServable`: link-local,
+ * unspecified, multicast, or loopback where the policy does not allow it), which can only be
+ * stored from before the address rules: not ready and not serving, whatever its pod says and
+ * even when its service publishes not-ready addresses. Kubernetes would never have stored it;
+ * not serving it is the closest. Every read that serves endpoints (the views, DNS, the pick)
+ * applies this first.
+ */
+export function withAddressPolicy<T extends { ip: string; ready: Flag; serving?: Flag }>(e: T, policy: AddressPolicy): T {
+  if (isServable(e.ip, policy)) return e
+  return { ...e, ready: off(e.ready), ...(e.serving !== undefined ? { serving: off(e.serving) } : {}) }
+}
+
+function off(flag: Flag): Flag {
+  return typeof flag === 'number' ? 0 : false
 }
 
 /**
@@ -35,6 +52,5 @@ export function legacySubset(e: { ready: Flag; terminating: Flag }): 'addresses'
  * LeaseExpired), applied when answering so that no sweep delay shows.
  */
 export function withLapsedLease<T extends { ready: Flag; serving?: Flag }>(e: T, publishNotReady: boolean): T {
-  const off = (flag: Flag) => (typeof flag === 'number' ? 0 : false)
   return { ...e, ready: publishNotReady ? e.ready : off(e.ready), ...(e.serving !== undefined ? { serving: off(e.serving) } : {}) }
 }

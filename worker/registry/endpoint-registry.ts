@@ -5,7 +5,7 @@
 import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
 import type { Precondition, Store } from '../db/store'
 import { listEndpointSlices, listEndpoints } from './endpoint-lists'
-import { buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoint-views'
+import { buildEndpoints, buildSlices, withServableAddresses, type EndpointSlice, type EndpointsObject } from './endpoint-views'
 import { RegistryError, badRequest, conflict, notFound } from './errors'
 import { guarded } from './preconditions'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, type Clock } from './meta'
@@ -30,11 +30,12 @@ export class EndpointRegistry {
   ) {}
 
   /**
-   * The sources of a scope in one consistent read, with the endpoints of pods whose lease
-   * does not hold now read as not ready (as DNS and the pick answer them).
+   * The sources of a scope in one consistent read, with the endpoints at addresses the
+   * registry may not hand out, and those of pods whose lease does not hold now, read as not
+   * ready (as DNS and the pick answer them).
    */
   readonly sources = async (scope: EndpointScope): Promise<EndpointSources> => {
-    const [sources] = await Promise.all([this.store.endpointSources(scope), this.leases.fresh()])
+    const [sources] = await Promise.all([this.store.endpointSources(scope).then((s) => withServableAddresses(s, this.addresses)), this.leases.fresh()])
     if (!sources.rows.some((r) => r.lease !== null)) return sources
     const now = this.clock.now().getTime()
     const publishNotReady = new Set(

@@ -8,7 +8,8 @@
  * Beyond Kubernetes, every endpoint carries its pod's `weight` (0 = drained).
  */
 import type { EndpointRow, EndpointSources, ServiceSourceRow } from '../db/endpoint-reads'
-import { legacySubset } from './endpoint-conditions'
+import { legacySubset, withAddressPolicy } from './endpoint-conditions'
+import { isServable, type AddressPolicy } from './endpoint-address'
 import type { ObjectMetaOut, ServiceObject } from './types'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
@@ -58,6 +59,26 @@ export interface EndpointsObject {
   kind: 'Endpoints'
   metadata: ObjectMetaOut
   subsets: { addresses?: EndpointAddress[]; notReadyAddresses?: EndpointAddress[]; ports?: EndpointPort[] }[]
+}
+
+/**
+ * The sources with every endpoint at an address the registry may not hand out read as not
+ * ready and not serving (see `withAddressPolicy`): in the rows, and in the Endpoints users
+ * wrote, where such an address moves from `addresses` to `notReadyAddresses`.
+ */
+export function withServableAddresses(sources: EndpointSources, policy: AddressPolicy): EndpointSources {
+  const servable = (a: EndpointAddress) => isServable(a.ip, policy)
+  const user = sources.user.map((u) => {
+    const body = u.body as unknown as EndpointsObject
+    if ((body.subsets ?? []).every((s) => (s.addresses ?? []).every(servable))) return u
+    const subsets = body.subsets.map(({ addresses = [], notReadyAddresses = [], ...rest }) => {
+      const ready = addresses.filter(servable)
+      const notReady = [...notReadyAddresses, ...addresses.filter((a) => !servable(a))]
+      return { ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ...rest }
+    })
+    return { ...u, body: { ...u.body, subsets } }
+  })
+  return { ...sources, rows: sources.rows.map((r) => withAddressPolicy(r, policy)), user }
 }
 
 /** Whether a service's endpoints are computed from its selector. */

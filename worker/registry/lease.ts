@@ -14,6 +14,7 @@ import type { LeaseObject, ObjectMetaOut } from './types'
 import { validateName } from './validation'
 import { MAX_INT32 } from './limits'
 import { microTime, timeMessage } from './rfc3339'
+import { ratchet } from './ratchet'
 
 export const LEASE_ANNOTATION = 'switchboard.dev/lease'
 /** The only leader-election strategy Kubernetes defines (coordinated leader election). */
@@ -53,8 +54,11 @@ export function buildLease(input: LeaseInput, metadata: ObjectMetaOut): LeaseObj
   return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec }
 }
 
-/** Kubernetes' ValidateLease: the name, a positive duration, non-negative transitions, times that parse. */
-export function validateLease(lease: LeaseObject): void {
+/**
+ * Kubernetes' ValidateLease: the name, a positive duration, non-negative transitions, times
+ * that parse. On update (`old`), a value kept as stored is not judged again (see ratchet.ts).
+ */
+export function validateLease(lease: LeaseObject, old?: LeaseObject): void {
   const s = lease.spec
   const causes: FieldError[] = [...validateMeta(lease.metadata, 'dns1123subdomain')]
   if (s.leaseDurationSeconds !== undefined && s.leaseDurationSeconds <= 0) {
@@ -78,7 +82,8 @@ export function validateLease(lease: LeaseObject): void {
   if (s.preferredHolder !== undefined && s.strategy === undefined) {
     causes.push(fieldError.required('spec.strategy', 'must be specified when preferredHolder is set'))
   }
-  if (causes.length) throw invalid('Lease', lease.metadata.name, causes)
+  const judged = ratchet(causes, lease, old)
+  if (judged.length) throw invalid('Lease', lease.metadata.name, judged)
 }
 
 /** The lease a pod names in its annotation, if any. */

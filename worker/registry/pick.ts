@@ -3,11 +3,10 @@
  * with a key, by weighted rendezvous hashing), served from the snapshot without a
  * database query in steady state. A weight means the same here as in the endpoint
  * lists and in DNS: only served endpoints are picked (`isServed`: ready, which leaves
- * out terminating pods unless the service publishes not-ready addresses, and not
- * drained to weight 0).
+ * out terminating pods unless the service publishes not-ready addresses and addresses
+ * the registry may not hand out, and not drained to weight 0).
  */
 import { isServed } from './endpoint-conditions'
-import { isServable } from './endpoint-address'
 import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
 import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
@@ -135,7 +134,7 @@ export class Picker {
       if (seen.has(id)) continue
       seen.add(id)
       const reason: ExclusionReason | null = !isServed(e)
-        ? !isServable(e.ip)
+        ? e.unservable
           ? 'UnservableAddress'
           : e.ready
             ? 'Drained'

@@ -20,6 +20,7 @@ import { validatePodIPs, type AddressPolicy } from './endpoint-address'
 import { MAX_CONTAINERS, MAX_CONTAINER_PORTS, MAX_POD_PORTS } from './limits'
 import { normalTime, parseRfc3339, timeMessage } from './rfc3339'
 import { validateGracePeriod } from './delete-options'
+import { ratchet } from './ratchet'
 
 export const WEIGHT_ANNOTATION = 'switchboard.dev/weight'
 export const DEFAULT_WEIGHT = 1
@@ -106,15 +107,21 @@ export function podWeight(pod: PodObject): number {
   return raw === undefined ? DEFAULT_WEIGHT : Number(raw)
 }
 
+/**
+ * Validates a pod; on update (`old`), a value kept as stored is not judged again (see
+ * ratchet.ts), so that a pod stored before a rule can still be relabelled, drained or
+ * reported ready. The rules that compare the pod's IPs with each other are judged always.
+ */
 export function validatePod(pod: PodObject, addresses: AddressPolicy, old?: PodObject): void {
-  const causes: FieldError[] = [
+  const values: FieldError[] = [
     ...validateMeta(pod.metadata, 'dns1123subdomain'),
     ...validateWeight(pod),
     ...validatePodLease(pod.metadata.annotations),
     ...validateSpec(pod),
     ...validateStatus(pod),
-    ...validatePodIPs(pod.status, addresses, old?.status),
+    ...validatePodIPs(pod.status, addresses),
   ]
+  const causes = [...ratchet(values, pod, old), ...validatePodIPPair(pod.status)]
   if (causes.length) throw invalid('Pod', pod.metadata.name, causes)
 }
 
@@ -184,12 +191,6 @@ function validateStatus(pod: PodObject): FieldError[] {
   ips.forEach((p, i) => {
     if (!canonicalIP(p.ip)) out.push(fieldError.invalid(`status.podIPs[${i}].ip`, p.ip, 'must be a valid IP address'))
   })
-  if (s.podIP && ips[0] && ips[0].ip !== s.podIP) {
-    out.push(fieldError.invalid('status.podIPs[0].ip', ips[0].ip, 'must match status.podIP'))
-  }
-  if (ips.length === 2 && ipFamily(ips[0]!.ip) && ipFamily(ips[0]!.ip) === ipFamily(ips[1]!.ip)) {
-    out.push(fieldError.invalid('status.podIPs[1].ip', ips[1]!.ip, 'expected an IP of the other family'))
-  }
   if (s.hostIP && !canonicalIP(s.hostIP)) out.push(fieldError.invalid('status.hostIP', s.hostIP, 'must be a valid IP address'))
   const types = new Set<string>()
   s.conditions?.forEach((c, i) => {
@@ -204,5 +205,18 @@ function validateStatus(pod: PodObject): FieldError[] {
       if (value !== undefined && parseRfc3339(value) === null) out.push(fieldError.invalid(`status.conditions[${i}].${field}`, value, timeMessage()))
     }
   })
+  return out
+}
+
+/** The rules that compare the pod's IPs with each other: podIPs[0] repeats podIP, and a second IP is of the other family. */
+function validatePodIPPair(s: PodObject['status']): FieldError[] {
+  const ips = s.podIPs ?? []
+  const out: FieldError[] = []
+  if (s.podIP && ips[0] && ips[0].ip !== s.podIP) {
+    out.push(fieldError.invalid('status.podIPs[0].ip', ips[0].ip, 'must match status.podIP'))
+  }
+  if (ips.length === 2 && ipFamily(ips[0]!.ip) && ipFamily(ips[0]!.ip) === ipFamily(ips[1]!.ip)) {
+    out.push(fieldError.invalid('status.podIPs[1].ip', ips[1]!.ip, 'expected an IP of the other family'))
+  }
   return out
 }

@@ -77,6 +77,8 @@ export class Registry {
   readonly leases: LeaseBook
   /** The app's source of time and randomness. */
   readonly clock: Clock
+  /** Which pod and endpoint addresses writes accept and reads hand out. */
+  readonly addresses: AddressPolicy
   private readonly context: WriteContext
   private readonly rests = new Map<KindInfo, Rest>()
   private readonly generic = new Map<KindInfo, GenericStore>()
@@ -86,6 +88,7 @@ export class Registry {
     this.store = options.store
     this.feed = options.feed
     this.clock = options.clock
+    this.addresses = options.addresses
     this.context = { store: options.store, clock: options.clock, allocation: options.allocation, addresses: options.addresses }
     this.leases = options.leases
     this.endpoints = new EndpointRegistry(options.store, options.clock, options.maxEndpointsPerSlice, options.leases, options.addresses)

@@ -23,7 +23,7 @@ const columns: Columns<LeaseObject> = [
 export const leaseStrategy: Strategy<LeaseObject, LeaseInput> = {
   create: (input, metadata) => buildLease(input, metadata),
   update: (input, metadata) => buildLease(input, metadata),
-  validate: (lease) => validateLease(lease),
+  validate: (lease, old) => validateLease(lease, old),
   generation: false,
   write: ({ store }, lease, old, pre) => store.putLease(leaseWrite(lease), pre, old !== undefined && sameJson(old.metadata.labels ?? {}, lease.metadata.labels ?? {})),
   remove: ({ store }, namespace, name, pre) => store.deleteLease(namespace, name, pre),
