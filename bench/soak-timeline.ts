@@ -58,14 +58,14 @@ export class Timeline {
     perBucket[b]!.push(ms)
   }
 
-  /** Counts an error of `kind` (an operation and a cause); errors during the warm-up count too, in bucket 0's total. */
-  error(kind: string, sample: string, at = performance.now()): void {
+  /** Counts `count` errors of `kind` (an operation and a cause); errors during the warm-up count too, in bucket 0's total. */
+  error(kind: string, sample: string, at = performance.now(), count = 1): void {
     const entry = this.errors.get(kind) ?? { count: 0, samples: [] }
-    entry.count++
+    entry.count += count
     if (entry.samples.length < SAMPLES_PER_KIND) entry.samples.push(sample.slice(0, 300))
     this.errors.set(kind, entry)
     const b = this.bucketOf(at) ?? 0
-    this.errorsPerBucket[b] = (this.errorsPerBucket[b] ?? 0) + 1
+    this.errorsPerBucket[b] = (this.errorsPerBucket[b] ?? 0) + count
   }
 
   get errorCount(): number {
