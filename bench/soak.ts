@@ -108,7 +108,7 @@ export const soak: Scenario = {
   },
 }
 
-/** What the load wrote: each write's resourceVersion and when its answer arrived (performance.now()). */
+/** The resourceVersions of the writes the load made, by the watch that must see them. */
 interface Written {
   pods: Set<number>
   frontend: Set<number>
@@ -144,65 +144,73 @@ async function run(ctx: BenchContext, server: SoakServer): Promise<void> {
     new SoakWatch(timeline, 'pods (label selector)', server.url, `${ns}/pods?labelSelector=${encodeURIComponent(FRONTEND)}`, timeoutSeconds),
     new SoakWatch(timeline, 'leases', server.url, `/apis/coordination.k8s.io/v1/namespaces/${SOAK.namespace}/leases`, timeoutSeconds),
   ]
-  for (const w of watches) await w.start()
-
-  const wrote = (answer: { text: string; at: number } | undefined, ref?: { n: number }) => {
-    if (!answer) return
-    const rv = Number((JSON.parse(answer.text) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion)
-    if (!ref) return written.leases.add(rv)
-    written.pods.add(rv)
-    if (ref.n % 4 === 0) written.frontend.add(rv)
-    deliver(rv, answer.at, delivered, answered)
-  }
-
-  const samples: Sample[] = []
-  const sample = () => samples.push(sampleOf(server.pid))
-  const sampler = setInterval(sample, 1000)
-  const loops = startLoad(server.url, timeline, fixtures, wrote)
-  let measuredFrom: Memory | undefined
-  let reached: string[] = []
   try {
-    await new Promise((r) => setTimeout(r, warmupSeconds * 1000))
-    measuredFrom = memoryOf(server.pid)
-    timeline.begin()
-    sample()
-    for (let b = 1; b <= buckets; b++) {
-      await new Promise((r) => setTimeout(r, timeline.bucketMs))
-      sample()
-      ctx.log(`soak: ${b}/${buckets} done, ${timeline.errorCount} errors so far, RSS ${mib(memoryOf(server.pid)?.rss)}`)
-    }
+    for (const w of watches) await w.start()
+    await loadAndCheck()
   } finally {
-    clearInterval(sampler)
-    reached = await Promise.all(loops.map(async (l) => `${l.name}: ${l.perSecond}/s from ${l.loops} loop(s), ${fmtRate(await l.stop())} reached`))
+    for (const w of watches) await w.stop()
   }
-  const end = memoryOf(server.pid)
 
-  // Every write's event must have arrived, and each watch must hold what a list holds.
-  const expected: [SoakWatch, Set<number>][] = [
-    [watches[0]!, written.pods],
-    [watches[1]!, written.frontend],
-    [watches[2]!, written.leases],
-  ]
-  const watchLines: string[][] = []
-  for (const [w, rvs] of expected) {
-    const last = [...rvs].reduce((a, b) => Math.max(a, b), 0)
-    if (!(await w.reached(last, SOAK.settleMs))) timeline.error(`watch ${w.name}: did not catch up`, `last event rv ${w.lastRv}, last write rv ${last}, after ${SOAK.settleMs} ms`)
-    const missing = w.missing(rvs)
-    if (missing.length) timeline.error(`watch ${w.name}: gap (a write that never arrived)`, `first rvs ${missing.slice(0, 10).join(', ')}`, undefined, missing.length)
-    let differences = await w.differences()
-    if (differences.length) {
-      await new Promise((r) => setTimeout(r, 2000))
-      differences = await w.differences()
+  /** The load with the watches running, then the checks of what they saw, and the report. */
+  async function loadAndCheck(): Promise<void> {
+    const wrote = (answer: { text: string; at: number } | undefined, ref?: { n: number }) => {
+      if (!answer) return
+      const rv = Number((JSON.parse(answer.text) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion)
+      if (!Number.isSafeInteger(rv)) throw new Error(`a write answered without a resourceVersion: ${answer.text.slice(0, 200)}`)
+      if (!ref) return written.leases.add(rv)
+      written.pods.add(rv)
+      if (ref.n % 4 === 0) written.frontend.add(rv)
+      deliver(rv, answer.at, delivered, answered)
     }
-    if (differences.length) timeline.error(`watch ${w.name}: differs from a list`, `${differences.length} object(s): ${differences.slice(0, 3).join('; ')}`)
-    watchLines.push([w.name, w.path, String(w.events), String(w.bookmarks), `${rvs.size - missing.length}/${rvs.size}`, String(missing.length), differences.length ? `${differences.length} differ` : 'equal', String(w.resumes), String(w.relists)])
-  }
-  for (const w of watches) await w.stop()
 
-  soakSection(ctx, { timeline, samples, memory: { idle, start: measuredFrom, end }, watches: watchLines, warmupSeconds, steps: reached })
-  if (timeline.errorCount) {
-    const kinds = [...timeline.errors].map(([kind, e]) => `${kind}: ${e.count}`).join(', ')
-    ctx.report.problem(`soak: ${timeline.errorCount} error(s) (${kinds})`)
+    const samples: Sample[] = []
+    const sample = () => samples.push(sampleOf(server.pid))
+    const sampler = setInterval(sample, 1000)
+    const loops = startLoad(server.url, timeline, fixtures, wrote)
+    let measuredFrom: Memory | undefined
+    let reached: string[] = []
+    try {
+      await new Promise((r) => setTimeout(r, warmupSeconds * 1000))
+      measuredFrom = memoryOf(server.pid)
+      timeline.begin()
+      sample()
+      for (let b = 1; b <= buckets; b++) {
+        await new Promise((r) => setTimeout(r, timeline.bucketMs))
+        sample()
+        ctx.log(`soak: ${b}/${buckets} done, ${timeline.errorCount} errors so far, RSS ${mib(memoryOf(server.pid)?.rss)}`)
+      }
+    } finally {
+      clearInterval(sampler)
+      reached = await Promise.all(loops.map(async (l) => `${l.name}: ${l.perSecond}/s from ${l.loops} loop(s), ${fmtRate(await l.stop())} reached`))
+    }
+    const end = memoryOf(server.pid)
+
+    // Every write's event must have arrived, and each watch must hold what a list holds.
+    const expected: [SoakWatch, Set<number>][] = [
+      [watches[0]!, written.pods],
+      [watches[1]!, written.frontend],
+      [watches[2]!, written.leases],
+    ]
+    const watchLines: string[][] = []
+    for (const [w, rvs] of expected) {
+      const last = [...rvs].reduce((a, b) => Math.max(a, b), 0)
+      if (!(await w.reached(last, SOAK.settleMs))) timeline.error(`watch ${w.name}: did not catch up`, `last event rv ${w.lastRv}, last write rv ${last}, after ${SOAK.settleMs} ms`)
+      const missing = w.missing(rvs)
+      if (missing.length) timeline.error(`watch ${w.name}: gap (a write that never arrived)`, `first rvs ${missing.slice(0, 10).join(', ')}`, undefined, missing.length)
+      let differences = await w.differences()
+      if (differences.length) {
+        await new Promise((r) => setTimeout(r, 2000))
+        differences = await w.differences()
+      }
+      if (differences.length) timeline.error(`watch ${w.name}: differs from a list`, `${differences.length} object(s): ${differences.slice(0, 3).join('; ')}`)
+      watchLines.push([w.name, w.path, String(w.events), String(w.bookmarks), `${rvs.size - missing.length}/${rvs.size}`, String(missing.length), differences.length ? `${differences.length} differ` : 'equal', String(w.resumes), String(w.relists)])
+    }
+
+    soakSection(ctx, { timeline, samples, memory: { idle, start: measuredFrom, end }, watches: watchLines, warmupSeconds, steps: reached })
+    if (timeline.errorCount) {
+      const kinds = [...timeline.errors].map(([kind, e]) => `${kind}: ${e.count}`).join(', ')
+      ctx.report.problem(`soak: ${timeline.errorCount} error(s) (${kinds})`)
+    }
   }
 }
 
@@ -382,7 +390,10 @@ function startLoad(base: string, timeline: Timeline, fixtures: Fixtures, wrote: 
     ['paged lists', rates.pagedLists, pagedList],
     ['unpaged lists', rates.unpagedLists, unpagedList],
   ]
-  return loops.map(([name, rate, step]) => ({ name, ...rate, stop: paced(rate.perSecond, rate.loops, step).stop }))
+  // A step that throws (an answer that is not what it should be) is an error of its loop, and the loop goes on.
+  const guarded = (name: string, step: (loop: number) => Promise<void>) => (loop: number) =>
+    step(loop).catch((e: unknown) => timeline.error(`${name}: failed`, e instanceof Error ? e.message : String(e)))
+  return loops.map(([name, rate, step]) => ({ name, ...rate, stop: paced(rate.perSecond, rate.loops, guarded(name, step)).stop }))
 }
 
 function sampleOf(pid: number): Sample {
