@@ -29,6 +29,8 @@ export interface SoakResult {
   warmupSeconds: number
   /** The load loops, described. */
   steps: string[]
+  /** The operation every other's drift is set beside. */
+  baseline: string
 }
 
 export function soakSection(ctx: BenchContext, r: SoakResult): void {
@@ -74,13 +76,18 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
     }),
   )
   const last = timeline.buckets - 1
+  const drift = (op: string) => {
+    const first = timeline.summary(op, 0).latency
+    const end = timeline.summary(op, last).latency
+    return { first, last: end, p99: end.p99 / first.p99 }
+  }
+  const base = drift(r.baseline)
   const totals = renderTable(
-    ['operation', 'count', 'per s', 'p50 ms', 'p99 ms', 'max ms', `p99 ${label(0)}`, `p99 ${label(last)}`, 'p99 drift (last / first)', 'p50 drift'],
+    ['operation', 'count', 'per s', 'p50 ms', 'p99 ms', 'max ms', `p99 ${label(0)}`, `p99 ${label(last)}`, 'p99 drift (last / first)', 'p50 drift', 'p99 drift ÷ baseline\'s'],
     ops.map((op) => {
       const all = timeline.summary(op)
-      const first = timeline.summary(op, 0).latency
-      const end = timeline.summary(op, last).latency
-      return [op, int(all.count), int(all.count / (span * timeline.buckets)), ms(all.latency.p50), ms(all.latency.p99), ms(all.latency.max), ms(first.p99), ms(end.p99), ratio(end.p99, first.p99), ratio(end.p50, first.p50)]
+      const d = drift(op)
+      return [op, int(all.count), int(all.count / (span * timeline.buckets)), ms(all.latency.p50), ms(all.latency.p99), ms(all.latency.max), ms(d.first.p99), ms(d.last.p99), ratio(d.last.p99, d.first.p99), ratio(d.last.p50, d.first.p50), op === r.baseline ? '' : ratio(d.p99, base.p99)]
     }),
   )
   const { idle, start, end } = r.memory
@@ -107,7 +114,8 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
     timeline.errorCount ? `Errors by kind (${timeline.errorCount}):` : 'Errors: none (every answer was the expected status and checked; no watch gap, disorder or difference).',
     ...errors,
     `CPU columns are cores over each bucket's wall time (/proc/<pid>/stat for the server, process.cpuUsage for the load generator, /proc/stat for the rest); ` +
-      `the machine has ${cpus().length} cores, shared with other work, so "other CPU" says how much of a drift is the machine's.`,
+      `the machine has ${cpus().length} cores, shared with other work, so "other CPU" says how much of a drift is the machine's. ` +
+      `The baseline is ${r.baseline}, a constant answer through the same server: an operation's drift over the baseline's is what the registry adds to the machine's.`,
   ])
 }
 

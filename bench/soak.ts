@@ -19,7 +19,9 @@
  *   pod unpaged (all namespaces), each checked to hold every stable pod once;
  * - watches (bench/soak-watch.ts): the namespace's pods, its pods of one label selection,
  *   and its leases, each checked for order, gaps against the writes made, and its end
- *   state against a list.
+ *   state against a list;
+ * - GET /version, the peer: a constant answer through the same server and middleware,
+ *   whose drift is the machine's and the HTTP stack's, not the registry's.
  *
  * The report: p50/p99 per operation per bucket (a minute; a third of a soak shorter than
  * three minutes), the drift (last bucket's p99 over the first's), the server's RSS at the
@@ -54,6 +56,7 @@ export const SOAK = {
     picks: { perSecond: 100, loops: 2 },
     pagedLists: { perSecond: 1, loops: 1 },
     unpagedLists: { perSecond: 1, loops: 1 },
+    baseline: { perSecond: 20, loops: 1 },
   },
   pageSize: 25,
   /** How long the watches may take to deliver the last writes once the load stops. */
@@ -73,6 +76,9 @@ export const SOAK_OVERHEAD_SECONDS = 120
 
 const FRONTEND = 'role=churn,tier=frontend'
 
+/** The peer of every operation: the cheapest request through the same server, app and middleware (a constant answer). */
+export const BASELINE = 'GET /version (baseline)'
+
 /** The operations timed, in the order the report shows them. */
 const OPS = [
   'pod create',
@@ -84,6 +90,7 @@ const OPS = [
   'pick',
   `list page (limit ${SOAK.pageSize})`,
   'list unpaged (all namespaces)',
+  BASELINE,
   'watch delivery (pods)',
 ]
 
@@ -206,7 +213,7 @@ async function run(ctx: BenchContext, server: SoakServer): Promise<void> {
       watchLines.push([w.name, w.path, String(w.events), String(w.bookmarks), `${rvs.size - missing.length}/${rvs.size}`, String(missing.length), differences.length ? `${differences.length} differ` : 'equal', String(w.resumes), String(w.relists)])
     }
 
-    soakSection(ctx, { timeline, samples, memory: { idle, start: measuredFrom, end }, watches: watchLines, warmupSeconds, steps: reached })
+    soakSection(ctx, { timeline, samples, memory: { idle, start: measuredFrom, end }, watches: watchLines, warmupSeconds, steps: reached, baseline: BASELINE })
     if (timeline.errorCount) {
       const kinds = [...timeline.errors].map(([kind, e]) => `${kind}: ${e.count}`).join(', ')
       ctx.report.problem(`soak: ${timeline.errorCount} error(s) (${kinds})`)
@@ -381,6 +388,10 @@ function startLoad(base: string, timeline: Timeline, fixtures: Fixtures, wrote: 
     })
   }
 
+  const baseline = async () => {
+    await send(timeline, BASELINE, `${base}/version`, {}, (text) => ((JSON.parse(text) as { platform?: string }).platform === 'switchboard' ? undefined : `not the version: ${text.slice(0, 200)}`))
+  }
+
   const loops: [string, { perSecond: number; loops: number }, (loop: number) => Promise<void>][] = [
     ['pod writes', rates.writes, write],
     ['lease renewals', rates.renewals, renew],
@@ -389,6 +400,7 @@ function startLoad(base: string, timeline: Timeline, fixtures: Fixtures, wrote: 
     ['picks', rates.picks, pick],
     ['paged lists', rates.pagedLists, pagedList],
     ['unpaged lists', rates.unpagedLists, unpagedList],
+    ['baseline', rates.baseline, baseline],
   ]
   // A step that throws (an answer that is not what it should be) is an error of its loop, and the loop goes on.
   const guarded = (name: string, step: (loop: number) => Promise<void>) => (loop: number) =>
