@@ -18,6 +18,8 @@ export interface Sample {
   serverCpu: number
   clientCpu: number
   ticks: SystemTicks | undefined
+  /** The database file and its WAL, in bytes. */
+  dbBytes: number
 }
 
 export interface SoakResult {
@@ -54,7 +56,7 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
     ]),
   )
   const resources = renderTable(
-    ['bucket', 'requests', 'req/s', 'errors', 'server RSS at end', 'server CPU', 'load generator CPU', 'other CPU'],
+    ['bucket', 'requests', 'req/s', 'errors', 'server RSS at end', 'database + WAL at end', 'server CPU', 'load generator CPU', 'other CPU'],
     buckets.map((b) => {
       const a = edge(b)
       const z = edge(b + 1)
@@ -69,6 +71,7 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
         int(requests / span),
         int(timeline.errorsPerBucket[b] ?? 0),
         mib(z.memory?.rss),
+        `${(z.dbBytes / 1e6).toFixed(1)} MB`,
         `${server.toFixed(2)} cores`,
         `${client.toFixed(2)} cores`,
         machine ? `${Math.max(0, machine.busy - server - client).toFixed(2)} cores` : '-',
@@ -113,7 +116,7 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
     '',
     timeline.errorCount ? `Errors by kind (${timeline.errorCount}):` : 'Errors: none (every answer was the expected status and checked; no watch gap, disorder or difference).',
     ...errors,
-    `CPU columns are cores over each bucket's wall time (/proc/<pid>/stat for the server, process.cpuUsage for the load generator, /proc/stat for the rest); ` +
+    `The database's size is its file plus its WAL (the change log keeps CHANGE_LOG_RETENTION_SECONDS of events and is compacted every 10 s, so it should level off). CPU columns are cores over each bucket's wall time (/proc/<pid>/stat for the server, process.cpuUsage for the load generator, /proc/stat for the rest); ` +
       `the machine has ${cpus().length} cores, shared with other work, so "other CPU" says how much of a drift is the machine's. ` +
       `The baseline is ${r.baseline}, a constant answer through the same server: an operation's drift over the baseline's is what the registry adds to the machine's.`,
   ])

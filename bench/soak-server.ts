@@ -6,7 +6,7 @@
  * bench/server.ts leaves out. Its memory is read from /proc/<pid>/status.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { apiClient, freePort, removeTempDir, stopProcess, tempDir, track, type Call } from './harness'
@@ -15,6 +15,8 @@ export interface SoakServer {
   url: string
   pid: number
   call: Call
+  /** The database file (its WAL beside it, `-wal`). */
+  dbPath: string
   /** Lines the server wrote to stderr so far. */
   stderr: string[]
   stop(): Promise<void>
@@ -27,11 +29,12 @@ const START_TIMEOUT_MS = 30_000
 export async function startSoakServer(): Promise<SoakServer> {
   const dir = tempDir('switchboard-soak-')
   const port = await freePort()
+  const dbPath = join(dir, 'switchboard.db')
   const url = `http://127.0.0.1:${port}`
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', ENTRY], {
       cwd: ROOT,
-      env: { ...process.env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'switchboard.db')}` },
+      env: { ...process.env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   )
@@ -62,7 +65,7 @@ export async function startSoakServer(): Promise<SoakServer> {
     await stop()
     throw e
   }
-  return { url, pid: child.pid!, call: apiClient(url), stderr, stop }
+  return { url, pid: child.pid!, call: apiClient(url), dbPath, stderr, stop }
 }
 
 export interface Memory {
@@ -82,4 +85,16 @@ export function memoryOf(pid: number): Memory | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The bytes of the database file and its WAL. */
+export function databaseBytes(dbPath: string): number {
+  const size = (file: string) => {
+    try {
+      return statSync(file).size
+    } catch {
+      return 0
+    }
+  }
+  return size(dbPath) + size(`${dbPath}-wal`)
 }

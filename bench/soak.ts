@@ -33,8 +33,8 @@ import { LEASE_ANNOTATION, microTimeOf } from '../worker/registry/lease'
 import { dohPath, inPool } from './doh'
 import { leaseBody, leaseName, podBody, podIP, statusBody, type PodRef } from './fixtures'
 import { cpuOf } from './h2load'
-import { systemTicks, type BenchContext, type Scenario, type SystemTicks } from './scenario'
-import { memoryOf, startSoakServer, type Memory, type SoakServer } from './soak-server'
+import { systemTicks, type BenchContext, type Scenario } from './scenario'
+import { databaseBytes, memoryOf, startSoakServer, type Memory, type SoakServer } from './soak-server'
 import { mib, soakSection, type Sample } from './soak-report'
 import { paced, send, Timeline } from './soak-timeline'
 import { SoakWatch } from './soak-watch'
@@ -171,7 +171,7 @@ async function run(ctx: BenchContext, server: SoakServer): Promise<void> {
     }
 
     const samples: Sample[] = []
-    const sample = () => samples.push(sampleOf(server.pid))
+    const sample = () => samples.push(sampleOf(server))
     const sampler = setInterval(sample, 1000)
     const loops = startLoad(server.url, timeline, fixtures, wrote)
     let measuredFrom: Memory | undefined
@@ -408,7 +408,8 @@ function startLoad(base: string, timeline: Timeline, fixtures: Fixtures, wrote: 
   return loops.map(([name, rate, step]) => ({ name, ...rate, stop: paced(rate.perSecond, rate.loops, guarded(name, step)).stop }))
 }
 
-function sampleOf(pid: number): Sample {
+function sampleOf(server: SoakServer): Sample {
   const cpu = process.cpuUsage()
-  return { at: performance.now(), memory: memoryOf(pid), serverCpu: cpuOf(pid), clientCpu: (cpu.user + cpu.system) / 1e6, ticks: systemTicks() as SystemTicks | undefined }
+  const { pid, dbPath } = server
+  return { at: performance.now(), memory: memoryOf(pid), serverCpu: cpuOf(pid), clientCpu: (cpu.user + cpu.system) / 1e6, ticks: systemTicks(), dbBytes: databaseBytes(dbPath) }
 }
