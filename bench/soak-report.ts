@@ -109,7 +109,9 @@ export function soakSection(ctx: BenchContext, r: SoakResult): void {
     ...totals.split('\n'),
     '',
     `Server memory (/proc/<pid>/status): ${mib(idle?.rss)} idle after start; ${mib(start?.rss)} when the measurement started; ${mib(end?.rss)} at the end ` +
-      `(${start && end ? `${end.rss >= start.rss ? '+' : ''}${mib(end.rss - start.rss)}` : '-'}); peak ${mib(peak)} (VmHWM, the whole run).`,
+      `(${start && end ? `${end.rss >= start.rss ? '+' : ''}${mib(end.rss - start.rss)}` : '-'}); peak ${mib(peak)} (VmHWM, the whole run). ` +
+      `Over the second half of the soak RSS moved ${slope(r.samples.filter((x) => x.at >= at(timeline.buckets / 2) && x.at <= at(timeline.buckets)))} ` +
+      `(least-squares slope of the samples taken every second; a registry that holds steady shows about 0).`,
     '',
     'Watches (list, then watch with bookmarks from the list\'s resourceVersion, resuming from the last one seen):',
     ...renderTable(['watch', 'path', 'events', 'bookmarks', 'writes seen', 'gaps', 'end state vs a list', 'resumed', 're-listed'], r.watches).split('\n'),
@@ -132,4 +134,16 @@ function fmtMinutes(seconds: number): string {
 
 export function mib(bytes: number | undefined): string {
   return bytes === undefined || !Number.isFinite(bytes) ? '-' : `${(bytes / 2 ** 20).toFixed(0)} MiB`
+}
+
+/** The least-squares slope of the samples' RSS over time, in MiB per minute. */
+function slope(samples: Sample[]): string {
+  const points = samples.filter((x) => x.memory).map((x) => [x.at / 60_000, x.memory!.rss / 2 ** 20] as const)
+  if (points.length < 2) return '-'
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / points.length
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / points.length
+  const sxx = points.reduce((sum, [x]) => sum + (x - mx) ** 2, 0)
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0)
+  const perMinute = sxx > 0 ? sxy / sxx : NaN
+  return Number.isFinite(perMinute) ? `${perMinute >= 0 ? '+' : ''}${perMinute.toFixed(1)} MiB per minute` : '-'
 }
