@@ -241,13 +241,18 @@ async function createZone(ctx: BenchContext, call: Call): Promise<ZoneService[]>
 
 /** The query mix: one A query per service of the zone, as the path of a DoH GET. */
 export function dohQueries(zone: ZoneService[]): { svc: ZoneService; path: string }[] {
-  return zone.map((svc) => ({ svc, path: `/dns-query?dns=${b64url(aQuery(svc.fqdn))}` }))
+  return zone.map((svc) => ({ svc, path: dohPath(svc.fqdn) }))
 }
 
-function aQuery(name: string): Uint8Array {
+/** The path of a DoH GET (RFC 8484 wire format) asking `name` for records of `type`. */
+export function dohPath(name: string, type: number = TYPE.A): string {
+  return `/dns-query?dns=${b64url(query(name, type))}`
+}
+
+function query(name: string, type: number): Uint8Array {
   const msg: Message = {
     header: { id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type: TYPE.A, class: 1 }],
+    questions: [{ name, type, class: 1 }],
     answers: [],
     authorities: [],
     additionals: [],
@@ -388,7 +393,7 @@ async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext)
     rmSync(dir, { recursive: true, force: true })
   }
   const url = `http://127.0.0.1:${port}`
-  const probe = `/dns-query?dns=${b64url(aQuery(zone[0]!.fqdn))}`
+  const probe = dohPath(zone[0]!.fqdn)
   const deadline = performance.now() + 10_000
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -5,7 +5,8 @@
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
  * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
- * leases, lists, bundle, workers, durability), in their usual order; every scenario runs by default. bundle builds the Worker
+ * leases, lists, bundle, workers, durability, soak), in their usual order; every scenario runs by default.
+ * BENCH_SOAK_MINUTES sets the soak's length (default 10; 0 skips it). bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
  * BENCH_CPU_PROF=<dir> runs the server with --cpu-prof and leaves its V8 CPU profile in <dir>.
  */
@@ -22,13 +23,14 @@ import { LEASES, leases } from './leases'
 import { LISTS, lists } from './lists'
 import { PICK, pick } from './pick'
 import { Report } from './report'
+import { SOAK, SOAK_OVERHEAD_SECONDS, soak } from './soak'
 import { fmt, type BenchContext, type Scenario } from './scenario'
 import { WORKERS, workers } from './workers'
 import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
-const WATCHDOG_SECONDS = 1200
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, lists, bundle, workers, durability]
+const WATCHDOG_SECONDS = 2400
+const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, lists, bundle, workers, durability, soak]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -121,6 +123,7 @@ function settings(report: Report): void {
   if (run('durability')) {
     report.setting('durability', `POST pods on two more servers, DATABASE_SYNCHRONOUS=NORMAL and FULL, ${DURABILITY.concurrencies.join(' and ')} in flight, ${DURABILITY.rounds} rounds alternating; warm-up ${phase(DURABILITY.create.warmup)}, measured ${phase(DURABILITY.create.measure)}`)
   }
+  if (run('soak')) report.setting('soak', `${SOAK.minutes} min (BENCH_SOAK_MINUTES) of mixed load against its own npm start server (worker/node.ts, fresh database)`)
   report.setting('scenarios', SCENARIOS.map((s) => s.name).join(', ') + (SCENARIOS.length < ALL.length ? ` (BENCH_ONLY; all: ${ALL.map((s) => s.name).join(', ')})` : ''))
   report.setting('code', codeVersion())
 }
@@ -169,11 +172,13 @@ async function main(): Promise<number> {
   return failed ? 1 : 0
 }
 
+// The soak's own length comes on top.
+const watchdogSeconds = WATCHDOG_SECONDS + (SCENARIOS.includes(soak) ? SOAK.minutes * 60 + SOAK_OVERHEAD_SECONDS : 0)
 const watchdog = setTimeout(() => {
-  log(`the run took longer than ${WATCHDOG_SECONDS} s; stopping`)
+  log(`the run took longer than ${watchdogSeconds} s; stopping`)
   killAllSync()
   process.exit(2)
-}, WATCHDOG_SECONDS * 1000)
+}, watchdogSeconds * 1000)
 watchdog.unref()
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
