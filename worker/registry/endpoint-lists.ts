@@ -29,6 +29,8 @@ interface Chunk<T> {
   rv: number
   items: Keyed<T>[]
   next?: ListKey
+  /** The endpoint rows the items were built from. */
+  rows: number
 }
 
 /** Services read at most per round when selectors leave items out (the first round reads `limit`). */
@@ -97,7 +99,7 @@ function scopeOf(view: EndpointScope['view'], namespace: string | undefined, que
 }
 
 function chunkOf<T>(sources: EndpointSources, items: Keyed<T>[]): Chunk<T> {
-  return { rv: sources.rv, items, ...(sources.next ? { next: sources.next } : {}) }
+  return { rv: sources.rv, items, rows: sources.rows.length, ...(sources.next ? { next: sources.next } : {}) }
 }
 
 function keyOf(m: ObjectMetaOut): ListKey {
@@ -135,9 +137,15 @@ async function list<T extends Listed>(
   }
 }
 
+/** Endpoint rows per read of a streamed list, about (a service's rows are read whole, however many). */
+const STREAM_ROWS = 1000
+
 /**
- * A whole list, `STREAM_PAGE_SIZE` services per read, from one snapshot of the database
- * (snapshot-pages.ts); the items that pass the query's selectors, as `list` gives them.
+ * A whole list from one snapshot of the database (snapshot-pages.ts): the items that
+ * pass the query's selectors, as `list` gives them. Each read takes as many services as
+ * make about STREAM_ROWS endpoint rows at the size of those read before (at most
+ * STREAM_PAGE_SIZE, starting at a tenth of it), so that reading a page stays a short
+ * pause for everyone else however many endpoints a service has.
  */
 async function stream<T extends Listed>(
   kind: KindInfo,
@@ -148,10 +156,13 @@ async function stream<T extends Listed>(
   const options = listOptions(query, kind.fieldSelectors)
   const reads = await open()
   const read = chunks(reads.read)
+  let services = Math.ceil(STREAM_PAGE_SIZE / 10)
   const pages = await snapshotPages(
     reads,
     async (after: ListKey | undefined, limit) => {
-      const chunk = await read(after, limit)
+      const size = limit && services
+      const chunk = await read(after, size)
+      if (size) services = Math.max(1, Math.min(STREAM_PAGE_SIZE, Math.floor((size * STREAM_ROWS) / Math.max(chunk.rows, 1))))
       return { rv: chunk.rv, items: chunk.items.filter((i) => matches(options, i.item)).map((i) => i.item), ...(chunk.next ? { next: chunk.next } : {}) }
     },
     options.after,
