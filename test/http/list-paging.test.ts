@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testApp, type TestApp } from '../support/app'
+import { chunks } from '../support/chunks'
 
 const ROOT = 'root-credential-for-the-paging-tests-0123456789'
 const API = '/api/v1'
@@ -228,19 +229,6 @@ describe('an unpaged list is streamed, page by page, from one snapshot', () => {
     expect((await big.json('POST', `${API}/namespaces`, { metadata: { name: 'big' } }, bearer(ROOT))).status).toBe(201)
     await big.registry.importPods('big', names.map((name, i) => ({ metadata: { name, labels: { half: String(i % 2) } } })))
   })
-
-  /** The answer's body as the chunks it arrived in. */
-  async function chunks(res: Response, between?: (n: number) => Promise<void>): Promise<string[]> {
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    const out: string[] = []
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return out
-      out.push(decoder.decode(value, { stream: true }))
-      await between?.(out.length)
-    }
-  }
 
   it('arrives in many chunks that make one list, every item at or before its resourceVersion', async () => {
     for (const path of [`${API}/pods`, `${API}/namespaces/big/pods`]) {

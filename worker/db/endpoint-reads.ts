@@ -1,6 +1,6 @@
 /**
  * The reads behind the endpoint views: the stored endpoint rows with the services they
- * belong to, each read in one consistent batch. Pages of the Endpoints and EndpointSlice
+ * belong to, each read in one consistent batch (the list pages also from a snapshot). Pages of the Endpoints and EndpointSlice
  * lists (keyset over (namespace, service), filtered by namespace in SQL), and the
  * lookups that DNS and the pick make: a service with its endpoints, a namespace, an
  * address.
@@ -9,8 +9,9 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Database } from './client'
 import { hasComputedEndpoints } from './endpoint-rows'
 import { listWhere } from './filters'
-import { readResourceVersion, rvOf } from './objects'
+import { RESOURCE_VERSION, readResourceVersion, rvOf } from './objects'
 import { pageOf } from './page'
+import type { ReadAll } from './snapshot'
 
 /** A service as the endpoint views need it. */
 export interface ServiceSourceRow {
@@ -137,21 +138,22 @@ function keys(scope: EndpointScope, limit: number | undefined): SQL {
 
 /**
  * Everything the Endpoints and EndpointSlice views of a scope are built from, read in
- * one consistent batch: its services, their endpoint rows, and the Endpoints objects
- * users wrote, for the first `limit` keys of the scope (all when no limit).
+ * one consistent read (one batch, or a snapshot's reads: see snapshot.ts): its services,
+ * their endpoint rows, and the Endpoints objects users wrote, for the first `limit` keys
+ * of the scope (all when no limit).
  */
-export async function endpointSources(db: Database, scope: EndpointScope): Promise<EndpointSources> {
+export async function endpointSources(read: ReadAll, scope: EndpointScope): Promise<EndpointSources> {
   const page = sql`WITH page (namespace, name) AS (${keys(scope, scope.limit)})`
-  const [rv, services, rows, user, more] = (await db.batch([
-    readResourceVersion(db),
-    db.all(sql`${page} SELECT ${SERVICE_COLUMNS} FROM page p CROSS JOIN services s ON s.namespace = p.namespace AND s.name = p.name
-                ORDER BY s.namespace, s.name`),
-    db.all(sql`${page} SELECT ${ENDPOINT_COLUMNS} FROM page p CROSS JOIN endpoints e ON e.namespace = p.namespace AND e.service = p.name
-                ${LEASE_JOIN} ORDER BY e.namespace, e.service, e.pod, e.ip`),
-    db.all(sql`${page} SELECT u.namespace, u.name, u.rv, u.body FROM page p CROSS JOIN user_endpoints u ON u.namespace = p.namespace AND u.name = p.name
-                ORDER BY u.namespace, u.name`),
+  const [rv, services, rows, user, more] = (await read([
+    RESOURCE_VERSION,
+    sql`${page} SELECT ${SERVICE_COLUMNS} FROM page p CROSS JOIN services s ON s.namespace = p.namespace AND s.name = p.name
+                ORDER BY s.namespace, s.name`,
+    sql`${page} SELECT ${ENDPOINT_COLUMNS} FROM page p CROSS JOIN endpoints e ON e.namespace = p.namespace AND e.service = p.name
+                ${LEASE_JOIN} ORDER BY e.namespace, e.service, e.pod, e.ip`,
+    sql`${page} SELECT u.namespace, u.name, u.rv, u.body FROM page p CROSS JOIN user_endpoints u ON u.namespace = p.namespace AND u.name = p.name
+                ORDER BY u.namespace, u.name`,
     // One key beyond the page tells whether more follow.
-    ...(scope.limit ? [db.all(keys(scope, scope.limit + 1))] : []),
+    ...(scope.limit ? [keys(scope, scope.limit + 1)] : []),
   ])) as [unknown, ServiceRowJson[], EndpointRow[], (Omit<UserEndpointsRow, 'body'> & { body: string })[], { namespace: string; name: string }[]?]
   const { last } = pageOf(more ?? [], scope.limit)
   return {

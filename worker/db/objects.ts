@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm'
 import type { Database } from './client'
 import { listWhere, type ListFilter } from './filters'
 import { pageOf } from './page'
-import { openSnapshot } from './snapshot'
+import type { ReadAll } from './snapshot'
 import { keyWhere, type ObjectTable } from './tables'
 
 /** A stored object: its JSON body (resourceVersion not included) and its resourceVersion. */
@@ -22,7 +22,7 @@ export interface ListResult {
   next?: { namespace: string; name: string }
 }
 
-const RESOURCE_VERSION = sql`SELECT value FROM meta WHERE key = 'resourceVersion'`
+export const RESOURCE_VERSION = sql`SELECT value FROM meta WHERE key = 'resourceVersion'`
 
 /** The registry's current resourceVersion. */
 export async function resourceVersion(db: Database): Promise<number> {
@@ -47,67 +47,10 @@ export async function getObject(db: Database, table: ObjectTable, namespace: str
   return row ? { rv: Number(row.rv), body: JSON.parse(row.body) } : null
 }
 
-/** A consistent page of objects and the resourceVersion it was read at. */
-export async function listObjects(db: Database, table: ObjectTable, filter: ListFilter): Promise<ListResult> {
-  const [rvRows, rows] = (await db.batch([readResourceVersion(db), db.all(listSelect(table, filter))])) as [unknown, ListRow[]]
+/** A consistent page of objects and the resourceVersion it was read at (`read`: a batch, or a snapshot's reads; see snapshot.ts). */
+export async function listObjects(read: ReadAll, table: ObjectTable, filter: ListFilter): Promise<ListResult> {
+  const [rvRows, rows] = (await read([RESOURCE_VERSION, listSelect(table, filter)])) as [unknown, ListRow[]]
   return listResult(rvOf(rvRows), rows, filter.limit)
-}
-
-/**
- * A list read page by page from one snapshot (see snapshot.ts): every page is as the
- * database was at `rv`, however long the reader takes, so the pages together are one
- * consistent list. `next()` answers the next page (at most `pageSize` objects) or null
- * after the last; `close()` ends the snapshot (it is ended after the last page too).
- * Without a snapshot (D1, `:memory:`) the list is read in one batch and handed out in
- * pages.
- */
-export interface ListPages {
-  rv: number
-  next(): Promise<StoredObject[] | null>
-  close(): void
-}
-
-export async function listPages(db: Database, table: ObjectTable, filter: ListFilter, pageSize: number): Promise<ListPages> {
-  const snapshot = await openSnapshot(db)
-  if (!snapshot) {
-    const whole = await listObjects(db, table, { ...filter, limit: undefined })
-    let at = 0
-    return {
-      rv: whole.rv,
-      next: async () => (at < whole.items.length ? whole.items.slice(at, (at += pageSize)) : null),
-      close: () => undefined,
-    }
-  }
-  let rv: number
-  try {
-    rv = rvOf(await snapshot.all(RESOURCE_VERSION))
-  } catch (e) {
-    snapshot.close()
-    throw e
-  }
-  let after = filter.after
-  let done = false
-  const close = () => {
-    if (!done) snapshot.close()
-    done = true
-  }
-  return {
-    rv,
-    close,
-    async next() {
-      if (done) return null
-      try {
-        const rows = await snapshot.all<ListRow>(listSelect(table, { ...filter, ...(after ? { after } : {}), limit: pageSize }))
-        const page = listResult(rv, rows, pageSize)
-        if (page.next) after = page.next
-        else close()
-        return page.items.length || page.next ? page.items : null
-      } catch (e) {
-        close()
-        throw e
-      }
-    },
-  }
 }
 
 type ListRow = { ns: string; name: string; rv: number; body: string }

@@ -10,13 +10,14 @@ import { Batch, type Precondition } from './batch'
 import { changesSince, compactChanges, type ChangesRead } from './change-log'
 import * as endpointReads from './endpoint-reads'
 import type { ListFilter } from './filters'
-import { getObject, listObjects, listPages, resourceVersion, type ListPages, type ListResult, type StoredObject } from './objects'
+import { getObject, listObjects, resourceVersion, type ListResult, type StoredObject } from './objects'
 import * as leases from './rows/leases'
 import * as namespaces from './rows/namespaces'
 import { heartbeat, type PresenceRow } from './presence'
 import { probeWrite } from './probe'
 import * as pods from './rows/pods'
 import * as services from './rows/services'
+import { batchReads, openReads, type ReadAll } from './snapshot'
 import * as tokens from './rows/tokens'
 import * as userEndpoints from './rows/user-endpoints'
 import type { ObjectTable } from './tables'
@@ -24,13 +25,27 @@ import type { ObjectTable } from './tables'
 export { DRY_RUN_RV, type Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
-export type { ListPages, ListResult, StoredObject } from './objects'
+export type { ListResult, StoredObject } from './objects'
 export type { BoundPodRow, LeaseRow, LeaseWrite, Renewal } from './rows/leases'
 export type { NamespaceWrite } from './rows/namespaces'
 export type { PodPortRow, PodWrite } from './rows/pods'
 export type { ServicePortRow, ServiceWrite } from './rows/services'
 export type { TokenPage, TokenRow } from './rows/tokens'
 export type { UserEndpointsWrite } from './rows/user-endpoints'
+
+/**
+ * The list reads of the store over one consistent view (see snapshot.ts): with
+ * `snapshot`, every read sees the database as it was when the view was opened; without
+ * (D1, `:memory:`), each read is a consistent batch of its own, so a list must be read in
+ * one read to be one list. Closed by its reader.
+ */
+export interface StoreSnapshot {
+  snapshot: boolean
+  list(table: ObjectTable, filter: ListFilter): Promise<ListResult>
+  endpointSources(scope: endpointReads.EndpointScope): Promise<endpointReads.EndpointSources>
+  tokenPage(filter: Omit<ListFilter, 'namespace' | 'namespaces'>): Promise<tokens.TokenPage>
+  close(): void
+}
 
 /** A lease a pod write depends on: it must still be at `rv` (null: still not exist). */
 export interface LeaseAt {
@@ -40,12 +55,15 @@ export interface LeaseAt {
 
 export class Store {
   private readonly batch: Batch
+  /** Each read one batch. */
+  private readonly read: ReadAll
 
   constructor(
     readonly db: Database,
     now: () => Date,
   ) {
     this.batch = new Batch(db, now)
+    this.read = batchReads(db)
   }
 
   /** The token name recorded with each change this store writes. */
@@ -109,12 +127,19 @@ export class Store {
 
   /** A consistent page of objects and the resourceVersion it was read at. */
   list(table: ObjectTable, filter: ListFilter): Promise<ListResult> {
-    return listObjects(this.db, table, filter)
+    return listObjects(this.read, table, filter)
   }
 
-  /** A whole list read page by page from one snapshot (see objects.ts); the caller closes it unless it reads to the end. */
-  listPages(table: ObjectTable, filter: ListFilter, pageSize: number): Promise<ListPages> {
-    return listPages(this.db, table, filter, pageSize)
+  /** The list reads over one snapshot of the database, when its driver offers one (see `StoreSnapshot`). */
+  async snapshot(): Promise<StoreSnapshot> {
+    const reads = await openReads(this.db)
+    return {
+      snapshot: reads.snapshot,
+      list: (table, filter) => listObjects(reads.all, table, filter),
+      endpointSources: (scope) => endpointReads.endpointSources(reads.all, scope),
+      tokenPage: (filter) => tokens.tokenPage(reads.all, filter),
+      close: () => reads.close(),
+    }
   }
 
   // ---- namespaces, services, pods ----
@@ -218,7 +243,7 @@ export class Store {
 
   /** The sources of the Endpoints and EndpointSlice views of a scope, in one consistent read. */
   endpointSources(scope: endpointReads.EndpointScope): Promise<endpointReads.EndpointSources> {
-    return endpointReads.endpointSources(this.db, scope)
+    return endpointReads.endpointSources(this.read, scope)
   }
 
   /** A service with its endpoint rows and whether its namespace exists, in one consistent read. */
@@ -259,6 +284,6 @@ export class Store {
 
   /** A filtered page of tokens in name order. */
   tokenPage(filter: Omit<ListFilter, 'namespace' | 'namespaces'>): Promise<tokens.TokenPage> {
-    return tokens.tokenPage(this.db, filter)
+    return tokens.tokenPage(this.read, filter)
   }
 }

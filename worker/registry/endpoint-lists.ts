@@ -5,16 +5,18 @@
  * have several slices: the continue token then names the last slice given, so that a
  * page never holds more than `limit` items and the next one starts right after it.
  * Label and field selectors filter the built items; pages are read until `limit` items
- * pass them, as Kubernetes does.
+ * pass them, as Kubernetes does. An unpaged list is streamed: read a round of services at
+ * a time from one snapshot and handed out as it is built (snapshot-pages.ts).
  */
 import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
-import { SERVICE_NAME_LABEL, buildEndpoints, buildSlices } from './endpoint-views'
+import { SERVICE_NAME_LABEL, buildEndpoints, buildSlices, type EndpointSlice, type EndpointsObject } from './endpoint-views'
 import { encodeContinue, type ListKey } from './continue-token'
 import { ENDPOINTS, ENDPOINT_SLICES } from './kinds'
 import { apiVersionOf, type KindInfo } from './kind-info'
 import { matchesFields } from '../selectors/fields'
 import { matchesLabels } from '../selectors/labels'
-import { listOptions, type ListOptions, type ListQuery } from './list-options'
+import { STREAM_PAGE_SIZE, listOptions, type ListOptions, type ListQuery, type ListStream } from './list-options'
+import { snapshotPages } from './snapshot-pages'
 import type { ObjectMetaOut } from './types'
 
 interface Keyed<T> {
@@ -27,6 +29,8 @@ interface Chunk<T> {
   rv: number
   items: Keyed<T>[]
   next?: ListKey
+  /** The endpoint rows the items were built from. */
+  rows: number
 }
 
 /** Services read at most per round when selectors leave items out (the first round reads `limit`). */
@@ -35,15 +39,43 @@ const MAX_ROUND = 1000
 /** Reads the sources of a scope (judged against the leases, see EndpointRegistry.sources). */
 export type ReadSources = (scope: EndpointScope) => Promise<EndpointSources>
 
+/** Reads of sources from one snapshot when the database offers one (see snapshot-pages.ts), closed by their reader. */
+export interface SourceReads {
+  read: ReadSources
+  snapshot: boolean
+  close(): void
+}
+
+/** Reads the items of the services after a key, at most `limit` services (all when undefined). */
+type ReadChunk<T> = (after: ListKey | undefined, limit: number | undefined) => Promise<Chunk<T>>
+
 export function listEndpoints(read: ReadSources, namespace: string | undefined, query: ListQuery) {
-  return list(ENDPOINTS, query, async (after, limit) => {
-    const sources = await read(scopeOf('endpoints', namespace, query, after, limit))
-    return chunkOf(sources, buildEndpoints(sources).map((e) => ({ key: keyOf(e.metadata), item: e })))
-  })
+  return list(ENDPOINTS, query, endpointChunks(read, namespace, query))
+}
+
+/** The whole Endpoints list, page by page from one snapshot (a `limit` is not applied). */
+export function streamEndpoints(open: () => Promise<SourceReads>, namespace: string | undefined, query: ListQuery) {
+  return stream(ENDPOINTS, query, open, (read) => endpointChunks(read, namespace, query))
 }
 
 export function listEndpointSlices(read: ReadSources, maxPerSlice: number, namespace: string | undefined, query: ListQuery) {
-  return list(ENDPOINT_SLICES, query, async (after, limit) => {
+  return list(ENDPOINT_SLICES, query, sliceChunks(read, maxPerSlice, namespace, query))
+}
+
+/** The whole EndpointSlice list, page by page from one snapshot (a `limit` is not applied). */
+export function streamEndpointSlices(open: () => Promise<SourceReads>, maxPerSlice: number, namespace: string | undefined, query: ListQuery) {
+  return stream(ENDPOINT_SLICES, query, open, (read) => sliceChunks(read, maxPerSlice, namespace, query))
+}
+
+function endpointChunks(read: ReadSources, namespace: string | undefined, query: ListQuery): ReadChunk<EndpointsObject> {
+  return async (after, limit) => {
+    const sources = await read(scopeOf('endpoints', namespace, query, after, limit))
+    return chunkOf(sources, buildEndpoints(sources).map((e) => ({ key: keyOf(e.metadata), item: e })))
+  }
+}
+
+function sliceChunks(read: ReadSources, maxPerSlice: number, namespace: string | undefined, query: ListQuery): ReadChunk<EndpointSlice> {
+  return async (after, limit) => {
     const sources = await read(scopeOf('slices', namespace, query, after, limit))
     const items = buildSlices(sources, maxPerSlice).map((s) => ({
       key: { namespace: s.metadata.namespace ?? '', name: s.metadata.labels?.[SERVICE_NAME_LABEL] ?? '', part: s.metadata.name },
@@ -52,7 +84,7 @@ export function listEndpointSlices(read: ReadSources, maxPerSlice: number, names
     // Resuming inside a service: its slices up to the one named were given already.
     const given = (k: ListKey) => after?.part !== undefined && k.namespace === after.namespace && k.name === after.name && k.part! <= after.part
     return chunkOf(sources, items.filter((i) => !given(i.key)))
-  })
+  }
 }
 
 function scopeOf(view: EndpointScope['view'], namespace: string | undefined, query: ListQuery, after: ListKey | undefined, limit: number | undefined): EndpointScope {
@@ -67,7 +99,7 @@ function scopeOf(view: EndpointScope['view'], namespace: string | undefined, que
 }
 
 function chunkOf<T>(sources: EndpointSources, items: Keyed<T>[]): Chunk<T> {
-  return { rv: sources.rv, items, ...(sources.next ? { next: sources.next } : {}) }
+  return { rv: sources.rv, items, rows: sources.rows.length, ...(sources.next ? { next: sources.next } : {}) }
 }
 
 function keyOf(m: ObjectMetaOut): ListKey {
@@ -80,7 +112,7 @@ type Listed = { metadata: ObjectMetaOut }
 async function list<T extends Listed>(
   kind: KindInfo,
   query: ListQuery,
-  read: (after: ListKey | undefined, limit: number | undefined) => Promise<Chunk<T>>,
+  read: ReadChunk<T>,
 ) {
   const options = listOptions(query, kind.fieldSelectors)
   const { limit } = options
@@ -102,6 +134,44 @@ async function list<T extends Listed>(
     }
     if (!chunk.next) return page()
     after = chunk.next
+  }
+}
+
+/** Endpoint rows per read of a streamed list, about (a service's rows are read whole, however many). */
+const STREAM_ROWS = 1000
+
+/**
+ * A whole list from one snapshot of the database (snapshot-pages.ts): the items that
+ * pass the query's selectors, as `list` gives them. Each read takes as many services as
+ * make about STREAM_ROWS endpoint rows at the size of those read before (at most
+ * STREAM_PAGE_SIZE, starting at a tenth of it), so that reading a page stays a short
+ * pause for everyone else however many endpoints a service has.
+ */
+async function stream<T extends Listed>(
+  kind: KindInfo,
+  query: ListQuery,
+  open: () => Promise<SourceReads>,
+  chunks: (read: ReadSources) => ReadChunk<T>,
+): Promise<ListStream<T>> {
+  const options = listOptions(query, kind.fieldSelectors)
+  const reads = await open()
+  const read = chunks(reads.read)
+  let services = Math.ceil(STREAM_PAGE_SIZE / 10)
+  const pages = await snapshotPages(
+    reads,
+    async (after: ListKey | undefined, limit) => {
+      const size = limit && services
+      const chunk = await read(after, size)
+      if (size) services = Math.max(1, Math.min(STREAM_PAGE_SIZE, Math.floor((size * STREAM_ROWS) / Math.max(chunk.rows, 1))))
+      return { rv: chunk.rv, items: chunk.items.filter((i) => matches(options, i.item)).map((i) => i.item), ...(chunk.next ? { next: chunk.next } : {}) }
+    },
+    options.after,
+    STREAM_PAGE_SIZE,
+  )
+  return {
+    list: { apiVersion: apiVersionOf(kind), kind: kind.listKind, metadata: { resourceVersion: String(pages.rv) }, items: [] },
+    next: pages.next,
+    close: pages.close,
   }
 }
 

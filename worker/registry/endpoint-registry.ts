@@ -4,7 +4,7 @@
  */
 import type { EndpointScope, EndpointSources } from '../db/endpoint-reads'
 import type { Precondition, Store } from '../db/store'
-import { listEndpointSlices, listEndpoints } from './endpoint-lists'
+import { listEndpointSlices, listEndpoints, streamEndpointSlices, streamEndpoints, type SourceReads } from './endpoint-lists'
 import { buildEndpoints, buildSlices, withServableAddresses, type EndpointSlice, type EndpointsObject } from './endpoint-views'
 import { RegistryError, badRequest, conflict, notFound } from './errors'
 import { guarded } from './preconditions'
@@ -35,9 +35,21 @@ export class EndpointRegistry {
    * ready (as DNS and the pick answer them).
    */
   readonly sources = async (scope: EndpointScope): Promise<EndpointSources> => {
-    const [sources] = await Promise.all([this.store.endpointSources(scope).then((s) => withServableAddresses(s, this.addresses)), this.leases.fresh()])
-    if (!sources.rows.some((r) => r.lease !== null)) return sources
+    const [sources] = await Promise.all([this.store.endpointSources(scope), this.leases.fresh()])
+    return this.judged(sources, this.clock.now().getTime())
+  }
+
+  /** Reads of sources, judged likewise, from one snapshot of the database (the leases judged at one instant). */
+  private readonly openSources = async (): Promise<SourceReads> => {
+    await this.leases.fresh()
     const now = this.clock.now().getTime()
+    const snapshot = await this.store.snapshot()
+    return { read: async (scope) => this.judged(await snapshot.endpointSources(scope), now), snapshot: snapshot.snapshot, close: () => snapshot.close() }
+  }
+
+  private judged(read: EndpointSources, now: number): EndpointSources {
+    const sources = withServableAddresses(read, this.addresses)
+    if (!sources.rows.some((r) => r.lease !== null)) return sources
     const publishNotReady = new Set(
       sources.services.filter((s) => (s.body as unknown as ServiceObject).spec?.publishNotReadyAddresses === true).map((s) => `${s.namespace}/${s.name}`),
     )
@@ -58,6 +70,11 @@ export class EndpointRegistry {
     return listEndpoints(this.sources, namespace, query)
   }
 
+  /** The whole Endpoints list, page by page from one snapshot. */
+  streamEndpoints(namespace: string | undefined, query: ListQuery) {
+    return streamEndpoints(this.openSources, namespace, query)
+  }
+
   async getEndpointSlice(namespace: string, name: string): Promise<EndpointSlice> {
     const sources = await this.sources({ view: 'slices', namespace })
     const found = buildSlices(sources, this.maxPerSlice).find((s) => s.metadata.name === name)
@@ -67,6 +84,11 @@ export class EndpointRegistry {
 
   listEndpointSlices(namespace: string | undefined, query: ListQuery) {
     return listEndpointSlices(this.sources, this.maxPerSlice, namespace, query)
+  }
+
+  /** The whole EndpointSlice list, page by page from one snapshot. */
+  streamEndpointSlices(namespace: string | undefined, query: ListQuery) {
+    return streamEndpointSlices(this.openSources, this.maxPerSlice, namespace, query)
   }
 
   async createEndpoints(namespace: string, body: unknown, options: WriteOptions = {}): Promise<EndpointsObject> {

@@ -20,7 +20,8 @@
 import { RegistryError, badRequest, conflict, fieldError, invalid, notFound, type FieldError } from './errors'
 import { checkUid, deleteOptions, deletionAt, precondition, type DeleteQuery } from './delete-options'
 import { apiVersionOf, type KindInfo } from './kind-info'
-import { listOptions, type ListQuery, type ListStream } from './list-options'
+import { STREAM_PAGE_SIZE, listOptions, type ListQuery, type ListStream } from './list-options'
+import { snapshotPages } from './snapshot-pages'
 import { encodeContinue } from './continue-token'
 import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
 import { applyPatch, type PatchType } from './patch'
@@ -38,9 +39,6 @@ import { LIST_COUNT_LIMITS, checkObjectSize } from './limits'
 export const MODIFIED_BY = 'switchboard.dev/modified-by'
 
 type Scope = 'all' | 'status'
-
-/** Objects per page of a streamed list: small enough that reading one is a short pause for everyone else. */
-const STREAM_PAGE_SIZE = 100
 
 export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
@@ -83,13 +81,18 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
    * in memory at once. The caller reads it to the end or closes it.
    */
   async stream(namespace: string | undefined, query: ListQuery): Promise<ListStream<T>> {
-    const { limit: _paged, ...filter } = this.listFilter(namespace, query)
-    const pages = await this.ctx.store.listPages(this.kind.storage!, filter, STREAM_PAGE_SIZE)
-    return {
-      list: this.listHead(pages.rv),
-      next: async () => (await pages.next())?.map((i) => withRv(i.body as unknown as T, i.rv)) ?? null,
-      close: () => pages.close(),
-    }
+    const { limit: _paged, after: start, ...filter } = this.listFilter(namespace, query)
+    const snapshot = await this.ctx.store.snapshot()
+    const pages = await snapshotPages(
+      snapshot,
+      async (after, limit) => {
+        const page = await snapshot.list(this.kind.storage!, { ...filter, ...(after ? { after } : {}), ...(limit ? { limit } : {}) })
+        return { rv: page.rv, items: page.items.map((i) => withRv(i.body as unknown as T, i.rv)), ...(page.next ? { next: page.next } : {}) }
+      },
+      start,
+      STREAM_PAGE_SIZE,
+    )
+    return { list: this.listHead(pages.rv), next: pages.next, close: pages.close }
   }
 
   private listFilter(namespace: string | undefined, query: ListQuery) {

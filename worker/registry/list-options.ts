@@ -7,7 +7,7 @@
  * absent: no limit); anything else (negative, a fraction, `1e19`, past int64) is a 400. A
  * limit above MAX_PAGE_SIZE is lowered to it: the page then holds fewer items than asked,
  * with a continue token for the rest, as Kubernetes allows a server to answer. An
- * unpaged list is read and sent page by page from one snapshot (GenericStore.stream).
+ * unpaged list is read and sent page by page from one snapshot (snapshot-pages.ts).
  */
 import { decodeContinue, type ListKey } from './continue-token'
 import { badRequest } from './errors'
@@ -39,6 +39,9 @@ export interface ListOptions {
 
 /** Items per page at most, whatever `limit` asks for. */
 export const MAX_PAGE_SIZE = 1000
+
+/** Items per page of a streamed (unpaged) list: small enough that reading one is a short pause for everyone else. */
+export const STREAM_PAGE_SIZE = 100
 
 /** An unpaged list's metadata (its items empty) and its items, page by page, all as of the list's resourceVersion. */
 export interface ListStream<T> {

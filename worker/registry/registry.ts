@@ -122,6 +122,7 @@ export class Registry {
     this.rests.set(ENDPOINTS, {
       get: (ns, name) => eps.getEndpoints(ns, name),
       list: (ns, query) => eps.listEndpoints(ns, query),
+      stream: (ns, query) => eps.streamEndpoints(ns, query),
       create: (ns, body, write) => eps.createEndpoints(ns, body, write),
       replace: (ns, name, body, _scope, write) => eps.replaceEndpoints(ns, name, body, write),
       delete: (ns, name, options, query) => eps.deleteEndpoints(ns, name, { dryRun: deleteOptions(options, query).dryRun ?? false }),
@@ -129,11 +130,13 @@ export class Registry {
     this.rests.set(ENDPOINT_SLICES, {
       get: (ns, name) => eps.getEndpointSlice(ns, name),
       list: (ns, query) => eps.listEndpointSlices(ns, query),
+      stream: (ns, query) => eps.streamEndpointSlices(ns, query),
     })
     const tokens = (this.tokens = options.tokens)
     this.rests.set(TOKENS, {
       get: (_ns, name) => tokens.get(name),
       list: (_ns, query) => tokens.list(query),
+      stream: (_ns, query) => tokens.stream(query),
       create: (_ns, body, write) => tokens.create(body, this.store.actor, write),
       delete: (_ns, name, options, query) => tokens.revoke(name, { dryRun: deleteOptions(options, query).dryRun ?? false }),
     })

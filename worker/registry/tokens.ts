@@ -22,7 +22,8 @@ import { alreadyExists, fieldError, invalid, notFound } from './errors'
 import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
 import { encodeContinue } from './continue-token'
 import { TOKENS } from './kinds'
-import { listOptions, type ListQuery } from './list-options'
+import { STREAM_PAGE_SIZE, listOptions, type ListOptions, type ListQuery, type ListStream } from './list-options'
+import { snapshotPages } from './snapshot-pages'
 import { ROLES, type Role } from './roles'
 import { parseRfc3339, timeMessage } from './rfc3339'
 import { isDns1123Subdomain } from './validation'
@@ -209,16 +210,31 @@ export class TokenRegistry {
   /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
   async list(query: ListQuery = {}) {
     const { labels, fields, limit, after } = listOptions(query, TOKENS.fieldSelectors)
-    const page = await this.store.tokenPage({ labels, fields, ...(limit ? { limit } : {}), ...(after ? { after: { namespace: '', name: after.name } } : {}) })
+    const page = await this.store.tokenPage(tokenFilter(labels, fields, after?.name, limit))
     return {
-      apiVersion: TOKEN_API_VERSION,
-      kind: 'TokenList',
+      ...tokenListHead(page.rv),
       metadata: {
         resourceVersion: String(page.rv),
         ...(page.next !== undefined ? { continue: encodeContinue({ namespace: '', name: page.next }) } : {}),
       },
       items: page.items.map(toObject),
     }
+  }
+
+  /** All tokens (a `limit` is not applied), page by page from one snapshot (snapshot-pages.ts). */
+  async stream(query: ListQuery = {}): Promise<ListStream<TokenObject>> {
+    const { labels, fields, after: start } = listOptions(query, TOKENS.fieldSelectors)
+    const snapshot = await this.store.snapshot()
+    const pages = await snapshotPages(
+      snapshot,
+      async (after: string | undefined, limit) => {
+        const page = await snapshot.tokenPage(tokenFilter(labels, fields, after, limit))
+        return { rv: page.rv, items: page.items.map(toObject), ...(page.next !== undefined ? { next: page.next } : {}) }
+      },
+      start?.name,
+      STREAM_PAGE_SIZE,
+    )
+    return { list: tokenListHead(pages.rv), next: pages.next, close: pages.close }
   }
 
   async get(name: string): Promise<TokenObject> {
@@ -238,6 +254,15 @@ export class TokenRegistry {
     }
     return token
   }
+}
+
+/** The filter of a page of tokens: after the token named `after`, at most `limit` (all when undefined). */
+function tokenFilter(labels: ListOptions['labels'], fields: ListOptions['fields'], after: string | undefined, limit: number | undefined) {
+  return { labels, fields, ...(limit ? { limit } : {}), ...(after !== undefined ? { after: { namespace: '', name: after } } : {}) }
+}
+
+function tokenListHead(rv: number) {
+  return { apiVersion: TOKEN_API_VERSION, kind: 'TokenList', metadata: { resourceVersion: String(rv) }, items: [] as TokenObject[] }
 }
 
 /** The token as the API shows it: never its secret or its hash. */

@@ -7,8 +7,9 @@ import { sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { RV, type Batch } from '../batch'
 import { listWhere, type ListFilter } from '../filters'
-import { readResourceVersion, rvOf } from '../objects'
+import { RESOURCE_VERSION, rvOf } from '../objects'
 import { pageOf } from '../page'
+import type { ReadAll } from '../snapshot'
 import { tokenTable } from '../tables'
 
 /** A stored token (its secret is never stored, only its SHA-256). */
@@ -91,21 +92,22 @@ export async function tokens(db: Database, by: { name?: string; hash?: string } 
 }
 
 /**
- * A page of tokens in name order and the resourceVersion it was read at. The filter's
+ * A page of tokens in name order and the resourceVersion it was read at, in one
+ * consistent read (a batch, or a snapshot's reads). The filter's
  * `metadata.name` field selector and keyset apply; tokens have no labels, so a label
  * selector that needs one matches none.
  */
-export async function tokenPage(db: Database, filter: Omit<ListFilter, 'namespace' | 'namespaces'>): Promise<TokenPage> {
+export async function tokenPage(read: ReadAll, filter: Omit<ListFilter, 'namespace' | 'namespaces'>): Promise<TokenPage> {
   const where = listWhere(tokenTable.labelKind, { namespace: sql`''`, name: sql`name` }, filter, (field) => {
     const column = tokenTable.fieldColumns[field]
     if (!column) throw new Error(`no column for field ${field} in tokens`)
     return sql.raw(column)
   })
   const limit = filter.limit ? sql` LIMIT ${filter.limit + 1}` : sql``
-  const [rv, rows] = (await db.batch([
-    readResourceVersion(db),
-    db.all(sql`SELECT ${READ_COLUMNS} FROM tokens WHERE ${where} ORDER BY name${limit}`),
-  ])) as [unknown, Record<string, unknown>[]]
+  const [rv, rows] = (await read([RESOURCE_VERSION, sql`SELECT ${READ_COLUMNS} FROM tokens WHERE ${where} ORDER BY name${limit}`])) as [
+    unknown,
+    Record<string, unknown>[],
+  ]
   const { page: items, last } = pageOf(rows.map(tokenOf), filter.limit)
   return { rv: rvOf(rv), items, ...(last ? { next: last.name } : {}) }
 }
