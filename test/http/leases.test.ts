@@ -103,7 +103,9 @@ describe('the Lease kind', () => {
   })
 
   it('answers and logs a plain renewal exactly as the general path answers and logs the same change', async () => {
-    const t = await testApp()
+    // One instant for both writes, so their managedFields times agree whatever second the test runs in.
+    const now = new Date('2026-06-01T12:00:06Z')
+    const t = await testApp({ clock: seededClock(42, () => now) })
     const spec = { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-06-01T12:00:00Z' }
     for (const name of ['fast', 'general']) expect((await t.json('POST', LEASES, { metadata: { name, labels: { tier: 'x' } }, spec })).status).toBe(201)
     const renewTime = '2026-06-01T12:00:05.5Z'
