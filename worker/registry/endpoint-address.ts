@@ -38,8 +38,13 @@ const DETAIL: Record<SpecialRange, (ip: string) => string> = {
  */
 export function validateEndpointIP(ip: string, field: string, policy: AddressPolicy): FieldError[] {
   const range = specialRange(ip)
-  if (range === null || (range === 'loopback' && policy.allowLoopback)) return []
+  if (range === null || allowed(range, policy)) return []
   return [fieldError.invalid(field, ip, DETAIL[range](ip))]
+}
+
+/** The one exception to the refused ranges: loopback, where the policy allows it. */
+function allowed(range: NonNullable<ReturnType<typeof specialRange>>, policy: AddressPolicy): boolean {
+  return range === 'loopback' && policy.allowLoopback
 }
 
 /**
@@ -63,5 +68,5 @@ export function validatePodIPs(status: PodObject['status'], policy: AddressPolic
  */
 export function isServable(ip: string, policy: AddressPolicy): boolean {
   const range = specialRange(ip)
-  return range === null || (range === 'loopback' && policy.allowLoopback)
+  return range === null || allowed(range, policy)
 }
