@@ -112,6 +112,7 @@ export const EnvSchema = z.object({
       return text as Synchronous
     }),
   DATABASE_MIN_FREE_MB: integer(16, 0, 1_048_576, 'a number of MiB'),
+  DATABASE_BUSY_TIMEOUT_MS: integer(5_000, 0, 600_000, 'a number of milliseconds'),
   SERVICE_CLUSTER_IP_RANGE: cidr,
   SERVICE_NODE_PORT_RANGE: portRange,
   CHANGE_LOG_RETENTION_SECONDS: integer(300, 10, 86_400, 'a number of seconds'),
@@ -138,6 +139,8 @@ export interface Config {
   databaseSynchronous: Synchronous
   /** An embedded database file takes no writes (507) while its disk has less free space than this; 0: until the disk is full. */
   databaseMinFreeBytes: number
+  /** An embedded database file: how long a write waits for another process's write lock (without blocking) before a 503. */
+  databaseBusyTimeoutMs: number
   serviceClusterIPRange: CIDR
   serviceClusterIPRangeText: string
   serviceNodePortRange: { base: number; last: number }
@@ -188,6 +191,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
     databaseSynchronous: e.DATABASE_SYNCHRONOUS,
     databaseMinFreeBytes: e.DATABASE_MIN_FREE_MB * 1024 * 1024,
+    databaseBusyTimeoutMs: e.DATABASE_BUSY_TIMEOUT_MS,
     serviceClusterIPRange: e.SERVICE_CLUSTER_IP_RANGE.range,
     serviceClusterIPRangeText: e.SERVICE_CLUSTER_IP_RANGE.text,
     serviceNodePortRange: e.SERVICE_NODE_PORT_RANGE,

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
 
-  const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
+  const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes, busyTimeoutMs: config.databaseBusyTimeoutMs, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db)

@@ -19,6 +19,8 @@ export interface LibsqlOptions {
   authToken?: string
   /** An embedded file refuses writes (507) while its disk has less free space than this (see embedded-client.ts). */
   minFreeBytes?: number
+  /** An embedded file: how long a write waits for another process's write lock before SQLITE_BUSY (see embedded-client.ts). */
+  busyTimeoutMs?: number
 }
 
 /**
@@ -29,7 +31,9 @@ export interface LibsqlOptions {
 export function openLibsql(options: LibsqlOptions): Client {
   const config: Config = { url: normaliseUrl(options.url), intMode: 'number' }
   const expanded = expandConfig(config, true)
-  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) return new EmbeddedClient(expanded.path, { minFreeBytes: options.minFreeBytes ?? 0 })
+  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) {
+    return new EmbeddedClient(expanded.path, { minFreeBytes: options.minFreeBytes ?? 0, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) })
+  }
   if (options.authToken) config.authToken = options.authToken
   return createClient(config)
 }
@@ -47,10 +51,12 @@ export function drizzleLibsql(client: Client): Database {
  */
 export type Synchronous = 'NORMAL' | 'FULL'
 
-/** Pragmas for an embedded file: WAL for concurrent readers, a wait instead of SQLITE_BUSY, and the durability asked for. */
+/**
+ * Pragmas for an embedded file: WAL for concurrent readers and the durability asked for.
+ * (The embedded client sets its own busy timeout and waits for another process's write lock without blocking.)
+ */
 export async function tuneEmbedded(client: Client, options: { synchronous?: Synchronous } = {}): Promise<void> {
   if (client.protocol !== 'file') return
-  await client.execute('PRAGMA busy_timeout = 5000')
   const mode = await client.execute('PRAGMA journal_mode')
   if (String(mode.rows[0]?.[0]).toLowerCase() !== 'memory') {
     await client.execute('PRAGMA journal_mode = WAL')

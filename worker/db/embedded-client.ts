@@ -28,7 +28,21 @@
  * DATABASE_SYNCHRONOUS says: see tuneEmbedded in client.ts). A read
  * first commits the writes queued before it, so no read sees the database older than a
  * write already issued (as without grouping): only writes issued back to back, with no
- * read between them, share a commit.
+ * read between them, share a commit (while another process holds the write lock, reads
+ * go ahead without them: see below).
+ *
+ * Another process's writes: a file may be shared with other processes (a second registry,
+ * a backup, a migration). SQLite lets one connection write at a time, and its own wait
+ * for the write lock (busy_timeout) sleeps in the calling thread: a write that met another
+ * process's long transaction would freeze this process's event loop for as long. So the
+ * connection's busy wait is off, and write groups take the lock without waiting; when it is
+ * held, the group stays queued and is tried again on a timer (1 ms, doubling to
+ * LOCK_RETRY_MAX_MS), while requests, timers and reads go on (WAL readers do not wait for
+ * writers). Reads meanwhile see what is committed: the waiting writes are not acknowledged
+ * yet, and a caller that awaits its write sees it in every read after; later writes queue
+ * behind the waiting ones, in order. A group that cannot get the lock within
+ * `busyTimeoutMs` (default 5 s) fails as SQLITE_BUSY with nothing applied. Set-up
+ * statements (migrations, pragmas) and closing keep SQLite's own busy wait.
  *
  * Storage faults: before each write transaction the client checks that the file at its
  * path is still the file it opened (device and inode), and its WAL the WAL first seen.
@@ -60,6 +74,12 @@ export const STATEMENT_CACHE_SIZE = 512
 /** How long a reading of the free disk space is trusted. */
 export const FREE_SPACE_CHECK_MS = 100
 
+/** How long a write waits for another connection's write lock before it fails as SQLITE_BUSY, unless told otherwise. */
+export const BUSY_TIMEOUT_MS = 5_000
+
+/** The longest pause between two tries of the write lock. */
+export const LOCK_RETRY_MAX_MS = 20
+
 type Outcome = { ok: ResultSet[] } | { error: unknown }
 
 interface Pending {
@@ -77,6 +97,8 @@ export interface EmbeddedOptions {
   log?: (line: string) => void
   /** Refuse writes (SQLITE_FULL) while the file system has less free space than this (default 0: never). */
   minFreeBytes?: number
+  /** How long a write waits for another connection's write lock before failing as SQLITE_BUSY (default BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number
 }
 
 /** What identifies the file a path names: its device and inode. */
@@ -92,6 +114,7 @@ const FAULT_LINES: Record<StorageFault, (path: string) => string> = {
     `${path} was removed or replaced while the registry had it open: writes are refused (503) so that none is lost, and /readyz fails; restart the registry to open the file now at that path`,
   readonly: (path) => `${path} cannot be written (read-only): writes are refused (503)`,
   io: (path) => `the disk holding ${path} failed (I/O error): writes are refused (503)`,
+  busy: (path) => `another process held the write lock of ${path} past the wait limit: writes that waited for it were refused (503)`,
 }
 
 interface Prepared {
@@ -123,6 +146,12 @@ export class EmbeddedClient implements Client {
   private readonly minFreeBytes: number
   /** The last reading of the free space (bytes), and when it was taken. */
   private free = { bytes: Infinity, at: -Infinity }
+  private readonly busyTimeoutMs: number
+  /**
+   * While another connection holds the write lock: when the queued group first found it
+   * held, the pause before the next try, and a promise that settles at that try.
+   */
+  private lockWait: { since: number; pauseMs: number; retried: Promise<void>; settle: () => void; timer: ReturnType<typeof setTimeout> | null } | null = null
 
   /** `path` is a file path or `:memory:`. */
   constructor(
@@ -133,6 +162,11 @@ export class EmbeddedClient implements Client {
     this.groupCommit = options.groupCommit ?? true
     this.log = options.log ?? ((line) => console.error(line))
     this.minFreeBytes = options.minFreeBytes ?? 0
+    this.busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS
+    // SQLite's own busy wait sleeps in this thread: off for the registry's connection, whose
+    // writes wait on a timer instead; kept for a connection without group commit (a read
+    // snapshot, tools), and for set-up statements (see `blocking`).
+    this.run(`PRAGMA busy_timeout = ${this.groupCommit ? 0 : this.busyTimeoutMs}`)
     const opened = path === ':memory:' || path === '' ? null : identity(path)
     this.file = opened && { ...opened, path }
   }
@@ -145,22 +179,28 @@ export class EmbeddedClient implements Client {
   async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
     this.checkOpen()
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
-    this.flush()
-    if (!this.writes([stmt]) && !changesData([stmt])) return this.run(stmt)
+    const waiting = !this.flush()
+    // A read runs at once, even when queued writes wait for another process's lock: it sees
+    // them once they are committed and acknowledged, not before (they are not yet).
+    if (!this.writes([stmt]) && !changesData([stmt])) return this.reading(() => this.run(stmt))
+    if (waiting) await this.drain()
     // A lone statement is set-up (pragmas, the migrator's bookkeeping), not a registry write
-    // (those are batches): it is held to the file check, not to the free-space reserve.
-    return this.writing(() => this.run(stmt), false)
+    // (those are batches): it is held to the file check, not to the free-space reserve, and
+    // waits for another process's lock as SQLite does.
+    return this.writing(() => this.blocking(() => this.run(stmt)), false)
   }
 
   async batch(stmts: (InStatement | [string, InArgs?])[], mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
     this.checkOpen()
     const normalized = stmts.map((s): InStatement => (Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s))
     // Only writes wait for a group: a batch of reads alone (consistent multi-query reads) runs at once.
-    const writes = mode !== 'read' && this.writes(normalized)
+    const writes = mode !== 'read' && (this.writes(normalized) || changesData(normalized))
     if (!this.groupCommit || !writes) {
+      // Reads alone here (with group commit, every write batch is queued): writes waiting for
+      // another process's lock are not acknowledged yet, so a read need not wait for them.
       this.flush()
       const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
-      const results = writes || (mode !== 'read' && changesData(normalized)) ? this.writing(run, !isDryRun(normalized)) : run()
+      const results = writes ? this.writing(run, !isDryRun(normalized)) : await this.reading(run)
       this.commits.transactions++
       this.commits.batches++
       return results
@@ -172,10 +212,10 @@ export class EmbeddedClient implements Client {
 
   async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
     this.checkOpen()
-    this.flush()
+    if (!this.flush()) await this.drain()
     this.run('PRAGMA foreign_keys=off')
     try {
-      return this.inTransaction('BEGIN DEFERRED', stmts)
+      return this.blocking(() => this.inTransaction('BEGIN DEFERRED', stmts))
     } finally {
       this.run('PRAGMA foreign_keys=on')
     }
@@ -183,9 +223,9 @@ export class EmbeddedClient implements Client {
 
   async executeMultiple(sql: string): Promise<void> {
     this.checkOpen()
-    this.flush()
+    if (!this.flush()) await this.drain()
     try {
-      this.db.exec(sql)
+      this.blocking(() => this.db.exec(sql))
     } catch (error) {
       throw libsqlError(error)
     }
@@ -202,9 +242,8 @@ export class EmbeddedClient implements Client {
       throw new LibsqlError('the embedded client offers read transactions on a file database only: write one batch', 'TRANSACTION_UNSUPPORTED')
     }
     this.flush()
-    const reader = new EmbeddedClient(this.path, { groupCommit: false })
+    const reader = new EmbeddedClient(this.path, { groupCommit: false, busyTimeoutMs: this.busyTimeoutMs })
     try {
-      reader.run('PRAGMA busy_timeout = 5000')
       reader.run('BEGIN')
       // A deferred transaction takes its snapshot at its first read.
       reader.run("SELECT 1 FROM sqlite_master LIMIT 1")
@@ -225,7 +264,9 @@ export class EmbeddedClient implements Client {
 
   close(): void {
     if (this.closed) return
-    this.flush()
+    // Closing is the one place a write waits for the lock in place (SQLite's busy wait): nothing comes after it.
+    this.flush(true)
+    this.unlocked()
     this.closed = true
     this.statements.clear()
     this.db.close()
@@ -266,14 +307,19 @@ export class EmbeddedClient implements Client {
     return results
   }
 
-  /** Commits the queued write batches in one transaction (see the top of this file). */
-  private flush(): void {
-    if (this.queue.length === 0) return
+  /**
+   * Commits the queued write batches in one transaction (see the top of this file), and
+   * answers true once the queue is empty. When another connection holds the write lock it
+   * answers false: the batches stay queued, tried again on a timer (`drain` waits for
+   * them). With `wait` it takes the lock with SQLite's own busy wait instead (closing).
+   */
+  private flush(wait = false): boolean {
+    if (this.queue.length === 0) return true
     const group = this.queue
     this.queue = []
     if (this.closed) {
       for (const w of group) w.reject(new LibsqlError('The client is closed', 'CLIENT_CLOSED'))
-      return
+      return true
     }
     let outcomes: Outcome[]
     try {
@@ -285,14 +331,18 @@ export class EmbeddedClient implements Client {
       // several fails, the whole transaction is undone and the group runs again, each
       // batch in a savepoint, so that the failing one fails alone (a lone batch's failure
       // is already its own).
-      const ran = run.length === 0 ? [] : (this.runGroup(run, false) ?? this.runGroup(run, true)!)
+      const first = run.length === 0 ? [] : this.runGroup(run, false, wait)
+      const ran = first === null ? this.runGroup(run, true, wait)! : first
+      if (ran === 'locked') return this.locked(group)
+      this.unlocked()
       outcomes = full ? group.map((w) => (w.dryRun ? ran[run.indexOf(w)]! : { error: full })) : ran
     } catch (error) {
       // The transaction itself failed (BEGIN, COMMIT, or an error that ended it): nothing of the group committed.
       if (this.db.inTransaction) this.run('ROLLBACK')
+      this.unlocked()
       this.failed(error)
       for (const w of group) w.reject(error)
-      return
+      return true
     }
     if (outcomes.some((o) => 'ok' in o)) {
       this.commits.transactions++
@@ -306,17 +356,67 @@ export class EmbeddedClient implements Client {
       if ('ok' in outcome) w.resolve(outcome.ok)
       else w.reject(outcome.error)
     })
+    return true
+  }
+
+  /**
+   * The write lock was held by another connection: keeps `group` queued and arms the next
+   * try, or, once it has waited `busyTimeoutMs`, fails it as SQLITE_BUSY (nothing of it applied).
+   */
+  private locked(group: Pending[]): boolean {
+    this.queue = group
+    const now = performance.now()
+    const wait = this.lockWait
+    if (wait && now - wait.since >= this.busyTimeoutMs) {
+      this.queue = []
+      this.unlocked()
+      const error = new LibsqlError(
+        `database is locked: another connection held the write lock for more than ${this.busyTimeoutMs} ms`,
+        'SQLITE_BUSY',
+        'SQLITE_BUSY',
+        5,
+      )
+      this.failed(error)
+      for (const w of group) w.reject(error)
+      return true
+    }
+    if (wait?.timer) return false
+    const pauseMs = wait ? Math.min(wait.pauseMs * 2, LOCK_RETRY_MAX_MS) : 1
+    let settle!: () => void
+    const retried = new Promise<void>((resolve) => (settle = resolve))
+    const timer = setTimeout(() => {
+      if (this.lockWait) this.lockWait.timer = null
+      this.flush()
+      settle()
+    }, pauseMs)
+    this.lockWait = { since: wait?.since ?? now, pauseMs, retried, settle, timer }
+    return false
+  }
+
+  /** The write lock was taken (or the wait ended): forgets the wait and wakes whoever waited on it. */
+  private unlocked(): void {
+    const wait = this.lockWait
+    if (!wait) return
+    this.lockWait = null
+    if (wait.timer) clearTimeout(wait.timer)
+    wait.settle()
+  }
+
+  /** Waits, without blocking, until the queued write batches have committed or failed. */
+  private async drain(): Promise<void> {
+    while (!this.flush()) await this.lockWait!.retried
   }
 
   /**
    * Runs a group's batches in one transaction and commits it. Without savepoints, a
    * failing batch in a group of several rolls the transaction back and answers null (run
    * the group again with savepoints); with them, a failing batch rolls back to its own
-   * savepoint and the others commit.
+   * savepoint and the others commit. 'locked': another connection holds the write lock
+   * (nothing ran).
    */
-  private runGroup(group: Pending[], savepoints: boolean): Outcome[] | null {
+  private runGroup(group: Pending[], savepoints: boolean, wait: boolean): Outcome[] | null | 'locked' {
     const outcomes: Outcome[] = []
-    this.run('BEGIN IMMEDIATE')
+    if (!this.beginImmediate(wait)) return 'locked'
     for (const w of group) {
       if (savepoints) this.run('SAVEPOINT batch')
       try {
@@ -337,6 +437,51 @@ export class EmbeddedClient implements Client {
     }
     this.run('COMMIT')
     return outcomes
+  }
+
+  /**
+   * Begins a write transaction, taking the write lock: false when another connection holds
+   * it (the registry's connection does not wait in place), unless `wait`.
+   */
+  private beginImmediate(wait: boolean): boolean {
+    try {
+      if (wait) this.blocking(() => this.run('BEGIN IMMEDIATE'))
+      else this.run('BEGIN IMMEDIATE')
+      return true
+    } catch (error) {
+      if (!wait && isBusy(error)) return false
+      throw error
+    }
+  }
+
+  /**
+   * Runs a read. A WAL reader meets SQLITE_BUSY only briefly and rarely (another process
+   * resetting or removing the WAL): the read is tried again on a timer, not waited for in place.
+   */
+  private async reading<T>(read: () => T): Promise<T> {
+    const since = performance.now()
+    for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, LOCK_RETRY_MAX_MS)) {
+      try {
+        return read()
+      } catch (error) {
+        if (!isBusy(error) || performance.now() - since >= this.busyTimeoutMs) throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    }
+  }
+
+  /**
+   * Runs `fn` with SQLite's own busy wait, which may hold this thread until another
+   * process's lock is free: for set-up (migrations, pragmas) and closing, never for requests.
+   */
+  private blocking<T>(fn: () => T): T {
+    if (!this.groupCommit) return fn()
+    this.run(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`)
+    try {
+      return fn()
+    } finally {
+      this.run('PRAGMA busy_timeout = 0')
+    }
   }
 
   private run(stmt: InStatement): ResultSet {
@@ -443,6 +588,11 @@ export class EmbeddedClient implements Client {
   private checkOpen(): void {
     if (this.closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
   }
+}
+
+/** Whether a driver error is SQLITE_BUSY: another connection holds the lock asked for. */
+function isBusy(error: unknown): boolean {
+  return error instanceof LibsqlError && (error.code === 'SQLITE_BUSY' || error.cause instanceof LibsqlError && error.cause.code === 'SQLITE_BUSY')
 }
 
 /** Whether a statement changes rows, returning some or not (`writes` counts only those that return none). */

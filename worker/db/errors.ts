@@ -35,9 +35,10 @@ export function preconditionOf(error: unknown): PreconditionCode | null {
  * A fault of the storage itself, not of the request: the disk is full (`full`), the
  * database file was removed or replaced while the registry had it open (`moved`), or the
  * database refuses writes (`readonly`: a read-only file or mount) or cannot reach the disk
- * (`io`). Nothing of the failed write was applied.
+ * (`io`), or another process held the database's write lock for longer than a write
+ * waits (`busy`). Nothing of the failed write was applied.
  */
-export type StorageFault = 'full' | 'moved' | 'readonly' | 'io'
+export type StorageFault = 'full' | 'moved' | 'readonly' | 'io' | 'busy'
 
 /** The extended code of a write refused because the database file was removed or replaced (SQLite's own name for it). */
 export const DBMOVED = 'SQLITE_READONLY_DBMOVED'
@@ -54,6 +55,7 @@ export function storageFaultOf(error: unknown): StorageFault | null {
     if (new RegExp(`\\b${DBMOVED}\\b`).test(codes)) return 'moved'
     if (/\bSQLITE_READONLY(_[A-Z]+)?\b|attempt to write a readonly database/.test(codes)) return 'readonly'
     if (/\bSQLITE_IOERR(_[A-Z]+)?\b|disk I\/O error/.test(codes)) return 'io'
+    if (/\bSQLITE_BUSY(_[A-Z]+)?\b|database is locked/.test(codes)) return 'busy'
   }
   return null
 }

@@ -133,6 +133,7 @@ const STORAGE_FAULTS: Record<StorageFault, [StatusReason, string]> = {
   ],
   readonly: ['ServiceUnavailable', 'the registry database cannot be written (it is read-only): nothing was changed'],
   io: ['ServiceUnavailable', 'the disk of the registry database failed (I/O error): nothing was changed'],
+  busy: ['ServiceUnavailable', "another process held the registry database's write lock for too long: nothing was changed; retry"],
 }
 
 /** The Status of a storage fault (a full disk is 507, the others 503), or null for any other error. */
@@ -140,7 +141,8 @@ export function storageError(error: unknown): RegistryError | null {
   const fault = storageFaultOf(error)
   if (!fault) return null
   const [reason, message] = STORAGE_FAULTS[fault]
-  return new RegistryError(reason, message)
+  // A held lock passes: the client may retry at once (Retry-After), as after a 429.
+  return new RegistryError(reason, message, fault === 'busy' ? { retryAfterSeconds: 1 } : {})
 }
 
 /** Builders for field errors, worded as Kubernetes words them. */
