@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * `Symbol.asyncDispose`, for `await using`: runtimes that lack it (Node before 20.4, older
  * browsers) get `Symbol.for('Symbol.asyncDispose')`, the symbol TypeScript's and esbuild's
