@@ -73,6 +73,8 @@ describe('the SDK package', () => {
       execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
       writeFileSync(join(project, 'server.ts'), `export const baseUrl: string = ${JSON.stringify(server.url)}\nexport const token: string | undefined = ${JSON.stringify(E2E_TOKEN)}\n`)
       writeFileSync(join(project, 'main.ts'), CONSUMER_PROGRAM)
+      // For the projects without @types/node, whose SDK declarations stand on TypeScript's default libraries alone.
+      writeFileSync(join(project, 'process.d.ts'), 'declare const process: { argv: string[] }\n')
     }, 120_000)
     afterAll(async () => {
       await server?.stop('SIGKILL')
@@ -83,15 +85,19 @@ describe('the SDK package', () => {
       expect(readdirSync(join(project, 'node_modules/@switchboard/sdk')).sort()).toEqual(['README.md', 'dist', 'package.json'])
     })
 
+    // The default libraries (DOM among them) give fetch's types; so does @types/node, alone (from the repository's node_modules).
+    const nodeTypes = { lib: ['ES2022'], types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }
     it.each([
       ['NodeNext', { module: 'NodeNext', moduleResolution: 'NodeNext' }],
       ['Bundler (module ESNext)', { module: 'ESNext', moduleResolution: 'Bundler' }],
       ['Bundler (module Preserve)', { module: 'Preserve', moduleResolution: 'Bundler' }],
+      ['NodeNext with @types/node and no DOM', { module: 'NodeNext', moduleResolution: 'NodeNext', ...nodeTypes }],
     ])('type-checks strictly under %s, with its types not any, and runs against a real server', (label, resolution) => {
       const outDir = `out-${label.replace(/\W+/g, '-')}`
       const config = `tsconfig.${outDir}.json`
       const compilerOptions = { ...resolution, target: 'ES2022', strict: true, skipLibCheck: false, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, outDir }
-      writeFileSync(join(project, config), JSON.stringify({ compilerOptions, files: ['main.ts', 'server.ts'] }))
+      const files = ['main.ts', 'server.ts', ...('types' in resolution ? [] : ['process.d.ts'])]
+      writeFileSync(join(project, config), JSON.stringify({ compilerOptions, files }))
       const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', config], { cwd: project, encoding: 'utf8' })
       expect(tsc.stdout + tsc.stderr, 'tsc').toBe('')
       expect(tsc.status).toBe(0)
@@ -107,7 +113,7 @@ describe('the SDK package', () => {
         listed: [`shop-${slug}-1`],
         missing: 'NotFoundError NotFound 404',
       })
-    }, 60_000)
+    }, 120_000)
   })
 })
 
@@ -119,8 +125,6 @@ describe('the SDK package', () => {
 const CONSUMER_PROGRAM = `import { NotFoundError, Switchboard, type ClientOptions, type PickResult, type Pod, type Service } from '@switchboard/sdk'
 import { baseUrl, token } from './server.js'
 
-// No @types/node here: the SDK's declarations stand on the default libraries alone.
-declare const process: { argv: string[] }
 
 type IsAny<T> = 0 extends 1 & T ? true : false
 const notAny: [IsAny<Pod>, IsAny<Service>, IsAny<PickResult>, IsAny<Switchboard>] = [false, false, false, false]
