@@ -3,7 +3,7 @@
  * the HTTP status, the Status object and the request ID; and classes of their own for
  * network failures, timeouts and aborts, and for a lease that could not be kept.
  */
-import type { Status } from './types.js'
+import type { FieldError, Status } from './types.js'
 
 export class SwitchboardError extends Error {
   override name = 'SwitchboardError'
@@ -55,7 +55,7 @@ export class ConflictError extends APIError {
 /** 422: `causes` names the fields that were wrong. */
 export class InvalidError extends APIError {
   override name = 'InvalidError'
-  get causes(): { reason: string; field: string; message: string }[] {
+  get causes(): FieldError[] {
     return this.body?.details?.causes ?? []
   }
 }
