@@ -113,6 +113,8 @@ const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update
 export function requirement(method: string, path: string): Need {
   const p = path.replace(/\/+$/, '') || '/'
   if (p === '/version' || /^\/(healthz|livez|readyz)(\/[^/]*)?$/.test(p)) return { kind: 'public' }
+  // Registry-wide counts: a token that may read every namespace (api/metrics.ts).
+  if (p === '/metrics') return { kind: 'role', role: 'read', everywhere: true, verb: 'get', resource: 'metrics' }
   if (p === '/dns-query' || p === '/resolve' || /^\/dns-query\/[^/]+$/.test(p)) return { kind: 'dns' }
   const read = method === 'GET' || method === 'HEAD'
   const verb = VERBS[method] ?? method.toLowerCase()
