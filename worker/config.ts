@@ -75,13 +75,13 @@ const bool = (fallback: boolean) =>
       return z.NEVER
     })
 
-/** One of `choices` (case-insensitive); empty or unset gives the first. */
-const oneOf = <T extends string>(choices: readonly T[]) =>
+/** One of `choices` (case-insensitive); empty or unset gives the fallback. */
+const oneOf = <T extends string>(choices: readonly T[], fallback: T) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v === '') return choices[0]!
+      if (v === undefined || v === '') return fallback
       const found = choices.find((c) => c === v.toLowerCase())
       if (found === undefined) {
         ctx.addIssue({ code: 'custom', message: `must be one of ${choices.join(', ')}, got "${v}"` })
@@ -143,8 +143,8 @@ export const EnvSchema = z.object({
   RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
   AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
-  LOG_FORMAT: oneOf<LogFormat>(LOG_FORMATS),
-  LOG_LEVEL: oneOf<LogLevel>(['info', ...LOG_LEVELS.filter((l) => l !== 'info')]),
+  LOG_FORMAT: oneOf<LogFormat>(LOG_FORMATS, 'plain'),
+  LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, 'info'),
 })
 
 export interface Config {

@@ -3,7 +3,8 @@
  * route pattern (`/api/v1/namespaces/:namespace/pods/:name`, never the path, so the label
  * set stays bounded; `unmatched` for a path no route serves) and status code; and, with
  * LOG_FORMAT=json, one request line carrying the request id, method, route, path (a DoH
- * path token redacted, never the query string), status, duration and the token's name.
+ * path token redacted; none for an unmatched path; never the query string), status,
+ * duration and the token's name.
  * The duration runs to the response's head (a watch or streamed list goes on after it).
  */
 import type { Context, MiddlewareHandler } from 'hono'
@@ -41,7 +42,8 @@ export function observe(metrics: Metrics, log: Logger): MiddlewareHandler<AppEnv
       requestId: c.res.headers.get(REQUEST_ID_HEADER) ?? undefined,
       method: c.req.method.slice(0, 16),
       route,
-      path: redactedPath(c.req.path),
+      // A path no route serves is any text a client sent: it is left out.
+      path: route === UNMATCHED ? undefined : redactedPath(c.req.path),
       status,
       durationMs: Math.round(ms * 1000) / 1000,
       token: principal?.name || undefined,
