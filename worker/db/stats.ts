@@ -1,6 +1,7 @@
 /**
- * What /metrics reports of the database: its size (page_count × page_size, where the
- * driver lets PRAGMA functions be read: an embedded file, Turso; null where it does not),
+ * What /metrics reports of the database: its size (page_count × page_size where PRAGMA
+ * functions may be read: an embedded file, Turso; on D1 the size each result reports;
+ * null where neither answers),
  * the change log's length in rows, and the leases held (a holder, not yet expired) and
  * expired (a holder, expiry passed).
  */
@@ -32,8 +33,21 @@ async function databaseBytes(db: Database): Promise<number | null> {
   try {
     const rows = (await db.all(sql`SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()`)) as { bytes: number }[]
     const bytes = Number(rows[0]?.bytes)
-    return Number.isFinite(bytes) ? bytes : null
+    if (Number.isFinite(bytes) && bytes > 0) return bytes
+  } catch {
+    // D1 refuses PRAGMA functions: it reports the size with every result instead.
+  }
+  const d1 = (db as { $client?: D1Like }).$client
+  if (typeof d1?.prepare !== 'function') return null
+  try {
+    const size = Number((await d1.prepare('SELECT 1').run()).meta?.size_after)
+    return Number.isFinite(size) && size > 0 ? size : null
   } catch {
     return null
   }
+}
+
+/** What a D1 binding's result says of the database (D1Result.meta.size_after). */
+interface D1Like {
+  prepare(query: string): { run(): Promise<{ meta?: { size_after?: number } }> }
 }
