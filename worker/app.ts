@@ -25,6 +25,10 @@ import { RateLimiter, type RateLimits } from './http/rate-limit'
 import type { TokenRegistry } from './registry/tokens'
 import type { Picker } from './registry/pick'
 import type { Clock } from './registry/meta'
+import { Metrics } from './http/metrics'
+import { observe } from './http/observe'
+import { mountMetrics } from './api/metrics'
+import { createLogger, type Logger } from './log'
 
 export interface AppDeps {
   registry: Registry
@@ -40,15 +44,24 @@ export interface AppDeps {
   clock?: Pick<Clock, 'now'>
   /** Per-token (per-address) request limits and the failed-authentication limit; none when absent. */
   rateLimits?: RateLimits
-  /** Logs an unexpected error; defaults to console.error. */
+  /** Logs an unexpected error; defaults to console.error (an error line with LOG_FORMAT=json). */
   logError?: (error: unknown) => void
+  /** What /metrics exposes; the app adds its request counters to it. */
+  metrics?: Metrics
+  /** Request lines (LOG_FORMAT=json) and error lines; plain at info when absent. */
+  logger?: Logger
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  const logError = deps.logError ?? ((e: unknown) => console.error(describeError(e)))
+  const logger = deps.logger ?? createLogger({ format: 'plain', level: 'info' })
+  const logError =
+    deps.logError ??
+    (logger.format === 'json' ? (e: unknown) => logger.log('error', 'unexpected error', { error: describeError(e) }) : (e: unknown) => console.error(describeError(e)))
+  const metrics = deps.metrics ?? new Metrics()
 
   app.use('*', requestId())
+  app.use('*', observe(metrics, logger))
   app.use('*', pathEncoding())
 
   const clock = deps.clock ?? { now: () => new Date() }
@@ -61,6 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const kind of KINDS) app.route('/', kindRoutes(kind))
   mountPick(app, deps.picker)
   mountDoh(app, deps.resolver, clock)
+  mountMetrics(app, metrics)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

@@ -19,4 +19,6 @@ export interface Env {
   MAX_ENDPOINTS_PER_SLICE?: string
   CHANGE_LOG_RETENTION_SECONDS?: string
   CATCH_UP_INTERVAL_MS?: string
+  LOG_FORMAT?: string
+  LOG_LEVEL?: string
 }

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
 import type { Synchronous } from './db/client'
 import type { RateLimits } from './http/rate-limit'
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
 
 /** An optional whole number in [min, max]; empty or unset gives the fallback. */
 const integer = (fallback: number, min: number, max: number, what: string) =>
@@ -74,6 +75,21 @@ const bool = (fallback: boolean) =>
       return z.NEVER
     })
 
+/** One of `choices` (case-insensitive); empty or unset gives the fallback. */
+const oneOf = <T extends string>(choices: readonly T[], fallback: T) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback
+      const found = choices.find((c) => c === v.toLowerCase())
+      if (found === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${choices.join(', ')}, got "${v}"` })
+        return z.NEVER
+      }
+      return found
+    })
+
 /** The root credential's shortest length: 32 characters (e.g. 128 bits as hex), so it cannot be guessed. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32
 
@@ -128,6 +144,8 @@ export const EnvSchema = z.object({
   RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
   AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
+  LOG_FORMAT: oneOf<LogFormat>(LOG_FORMATS, 'plain'),
+  LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, 'info'),
 })
 
 export interface Config {
@@ -170,6 +188,10 @@ export interface Config {
   keepAliveTimeoutMs: number
   /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
   rateLimits: RateLimits
+  /** `plain` (start-up messages and audit lines) or `json` (also one line per request); see log.ts. */
+  logFormat: LogFormat
+  /** The least severe log lines written. */
+  logLevel: LogLevel
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -213,5 +235,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
     },
+    logFormat: e.LOG_FORMAT,
+    logLevel: e.LOG_LEVEL,
   }
 }

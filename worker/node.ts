@@ -13,6 +13,7 @@ import { storageFaultOf } from './db/errors'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
+import { eventLoopLag } from './node-metrics'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db)
-  const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS })
+  const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag()] })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
   await registry.leases.beat().catch((e: unknown) => {

@@ -13,13 +13,19 @@ import { DiscoveryCache } from './registry/discovery-cache'
 import { Picker } from './registry/pick'
 import { TokenRegistry } from './registry/tokens'
 import { ChangeFeed } from './registry/change-feed'
+import type { AuditEntry } from './registry/audit'
 import { Resolver } from './dns/resolve'
 import { LeaseBook } from './registry/lease-book'
+import { Metrics, type Collector } from './http/metrics'
+import { registryMetrics } from './api/metrics'
+import { createLogger } from './log'
 
 /** Options of a runtime: how long a gap between heartbeats must be to count as the registry's absence, unless configured. */
 export interface RuntimeOptions {
   /** Node beats every second (5 s); Workers on the cron trigger, every minute (90 s). */
   defaultAbsenceSeconds?: number
+  /** Runtime measures for /metrics (Node: the event loop's delay). */
+  collectors?: Collector[]
 }
 
 export function systemClock(): Clock {
@@ -40,6 +46,7 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
 }
 
 export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock(), runtime: { failClosed?: boolean } & RuntimeOptions = {}): Registry {
+  const logger = createLogger({ format: config.logFormat, level: config.logLevel })
   const store = new Store(db, clock.now)
   const feed = new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs })
   const absenceSeconds = config.registryAbsenceSeconds || runtime.defaultAbsenceSeconds || 5
@@ -60,6 +67,8 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
     feed,
     leases,
     leaseDeleteAfterDurations: config.leaseDeleteAfterDurations,
+    // Every accepted write is an audit line at info, in either log format (registry/audit.ts).
+    ...(logger.enabled('info') ? { audit: (entry: AuditEntry) => logger.log('info', 'audit', { ...entry }) } : {}),
   })
 }
 
@@ -69,6 +78,9 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
   const snapshot = new DiscoveryCache(registry.store, registry.feed, registry.leases, config.dnsTtl * 1000, () => clock.now().getTime(), registry.addresses)
   const resolver = new Resolver(snapshot, { zone: config.clusterDomain, ttl: config.dnsTtl })
   const picker = new Picker(snapshot, clock.random)
+  const metrics = new Metrics()
+  registryMetrics(metrics, registry, snapshot, () => clock.now().getTime())
+  for (const collector of options.collectors ?? []) metrics.collect(collector)
   const app = createApp({
     registry,
     resolver,
@@ -79,6 +91,8 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     ...(options.failClosed ? { failClosed: true } : {}),
     version: VERSION,
     clock,
+    metrics,
+    logger: createLogger({ format: config.logFormat, level: config.logLevel }),
   })
   return { app, registry, resolver, picker, tokens, discovery: snapshot }
 }

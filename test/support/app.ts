@@ -25,7 +25,8 @@ export async function testApp(
   options: { env?: Record<string, string>; clock?: Clock; database?: 'memory' | 'file' } = {},
 ): Promise<TestApp> {
   const database = await testDatabase(options.database)
-  const config = parseConfig(options.env ?? {})
+  // Audit lines (info) would flood the test output; a test of them sets LOG_LEVEL itself.
+  const config = parseConfig({ LOG_LEVEL: 'warn', ...options.env })
   const clock = options.clock ?? seededClock(42)
   const { app, registry, resolver, picker, tokens, discovery } = buildApp(database.db, config, clock)
   const peer = () => buildApp(database.db, config, clock).app

@@ -67,11 +67,12 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
       throw new RegistryError('Unauthorized', secret ? 'the token is not valid (unknown, revoked or expired)' : 'a bearer token is required')
     }
     limiter?.request({ token: principal.name })
+    // Known before the role is checked, so that a refusal's request line names the token.
+    c.set('principal', principal)
     if (need.kind === 'role') {
       const inScope = need.everywhere ? principal.namespaces === ALL_NAMESPACES : need.namespace === undefined || reaches(principal, need.namespace)
       if (RANK[principal.role] < RANK[need.role] || !inScope) throw forbidden(principal, need)
     }
-    c.set('principal', principal)
     c.set('registry', registry.as(principal.name))
     return next()
   }
@@ -113,6 +114,8 @@ const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update
 export function requirement(method: string, path: string): Need {
   const p = path.replace(/\/+$/, '') || '/'
   if (p === '/version' || /^\/(healthz|livez|readyz)(\/[^/]*)?$/.test(p)) return { kind: 'public' }
+  // Registry-wide counts: a token that may read every namespace (api/metrics.ts).
+  if (p === '/metrics') return { kind: 'role', role: 'read', everywhere: true, verb: 'get', resource: 'metrics' }
   if (p === '/dns-query' || p === '/resolve' || /^\/dns-query\/[^/]+$/.test(p)) return { kind: 'dns' }
   const read = method === 'GET' || method === 'HEAD'
   const verb = VERBS[method] ?? method.toLowerCase()

@@ -31,6 +31,9 @@ export type Precondition = 'create' | { rv: number }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
+/** Told of each committed write: its resourceVersion, and the milliseconds its batch took to commit. */
+export type WriteListener = (rv: number, ms: number) => void
+
 /** What a dry-run write resolves to: it committed at no resourceVersion. */
 export const DRY_RUN_RV = 0
 
@@ -56,7 +59,7 @@ export class Batch {
     private readonly now: () => Date,
     /** The token name recorded with each change. */
     readonly actor = '',
-    private readonly listeners: ((rv: number) => void)[] = [],
+    private readonly listeners: WriteListener[] = [],
     /** Roll every write back after its guards and changes ran (see the top of this file). */
     readonly dry = false,
   ) {}
@@ -71,8 +74,8 @@ export class Batch {
     return new Batch(this.db, this.now, this.actor, this.listeners, true)
   }
 
-  /** Calls `listener` after every committed write, with its resourceVersion. */
-  onWrite(listener: (rv: number) => void): void {
+  /** Calls `listener` after every committed write, with its resourceVersion and how long its batch took. */
+  onWrite(listener: WriteListener): void {
     this.listeners.push(listener)
   }
 
@@ -88,6 +91,7 @@ export class Batch {
   async write(guards: Statement[], changes: Statement[]): Promise<number> {
     const bump = this.db.all(sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' RETURNING value`)
     let results: unknown[]
+    const started = performance.now()
     try {
       results = await this.db.batch([...guards, bump, ...changes, ...(this.dry ? [this.run(ROLL_BACK)] : [])])
     } catch (error) {
@@ -99,7 +103,8 @@ export class Batch {
     const rows = results[guards.length] as { value: number }[] | undefined
     if (!rows?.[0]) throw new Error('write batch did not return the new resourceVersion')
     const rv = Number(rows[0].value)
-    for (const listener of this.listeners) listener(rv)
+    const ms = performance.now() - started
+    for (const listener of this.listeners) listener(rv, ms)
     return rv
   }
 
@@ -117,11 +122,13 @@ export class Batch {
     const bump = this.db.all(
       sql`UPDATE meta SET value = value + 1 WHERE key = 'resourceVersion' AND EXISTS (SELECT 1 FROM changes WHERE rv = meta.value + 1) RETURNING value`,
     )
+    const started = performance.now()
     const results = await this.db.batch([record, bump, ...changes])
     const rows = results[1] as { value: number }[]
     if (!rows[0]) return null
     const rv = Number(rows[0].value)
-    for (const listener of this.listeners) listener(rv)
+    const ms = performance.now() - started
+    for (const listener of this.listeners) listener(rv, ms)
     return { rv, results: results.slice(2) }
   }
 

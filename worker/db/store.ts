@@ -6,7 +6,7 @@
  * pick (endpoint-reads.ts).
  */
 import type { Database } from './client'
-import { Batch, type Precondition } from './batch'
+import { Batch, type Precondition, type WriteListener } from './batch'
 import { changesSince, compactChanges, type ChangesRead } from './change-log'
 import * as endpointReads from './endpoint-reads'
 import type { ListFilter } from './filters'
@@ -18,6 +18,7 @@ import { probeWrite } from './probe'
 import * as pods from './rows/pods'
 import * as services from './rows/services'
 import { batchReads, openReads, type ReadAll } from './snapshot'
+import { storageStats, type StorageStats } from './stats'
 import * as tokens from './rows/tokens'
 import * as userEndpoints from './rows/user-endpoints'
 import type { ObjectTable } from './tables'
@@ -26,6 +27,7 @@ export { DRY_RUN_RV, type Precondition } from './batch'
 export type { ChangeRow, ChangesRead } from './change-log'
 export type { ObjectTable } from './tables'
 export type { ListResult, StoredObject } from './objects'
+export type { StorageStats } from './stats'
 export type { BoundPodRow, LeaseRow, LeaseWrite, Renewal } from './rows/leases'
 export type { NamespaceWrite } from './rows/namespaces'
 export type { PodPortRow, PodWrite } from './rows/pods'
@@ -89,8 +91,8 @@ export class Store {
     return this.batch.dry
   }
 
-  /** Calls `listener` after every committed write of this store, with its resourceVersion. */
-  onWrite(listener: (rv: number) => void): void {
+  /** Calls `listener` after every committed write of this store, with its resourceVersion and its batch's commit time in ms. */
+  onWrite(listener: WriteListener): void {
     this.batch.onWrite(listener)
   }
 
@@ -109,6 +111,11 @@ export class Store {
   /** Records that the registry is up at `nowMs`; returns its latest absence (see presence.ts). */
   heartbeat(nowMs: number, absenceMs: number): Promise<PresenceRow> {
     return heartbeat(this.db, nowMs, absenceMs)
+  }
+
+  /** The database's size, the change log's length and the leases held and expired at `nowMs` (see stats.ts). */
+  stats(nowMs: number): Promise<StorageStats> {
+    return storageStats(this.db, nowMs)
   }
 
   /** The registry's current resourceVersion. */

@@ -50,6 +50,8 @@ export class ChangeFeed {
   private readonly listeners = new Set<(update: FeedUpdate) => void>()
   private readonly waiters = new Set<() => void>()
   private readonly ringSize: number
+  /** Watches running on this feed now (registry/watch.ts; /metrics). */
+  openWatches = 0
 
   constructor(
     private readonly store: Store,

@@ -148,6 +148,9 @@ export class DiscoveryCache implements DiscoveryReads {
   private readonly loading = new Map<string, { promise: Promise<Entry<unknown>>; staleAfter: number }>()
   /** Database reads made so far (for the benchmarks: a write elsewhere should cause none). */
   loads = 0
+  /** Lookups answered from a fresh entry, and lookups that had to wait for a load (/metrics). */
+  hits = 0
+  misses = 0
 
   constructor(
     private readonly store: Store,
@@ -313,7 +316,11 @@ export class DiscoveryCache implements DiscoveryReads {
     await this.feed.sync()
     await this.leases.fresh()
     const hit = this.cache.get(key) as Entry<T> | undefined
-    if (hit && hit.expires > this.now()) return this.read(hit, key, inputs)
+    if (hit && hit.expires > this.now()) {
+      this.hits++
+      return this.read(hit, key, inputs)
+    }
+    this.misses++
     let pending = this.loading.get(key)
     // A load that an event has overtaken may predate it (a write this caller made, say): start another.
     if (!pending || pending.staleAfter >= 0) {

@@ -7,6 +7,7 @@
 import { PreconditionFailed } from '../db/errors'
 import type { Store } from '../db/store'
 import type { AllocationConfig } from './allocate'
+import { audited, type AuditSink } from './audit'
 import type { ChangeFeed } from './change-feed'
 import type { AddressPolicy } from './endpoint-address'
 import { deleteOptions, type DeleteQuery } from './delete-options'
@@ -45,6 +46,8 @@ export interface RegistryOptions {
   leases: LeaseBook
   /** Pods of a lapsed lease are deleted this many lease durations after it lapsed. */
   leaseDeleteAfterDurations: number
+  /** Told of every accepted write through the REST storages (audit.ts). */
+  audit?: AuditSink
 }
 
 /**
@@ -140,6 +143,8 @@ export class Registry {
       create: (_ns, body, write) => tokens.create(body, this.store.actor, write),
       delete: (_ns, name, options, query) => tokens.revoke(name, { dryRun: deleteOptions(options, query).dryRun ?? false }),
     })
+    const sink = options.audit
+    if (sink) for (const [kind, rest] of this.rests) this.rests.set(kind, audited(kind, rest, this.store.actor, sink))
   }
 
   /** This registry acting for a token: its writes record the token's name. */

@@ -246,13 +246,15 @@ export class TokenRegistry {
   /** Revokes a token: it is refused from the next request on. A dry run checks the same and revokes nothing. */
   async revoke(name: string, options: WriteOptions = {}): Promise<TokenObject> {
     const token = await this.get(name)
+    let rv: number
     try {
-      await (options.dryRun ? this.store.dryRun() : this.store).deleteToken(name)
+      rv = await (options.dryRun ? this.store.dryRun() : this.store).deleteToken(name)
     } catch (e) {
       if (e instanceof PreconditionFailed && e.code === 'not_found') throw notFound('tokens', name)
       throw e
     }
-    return token
+    // Answered at the revocation's resourceVersion, as other deletes are (a dry run: the stored one).
+    return options.dryRun ? token : { ...token, metadata: { ...token.metadata, resourceVersion: String(rv) } }
   }
 }
 

@@ -36,6 +36,15 @@ export interface WatchRun {
 const LIST_PAGE = 500
 
 export async function runWatch(run: WatchRun, send: WatchSink): Promise<void> {
+  run.registry.feed.openWatches++
+  try {
+    await watch(run, send)
+  } finally {
+    run.registry.feed.openWatches--
+  }
+}
+
+async function watch(run: WatchRun, send: WatchSink): Promise<void> {
   const { registry, scope, options, signal, now } = run
   const feed = registry.feed
   const end = now() + options.timeoutMs
