@@ -127,6 +127,14 @@ export const EnvSchema = z.object({
   RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
   AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
+  TLS_CERT_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  TLS_KEY_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  ALLOW_PLAIN_HTTP: bool(false),
+}).superRefine((e, ctx) => {
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    const [set, unset] = e.TLS_CERT_FILE === undefined ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE']
+    ctx.addIssue({ code: 'custom', path: [unset], message: `must be set when ${set} is (both or neither: the certificate chain and its private key, PEM files)` })
+  }
 })
 
 export interface Config {
@@ -167,6 +175,10 @@ export interface Config {
   keepAliveTimeoutMs: number
   /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
   rateLimits: RateLimits
+  /** Node: the PEM certificate chain and private key files to serve HTTPS (HTTP/2 and HTTP/1.1) with; null: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null
+  /** Node: a non-loopback HOST with access control on may serve plain HTTP (tokens in cleartext). */
+  allowPlainHttp: boolean
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -209,5 +221,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
     },
+    tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
+    allowPlainHttp: e.ALLOW_PLAIN_HTTP,
   }
 }
