@@ -341,6 +341,18 @@ describe('connection timeouts over TLS', () => {
     expect(data).toMatch(/^HTTP\/1\.1 408/)
   })
 
+  it('close an HTTP/2 connection with GOAWAY when no stream opens within the headers timeout', async () => {
+    const started = performance.now()
+    const session = await h2Connect(server.url, ca.caPem)
+    let goaway = false
+    session.on('goaway', () => (goaway = true))
+    session.on('error', () => {})
+    await new Promise((r) => session.once('close', r))
+    expect(goaway).toBe(true)
+    expect(since(started)).toBeGreaterThanOrEqual(400)
+    expect(since(started)).toBeLessThan(3000)
+  })
+
   it('close an HTTP/2 connection with GOAWAY once it has had no open stream for the keep-alive timeout', async () => {
     const session = await h2Connect(server.url, ca.caPem)
     let goaway = false
