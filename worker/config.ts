@@ -146,6 +146,14 @@ export const EnvSchema = z.object({
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
   LOG_FORMAT: oneOf<LogFormat>(LOG_FORMATS, 'plain'),
   LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, 'info'),
+  TLS_CERT_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  TLS_KEY_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  ALLOW_PLAIN_HTTP: bool(false),
+}).superRefine((e, ctx) => {
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    const [set, unset] = e.TLS_CERT_FILE === undefined ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE']
+    ctx.addIssue({ code: 'custom', path: [unset], message: `must be set when ${set} is (both or neither: the certificate chain and its private key, PEM files)` })
+  }
 })
 
 export interface Config {
@@ -192,6 +200,10 @@ export interface Config {
   logFormat: LogFormat
   /** The least severe log lines written. */
   logLevel: LogLevel
+  /** Node: the PEM certificate chain and private key files to serve HTTPS (HTTP/2 and HTTP/1.1) with; null: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null
+  /** Node: a non-loopback HOST with access control on may serve plain HTTP (tokens in cleartext). */
+  allowPlainHttp: boolean
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -237,5 +249,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
+    tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
+    allowPlainHttp: e.ALLOW_PLAIN_HTTP,
   }
 }

@@ -1,10 +1,12 @@
 /**
  * The Node entry (`npm start`): the registry on an embedded libSQL file
  * (`./data/switchboard.db` unless DATABASE_URL says otherwise), migrations applied at
- * start, served on http://127.0.0.1:8787 (PORT and HOST override).
+ * start, served on http://127.0.0.1:8787 (PORT and HOST override); with TLS_CERT_FILE and
+ * TLS_KEY_FILE, HTTPS with HTTP/2 and HTTP/1.1 (node-tls.ts).
  */
 import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { createSecureServer, type Http2SecureServer } from 'node:http2'
 import { dirname } from 'node:path'
 import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
@@ -14,6 +16,7 @@ import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 import { eventLoopLag } from './node-metrics'
+import { readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
 
 const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
@@ -27,6 +30,15 @@ async function main(): Promise<void> {
       `HOST=${config.host} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry serves on loopback only (set the token, or HOST=127.0.0.1)`,
     )
   }
+  if (config.adminToken !== null && config.tls === null && !isLoopback(config.host)) {
+    if (!config.allowPlainHttp) {
+      throw new ConfigError(
+        `HOST=${config.host} is not a loopback address: with access control on, tokens must not cross the network in cleartext; set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAIN_HTTP=true behind a proxy that terminates TLS`,
+      )
+    }
+    console.warn(`switchboard: ALLOW_PLAIN_HTTP=true: serving plain HTTP on ${config.host}; tokens cross the network in cleartext unless a proxy in front terminates TLS`)
+  }
+  const keyPair = config.tls && readKeyPair(config.tls)
   const url = config.databaseUrl ?? `file:${DEFAULT_DATABASE}`
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
@@ -61,14 +73,20 @@ async function main(): Promise<void> {
     requestTimeoutMs: Math.max(config.requestTimeoutMs, config.headersTimeoutMs),
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   }
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions(limits) }, (info) => {
+  const listen = { fetch: app.fetch, port: config.port, hostname: config.host }
+  const options = keyPair
+    ? { ...listen, createServer: createSecureServer, serverOptions: tlsServerOptions(keyPair, limits.headersTimeoutMs) }
+    : { ...listen, serverOptions: serverOptions(limits) }
+  const server = serve(options, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
-    console.log(`switchboard listening on http://${host}:${info.port} (database ${redact(url)})`)
+    const served = keyPair ? `https://${host}:${info.port} (HTTP/2 and HTTP/1.1; ` : `http://${host}:${info.port} (`
+    console.log(`switchboard listening on ${served}database ${redact(url)})`)
     if (config.adminToken === null) {
       console.log('switchboard: access control is off (no SWITCHBOARD_ADMIN_TOKEN): anyone on this machine may read and write')
     }
   })
-  limitConnections(server as Server, limits)
+  limitConnections(server as Server | Http2SecureServer, limits)
+  const stopReloading = config.tls ? reloadOnHangup(server as Http2SecureServer, config.tls) : () => {}
   server.on('error', (e) => {
     console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
     process.exit(1)
@@ -77,6 +95,7 @@ async function main(): Promise<void> {
   const stop = () => {
     clearInterval(reaper)
     clearInterval(compactor)
+    stopReloading()
     server.close(() => {
       client.close()
       process.exit(0)

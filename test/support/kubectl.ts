@@ -1,7 +1,8 @@
 /**
  * kubectl, unmodified, against a real server: the binary from $KUBECTL or the PATH, a
- * kubeconfig in a temporary directory that points at the server's http:// URL (no TLS,
- * no credentials) and a fresh discovery cache, so no run sees another's state or the
+ * kubeconfig in a temporary directory that points at the server's URL (http:// without
+ * credentials, or https:// with a certificate authority and a bearer token) and a fresh
+ * discovery cache, so no run sees another's state or the
  * user's ~/.kube.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -47,17 +48,25 @@ export interface Kubectl {
   run: (args: string[], timeoutMs?: number) => Promise<KubectlResult>
 }
 
-/** kubectl set up for one server, namespace `default`. */
-export function kubectlFor(serverUrl: string, binary: string): Kubectl {
+/** How kubectl reaches an https:// server: the authority to trust (PEM file) and the bearer token to send. */
+export interface KubectlCredentials {
+  certificateAuthority?: string
+  token?: string
+}
+
+/** kubectl set up for one server, namespace `default` (over https://, with `credentials` in the kubeconfig). */
+export function kubectlFor(serverUrl: string, binary: string, credentials: KubectlCredentials = {}): Kubectl {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-kubectl-'))
   const kubeconfig = join(dir, 'kubeconfig')
+  const cluster = { server: serverUrl, ...(credentials.certificateAuthority ? { 'certificate-authority': credentials.certificateAuthority } : {}) }
+  const user = credentials.token ? { token: credentials.token } : {}
   writeFileSync(
     kubeconfig,
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'switchboard', cluster: { server: serverUrl } }],
-      users: [{ name: 'anonymous', user: {} }],
+      clusters: [{ name: 'switchboard', cluster }],
+      users: [{ name: 'anonymous', user }],
       contexts: [{ name: 'switchboard', context: { cluster: 'switchboard', user: 'anonymous', namespace: 'default' } }],
       'current-context': 'switchboard',
     }),

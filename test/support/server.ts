@@ -48,9 +48,13 @@ export async function startServer(
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const url = `http://127.0.0.1:${port}`
+  // The start-up line names the scheme: https:// when the environment gives a certificate.
+  const scheme = options.env?.TLS_CERT_FILE ? 'https' : 'http'
+  const url = `${scheme}://127.0.0.1:${port}`
+  // The start-up line names the address HOST gives (127.0.0.1 unless the environment says otherwise).
+  const listening = new RegExp(`listening on ${scheme}://\\S+:${port}\\b`)
   const deadline = Date.now() + 30_000
-  while (!output.includes(url)) {
+  while (!listening.test(output)) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`)
     if (Date.now() > deadline) {
       process.kill(-child.pid!, 'SIGKILL')
