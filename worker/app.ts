@@ -20,6 +20,7 @@ import { mountPick } from './api/pick'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
+import { corsPolicy } from './http/cors'
 import { pathEncoding } from './http/path-encoding'
 import { RateLimiter, type RateLimits } from './http/rate-limit'
 import type { TokenRegistry } from './registry/tokens'
@@ -40,6 +41,8 @@ export interface AppDeps {
   clock?: Pick<Clock, 'now'>
   /** Per-token (per-address) request limits and the failed-authentication limit; none when absent. */
   rateLimits?: RateLimits
+  /** Browser origins the API answers CORS for (DoH answers every origin); none when absent. */
+  corsOrigins?: readonly string[]
   /** Logs an unexpected error; defaults to console.error. */
   logError?: (error: unknown) => void
 }
@@ -49,6 +52,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const logError = deps.logError ?? ((e: unknown) => console.error(describeError(e)))
 
   app.use('*', requestId())
+  // Before access control: a preflight carries no token.
+  app.use('*', corsPolicy(deps.corsOrigins ?? []))
   app.use('*', pathEncoding())
 
   const clock = deps.clock ?? { now: () => new Date() }

@@ -19,4 +19,5 @@ export interface Env {
   MAX_ENDPOINTS_PER_SLICE?: string
   CHANGE_LOG_RETENTION_SECONDS?: string
   CATCH_UP_INTERVAL_MS?: string
+  CORS_ORIGINS?: string
 }

@@ -74,6 +74,27 @@ const bool = (fallback: boolean) =>
       return z.NEVER
     })
 
+/** Exact browser origins (`https://app.example.com`), comma-separated; none by default. */
+const origins = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const list = (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)
+    for (const origin of list) {
+      let parsed: URL | null = null
+      try {
+        parsed = new URL(origin)
+      } catch {
+        // reported below
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `must be exact origins such as https://app.example.com (scheme, host and port, no path or trailing slash), comma-separated; got "${origin}"` })
+        return z.NEVER
+      }
+    }
+    return [...new Set(list)]
+  })
+
 /** The root credential's shortest length: 32 characters (e.g. 128 bits as hex), so it cannot be guessed. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32
 
@@ -127,6 +148,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
   AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
+  CORS_ORIGINS: origins,
 })
 
 export interface Config {
@@ -167,6 +189,8 @@ export interface Config {
   keepAliveTimeoutMs: number
   /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
   rateLimits: RateLimits
+  /** Browser origins the API answers CORS for (DoH answers every origin). */
+  corsOrigins: string[]
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -209,5 +233,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
     },
+    corsOrigins: e.CORS_ORIGINS,
   }
 }
