@@ -5,9 +5,10 @@
  * user's ~/.kube.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { findExecutable } from './tools'
 
 /** How to get kubectl, printed when its tests are skipped. */
 export const KUBECTL_INSTALL_HINT =
@@ -15,16 +16,7 @@ export const KUBECTL_INSTALL_HINT =
 
 /** The kubectl binary to test with: $KUBECTL, else the first `kubectl` on the PATH; null when there is none. */
 export function findKubectl(): string | null {
-  const candidates = process.env.KUBECTL ? [process.env.KUBECTL] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'kubectl'))
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK)
-      return path
-    } catch {
-      // not there, or not executable
-    }
-  }
-  return null
+  return findExecutable('kubectl', 'KUBECTL')
 }
 
 export interface KubectlResult {
