@@ -12,6 +12,7 @@
  *   PORT=9000 npm run dev
  */
 import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 export const DEFAULT_DEV_PORT = 8788
@@ -57,7 +58,7 @@ function wrangler(args) {
     child.once('exit', (code, signal) => {
       process.off('SIGINT', forward)
       process.off('SIGTERM', forward)
-      resolve(code ?? (signal ? 128 + 2 : 1))
+      resolve(code ?? 128 + (constants.signals[signal] ?? 0))
     })
   })
 }
