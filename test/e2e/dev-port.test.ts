@@ -1,7 +1,8 @@
 /**
  * `npm run dev` (scripts/dev.mjs) takes its port from `--port N` and from `PORT`: each form
  * starts the Worker in workerd (wrangler dev, local D1 with the migrations applied) on a
- * free loopback port, where `/healthz` answers; then the whole process group is stopped.
+ * free loopback port, where `/healthz` answers; then SIGTERM to npm alone must stop every
+ * process it started.
  * wrangler is kept off the network: no banner (so no update check), no `Request.cf` fetch,
  * no metrics. A bad port is refused before wrangler starts, naming where it came from.
  */
@@ -21,44 +22,50 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...rest, WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true', ...extra }
 }
 
-/** Runs `npm run dev` with args and env until `/healthz` answers on port; stops it and resolves with what it saw. */
-async function devServer(args: string[], extraEnv: Record<string, string>, port: number): Promise<{ status: number; body: string; output: string }> {
+/** Whether any process of the group led by pid is still alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs `npm run dev` with args and env until `/healthz` answers on port, then stops it as a
+ * process manager would, with SIGTERM to npm alone; resolves with what it saw and whether
+ * that stopped every process (wrangler runs esbuild and two workerd processes).
+ */
+async function devServer(args: string[], extraEnv: Record<string, string>, port: number): Promise<{ status: number; body: string; output: string; stopped: boolean }> {
   const persist = mkdtempSync(join(tmpdir(), 'switchboard-dev-'))
   dirs.push(persist)
   const child = spawn('npm', ['run', 'dev', '--', ...args, '--persist-to', persist], { cwd: ROOT, env: env(extraEnv), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let answer: { status: number; body: string } | undefined
+  let stopped = false
   try {
     const deadline = Date.now() + START_TIMEOUT_MS
-    for (;;) {
+    while (!answer) {
       if (child.exitCode !== null) throw new Error(`npm run dev exited ${child.exitCode}:\n${output}`)
       if (Date.now() > deadline) throw new Error(`npm run dev did not answer on port ${port} within ${START_TIMEOUT_MS / 1000} s:\n${output}`)
       try {
         const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) })
-        return { status: res.status, body: await res.text(), output }
+        answer = { status: res.status, body: await res.text() }
       } catch {
         await new Promise((r) => setTimeout(r, 250))
       }
     }
   } finally {
-    // wrangler runs esbuild and two workerd processes: stop the whole group.
-    try {
-      process.kill(-child.pid!, 'SIGTERM')
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }, 5000)
-    await exited
-    clearTimeout(timer)
+    if (child.exitCode === null) child.kill('SIGTERM')
+    const deadline = Date.now() + 10_000
+    while (groupAlive(child.pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    stopped = !groupAlive(child.pid!)
+    if (!stopped) process.kill(-child.pid!, 'SIGKILL')
   }
+  return { ...answer, output, stopped }
 }
 
 afterAll(() => {
@@ -73,6 +80,7 @@ describe('npm run dev', () => {
     expect(res.status, res.output).toBe(200)
     expect(res.body).toBe('ok')
     expect(res.output).toContain(`Ready on http://127.0.0.1:${port}`)
+    expect(res.stopped, 'SIGTERM to npm stops wrangler, esbuild and workerd').toBe(true)
   }, START_TIMEOUT_MS + 30_000)
 
   it('listens on the port of PORT', async () => {
@@ -81,6 +89,7 @@ describe('npm run dev', () => {
     expect(res.status, res.output).toBe(200)
     expect(res.body).toBe('ok')
     expect(res.output).toContain(`Ready on http://127.0.0.1:${port}`)
+    expect(res.stopped, 'SIGTERM to npm stops wrangler, esbuild and workerd').toBe(true)
   }, START_TIMEOUT_MS + 30_000)
 
   it.each([
