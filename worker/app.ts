@@ -20,6 +20,7 @@ import { mountPick } from './api/pick'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
+import { corsPolicy } from './http/cors'
 import { pathEncoding } from './http/path-encoding'
 import { RateLimiter, type RateLimits } from './http/rate-limit'
 import type { TokenRegistry } from './registry/tokens'
@@ -44,6 +45,8 @@ export interface AppDeps {
   clock?: Pick<Clock, 'now'>
   /** Per-token (per-address) request limits and the failed-authentication limit; none when absent. */
   rateLimits?: RateLimits
+  /** Browser origins the API answers CORS for (DoH answers every origin); none when absent. */
+  corsOrigins?: readonly string[]
   /** Logs an unexpected error; defaults to console.error (an error line with LOG_FORMAT=json). */
   logError?: (error: unknown) => void
   /** What /metrics exposes; the app adds its request counters to it. */
@@ -62,6 +65,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', requestId())
   app.use('*', observe(metrics, logger))
+  // Before access control: a preflight carries no token.
+  app.use('*', corsPolicy(deps.corsOrigins ?? []))
   app.use('*', pathEncoding())
 
   const clock = deps.clock ?? { now: () => new Date() }

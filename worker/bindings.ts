@@ -21,4 +21,5 @@ export interface Env {
   CATCH_UP_INTERVAL_MS?: string
   LOG_FORMAT?: string
   LOG_LEVEL?: string
+  CORS_ORIGINS?: string
 }

@@ -89,6 +89,26 @@ const oneOf = <T extends string>(choices: readonly T[], fallback: T) =>
       }
       return found
     })
+/** Exact browser origins (`https://app.example.com`), comma-separated; none by default. */
+const origins = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const list = (v ?? '').split(',').map((o) => o.trim()).filter(Boolean)
+    for (const origin of list) {
+      let parsed: URL | null = null
+      try {
+        parsed = new URL(origin)
+      } catch {
+        // reported below
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `must be exact origins such as https://app.example.com (scheme, host and port, no path or trailing slash), comma-separated; got "${origin}"` })
+        return z.NEVER
+      }
+    }
+    return [...new Set(list)]
+  })
 
 /** The root credential's shortest length: 32 characters (e.g. 128 bits as hex), so it cannot be guessed. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32
@@ -149,6 +169,7 @@ export const EnvSchema = z.object({
   TLS_CERT_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   TLS_KEY_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   ALLOW_PLAIN_HTTP: bool(false),
+  CORS_ORIGINS: origins,
 }).superRefine((e, ctx) => {
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     const [set, unset] = e.TLS_CERT_FILE === undefined ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE']
@@ -204,6 +225,8 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null
   /** Node: a non-loopback HOST with access control on may serve plain HTTP (tokens in cleartext). */
   allowPlainHttp: boolean
+  /** Browser origins the API answers CORS for (DoH answers every origin). */
+  corsOrigins: string[]
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -251,5 +274,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     allowPlainHttp: e.ALLOW_PLAIN_HTTP,
+    corsOrigins: e.CORS_ORIGINS,
   }
 }

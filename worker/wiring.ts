@@ -87,6 +87,7 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     picker,
     tokens,
     dohPublic: config.dohPublic,
+    corsOrigins: config.corsOrigins,
     rateLimits: config.rateLimits,
     ...(options.failClosed ? { failClosed: true } : {}),
     version: VERSION,

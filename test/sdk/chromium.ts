@@ -13,15 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findExecutable } from '../support/executable'
+import { CHROMIUM_INSTALL_HINT, findChromium } from '../support/tools'
 
-/** How to get Chromium, printed when its tests are skipped. */
-export const CHROMIUM_INSTALL_HINT = 'install it (Debian: apt-get install chromium) or set CHROMIUM=/path/to/chromium'
-
-/** The Chromium binary to test with; null when there is none. */
-export function findChromium(): string | null {
-  return findExecutable('CHROMIUM', ['chromium', 'chromium-browser', 'google-chrome'])
-}
+export { CHROMIUM_INSTALL_HINT, findChromium }
 
 /** Opens `url` in headless Chromium and resolves with what the page POSTs to `/__report` on `server`. */
 export async function runPage(chromium: string, server: Server, url: string, timeoutMs: number): Promise<unknown> {

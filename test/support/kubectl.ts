@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { findExecutable } from './executable'
 import { join } from 'node:path'
+import { findExecutable } from './tools'
 
 /** How to get kubectl, printed when its tests are skipped. */
 export const KUBECTL_INSTALL_HINT =
@@ -17,7 +17,7 @@ export const KUBECTL_INSTALL_HINT =
 
 /** The kubectl binary to test with: $KUBECTL, else the first `kubectl` on the PATH; null when there is none. */
 export function findKubectl(): string | null {
-  return findExecutable('KUBECTL', ['kubectl'])
+  return findExecutable('kubectl', 'KUBECTL')
 }
 
 export interface KubectlResult {
