@@ -9,12 +9,12 @@ import { dirname } from 'node:path'
 import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
 import { applyMigrations } from './db/migrate'
+import { DEFAULT_DATABASE_URL, redactUrl } from './db/location'
 import { storageFaultOf } from './db/errors'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 
-const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
 /** Node beats every second: a gap of 5 s means the registry was down. */
 const NODE_ABSENCE_SECONDS = 5
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       `HOST=${config.host} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry serves on loopback only (set the token, or HOST=127.0.0.1)`,
     )
   }
-  const url = config.databaseUrl ?? `file:${DEFAULT_DATABASE}`
+  const url = config.databaseUrl ?? DEFAULT_DATABASE_URL
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   }
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions(limits) }, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
-    console.log(`switchboard listening on http://${host}:${info.port} (database ${redact(url)})`)
+    console.log(`switchboard listening on http://${host}:${info.port} (database ${redactUrl(url)})`)
     if (config.adminToken === null) {
       console.log('switchboard: access control is off (no SWITCHBOARD_ADMIN_TOKEN): anyone on this machine may read and write')
     }
@@ -95,11 +95,6 @@ function failed(task: string): (e: unknown) => void {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
-/** The database URL without credentials, for the start-up line. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&](authToken|token)=)[^&]*/gi, '$1***')
 }
 
 main().catch((e) => {
