@@ -38,7 +38,7 @@ async function main(args: string[]): Promise<number> {
     mkdirSync(dirname(path), { recursive: true })
   }
 
-  const client = await reach(() => openForMigration(url, config.databaseAuthToken, { readOnly: status }), url)
+  const client = await reach(() => openForMigration(url, config.databaseAuthToken), url)
   try {
     if (status) return await printStatus(client, where)
     const report = await reach(() => migrateClient(client, { log: (line) => console.log(line) }), url)

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { Client, InStatement } from '@libsql/client'
-import { openLibsql, tuneEmbedded, type Database } from './client'
+import { openLibsql, type Database } from './client'
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
 
@@ -155,16 +155,13 @@ export async function applyMigrations(db: Database, options: { folder?: string; 
 
 /**
  * Opens a database for `npm run migrate`: an embedded file waits for a running server's
- * locks, and is tuned as `npm start` tunes it when migrations are to be applied (with
- * `readOnly`, for `--status`, it is left exactly as it is).
+ * locks, and is otherwise left as it is (its journal mode is `npm start`'s business), so
+ * that a refusal or `--status` changes nothing.
  */
-export async function openForMigration(url: string, authToken: string | undefined, options: { readOnly: boolean }): Promise<Client> {
+export async function openForMigration(url: string, authToken: string | undefined): Promise<Client> {
   const client = openLibsql({ url, ...(authToken ? { authToken } : {}) })
   try {
-    if (client.protocol === 'file') {
-      if (options.readOnly) await client.execute('PRAGMA busy_timeout = 5000')
-      else await tuneEmbedded(client)
-    }
+    if (client.protocol === 'file') await client.execute('PRAGMA busy_timeout = 5000')
     return client
   } catch (e) {
     client.close()
