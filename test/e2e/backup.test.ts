@@ -8,7 +8,6 @@
  * and a remote or in-memory DATABASE_URL, a missing database and a missing FILE are
  * refused with a message.
  */
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,26 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { compare, snapshot, urlFetcher, type PodJson, type ServiceJson } from '../support/recompute'
 import { startServer, type ServerProcess } from '../support/server'
 import { OPEN_ACCESS, serverApi } from '../support/server-api'
+import { npmScript } from '../support/npm-script'
 
-const ROOT = new URL('../..', import.meta.url).pathname
 const NS = '/api/v1/namespaces/default'
 const MAX_PER_SLICE = 3
 const WRITERS = 6
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** `npm run backup -- ARGS` with DATABASE_URL (and any other env) as given. */
-function backupCli(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('npm', ['run', '--silent', 'backup', '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
-    })
-  })
-}
+const backupCli = (env: Record<string, string>, ...args: string[]) => npmScript('backup', env, ...args)
 
 const dir = () => mkdtempSync(join(tmpdir(), 'switchboard-backup-'))
 

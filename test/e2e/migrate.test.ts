@@ -22,26 +22,14 @@ import { drizzleLibsql, openLibsql } from '../../worker/db/client'
 import { applyMigrations, MIGRATIONS_FOLDER } from '../../worker/db/migrate'
 import { freePort, startServer, type ServerProcess } from '../support/server'
 import { OPEN_ACCESS, serverApi } from '../support/server-api'
+import { npmScript, type ScriptRun } from '../support/npm-script'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const JOURNAL = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] }
 const TAGS = JOURNAL.entries.map((e) => e.tag)
 const fileOf = (tag: string) => join(MIGRATIONS_FOLDER, `${tag}.sql`)
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** `npm run migrate -- ARGS` with DATABASE_URL (and any other env) as given. */
-function migrateCli(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('npm', ['run', '--silent', 'migrate', '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
-    })
-  })
-}
+const migrateCli = (env: Record<string, string>, ...args: string[]) => npmScript('migrate', env, ...args)
 
 const dir = () => mkdtempSync(join(tmpdir(), 'switchboard-migrate-'))
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
@@ -216,7 +204,7 @@ describe('npm run migrate', () => {
 
   it('refuses a D1 database migrated by wrangler, pointing at wrangler', async () => {
     const persist = dir()
-    const made = await new Promise<Run>((resolve) =>
+    const made = await new Promise<ScriptRun>((resolve) =>
       execFile('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: ROOT, env: { ...process.env, CI: 'true' }, timeout: 120_000 }, (error, stdout, stderr) =>
         resolve({ code: error ? 1 : 0, stdout, stderr }),
       ),
