@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
-  await applyMigrations(db)
+  await applyMigrations(db, { log: (line) => console.log(`switchboard: ${line}`) })
   const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.

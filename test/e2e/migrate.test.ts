@@ -19,7 +19,7 @@ import { migrate as drizzleMigrate } from 'drizzle-orm/libsql/migrator'
 import type { LibSQLDatabase } from 'drizzle-orm/libsql'
 import { describe, expect, it } from 'vitest'
 import { drizzleLibsql, openLibsql } from '../../worker/db/client'
-import { applyMigrations, MIGRATIONS_FOLDER } from '../../worker/db/migrate'
+import { applyMigrations, migrateClient, migrationPlan, MIGRATIONS_FOLDER } from '../../worker/db/migrate'
 import { freePort, startServer, type ServerProcess } from '../support/server'
 import { OPEN_ACCESS, serverApi } from '../support/server-api'
 import { npmScript, type ScriptRun } from '../support/npm-script'
@@ -158,6 +158,8 @@ describe('npm run migrate', () => {
         server = await startServer({ env: OPEN_ACCESS, databasePath: path })
         const api = serverApi(server.url)
         expect((await api('GET', '/api/v1/namespaces')).items.map((ns: { metadata: { name: string } }) => ns.metadata.name)).toEqual(['default'])
+        for (const tag of TAGS.slice(0, n)) expect(server.output()).toContain(`switchboard: recorded ${tag} as applied`)
+        for (const tag of TAGS.slice(n)) expect(server.output()).toContain(`switchboard: applied ${tag}\n`)
       } finally {
         await server?.stop()
       }
@@ -201,6 +203,50 @@ describe('npm run migrate', () => {
       expect(digest(path)).toBe(bytes)
     }, 60_000)
   })
+
+  it('applies each migration once when two migrators race on a fresh file', async () => {
+    // Two connections, as two processes would have, started together: both read every
+    // migration as pending, and take turns at each await, so each one's batches meet the other's.
+    const path = join(dir(), 'race.db')
+    const clients = [openLibsql({ url: `file:${path}` }), openLibsql({ url: `file:${path}` })]
+    const logs: string[][] = [[], []]
+    try {
+      await Promise.all(clients.map((c, i) => migrateClient(c, { log: (line) => logs[i]!.push(line) })))
+    } finally {
+      for (const c of clients) c.close()
+    }
+    const applied = logs.flat().filter((l) => l.startsWith('applied ')).map((l) => l.slice('applied '.length))
+    const meanwhile = logs.flat().filter((l) => l.endsWith('was applied meanwhile by another process'))
+    expect([...applied].sort()).toEqual([...TAGS].sort())
+    expect(meanwhile.length, 'the migrators met').toBeGreaterThan(0)
+    expect(records(path).map((r) => r.created_at)).toEqual(JOURNAL.entries.map((e) => e.when))
+    expect(query(path, `SELECT count(*) AS n FROM namespaces`)).toEqual([{ n: 1 }])
+  }, 60_000)
+
+  it('warns of a migration file edited after it ran, and refuses one older than the last recorded that never ran', async () => {
+    const path = join(dir(), 'edited.db')
+    await databaseAt(path, TAGS.length)
+    const folder = dir()
+    cpSync(MIGRATIONS_FOLDER, folder, { recursive: true })
+    writeFileSync(join(folder, `${TAGS[2]}.sql`), `${readFileSync(fileOf(TAGS[2]!), 'utf8')}\n-- edited\n`)
+    const client = openLibsql({ url: `file:${path}` })
+    try {
+      const plan = await migrationPlan(client, folder)
+      expect(plan.warnings).toEqual([expect.stringContaining(`migration ${TAGS[2]} was edited after it was applied`)])
+      expect(plan.migrations.filter((m) => m.changedFrom).map((m) => m.tag)).toEqual([TAGS[2]])
+
+      // A migration whose journal time falls before the last recorded one, and that is not recorded.
+      const journal = { ...JOURNAL, entries: [...JOURNAL.entries] }
+      journal.entries.splice(3, 0, { ...JOURNAL.entries[3]!, tag: '0002_late', when: JOURNAL.entries[2]!.when + 1 })
+      writeFileSync(join(folder, '0002_late.sql'), 'CREATE TABLE late (x TEXT);')
+      writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal))
+      const before = digest(path)
+      await expect(migrateClient(client, { folder })).rejects.toThrow(/migration 0002_late is older than the last one recorded but was never recorded/)
+      expect(digest(path)).toBe(before)
+    } finally {
+      client.close()
+    }
+  }, 60_000)
 
   it('refuses a D1 database migrated by wrangler, pointing at wrangler', async () => {
     const persist = dir()

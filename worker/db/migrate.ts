@@ -9,7 +9,8 @@
  * row per migration with the SHA-256 of its file and its journal time (`when`) in
  * `created_at`. As with drizzle, a migration is pending when its time is later than the
  * last one recorded. Each pending migration runs in one batch together with its record,
- * so a failure leaves every earlier migration applied and recorded and this one not at all.
+ * so a failure leaves every earlier migration applied and recorded and this one not at all;
+ * a batch that fails because another process applied the same migration first counts as done.
  *
  * A database whose tables exist while nothing is recorded (made by running the migration
  * files by hand, as Turso once had to be) is adopted only when its schema is exactly the
@@ -141,7 +142,14 @@ export async function migrateClient(client: Client, options: { folder?: string; 
   }
   for (const m of plan.migrations.slice(plan.kind === 'unrecorded' ? plan.adopt : 0)) {
     if (m.applied) continue
-    await client.migrate([...m.statements, { sql: RECORD, args: [m.hash, m.when] }])
+    try {
+      await client.migrate([...m.statements, { sql: RECORD, args: [m.hash, m.when] }])
+    } catch (e) {
+      // Another process (a second `npm start`, or `npm run migrate` beside it) may have applied it first: its batch failed whole.
+      if (!(await recordedAt(client, m.when))) throw e
+      log(`${m.tag} was applied meanwhile by another process`)
+      continue
+    }
     report.applied.push(m.tag)
     log(`applied ${m.tag}`)
   }
@@ -167,6 +175,10 @@ export async function openForMigration(url: string, authToken: string | undefine
     client.close()
     throw e
   }
+}
+
+async function recordedAt(client: Client, when: number): Promise<boolean> {
+  return (await client.execute({ sql: `SELECT 1 FROM "${TABLE}" WHERE created_at = ?`, args: [when] })).rows.length > 0
 }
 
 /** Whether the database holds any table, index, view or trigger of the registry's (or anyone's) beyond the bookkeeping. */
