@@ -114,7 +114,7 @@ describe('npm run backup', () => {
     expect(snap.slices.length).toBeGreaterThan(2)
   }, 120_000)
 
-  it('keeps an existing FILE unless --force is given, and leaves no partial file behind', async () => {
+  it('keeps an existing FILE unless --force is given, never writes over the database itself, and leaves no partial file behind', async () => {
     const folder = dir()
     const source = join(folder, 'registry.db')
     const db = new Database(source)
@@ -127,6 +127,10 @@ describe('npm run backup', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain(`${target} exists: pass --force to replace it`)
     expect(readFileSync(target, 'utf8')).toBe('an older backup')
+
+    const itself = await backupCli({ DATABASE_URL: `file:${source}` }, source, '--force')
+    expect(itself.code).toBe(1)
+    expect(itself.stderr).toContain(`${source} is the database itself`)
 
     const forced = await backupCli({ DATABASE_URL: `file:${source}` }, target, '--force')
     expect(forced.code, forced.stderr).toBe(0)

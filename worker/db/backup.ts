@@ -9,8 +9,8 @@
  * appeared meanwhile) or, with `force`, renamed over the target, so an existing backup is
  * never lost to a failed one.
  */
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { openLibsql } from './client'
 
 export interface BackupResult {
@@ -29,6 +29,7 @@ export class BackupError extends Error {
 export async function backupEmbedded(source: string, target: string, options: { force?: boolean } = {}): Promise<BackupResult> {
   const started = performance.now()
   if (!existsSync(source)) throw new BackupError(`there is no database at ${source}`)
+  if (sameFile(source, target)) throw new BackupError(`${target} is the database itself: name another file`)
   if (existsSync(target) && !options.force) throw new BackupError(`${target} exists: pass --force to replace it`)
   mkdirSync(dirname(target), { recursive: true })
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.partial`)
@@ -67,6 +68,13 @@ export async function backupEmbedded(source: string, target: string, options: { 
       if (existsSync(leftover)) unlinkSync(leftover)
     }
   }
+}
+
+/** Whether `target` names the database file, or its WAL or shared-memory index. */
+function sameFile(source: string, target: string): boolean {
+  const real = (path: string) => (existsSync(path) ? realpathSync(path) : resolve(path))
+  const db = real(source)
+  return [db, `${db}-wal`, `${db}-shm`].includes(real(target))
 }
 
 function syncFile(path: string): void {
