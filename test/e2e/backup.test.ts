@@ -6,9 +6,9 @@
  * after; its endpoints equal a from-scratch recomputation (test/support/recompute.ts);
  * SQLite finds the file intact. Also: an existing FILE is kept unless --force is given,
  * and a remote or in-memory DATABASE_URL, a missing database and a missing FILE are
- * refused with a message.
+ * refused with a message. The README's restore steps bring the registry back to the copy.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'libsql'
@@ -112,6 +112,16 @@ describe('npm run backup', () => {
     expect(snap.pods).toHaveLength(expected.length)
     expect(compare(snap, MAX_PER_SLICE)).toEqual({ problems: [], endpoints: [], addresses: [] })
     expect(snap.slices.length).toBeGreaterThan(2)
+
+    // The README's restore: stop the server, remove the old WAL and its index, copy the backup in place, start.
+    expect(await original.stop('SIGTERM')).toBe(0)
+    rmSync(`${original.databasePath}-wal`, { force: true })
+    rmSync(`${original.databasePath}-shm`, { force: true })
+    copyFileSync(target, original.databasePath)
+    const restored = await startServer({ env, databasePath: original.databasePath })
+    servers.push(restored)
+    const restoredPods = (await serverApi(restored.url)('GET', `${NS}/pods`)).items as PodJson[]
+    expect(restoredPods).toEqual(copyPods)
   }, 120_000)
 
   it('keeps an existing FILE unless --force is given, never writes over the database itself, and leaves no partial file behind', async () => {
