@@ -263,12 +263,15 @@ describe('npm run migrate', () => {
     expect(run.stderr).toContain('wrangler d1 migrations apply')
   }, 120_000)
 
-  it('names DATABASE_URL when a remote database cannot be reached, and rejects unknown arguments', async () => {
+  it('names DATABASE_URL when a remote database cannot be reached or the URL is not libSQL\'s, and rejects unknown arguments', async () => {
     const port = await freePort()
     const remote = await migrateCli({ DATABASE_URL: `http://127.0.0.1:${port}`, DATABASE_AUTH_TOKEN: 'secret-token-value' })
     expect(remote.code).toBe(1)
     expect(remote.stderr).toContain(`DATABASE_URL=http://127.0.0.1:${port}`)
     expect(remote.stderr).not.toContain('secret-token-value')
+    const scheme = await migrateCli({ DATABASE_URL: 'postgres://127.0.0.1/registry' })
+    expect(scheme.code).toBe(1)
+    expect(scheme.stderr).toContain('DATABASE_URL=postgres://127.0.0.1/registry is not a database URL libSQL can open')
     const bad = await migrateCli({ DATABASE_URL: `file:${join(dir(), 'x.db')}` }, '--statuz')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('unknown argument --statuz')

@@ -4,10 +4,9 @@
  * FILE, while the server runs and writes. See worker/db/backup.ts.
  */
 import { isAbsolute, resolve } from 'node:path'
-import { ConfigError, parseConfig } from '../config'
+import { ConfigError } from '../config'
 import { BackupError, backupEmbedded } from '../db/backup'
-import { embeddedTarget } from '../db/client'
-import { DEFAULT_DATABASE_URL, redactUrl } from '../db/location'
+import { databaseTarget, redactUrl } from '../db/location'
 
 const USAGE = 'usage: npm run backup -- FILE [--force]   (copies the database DATABASE_URL names into FILE; --force replaces an existing FILE)'
 
@@ -18,8 +17,7 @@ async function main(args: string[]): Promise<number> {
     console.error(rest.some((a) => a.startsWith('-')) ? `switchboard backup: unknown option ${rest.find((a) => a.startsWith('-'))}\n${USAGE}` : USAGE)
     return 2
   }
-  const url = parseConfig(process.env).databaseUrl ?? DEFAULT_DATABASE_URL
-  const source = embeddedTarget(url)
+  const { url, embedded: source } = databaseTarget(process.env)
   if (source === null) {
     console.error(
       `switchboard backup: DATABASE_URL=${redactUrl(url)} is a remote database; npm run backup copies an embedded file. ` +

@@ -7,9 +7,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { ConfigError, parseConfig } from '../config'
-import { embeddedTarget } from '../db/client'
-import { DEFAULT_DATABASE_URL, redactUrl } from '../db/location'
+import { ConfigError } from '../config'
+import { databaseTarget, redactUrl } from '../db/location'
 import { migrateClient, migrationPlan, MigrationError, openForMigration, readMigrations, type MigrationState } from '../db/migrate'
 
 const USAGE = 'usage: npm run migrate [-- --status]   (applies pending migrations to the database DATABASE_URL names; --status only lists them)'
@@ -20,9 +19,7 @@ async function main(args: string[]): Promise<number> {
     return 2
   }
   const status = args[0] === '--status'
-  const config = parseConfig(process.env)
-  const url = config.databaseUrl ?? DEFAULT_DATABASE_URL
-  const path = embeddedTarget(url)
+  const { url, authToken, embedded: path } = databaseTarget(process.env)
   const where = `database ${redactUrl(url)}`
   if (path === ':memory:' || path === '') {
     console.error(`switchboard migrate: DATABASE_URL=${url} lives in the memory of the process that opens it: npm start migrates it itself`)
@@ -38,10 +35,11 @@ async function main(args: string[]): Promise<number> {
     mkdirSync(dirname(path), { recursive: true })
   }
 
-  const client = await reach(() => openForMigration(url, config.databaseAuthToken), url)
+  const remote = path === null
+  const client = await reach(() => openForMigration(url, authToken), url, remote)
   try {
-    if (status) return await printStatus(client, where)
-    const report = await reach(() => migrateClient(client, { log: (line) => console.log(line) }), url)
+    if (status) return await reach(() => printStatus(client, where), url, remote)
+    const report = await reach(() => migrateClient(client, { log: (line) => console.log(line) }), url, remote)
     if (report.applied.length === 0 && report.adopted.length === 0) console.log(`${where}: up to date (${report.total} migrations applied)`)
     else console.log(`${where}: up to date now (${report.adopted.length ? `${report.adopted.length} recorded, ` : ''}${report.applied.length} applied, ${report.total} in all)`)
     return 0
@@ -51,7 +49,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 async function printStatus(client: Awaited<ReturnType<typeof openForMigration>>, where: string): Promise<number> {
-  const plan = await reach(() => migrationPlan(client), where)
+  const plan = await migrationPlan(client)
   const pending = plan.migrations.filter((m) => !m.applied)
   if (plan.kind === 'unrecorded') {
     const through = plan.migrations[plan.adopt - 1]!.tag
@@ -75,13 +73,13 @@ function label(m: MigrationState, unrecorded: boolean): string {
 }
 
 /** Runs `task`, turning a failure to reach a remote database into a message naming DATABASE_URL. */
-async function reach<T>(task: () => Promise<T>, url: string): Promise<T> {
+async function reach<T>(task: () => Promise<T>, url: string, remote: boolean): Promise<T> {
   try {
     return await task()
   } catch (e) {
     if (e instanceof MigrationError || e instanceof ConfigError) throw e
     const code = (e as { code?: string }).code
-    if (embeddedTarget(url) === null && /SERVER_ERROR|HRANA|FETCH|ECONN|URL_INVALID|UNAUTHORIZED|TIMEOUT/i.test(`${code} ${(e as Error).message}`)) {
+    if (remote && /SERVER_ERROR|HRANA|FETCH|ECONN|URL_INVALID|UNAUTHORIZED|TIMEOUT/i.test(`${code} ${(e as Error).message}`)) {
       throw new ConfigError(
         `cannot use the database at DATABASE_URL=${redactUrl(url)}: ${(e as Error).message}${/401|UNAUTHORIZED|auth/i.test(String((e as Error).message)) ? ' (is DATABASE_AUTH_TOKEN set and valid?)' : ''}`,
       )
