@@ -9,8 +9,9 @@
  * row per migration with the SHA-256 of its file and its journal time (`when`) in
  * `created_at`. As with drizzle, a migration is pending when its time is later than the
  * last one recorded. Each pending migration runs in one batch together with its record,
- * so a failure leaves every earlier migration applied and recorded and this one not at all;
- * a batch that fails because another process applied the same migration first counts as done.
+ * so a failure leaves every earlier migration applied and recorded and this one not at all.
+ * A unique index on `created_at` lets one process alone record (and so run) each
+ * migration: a batch that fails because another process applied it first counts as done.
  *
  * A database whose tables exist while nothing is recorded (made by running the migration
  * files by hand, as Turso once had to be) is adopted only when its schema is exactly the
@@ -33,10 +34,12 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "${TABLE}" (
 			hash text NOT NULL,
 			created_at numeric
 		)`
+/** One record per migration: a second process's record of the same one fails, and with it that process's whole batch. */
+const UNIQUE_RECORD = `CREATE UNIQUE INDEX IF NOT EXISTS "${TABLE}_once" ON "${TABLE}" (created_at)`
 const RECORD = `INSERT INTO "${TABLE}" ("hash", "created_at") VALUES (?, ?)`
 
 /** Tables that are no part of the registry's schema: SQLite's, libSQL's, D1's, and the record itself. */
-const FOREIGN = `name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'libsql\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT IN ('${TABLE}', 'd1_migrations')`
+const FOREIGN = `name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'libsql\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND tbl_name NOT IN ('${TABLE}', 'd1_migrations')`
 
 /** One file of `migrations/`, as its journal names it. */
 export interface Migration {
@@ -132,18 +135,19 @@ export async function migrateClient(client: Client, options: { folder?: string; 
   const report: MigrationReport = { adopted: [], applied: [], total: plan.migrations.length, warnings: plan.warnings }
   if (plan.kind === 'unrecorded') {
     const adopted = plan.migrations.slice(0, plan.adopt)
-    await client.batch([CREATE_TABLE, ...adopted.map((m): InStatement => ({ sql: RECORD, args: [m.hash, m.when] }))], 'write')
+    await client.batch([CREATE_TABLE, UNIQUE_RECORD, ...adopted.map((m): InStatement => ({ sql: RECORD, args: [m.hash, m.when] }))], 'write')
     for (const m of adopted) {
       report.adopted.push(m.tag)
       log(`recorded ${m.tag} as applied (its schema was already there)`)
     }
   } else if (plan.migrations.some((m) => !m.applied)) {
-    await client.execute(CREATE_TABLE)
+    await client.batch([CREATE_TABLE, UNIQUE_RECORD], 'write')
   }
   for (const m of plan.migrations.slice(plan.kind === 'unrecorded' ? plan.adopt : 0)) {
     if (m.applied) continue
     try {
-      await client.migrate([...m.statements, { sql: RECORD, args: [m.hash, m.when] }])
+      // The record first: if another process recorded it since the plan was read, nothing of it runs twice.
+      await client.migrate([{ sql: RECORD, args: [m.hash, m.when] }, ...m.statements])
     } catch (e) {
       // Another process (a second `npm start`, or `npm run migrate` beside it) may have applied it first: its batch failed whole.
       if (!(await recordedAt(client, m.when))) throw e
