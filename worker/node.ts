@@ -11,6 +11,7 @@ import { dirname } from 'node:path'
 import { serve } from '@hono/node-server'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
 import { applyMigrations } from './db/migrate'
+import { DEFAULT_DATABASE_URL, redactUrl } from './db/location'
 import { storageFaultOf } from './db/errors'
 import { ConfigError, parseConfig } from './config'
 import { buildApp } from './wiring'
@@ -18,7 +19,6 @@ import { connectionCap, limitConnections, serverOptions, type ConnectionLimits }
 import { eventLoopLag } from './node-metrics'
 import { readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
 
-const DEFAULT_DATABASE = './data/switchboard.db'
 const COMPACTION_INTERVAL_MS = 10_000
 /** Node beats every second: a gap of 5 s means the registry was down. */
 const NODE_ABSENCE_SECONDS = 5
@@ -39,14 +39,14 @@ async function main(): Promise<void> {
     console.warn(`switchboard: ALLOW_PLAIN_HTTP=true: serving plain HTTP on ${config.host}; tokens cross the network in cleartext unless a proxy in front terminates TLS`)
   }
   const keyPair = config.tls && readKeyPair(config.tls)
-  const url = config.databaseUrl ?? `file:${DEFAULT_DATABASE}`
+  const url = config.databaseUrl ?? DEFAULT_DATABASE_URL
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
 
   const client = openLibsql({ url, minFreeBytes: config.databaseMinFreeBytes, busyTimeoutMs: config.databaseBusyTimeoutMs, ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}) })
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
-  await applyMigrations(db)
+  await applyMigrations(db, { log: (line) => console.log(`switchboard: ${line}`) })
   const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag()] })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const server = serve(options, (info) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
     const served = keyPair ? `https://${host}:${info.port} (HTTP/2 and HTTP/1.1; ` : `http://${host}:${info.port} (`
-    console.log(`switchboard listening on ${served}database ${redact(url)})`)
+    console.log(`switchboard listening on ${served}database ${redactUrl(url)})`)
     if (config.adminToken === null) {
       console.log('switchboard: access control is off (no SWITCHBOARD_ADMIN_TOKEN): anyone on this machine may read and write')
     }
@@ -115,11 +115,6 @@ function failed(task: string): (e: unknown) => void {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
-/** The database URL without credentials, for the start-up line. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&](authToken|token)=)[^&]*/gi, '$1***')
 }
 
 main().catch((e) => {

@@ -30,12 +30,18 @@ export interface LibsqlOptions {
  */
 export function openLibsql(options: LibsqlOptions): Client {
   const config: Config = { url: normaliseUrl(options.url), intMode: 'number' }
-  const expanded = expandConfig(config, true)
-  if (expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority)) {
-    return new EmbeddedClient(expanded.path, { minFreeBytes: options.minFreeBytes ?? 0, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) })
+  const embedded = embeddedTarget(options.url)
+  if (embedded !== null) {
+    return new EmbeddedClient(embedded, { minFreeBytes: options.minFreeBytes ?? 0, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) })
   }
   if (options.authToken) config.authToken = options.authToken
   return createClient(config)
+}
+
+/** What the embedded client opens for `url`: a file path, or `:memory:`; null for a URL `@libsql/client` serves (a remote database). */
+export function embeddedTarget(url: string): string | null {
+  const expanded = expandConfig({ url: normaliseUrl(url) }, true)
+  return expanded.scheme === 'file' && !expanded.syncUrl && plainFile(expanded.authority) ? expanded.path : null
 }
 
 export function drizzleLibsql(client: Client): Database {
