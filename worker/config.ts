@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
+import { ipFamily } from './registry/ip-address'
 import type { Synchronous } from './db/client'
 import type { RateLimits } from './http/rate-limit'
 
@@ -127,6 +128,18 @@ export const EnvSchema = z.object({
   RATE_LIMIT_BURST: integer(10_000, 1, 10_000_000, 'a number of requests'),
   AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000, 'a number of failed authentications per minute (0: no limit)'),
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
+  DNS_PORT: integer(0, 0, 65535, 'a port number (0: no classic DNS)'),
+  DNS_HOST: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v === undefined || v === '' ? '127.0.0.1' : v
+      if (!ipFamily(text)) {
+        ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address such as 127.0.0.1 or ::, got "${v}"` })
+        return z.NEVER
+      }
+      return text
+    }),
 })
 
 export interface Config {
@@ -167,6 +180,9 @@ export interface Config {
   keepAliveTimeoutMs: number
   /** Requests per token (per client address without one), and failed authentications per address; per process or isolate. */
   rateLimits: RateLimits
+  /** Node: classic DNS over UDP and TCP on this port of `dnsHost` (0: off). */
+  dnsPort: number
+  dnsHost: string
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -209,5 +225,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       requests: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       authFailures: { perSecond: e.AUTH_FAILURES_PER_MINUTE / 60, burst: e.AUTH_FAILURE_BURST },
     },
+    dnsPort: e.DNS_PORT,
+    dnsHost: e.DNS_HOST,
   }
 }
