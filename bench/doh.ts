@@ -428,7 +428,7 @@ export async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchC
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  ctx.log(`unbound pid ${child.pid} answers ${transport === 'udp' ? 'over UDP' : 'DoH'} on ${url} (${data.length} local-data records)`)
+  ctx.log(`unbound pid ${child.pid} answers ${transport === 'udp' ? `over UDP on 127.0.0.1:${port}` : `DoH on ${url}`} (${data.length} local-data records)`)
   const shown = settings.filter((s) => !/^(directory|pidfile|logfile|use-syslog|verbosity|do-daemonize|port|interface)/.test(s))
   const summary = [
     `its own unbound.conf (run with -d -c): interface 127.0.0.1@${port}, ${shown.slice(0, 8).join('; ')};`,

@@ -16,13 +16,13 @@
  * SIGTERM closing the DNS listeners. The records name addresses in 10.0.0.0/8 and fd00::/8;
  * nothing here connects to them.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { promises as dns } from 'node:dns'
 import { connect, type Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort, useServer, type UsedServer } from '../support/server'
-import { authHeaders } from '../support/auth'
+import { E2E_TOKEN, authHeaders } from '../support/auth'
 import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
 
 const NS = '/api/v1/namespaces/default'
@@ -407,6 +407,51 @@ describe('classic DNS with access control on and DOH_PUBLIC off', () => {
     expect(await server.process.stop('SIGTERM')).toBe(0)
     await expect(tcpConnect(dnsPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
   })
+})
+
+describe('classic DNS settings: a bad one stops start-up with a message naming the variable', () => {
+  /** Runs `npm start` with `env` and resolves with its exit code and output. */
+  const start = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('npm', ['start', '--silent'], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { ...process.env, PORT: '0', DATABASE_URL: ':memory:', SWITCHBOARD_ADMIN_TOKEN: E2E_TOKEN, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let output = ''
+      child.stdout!.on('data', (d) => (output += d))
+      child.stderr!.on('data', (d) => (output += d))
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+      child.once('exit', (code) => {
+        clearTimeout(timer)
+        resolve({ code, output })
+      })
+    })
+
+  it('DNS_PORT not a port, DNS_HOST not an address, a non-loopback DNS_HOST without a token, a DNS_PORT in use', async () => {
+    const busy = createSocket('udp4')
+    await new Promise<void>((r) => busy.bind(0, '127.0.0.1', () => r()))
+    const busyPort = busy.address().port
+    try {
+      const [port, host, open, taken] = await Promise.all([
+        start({ DNS_PORT: 'fifty-three' }),
+        start({ DNS_PORT: '5353', DNS_HOST: 'localhost' }),
+        start({ DNS_PORT: '5353', DNS_HOST: '0.0.0.0', SWITCHBOARD_ADMIN_TOKEN: '' }),
+        start({ DNS_PORT: String(busyPort) }),
+      ])
+      expect(port.code).toBe(1)
+      expect(port.output).toMatch(/DNS_PORT: must be a port number/)
+      expect(host.code).toBe(1)
+      expect(host.output).toMatch(/DNS_HOST: must be an IPv4 or IPv6 address/)
+      expect(open.code).toBe(1)
+      expect(open.output).toContain('DNS_HOST=0.0.0.0 is not a loopback address')
+      expect(taken.code).toBe(1)
+      expect(taken.output).toContain(`DNS_PORT=${busyPort}: cannot listen on UDP and TCP 127.0.0.1:${busyPort}`)
+      for (const r of [port, host, open, taken]) expect(r.output).not.toContain('switchboard listening on')
+    } finally {
+      busy.close()
+    }
+  }, 60_000)
 })
 
 /** One UDP query and its reply. */
