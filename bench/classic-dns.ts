@@ -136,6 +136,7 @@ export const udp: Scenario = {
         renderTable(['target', 'queries/s', 'p50 ms', 'p99 ms', 'lost', 'server CPU', 'µs CPU/query', 'dnsperf CPU', 'rounds (queries/s)'], rows),
         '',
         `ours / Unbound = ${ratio === undefined ? '-' : ratio.toFixed(2)} (${fmt(Math.round(ours!.m.qps))} / ${fmt(Math.round(theirs!.m.qps))} queries/s over UDP)`,
+        `  by server CPU per query (less sensitive to the rest of the machine): Unbound / ours = ${cpuRatio(theirs!.m, ours!.m)}`,
       ])
       const lost = targets.flatMap((t) => t.runs).reduce((n, r) => n + r.lost, 0)
       if (lost) ctx.report.note(`udp: ${lost} queries timed out in the measured runs (dnsperf "T")`)
@@ -196,6 +197,13 @@ async function dnsperf(bin: string, t: Target, data: string, seconds: number): P
     serverCores: cores,
     loadCores,
   }
+}
+
+/** a's CPU per query over b's. */
+function cpuRatio(a: Run, b: Run): string {
+  const per = (r: Run) => (r.qps > 0 ? r.serverCores / r.qps : NaN)
+  const x = per(a) / per(b)
+  return Number.isFinite(x) ? x.toFixed(2) : '-'
 }
 
 function median(runs: Run[]): Run {

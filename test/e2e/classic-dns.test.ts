@@ -24,6 +24,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort, useServer, type UsedServer } from '../support/server'
 import { E2E_TOKEN, authHeaders } from '../support/auth'
 import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
+import { MAX_TCP_CONNECTIONS } from '../../worker/dns/classic-server'
 
 const NS = '/api/v1/namespaces/default'
 const Z = 'cluster.local'
@@ -257,6 +258,28 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       const { closed } = await readFramed(socket, 1, 5000)
       expect(closed).toBe(true)
       expect(performance.now() - t0).toBeGreaterThanOrEqual(900)
+    })
+
+    it(`TCP: at most ${MAX_TCP_CONNECTIONS} connections at once; one more is closed unanswered until one ends`, async () => {
+      const open = await Promise.all(Array.from({ length: MAX_TCP_CONNECTIONS }, () => tcpConnect(dnsPort)))
+      try {
+        // Each of them is served (the last one too).
+        open.at(-1)!.write(framed(query(10, svc('web'))))
+        expect((await readFramed(open.at(-1)!, 1)).messages).toHaveLength(1)
+        const extra = await tcpConnect(dnsPort)
+        extra.on('error', () => {})
+        extra.write(framed(query(11, svc('web'))))
+        const refused = await readFramed(extra, 1, 3000)
+        expect(refused).toEqual({ messages: [], closed: true })
+      } finally {
+        for (const s of open) s.destroy()
+      }
+      await new Promise((r) => setTimeout(r, 200))
+      const again = await tcpConnect(dnsPort)
+      again.write(framed(query(12, svc('web'))))
+      const { messages } = await readFramed(again, 1)
+      again.destroy()
+      expect(decodeMessage(messages[0]!).header).toMatchObject({ id: 12, rcode: RCODE.NOERROR })
     })
 
     it('random datagrams on the UDP port: no crash, every reply a DNS response with the ID it answers, and the server still answers', async () => {
