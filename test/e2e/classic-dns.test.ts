@@ -24,7 +24,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort, useServer, type UsedServer } from '../support/server'
 import { E2E_TOKEN, authHeaders } from '../support/auth'
 import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
-import { MAX_TCP_CONNECTIONS } from '../../worker/dns/classic-server'
+import { MAX_PIPELINED, MAX_TCP_CONNECTIONS } from '../../worker/dns/classic-server'
 
 const NS = '/api/v1/namespaces/default'
 const Z = 'cluster.local'
@@ -233,6 +233,34 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       } finally {
         socket.destroy()
       }
+    })
+
+    it(`TCP: 500 queries written at once, more than the ${MAX_PIPELINED} in flight at a time, are all answered`, async () => {
+      const socket = await tcpConnect(dnsPort)
+      try {
+        const names = [svc('web'), svc('nope'), BIG]
+        socket.write(Buffer.concat(Array.from({ length: 500 }, (_, i) => framed(query(1000 + i, names[i % 3]!)))))
+        const { messages } = await readFramed(socket, 500, 20_000)
+        const decoded = messages.map((m) => decodeMessage(m))
+        expect(decoded.map((m) => m.header.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => 1000 + i))
+        for (const m of decoded) {
+          const i = m.header.id - 1000
+          expect(m.questions[0]!.name).toBe(names[i % 3])
+          expect(m.header.rcode).toBe(i % 3 === 1 ? RCODE.NXDOMAIN : RCODE.NOERROR)
+          if (i % 3 === 2) expect(m.answers).toHaveLength(BIG_PODS)
+        }
+      } finally {
+        socket.destroy()
+      }
+    })
+
+    it('TCP: a client that closes its side after its queries still gets their answers, then the server closes', async () => {
+      const socket = await tcpConnect(dnsPort)
+      const reading = readFramed(socket, 3)
+      socket.end(Buffer.concat([framed(query(21, svc('web'))), framed(query(22, BIG)), framed(query(23, svc('six'), TYPE.AAAA))]))
+      const { messages } = await reading
+      expect(messages.map((m) => decodeMessage(m).header.id).sort()).toEqual([21, 22, 23])
+      expect(socket.closed || (await readFramed(socket, 1, 3000)).closed).toBe(true)
     })
 
     it('TCP: a garbled message gets FORMERR with its ID, and the connection goes on', async () => {

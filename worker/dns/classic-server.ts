@@ -11,7 +11,8 @@
  *
  * TCP (RFC 1035 §4.2.2, RFC 7766): each message is preceded by its length in two octets; a
  * connection may carry many queries, several in flight at once (at most `MAX_PIPELINED`; the
- * connection is not read further until one is answered), each answered as soon as it is
+ * connection is not read further until one is answered, nor while the client leaves answers
+ * unread beyond the socket's buffer), each answered as soon as it is
  * ready, so answers may come out of order (RFC 7766 §6.2.1.1; clients match them by ID). A
  * connection with no query in flight and no traffic for `idleTimeoutMs` is closed; so is one
  * that sends a message shorter than a DNS header or a response. At most `MAX_TCP_CONNECTIONS`
@@ -62,11 +63,13 @@ export async function listenClassicDns(o: ClassicDnsOptions): Promise<ClassicDns
     }
   }
   const udp = createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4' })
+  let udpOpen = true
   udp.on('message', (datagram, from) => {
     if (!isQuery(datagram)) return
-    void respond(copy(datagram), 'udp').then((answer) => udp.send(answer, from.port, from.address))
+    void respond(copy(datagram), 'udp').then((answer) => {
+      if (udpOpen) udp.send(answer, from.port, from.address)
+    })
   })
-  udp.on('error', o.onError)
 
   const sockets = new Set<Socket>()
   const tcp: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => serveConnection(socket, respond, o.idleTimeoutMs, sockets))
@@ -91,12 +94,14 @@ export async function listenClassicDns(o: ClassicDnsOptions): Promise<ClassicDns
     udp.close()
     throw e
   }
+  udp.on('error', o.onError)
   tcp.on('error', o.onError)
   return {
     host: o.host,
     port: o.port,
     close: () =>
       new Promise<void>((resolve) => {
+        udpOpen = false
         udp.close()
         for (const s of sockets) s.destroy()
         tcp.close(() => resolve())
@@ -114,16 +119,12 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
   socket.setTimeout(idleTimeoutMs, () => {
     if (inFlight === 0) socket.destroy()
   })
-  const finishIfDone = () => {
-    if (ended && inFlight === 0 && !socket.destroyed) socket.end()
-  }
-  socket.on('end', () => {
-    ended = true
-    finishIfDone()
-  })
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
-    while (pending.length >= 2) {
+  /**
+   * Starts the queries that have arrived whole, while fewer than MAX_PIPELINED are in flight
+   * and the client reads its answers (the write buffer has drained); reads on only then.
+   */
+  const serve = () => {
+    while (inFlight < MAX_PIPELINED && !socket.writableNeedDrain && pending.length >= 2) {
       const length = pending.readUInt16BE(0)
       if (pending.length < 2 + length) break
       const message = copy(pending.subarray(2, 2 + length))
@@ -133,7 +134,6 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
         return
       }
       inFlight++
-      if (inFlight >= MAX_PIPELINED) socket.pause()
       void respond(message, 'tcp').then((answer) => {
         inFlight--
         if (socket.destroyed) return
@@ -141,10 +141,22 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
         framed.writeUInt16BE(answer.length, 0)
         framed.set(answer, 2)
         socket.write(framed)
-        if (socket.isPaused() && inFlight < MAX_PIPELINED) socket.resume()
-        finishIfDone()
+        serve()
       })
     }
+    const blocked = inFlight >= MAX_PIPELINED || socket.writableNeedDrain
+    if (blocked && !socket.isPaused()) socket.pause()
+    else if (!blocked && socket.isPaused()) socket.resume()
+    if (ended && inFlight === 0 && !socket.destroyed) socket.end()
+  }
+  socket.on('drain', serve)
+  socket.on('end', () => {
+    ended = true
+    serve()
+  })
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
+    serve()
   })
 }
 
