@@ -346,6 +346,34 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       expect(server.process.child.exitCode).toBeNull()
       expect(await cares(dnsPort).resolve4(svc('web'))).toEqual([clusterIP])
     })
+
+    it('random octets on TCP connections: no crash, every answer framed, and the server still answers', async () => {
+      let seed = 7
+      const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / (1 << 24)
+      const valid = query(0, svc('web'))
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, c) => {
+          const socket = await tcpConnect(dnsPort)
+          socket.on('error', () => {})
+          const chunks: Buffer[] = []
+          for (let k = 0; k < 5; k++) {
+            // Frames of random octets, mutated queries, or raw noise (a length prefix of anything).
+            const body = c % 2 ? valid.slice() : Uint8Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))
+            if (c % 2) for (let j = 0; j < 3; j++) body[Math.floor(rand() * body.length)] = Math.floor(rand() * 256)
+            chunks.push(c % 5 === 4 ? Buffer.from(body) : framed(body))
+          }
+          socket.write(Buffer.concat(chunks))
+          const { messages } = await readFramed(socket, 5, 1500)
+          for (const m of messages) {
+            expect(m.length).toBeGreaterThanOrEqual(12)
+            expect(m[2]! & 0x80).toBe(0x80)
+          }
+          socket.destroy()
+        }),
+      )
+      expect(server.process.child.exitCode).toBeNull()
+      expect(await cares(dnsPort).resolve4(svc('web'))).toEqual([clusterIP])
+    })
   })
 
   describe.skipIf(!DIG)('dig', () => {
