@@ -235,6 +235,22 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       }
     })
 
+    it('TCP: a message trickling in an octet at a time is cut at the idle timeout from its first octet', async () => {
+      const socket = await tcpConnect(dnsPort)
+      socket.on('error', () => {})
+      const bytes = framed(query(31, svc('web')))
+      const t0 = performance.now()
+      let i = 0
+      const timer = setInterval(() => {
+        if (i < bytes.length && !socket.destroyed) socket.write(bytes.subarray(i, ++i))
+      }, 100)
+      const { messages, closed } = await readFramed(socket, 1, 4000)
+      clearInterval(timer)
+      expect(messages).toEqual([])
+      expect(closed).toBe(true)
+      expect(performance.now() - t0).toBeLessThan(2500)
+    })
+
     it(`TCP: 500 queries written at once, more than the ${MAX_PIPELINED} in flight at a time, are all answered`, async () => {
       const socket = await tcpConnect(dnsPort)
       try {

@@ -14,7 +14,8 @@
  * connection is not read further until one is answered, nor while the client leaves answers
  * unread beyond the socket's buffer), each answered as soon as it is
  * ready, so answers may come out of order (RFC 7766 §6.2.1.1; clients match them by ID). A
- * connection with no query in flight and no traffic for `idleTimeoutMs` is closed; so is one
+ * connection with no query in flight and no traffic for `idleTimeoutMs` is closed, and so is
+ * one whose message, once begun, has not arrived whole within that time; so is one
  * that sends a message shorter than a DNS header or a response. At most `MAX_TCP_CONNECTIONS`
  * are open at once; more are refused (closed at once) until one ends. A client that closes its
  * side after its queries still gets their answers.
@@ -119,6 +120,9 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
   socket.setTimeout(idleTimeoutMs, () => {
     if (inFlight === 0) socket.destroy()
   })
+  // A message begun must arrive whole within the idle timeout too, however slowly its octets trickle in.
+  let partial: NodeJS.Timeout | undefined
+  socket.on('close', () => clearTimeout(partial))
   /**
    * Starts the queries that have arrived whole, while fewer than MAX_PIPELINED are in flight
    * and the client reads its answers (the write buffer has drained); reads on only then.
@@ -143,6 +147,12 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
         socket.write(framed)
         serve()
       })
+    }
+    const incomplete = pending.length > 0 && (pending.length < 2 || pending.length < 2 + pending.readUInt16BE(0))
+    if (incomplete && !partial) partial = setTimeout(() => socket.destroy(), idleTimeoutMs)
+    else if (!incomplete && partial) {
+      clearTimeout(partial)
+      partial = undefined
     }
     const blocked = inFlight >= MAX_PIPELINED || socket.writableNeedDrain
     if (blocked && !socket.isPaused()) socket.pause()
