@@ -23,7 +23,7 @@ import { connect, type Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort, useServer, type UsedServer } from '../support/server'
 import { E2E_TOKEN, authHeaders } from '../support/auth'
-import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
+import { RCODE, TYPE, decodeMessage, encodeMessage, optRecord, type Message } from '../../worker/dns/wire'
 import { MAX_PIPELINED, MAX_TCP_CONNECTIONS } from '../../worker/dns/classic-server'
 
 const NS = '/api/v1/namespaces/default'
@@ -217,6 +217,16 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       const msg = decodeMessage(answer)
       expect(msg.header).toMatchObject({ id: 0x1234, qr: true, tc: true, rcode: RCODE.NOERROR })
       expect(msg.answers).toHaveLength(fit(512, 0))
+    })
+
+    it('UDP with an EDNS payload size below 512: answered in 512 octets, as RFC 6891 says', async () => {
+      const msg = decodeMessage(query(0x2345, BIG))
+      msg.additionals = [optRecord({ udpSize: 100 })]
+      const answer = await udpExchange(dnsPort, encodeMessage(msg))
+      expect(answer.length).toBeLessThanOrEqual(512)
+      const reply = decodeMessage(answer)
+      expect(reply.header).toMatchObject({ id: 0x2345, tc: true })
+      expect(reply.answers).toHaveLength(fit(512, OPT_OCTETS))
     })
 
     it('TCP: several queries on one connection, sent at once, each answered by its ID, the large one complete', async () => {
