@@ -23,7 +23,7 @@
  * An answer that fails (the database unreachable, say) is SERVFAIL, and the failure is reported
  * through `onError`; nothing a client sends stops the listeners.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram'
+import { createSocket } from 'node:dgram'
 import { createServer, isIPv6, type Server, type Socket } from 'node:net'
 import type { Answerer, Scope, Transport } from './answer'
 import { HEADER_OCTETS, RCODE } from './wire'
@@ -41,7 +41,7 @@ export interface ClassicDnsOptions {
   scope: Scope
   /** A TCP connection idle this long is closed. */
   idleTimeoutMs: number
-  /** An answer that failed (it was sent as SERVFAIL). */
+  /** An answer that failed (it was sent as SERVFAIL), or a listener's error after start. */
   onError: (e: unknown) => void
 }
 
