@@ -21,6 +21,7 @@
  * answer NOERROR with exactly the expected addresses; a mismatch is a problem and the
  * measurement is skipped.
  */
+import { createSocket } from 'node:dgram'
 import { connect, type ClientHttp2Session } from 'node:http2'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -249,7 +250,8 @@ export function dohPath(name: string, type: number = TYPE.A): string {
   return `/dns-query?dns=${b64url(query(name, type))}`
 }
 
-function query(name: string, type: number): Uint8Array {
+/** A query for `name` and `type`, ID 0, RD set, no EDNS. */
+export function query(name: string, type: number): Uint8Array {
   const msg: Message = {
     header: { id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
     questions: [{ name, type, class: 1 }],
@@ -337,8 +339,9 @@ async function h2cClient(base: string): Promise<{ get: (path: string, headers?: 
   return { get, close: () => session.close() }
 }
 
-interface Unbound {
+export interface Unbound {
   url: string
+  port: number
   child: ChildProcess
   /** The configuration, as lines for the report. */
   summary: string[]
@@ -347,11 +350,11 @@ interface Unbound {
 
 /**
  * Starts Unbound in the foreground on a free loopback port with a config of its own in a
- * temp dir: DoH without TLS on that port, one thread, no chroot and no user switch, only
+ * temp dir: DoH without TLS on that port (or, for `udp`, classic DNS over UDP), one thread, no chroot and no user switch, only
  * the local zone (no recursion, no validation), the zone's records as `local-data`.
- * Resolves once it answers a DoH query.
+ * Resolves once it answers a query.
  */
-async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext): Promise<Unbound> {
+export async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext, transport: 'doh' | 'udp' = 'doh'): Promise<Unbound> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-unbound-'))
   const conf = join(dir, 'unbound.conf')
@@ -361,14 +364,18 @@ async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext)
     'num-threads: 1',
     `interface: 127.0.0.1@${port}`,
     `port: ${port}`,
-    `https-port: ${port}`,
-    'http-notls-downstream: yes',
-    `http-endpoint: ${q('/dns-query')}`,
-    'http-max-streams: 100',
-    'incoming-num-tcp: 64',
-    'tcp-idle-timeout: 120000',
-    'do-udp: no',
-    'do-tcp: yes',
+    ...(transport === 'doh'
+      ? [
+          `https-port: ${port}`,
+          'http-notls-downstream: yes',
+          `http-endpoint: ${q('/dns-query')}`,
+          'http-max-streams: 100',
+          'incoming-num-tcp: 64',
+          'tcp-idle-timeout: 120000',
+          'do-udp: no',
+          'do-tcp: yes',
+        ]
+      : ['do-udp: yes', 'do-tcp: no', 'so-rcvbuf: 4m', 'so-sndbuf: 4m']),
     'do-ip6: no',
     `chroot: ${q('')}`,
     `username: ${q('')}`,
@@ -401,23 +408,27 @@ async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext)
       throw new Error(`unbound exited before answering (${child.exitCode ?? child.signalCode}): ${output.slice(-2000)}`)
     }
     try {
-      const client = await h2cClient(url)
-      try {
-        const answer = await client.get(probe)
-        if (answer.status === 200) break
-      } finally {
-        client.close()
+      if (transport === 'udp') {
+        if ((await udpExchange(port, query(zone[0]!.fqdn, TYPE.A), 500)).length) break
+      } else {
+        const client = await h2cClient(url)
+        try {
+          const answer = await client.get(probe)
+          if (answer.status === 200) break
+        } finally {
+          client.close()
+        }
       }
     } catch {
       // not listening yet
     }
     if (performance.now() > deadline) {
       await stop()
-      throw new Error(`unbound did not answer DoH on ${url} within 10 s: ${output.slice(-2000)}`)
+      throw new Error(`unbound did not answer ${transport === 'udp' ? 'over UDP' : 'DoH'} on ${url} within 10 s: ${output.slice(-2000)}`)
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  ctx.log(`unbound pid ${child.pid} answers DoH on ${url} (${data.length} local-data records)`)
+  ctx.log(`unbound pid ${child.pid} answers ${transport === 'udp' ? `over UDP on 127.0.0.1:${port}` : `DoH on ${url}`} (${data.length} local-data records)`)
   const shown = settings.filter((s) => !/^(directory|pidfile|logfile|use-syslog|verbosity|do-daemonize|port|interface)/.test(s))
   const summary = [
     `its own unbound.conf (run with -d -c): interface 127.0.0.1@${port}, ${shown.slice(0, 8).join('; ')};`,
@@ -425,7 +436,25 @@ async function startUnbound(bin: string, zone: ZoneService[], ctx: BenchContext)
     `  ${data.length} local-data A records (the same addresses our server answers). Cache: on, default sizes, but local-zone answers are`,
     `  made before any cache lookup, so the cache plays no part in these answers.`,
   ]
-  return { url, child, summary, stop }
+  return { url, port, child, summary, stop }
+}
+
+/** One DNS query over UDP to 127.0.0.1:`port`, and its reply (rejects after `timeoutMs`). */
+export async function udpExchange(port: number, bytes: Uint8Array, timeoutMs = 2000): Promise<Uint8Array> {
+  const sock = createSocket('udp4')
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no UDP reply from 127.0.0.1:${port} within ${timeoutMs} ms`)), timeoutMs)
+      sock.once('message', (m) => {
+        clearTimeout(timer)
+        resolve(new Uint8Array(m))
+      })
+      sock.once('error', reject)
+      sock.send(bytes, port, '127.0.0.1')
+    })
+  } finally {
+    sock.close()
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */

@@ -4,7 +4,7 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
- * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, udp, pick, interference,
  * leases, lists, bundle, workers, durability, soak), in their usual order; every scenario runs by default.
  * BENCH_SOAK_MINUTES sets the soak's length (default 10; 0 skips it). bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks'
 import { BUNDLE, bundle } from './bundle'
 import { killAllSync, startServer, type BenchServer } from './harness'
 import { DOH, doh } from './doh'
+import { UDP, udp } from './classic-dns'
 import { DURABILITY, durability } from './durability'
 import { ENDPOINTS, endpoints } from './endpoints'
 import { INTERFERENCE, interference } from './interference'
@@ -30,7 +31,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 2400
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, lists, bundle, workers, durability, soak]
+const ALL: Scenario[] = [writes, endpoints, doh, udp, pick, interference, leases, lists, bundle, workers, durability, soak]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
@@ -81,6 +82,9 @@ function settings(report: Report): void {
     `h2load -c ${l.clients} -m ${l.streams} -t 1, ${l.rounds} rounds of ${l.warmupSeconds} s warm-up + ${l.seconds} s per target, order rotating`
   if (run('doh')) {
     report.setting('doh', `${DOH.services} services in namespace ${DOH.namespace}, A-query mix; ${h2(DOH.load)}; beside Unbound (h2c) and /bench/constant (h2c and HTTP/1.1)`)
+  }
+  if (run('udp')) {
+    report.setting('udp', `classic DNS over UDP on npm start's own server (DNS_PORT) beside Unbound over UDP, the doh zone; dnsperf -q ${UDP.outstanding}, ${UDP.rounds} rounds of ${UDP.warmupSeconds} s warm-up + ${UDP.seconds} s per target`)
   }
   if (run('pick')) {
     report.setting(

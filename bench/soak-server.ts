@@ -26,7 +26,8 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
 const ENTRY = join(ROOT, 'worker', 'node.ts')
 const START_TIMEOUT_MS = 30_000
 
-export async function startSoakServer(): Promise<SoakServer> {
+/** `env` adds to the server's environment (DNS_PORT, say). */
+export async function startSoakServer(env: Record<string, string> = {}): Promise<SoakServer> {
   const dir = tempDir('switchboard-soak-')
   const port = await freePort()
   const dbPath = join(dir, 'switchboard.db')
@@ -34,7 +35,7 @@ export async function startSoakServer(): Promise<SoakServer> {
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', ENTRY], {
       cwd: ROOT,
-      env: { ...process.env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}` },
+      env: { ...process.env, ...env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   )

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
+import { ipFamily } from './registry/ip-address'
 import type { Synchronous } from './db/client'
 import type { RateLimits } from './http/rate-limit'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
@@ -170,6 +171,18 @@ export const EnvSchema = z.object({
   TLS_KEY_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   ALLOW_PLAIN_HTTP: bool(false),
   CORS_ORIGINS: origins,
+  DNS_PORT: integer(0, 0, 65535, 'a port number (0: no classic DNS)'),
+  DNS_HOST: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v === undefined || v === '' ? '127.0.0.1' : v
+      if (!ipFamily(text)) {
+        ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address such as 127.0.0.1 or ::, got "${v}"` })
+        return z.NEVER
+      }
+      return text
+    }),
 }).superRefine((e, ctx) => {
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     const [set, unset] = e.TLS_CERT_FILE === undefined ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE']
@@ -227,6 +240,9 @@ export interface Config {
   allowPlainHttp: boolean
   /** Browser origins the API answers CORS for (DoH answers every origin). */
   corsOrigins: string[]
+  /** Node: classic DNS over UDP and TCP on this port of `dnsHost` (0: off). */
+  dnsPort: number
+  dnsHost: string
 }
 
 /** Thrown for a bad environment; its message names every wrong variable. */
@@ -275,5 +291,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     allowPlainHttp: e.ALLOW_PLAIN_HTTP,
     corsOrigins: e.CORS_ORIGINS,
+    dnsPort: e.DNS_PORT,
+    dnsHost: e.DNS_HOST,
   }
 }

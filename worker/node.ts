@@ -2,7 +2,8 @@
  * The Node entry (`npm start`): the registry on an embedded libSQL file
  * (`./data/switchboard.db` unless DATABASE_URL says otherwise), migrations applied at
  * start, served on http://127.0.0.1:8787 (PORT and HOST override); with TLS_CERT_FILE and
- * TLS_KEY_FILE, HTTPS with HTTP/2 and HTTP/1.1 (node-tls.ts).
+ * TLS_KEY_FILE, HTTPS with HTTP/2 and HTTP/1.1 (node-tls.ts); classic DNS on
+ * DNS_HOST:DNS_PORT (UDP and TCP) when DNS_PORT is set.
  */
 import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
@@ -13,8 +14,13 @@ import { drizzleLibsql, openLibsql, tuneEmbedded } from './db/client'
 import { applyMigrations } from './db/migrate'
 import { DEFAULT_DATABASE_URL, redactUrl } from './db/location'
 import { storageFaultOf } from './db/errors'
-import { ConfigError, parseConfig } from './config'
-import { buildApp } from './wiring'
+import { ConfigError, parseConfig, type Config } from './config'
+import { buildApp, systemClock } from './wiring'
+import { isIPv6 } from 'node:net'
+import { dnsNeedsNoToken } from './api/auth'
+import { Answerer } from './dns/answer'
+import { listenClassicDns, type ClassicDns } from './dns/classic-server'
+import type { Resolver } from './dns/resolve'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 import { eventLoopLag } from './node-metrics'
 import { readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db, { log: (line) => console.log(`switchboard: ${line}`) })
-  const { app, registry } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag()] })
+  const { app, registry, resolver } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag()] })
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
   await registry.leases.beat().catch((e: unknown) => {
@@ -64,6 +70,8 @@ async function main(): Promise<void> {
     registry.compactChanges().catch(failed('compacting the change log'))
   }, COMPACTION_INTERVAL_MS)
   compactor.unref()
+
+  const dns = config.dnsPort ? await startClassicDns(config, resolver, registry.tokens.enabled) : null
 
   const { cap, note } = connectionCap(config.maxConnections)
   if (note) console.warn(`switchboard: ${note}`)
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
     clearInterval(reaper)
     clearInterval(compactor)
     stopReloading()
+    void dns?.close()
     server.close(() => {
       client.close()
       process.exit(0)
@@ -104,6 +113,35 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/**
+ * Classic DNS on DNS_HOST:DNS_PORT (UDP and TCP). It carries no token, so it answers what a
+ * caller without one may see (api/auth.ts `dnsNeedsNoToken`), and REFUSED otherwise.
+ */
+async function startClassicDns(config: Config, resolver: Resolver, accessControl: boolean): Promise<ClassicDns> {
+  if (!accessControl && !isLoopback(config.dnsHost)) {
+    throw new ConfigError(
+      `DNS_HOST=${config.dnsHost} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry answers DNS on loopback only (set the token, or DNS_HOST=127.0.0.1)`,
+    )
+  }
+  const open = dnsNeedsNoToken(accessControl, config.dohPublic)
+  const where = `${isIPv6(config.dnsHost) ? `[${config.dnsHost}]` : config.dnsHost}:${config.dnsPort}`
+  const dns = await listenClassicDns({
+    host: config.dnsHost,
+    port: config.dnsPort,
+    answerer: new Answerer(resolver, systemClock()),
+    scope: open ? { key: '*' } : { key: 'refused', refuse: true },
+    idleTimeoutMs: config.keepAliveTimeoutMs,
+    onError: failed('answering classic DNS'),
+  }).catch((e: unknown) => {
+    throw new ConfigError(`DNS_PORT=${config.dnsPort}: cannot listen on UDP and TCP ${where}: ${(e as Error).message}`)
+  })
+  console.log(`switchboard: classic DNS on udp://${where} and tcp://${where}`)
+  if (!open) {
+    console.log('switchboard: classic DNS answers REFUSED to every query: it carries no token, and access control is on without DOH_PUBLIC=true')
+  }
+  return dns
 }
 
 /** Logs a background task's failure; a storage fault (a full disk, the file gone) the database client has logged once already. */

@@ -53,7 +53,7 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
       )
     }
     // Access control off (Node, loopback only), or public DNS.
-    if (!options.tokens.enabled || (need.kind === 'dns' && options.dohPublic)) {
+    if (need.kind === 'dns' ? dnsNeedsNoToken(options.tokens.enabled, options.dohPublic) : !options.tokens.enabled) {
       limiter?.request({ address: clientAddress(c) })
       return open()
     }
@@ -76,6 +76,14 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
     c.set('registry', registry.as(principal.name))
     return next()
   }
+}
+
+/**
+ * Whether DNS is answered to a caller without a token: with access control off, or with
+ * DOH_PUBLIC. Classic DNS (UDP and TCP) carries no token, so it answers only then.
+ */
+export function dnsNeedsNoToken(accessControl: boolean, dohPublic: boolean): boolean {
+  return !accessControl || dohPublic
 }
 
 function forbidden(principal: Principal, need: Extract<Need, { kind: 'role' }>): RegistryError {
