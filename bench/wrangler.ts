@@ -10,7 +10,7 @@
  *
  * Every wrangler process leads a process group of its own, since wrangler starts esbuild
  * and workerd processes; every exit path kills the whole group (harness.ts), so no workerd
- * outlives the run. Metrics are off (WRANGLER_SEND_METRICS=false), colours too, and
+ * outlives the run. It runs with the tests' offline environment (no banner, so no update check; no metrics; no colours), and
  * wrangler's debug logs go to a directory the caller removes.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -18,6 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort, stopGroup, trackGroup } from './harness'
+import { wranglerEnv as sharedWranglerEnv } from '../test/support/wrangler-env'
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
 export const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler')
@@ -38,7 +39,7 @@ export function versions(): { wrangler: string; workerd: string } {
 }
 
 function wranglerEnv(logDir: string): NodeJS.ProcessEnv {
-  return { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: logDir, FORCE_COLOR: '0', NO_COLOR: '1' }
+  return sharedWranglerEnv({ WRANGLER_LOG_PATH: logDir })
 }
 
 function spawnWrangler(args: string[], logDir: string): { child: ChildProcess; output: () => string } {

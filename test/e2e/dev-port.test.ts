@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/server'
+import { wranglerEnv } from '../support/wrangler-env'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const START_TIMEOUT_MS = 90_000
@@ -19,7 +20,7 @@ const dirs: string[] = []
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { PORT: _, ...rest } = process.env
-  return { ...rest, WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true', ...extra }
+  return wranglerEnv(extra, rest)
 }
 
 /** Whether any process of the group led by pid is still alive. */

@@ -23,6 +23,7 @@ import { applyMigrations, migrateClient, migrationPlan, MIGRATIONS_FOLDER } from
 import { freePort, startServer, type ServerProcess } from '../support/server'
 import { OPEN_ACCESS, serverApi } from '../support/server-api'
 import { npmScript, type ScriptRun } from '../support/npm-script'
+import { wranglerEnv } from '../support/wrangler-env'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const JOURNAL = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] }
@@ -251,7 +252,7 @@ describe('npm run migrate', () => {
   it('refuses a D1 database migrated by wrangler, pointing at wrangler', async () => {
     const persist = dir()
     const made = await new Promise<ScriptRun>((resolve) =>
-      execFile('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: ROOT, env: { ...process.env, CI: 'true' }, timeout: 120_000 }, (error, stdout, stderr) =>
+      execFile('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: ROOT, env: wranglerEnv(), timeout: 120_000 }, (error, stdout, stderr) =>
         resolve({ code: error ? 1 : 0, stdout, stderr }),
       ),
     )

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { wranglerEnv } from '../support/wrangler-env'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -12,7 +13,7 @@ describe('the Worker bundle', () => {
     const out = mkdtempSync(join(tmpdir(), 'switchboard-bundle-'))
     const res = spawnSync(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', out], {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      env: wranglerEnv(),
       encoding: 'utf8',
       timeout: 120_000,
     })

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { wranglerEnv } from '../support/wrangler-env'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -29,7 +30,7 @@ function wranglerTypes(dir: string, secrets: string[]): string {
   const res = spawnSync(
     join(ROOT, 'node_modules/.bin/wrangler'),
     ['types', out, '--config', join(ROOT, 'wrangler.toml'), '--env-file', envFile, '--include-runtime=false'],
-    { cwd: ROOT, env: { ...env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, encoding: 'utf8', timeout: 60_000 },
+    { cwd: ROOT, env: wranglerEnv({}, env), encoding: 'utf8', timeout: 60_000 },
   )
   expect(res.status, res.stderr + res.stdout).toBe(0)
   // The entry module's type plays no part in Env; leaving it out keeps the whole Worker out of the check.
