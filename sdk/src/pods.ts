@@ -66,6 +66,19 @@ export class PodResource extends Resource<Pod, PodInput> {
   }
 }
 
+/**
+ * What a registration owns of an existing pod, as a merge patch: labels, addresses, ports,
+ * node and lease; not its readiness nor its weight.
+ */
+export function ownedFields(r: PodRegistration, lease: string): unknown {
+  const body = podBody(r, lease)
+  return {
+    metadata: { labels: body.metadata?.labels, annotations: { [LEASE_ANNOTATION]: lease } },
+    spec: body.spec,
+    status: { podIPs: body.status?.podIPs },
+  }
+}
+
 /** The Pod a registration describes; `lease` names the lease that keeps it alive. */
 export function podBody(r: PodRegistration, lease?: string): PodInput {
   const ips = Array.isArray(r.ip) ? r.ip : [r.ip]
