@@ -75,7 +75,7 @@ export function ownedFields(r: PodRegistration, lease: string): unknown {
   return {
     metadata: { labels: body.metadata?.labels, annotations: { [LEASE_ANNOTATION]: lease } },
     spec: body.spec,
-    status: { podIPs: body.status?.podIPs },
+    status: { podIP: body.status?.podIPs?.[0]?.ip, podIPs: body.status?.podIPs },
   }
 }
 
