@@ -85,7 +85,7 @@ describe('services.apply()', () => {
     expect(conflict).toBeInstanceOf(ConflictError)
     expect((conflict as ConflictError).message).toMatch(/conflict with "switchboard-sdk"/)
     const forced = await c.services.apply(other, { fieldManager: 'ops', force: true })
-    expect(forced.spec.ports[0]!.targetPort).toBe(9090)
+    expect(forced.spec.ports?.[0]?.targetPort).toBe(9090)
   })
 })
 
