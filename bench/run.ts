@@ -22,6 +22,7 @@ import { INTERFERENCE, interference } from './interference'
 import { LEASES, leases } from './leases'
 import { LISTS, lists } from './lists'
 import { PICK, pick } from './pick'
+import { discover } from './sdk-discover'
 import { Report } from './report'
 import { SOAK, SOAK_OVERHEAD_SECONDS, soak } from './soak'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -30,7 +31,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 2400
-const ALL: Scenario[] = [writes, endpoints, doh, pick, interference, leases, lists, bundle, workers, durability, soak]
+const ALL: Scenario[] = [writes, endpoints, doh, pick, discover, interference, leases, lists, bundle, workers, durability, soak]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */
