@@ -89,6 +89,26 @@ describe('services.apply()', () => {
   })
 })
 
+describe('pods.register()', () => {
+  it('updates an existing pod without resetting the readiness and weight it does not give', async () => {
+    const c = await namespace('erg-upsert')
+    const pod = { name: 'web-1', ip: '10.73.0.1', labels: { app: 'web' }, ports: { http: 8080 } }
+    const created = await c.pods.register({ ...pod, weight: 3 })
+    expect(created.metadata.annotations?.['switchboard.dev/weight']).toBe('3')
+    await c.pods.drain('web-1')
+    await c.pods.setReady('web-1', false)
+    const again = await c.pods.register({ ...pod, ip: '10.73.0.2' })
+    expect(again.metadata.uid).toBe(created.metadata.uid)
+    expect(again.metadata.annotations?.['switchboard.dev/weight']).toBe('0')
+    expect(again.status.conditions?.find((x) => x.type === 'Ready')?.status).toBe('False')
+    expect(again.status.podIPs).toEqual([{ ip: '10.73.0.2' }])
+    const given = await c.pods.register({ ...pod, ip: '10.73.0.2', weight: 5, ready: true })
+    expect(given.metadata.annotations?.['switchboard.dev/weight']).toBe('5')
+    expect(given.status.conditions?.find((x) => x.type === 'Ready')?.status).toBe('True')
+    expect((await c.services.pick('web', { port: 'http' })).address).toBe('10.73.0.2')
+  })
+})
+
 describe('register()', () => {
   it('does not undo a drain nor a readiness set by someone else on an existing pod', async () => {
     const c = await namespace('erg-drain')
