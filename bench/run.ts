@@ -4,7 +4,7 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
- * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, interference,
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, pick, discover, interference,
  * leases, lists, bundle, workers, durability, soak), in their usual order; every scenario runs by default.
  * BENCH_SOAK_MINUTES sets the soak's length (default 10; 0 skips it). bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
