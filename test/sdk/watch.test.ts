@@ -81,6 +81,41 @@ describe('watch()', () => {
     await seen.done
   }, 60_000)
 
+  it('watches every resource: namespaces, services, pods, endpoints, endpoint slices, leases and tokens', async () => {
+    const server = await startServer()
+    servers.push(server)
+    const sb = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN, maxRetries: 0 })
+    const controller = new AbortController()
+    // the first object ADDED in the new namespace (or, cluster-scoped, with this name)
+    const first = async <T extends { metadata: { name: string; namespace?: string } }>(watch: AsyncIterable<WatchEvent<T>>, name?: string) => {
+      for await (const e of watch) {
+        if (e.type === 'ADDED' && (name === undefined ? e.object.metadata.namespace === 'all-kinds' : e.object.metadata.name === name)) return e.object.metadata.name
+      }
+      return null
+    }
+    const signal = controller.signal
+    const seen = Promise.all([
+      first(sb.namespaces.watch({ signal }), 'all-kinds'),
+      first(sb.services.watch({ signal, namespace: 'all-kinds' }), 'web'),
+      first(sb.pods.watch({ signal, namespace: 'all-kinds' }), 'web-1'),
+      first(sb.endpoints.watch({ signal, namespace: 'all-kinds' }), 'web'),
+      first(sb.endpointSlices.watch({ signal, namespace: 'all-kinds' })),
+      first(sb.leases.watch({ signal, namespace: 'all-kinds' }), 'web-1'),
+      first(sb.tokens.watch({ signal }), 'all-kinds-reader'),
+    ])
+    await new Promise((r) => setTimeout(r, 500))
+    await sb.namespaces.create({ metadata: { name: 'all-kinds' } })
+    const ns = new Switchboard({ baseUrl: server.url, token: E2E_TOKEN, namespace: 'all-kinds' })
+    await ns.services.create({ metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })
+    await ns.pods.register({ name: 'web-1', ip: '10.62.0.1', labels: { app: 'web' }, ports: { http: 8080 } })
+    await ns.leases.create({ metadata: { name: 'web-1' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 10 } })
+    await sb.tokens.create({ metadata: { name: 'all-kinds-reader' }, spec: { role: 'read', namespaces: ['all-kinds'] } })
+    const names = await Promise.race([seen, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event')), 15_000))])
+    // the service's first slice (the empty one a selector service has before its pods, or the pod's)
+    expect(names).toEqual(['all-kinds', 'web', 'web-1', 'web', expect.stringMatching(/^web-[0-9a-f]{8}$/), 'web-1', 'all-kinds-reader'])
+    controller.abort()
+  }, 60_000)
+
   it('re-lists after a 410 Expired and reports the difference as events', async () => {
     const server = await startServer({ env: { CHANGE_LOG_RETENTION_SECONDS: '10' } })
     servers.push(server)
