@@ -10,7 +10,7 @@
  * - a check: over whole periods the local picks follow the weights exactly, and never
  *   answer the pod that is not ready.
  */
-import { loadavg } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Switchboard } from '../sdk/src/index'
 import { PICK, seed } from './pick'
@@ -89,7 +89,7 @@ export const discover: Scenario = {
         ),
         `local picks/s ÷ server picks/s: ${(localRate / serverRate).toFixed(0)}×; p99 a pick adds to a caller's request: ` +
           `${us(timings[0]!.p99)} µs local (sync), ${us(timings[1]!.p99)} µs local (awaited), ${us(remote.p99)} µs from the server`,
-        `machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} on this machine's cores; the server's figures include the contention, the local ones hardly`,
+        `machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores; the server's figures include the contention, the local ones hardly`,
         `the local picks followed the weights exactly over 100 periods (${int(100 * period)} picks) and never answered the not-ready pod` +
           (ctx.report.problems.some((p) => p.startsWith('discover:')) ? ' — NO, see the problems' : ''),
       ])
