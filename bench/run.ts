@@ -4,7 +4,7 @@
  * (the load generator), stops the server, removes its files, and prints the report.
  * Progress goes to stderr; the report to stdout. A watchdog ends the run if it overruns.
  *
- * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, udp, pick, interference,
+ * BENCH_ONLY=<name,name> runs only the named scenarios (writes, endpoints, doh, udp, pick, discover, interference,
  * leases, lists, bundle, workers, durability, soak), in their usual order; every scenario runs by default.
  * BENCH_SOAK_MINUTES sets the soak's length (default 10; 0 skips it). bundle builds the Worker
  * with wrangler and reports its size; workers runs it under `wrangler dev` beside the server.
@@ -23,6 +23,7 @@ import { INTERFERENCE, interference } from './interference'
 import { LEASES, leases } from './leases'
 import { LISTS, lists } from './lists'
 import { PICK, pick } from './pick'
+import { discover } from './sdk-discover'
 import { Report } from './report'
 import { SOAK, SOAK_OVERHEAD_SECONDS, soak } from './soak'
 import { fmt, type BenchContext, type Scenario } from './scenario'
@@ -31,7 +32,7 @@ import { WRITES, writes } from './writes'
 
 const CONCURRENCY = 16
 const WATCHDOG_SECONDS = 2400
-const ALL: Scenario[] = [writes, endpoints, doh, udp, pick, interference, leases, lists, bundle, workers, durability, soak]
+const ALL: Scenario[] = [writes, endpoints, doh, udp, pick, discover, interference, leases, lists, bundle, workers, durability, soak]
 const SCENARIOS = selected(process.env.BENCH_ONLY)
 
 /** The scenarios BENCH_ONLY names (comma-separated), in their usual order; all of them without it. */

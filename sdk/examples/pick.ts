@@ -4,7 +4,8 @@
  */
 import { ServiceUnavailableError, Switchboard } from '../src/index.js'
 
-const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', token: process.env.SWITCHBOARD_TOKEN })
+const token = process.env.SWITCHBOARD_TOKEN
+const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', ...(token ? { token } : {}) })
 const service = process.env.SERVICE ?? 'checkout'
 const calls = Number(process.env.CALLS ?? 6)
 

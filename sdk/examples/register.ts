@@ -11,7 +11,8 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import { Switchboard } from '../src/index.js'
 
-const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', token: process.env.SWITCHBOARD_TOKEN })
+const token = process.env.SWITCHBOARD_TOKEN
+const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', ...(token ? { token } : {}) })
 const name = process.env.POD_NAME ?? 'checkout-1'
 const drainSeconds = Number(process.env.DRAIN_SECONDS ?? 5)
 

@@ -4,7 +4,8 @@
  */
 import { Switchboard } from '../src/index.js'
 
-const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', token: process.env.SWITCHBOARD_TOKEN })
+const token = process.env.SWITCHBOARD_TOKEN
+const sb = new Switchboard({ baseUrl: process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8787', ...(token ? { token } : {}) })
 const [name = 'checkout.default.svc.cluster.local', type = 'A'] = process.argv.slice(2)
 
 const answer = await sb.resolve(name, type)

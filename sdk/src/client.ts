@@ -6,6 +6,7 @@ import { request, type HttpOptions } from './http.js'
 import { LeaderElection, type LeaderElectionOptions, type LeaderElector } from './leader-election.js'
 import { PodResource, type PodRegistration } from './pods.js'
 import { register, type Registration, type RegisterOptions } from './registration.js'
+import { Discovery, type DiscoverOptions } from './discovery.js'
 import { Resource, type CallOptions } from './resources.js'
 import type {
   Endpoints,
@@ -43,6 +44,12 @@ export interface PickOptions extends CallOptions {
   key?: string
   zone?: string
   explain?: boolean
+  /**
+   * With no ready endpoint the pick fails at once with a `ServiceUnavailableError` whose
+   * message gives the reason. `wait: true` retries instead (honouring the server's
+   * Retry-After, up to the client's `maxRetries`).
+   */
+  wait?: boolean
 }
 
 /** A record of a DNS answer, typed by its kind. */
@@ -78,6 +85,7 @@ export class ServiceResource extends Resource<Service, ServiceInput> {
   pick(name: string, options: PickOptions = {}): Promise<PickResult> {
     return request(this.http, 'GET', `${this.item(name, options.namespace)}/pick`, {
       query: { port: options.port, key: options.key, zone: options.zone, explain: options.explain ? 'true' : undefined },
+      retryUnavailable: options.wait === true,
       ...(options.signal ? { signal: options.signal } : {}),
     })
   }
@@ -123,6 +131,14 @@ export class Switchboard {
     return register({ pods: this.pods, leases: this.leases, renewals: this.leaseLoop() }, registration, options)
   }
 
+  /**
+   * A local view of a service's endpoints, kept by a watch of its EndpointSlices, that picks
+   * without a round trip (see discovery.ts). `close()` it when done.
+   */
+  discover(namespace: string, service: string, options: DiscoverOptions = {}): Discovery {
+    return new Discovery({ services: this.services, endpointSlices: this.endpointSlices }, namespace, service, options)
+  }
+
   /** Leader election over a Lease, as client-go's leaderelection does it. */
   leaderElection(options: LeaderElectionOptions): LeaderElector {
     return new LeaderElection(this.leaseLoop(), options)
@@ -149,7 +165,7 @@ export class Switchboard {
    * lapsed and addresses the registry will not hand out), and not drained (weight 0).
    */
   async lookup(service: string, options: CallOptions = {}): Promise<ReadyEndpoint[]> {
-    const slices = await this.endpointSlices.list({
+    const { items: slices } = await this.endpointSlices.listAll({
       ...options,
       labelSelector: { 'kubernetes.io/service-name': service },
     })

@@ -12,13 +12,17 @@ export class SwitchboardError extends Error {
 /** The server answered with an error Status. */
 export class APIError extends SwitchboardError {
   override name = 'APIError'
+  /** The answer's headers (`Retry-After`, `X-Request-Id`, rate-limit headers, ...). */
+  readonly headers: Headers
   constructor(
     readonly status: number,
     readonly body: Status | undefined,
     readonly requestId: string | null,
     message: string,
+    headers: Headers = new Headers(),
   ) {
     super(message)
+    this.headers = headers
   }
 
   /** The reason of the Status (NotFound, Conflict, ...). */
@@ -27,10 +31,10 @@ export class APIError extends SwitchboardError {
   }
 
   /** Builds the class that fits the Status' reason (or the HTTP status). */
-  static from(status: number, body: Status | undefined, requestId: string | null): APIError {
+  static from(status: number, body: Status | undefined, headers: Headers): APIError {
     const message = body?.message ?? `HTTP ${status}`
     const Class = REASONS[body?.reason ?? ''] ?? BY_STATUS[status] ?? APIError
-    return new Class(status, body, requestId, message)
+    return new Class(status, body, headers.get('x-request-id'), message, headers)
   }
 }
 
@@ -58,6 +62,10 @@ export class InvalidError extends APIError {
   get causes(): FieldError[] {
     return this.body?.details?.causes ?? []
   }
+}
+/** 410: a resourceVersion older than the registry's change log keeps (a watch re-lists). */
+export class ExpiredError extends APIError {
+  override name = 'ExpiredError'
 }
 export class ServiceUnavailableError extends APIError {
   override name = 'ServiceUnavailableError'
@@ -104,6 +112,29 @@ export class LeaseLostError extends SwitchboardError {
   }
 }
 
+/**
+ * `register()` found the name held by another live registration: the pod names a lease that
+ * another holder renewed within its duration. Register under another name, wait for that
+ * lease to lapse, or pass `takeOver: true`.
+ */
+export class NameTakenError extends SwitchboardError {
+  override name = 'NameTakenError'
+  constructor(
+    message: string,
+    /** The lease, as `namespace/name`. */
+    readonly lease: string,
+    /** Who holds it. */
+    readonly holderIdentity: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A watch's resourceVersion is older than the registry's change log keeps (410 Expired). */
+export function isExpired(e: unknown): boolean {
+  return e instanceof ExpiredError || (e instanceof APIError && e.status === 410)
+}
+
 const REASONS: Record<string, typeof APIError> = {
   BadRequest: BadRequestError,
   Unauthorized: UnauthorizedError,
@@ -112,6 +143,8 @@ const REASONS: Record<string, typeof APIError> = {
   AlreadyExists: AlreadyExistsError,
   Conflict: ConflictError,
   Invalid: InvalidError,
+  Expired: ExpiredError,
+  Gone: ExpiredError,
   ServiceUnavailable: ServiceUnavailableError,
   TooManyRequests: RateLimitError,
   InternalError: InternalServerError,
@@ -123,6 +156,7 @@ const BY_STATUS: Record<number, typeof APIError> = {
   403: ForbiddenError,
   404: NotFoundError,
   409: ConflictError,
+  410: ExpiredError,
   422: InvalidError,
   429: RateLimitError,
   500: InternalServerError,

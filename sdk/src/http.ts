@@ -23,14 +23,15 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Safe to repeat (GET, PUT, DELETE, merge PATCH); POST is not. */
   idempotent?: boolean
+  /** Retry a 503 that carries Retry-After (default true; a pick turns it off unless asked to wait). */
+  retryUnavailable?: boolean
 }
 
 const MAX_BACKOFF_MS = 8_000
 const MAX_RETRY_AFTER_MS = 60_000
 
 export async function request<T>(http: HttpOptions, method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  const url = new URL(path.replace(/^\//, ''), http.baseUrl.endsWith('/') ? http.baseUrl : `${http.baseUrl}/`)
-  for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
+  const url = urlOf(http, path, options.query)
   const idempotent = options.idempotent ?? method !== 'POST'
   for (let attempt = 0; ; attempt++) {
     let response: Response
@@ -45,26 +46,27 @@ export async function request<T>(http: HttpOptions, method: string, path: string
       const text = await response.text()
       return (text ? JSON.parse(text) : undefined) as T
     }
-    const requestId = response.headers.get('x-request-id')
     const body = await statusOf(response)
     const retryAfter = retryAfterMs(response.headers.get('retry-after'))
-    const retriable =
-      response.status === 429 || (response.status === 503 && retryAfter !== null) || (idempotent && response.status >= 500)
-    if (!retriable || attempt >= http.maxRetries) throw APIError.from(response.status, body, requestId)
+    const unavailable = response.status === 503 && retryAfter !== null
+    const retriable = unavailable
+      ? options.retryUnavailable !== false
+      : response.status === 429 || (idempotent && response.status >= 500)
+    if (!retriable || attempt >= http.maxRetries) throw APIError.from(response.status, body, response.headers)
     await sleep(retryAfter ?? backoff(attempt), options.signal)
   }
 }
 
 async function send(http: HttpOptions, method: string, url: URL, options: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' }
-  if (http.token) headers.authorization = `Bearer ${http.token}`
+  const headers = headersOf(http, options.accept)
   let body: string | undefined
   if (options.body !== undefined) {
     body = JSON.stringify(options.body)
     headers['content-type'] = options.contentType ?? 'application/json'
   }
   const timeout = AbortSignal.timeout(http.timeoutMs)
-  const signal = options.signal ? anySignal([options.signal, timeout]) : timeout
+  // AbortSignal.any adds no listener to the caller's signal: nothing is left on it after the call.
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
   try {
     return await http.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal })
   } catch (e) {
@@ -74,7 +76,42 @@ async function send(http: HttpOptions, method: string, url: URL, options: Reques
   }
 }
 
-async function statusOf(response: Response): Promise<Status | undefined> {
+/** The request headers every call sends. */
+export function headersOf(http: HttpOptions, accept = 'application/json'): Record<string, string> {
+  return http.token ? { accept, authorization: `Bearer ${http.token}` } : { accept }
+}
+
+/** The URL of a path with a query. */
+export function urlOf(http: HttpOptions, path: string, query: RequestOptions['query'] = {}): URL {
+  const url = new URL(path.replace(/^\//, ''), http.baseUrl.endsWith('/') ? http.baseUrl : `${http.baseUrl}/`)
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v))
+  return url
+}
+
+/**
+ * Opens a streaming GET (a watch): the answer's headers must come within `timeoutMs`, its
+ * body may stream for as long as the server keeps it open (until `signal` aborts). Not
+ * retried here: the watch resumes on its own.
+ */
+export async function openStream(http: HttpOptions, path: string, query: RequestOptions['query'], signal: AbortSignal): Promise<Response> {
+  const url = urlOf(http, path, query)
+  const connecting = new AbortController()
+  const timer = setTimeout(() => connecting.abort(), http.timeoutMs)
+  let response: Response
+  try {
+    response = await http.fetch(url, { method: 'GET', headers: headersOf(http), signal: AbortSignal.any([signal, connecting.signal]) })
+  } catch (e) {
+    if (signal.aborted) throw new AbortError('the request was aborted')
+    if (connecting.signal.aborted) throw new TimeoutError(`the watch got no answer within ${http.timeoutMs} ms`)
+    throw new ConnectionError(`could not reach ${url.origin}: ${(e as Error).message}`, { cause: e })
+  } finally {
+    clearTimeout(timer)
+  }
+  if (!response.ok) throw APIError.from(response.status, await statusOf(response), response.headers)
+  return response
+}
+
+export async function statusOf(response: Response): Promise<Status | undefined> {
   try {
     const body = (await response.json()) as Status
     return body && body.kind === 'Status' ? body : undefined
@@ -84,7 +121,7 @@ async function statusOf(response: Response): Promise<Status | undefined> {
 }
 
 /** min(0.5·2ⁿ s, 8 s), less up to a quarter at random. */
-function backoff(attempt: number): number {
+export function backoff(attempt: number): number {
   return Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS) * (1 - 0.25 * Math.random())
 }
 
@@ -96,22 +133,18 @@ function retryAfterMs(value: string | null): number | null {
   return Number.isNaN(date) ? null : Math.min(Math.max(0, date - Date.now()), MAX_RETRY_AFTER_MS)
 }
 
+/** Waits `ms`; an abort of `signal` ends the wait with an AbortError. The listener is removed either way. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('the request was aborted'))
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
+    const aborted = () => {
       clearTimeout(timer)
       reject(new AbortError('the request was aborted'))
-    })
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', aborted)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', aborted, { once: true })
   })
-}
-
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  const controller = new AbortController()
-  for (const s of signals) {
-    if (s.aborted) controller.abort(s.reason)
-    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true })
-  }
-  return controller.signal
 }

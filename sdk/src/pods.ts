@@ -30,9 +30,26 @@ export const LEASE_ANNOTATION = 'switchboard.dev/lease'
 const ZONE_LABEL = 'topology.kubernetes.io/zone'
 
 export class PodResource extends Resource<Pod, PodInput> {
-  /** Creates or updates a pod from a registration (idempotent). */
-  register(r: PodRegistration, options: CallOptions = {}): Promise<Pod> {
-    return this.upsert(podBody(r), { ...options, ...(r.namespace ? { namespace: r.namespace } : {}) })
+  /**
+   * Creates a pod from a registration, or updates the one that exists (idempotent). On an
+   * existing pod only what the registration says is written: its readiness and weight stay
+   * as they are unless `ready` or `weight` is given, so registering again does not undo a
+   * drain or a readiness someone else set.
+   */
+  async register(r: PodRegistration, options: CallOptions = {}): Promise<Pod> {
+    const call = { ...options, ...(r.namespace ? { namespace: r.namespace } : {}) }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.patch(r.name, registrationPatch(r), call)
+      } catch (e) {
+        if (!(e instanceof NotFoundError) || e.body?.details?.kind !== 'pods') throw e
+      }
+      try {
+        return await this.create(podBody(r), call)
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError) || attempt >= 3) throw e // created meanwhile: update it
+      }
+    }
   }
 
   /** Replaces the pod, or creates it when it does not exist (idempotent). */
@@ -64,6 +81,27 @@ export class PodResource extends Resource<Pod, PodInput> {
   drain(name: string, options: CallOptions = {}): Promise<Pod> {
     return this.patch(name, { metadata: { annotations: { [WEIGHT_ANNOTATION]: '0' } } }, options)
   }
+}
+
+/**
+ * What a registration owns of an existing pod, as a merge patch: labels, addresses, ports,
+ * node and (given one) its lease; not its readiness nor its weight.
+ */
+export function ownedFields(r: PodRegistration, lease?: string): Record<string, unknown> {
+  const body = podBody(r, lease)
+  return {
+    metadata: { labels: body.metadata?.labels, ...(lease ? { annotations: { [LEASE_ANNOTATION]: lease } } : {}) },
+    spec: body.spec,
+    status: { podIP: body.status?.podIPs?.[0]?.ip, podIPs: body.status?.podIPs },
+  }
+}
+
+/** The owned fields, and the readiness and weight the registration gives explicitly. */
+function registrationPatch(r: PodRegistration): unknown {
+  const patch = ownedFields(r) as { metadata: Record<string, unknown>; status: Record<string, unknown> }
+  if (r.weight !== undefined) patch.metadata.annotations = { [WEIGHT_ANNOTATION]: String(r.weight) }
+  if (r.ready !== undefined) patch.status.conditions = [{ type: 'Ready', status: r.ready ? 'True' : 'False' }]
+  return patch
 }
 
 /** The Pod a registration describes; `lease` names the lease that keeps it alive. */

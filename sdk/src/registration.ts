@@ -10,10 +10,10 @@
  * and `onLost` runs. `close()` (or `await using`) drains, deletes the pod and the lease.
  */
 import { asyncDispose } from './dispose.js'
-import { ConflictError, LeaseLostError, NotFoundError } from './errors.js'
+import { AlreadyExistsError, ConflictError, LeaseLostError, NameTakenError, NotFoundError } from './errors.js'
 import { Heartbeat } from './heartbeat.js'
 import { holdLease } from './lease-hold.js'
-import { LEASE_ANNOTATION, podBody, type PodRegistration, type PodResource } from './pods.js'
+import { LEASE_ANNOTATION, ownedFields, podBody, type PodRegistration, type PodResource } from './pods.js'
 import type { CallOptions, Resource } from './resources.js'
 import { jittered, monotonic, notify } from './background.js'
 import type { Lease, LeaseInput, Pod } from './types.js'
@@ -34,6 +34,11 @@ export interface RegisterOptions {
   onLost?: (error: LeaseLostError) => void
   /** Cancels the registration's first writes. */
   signal?: AbortSignal
+  /**
+   * Take the name over even when another live registration holds it (its lease renewed
+   * within its duration by another holder). Default false: a `NameTakenError`.
+   */
+  takeOver?: boolean
 }
 
 export interface CloseOptions {
@@ -68,17 +73,65 @@ export async function register(clients: RegistrationClients, r: PodRegistration,
     durationSeconds,
   }
   const call: CallOptions = { ...(r.namespace ? { namespace: r.namespace } : {}), ...(options.signal ? { signal: options.signal } : {}) }
+  const existing = await clients.pods.get(r.name, call).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return null
+    throw e
+  })
+  if (existing && !options.takeOver) await refuseLiveOwner(clients.leases, existing, lease, call)
   const renewed = monotonic()
   const held = await holdLease(clients.leases, lease, call)
   let pod: Pod
   try {
-    pod = await clients.pods.upsert(podBody(r, lease.name), call)
+    pod = await writePod(clients.pods, r, lease.name, existing, call)
   } catch (e) {
     // Leave no lease behind that this call made and nothing uses.
     if (held.created) await clients.leases.delete(lease.name, { ...call, resourceVersion: held.lease.metadata.resourceVersion! }).catch(() => {})
     throw e
   }
   return new Registration(clients, { ...lease, deadlineSeconds, onLost: options.onLost, renewed }, pod, held.lease)
+}
+
+/**
+ * A new pod is created whole; an existing one gets only what a registration owns (labels,
+ * addresses, ports, node, its lease): its readiness and weight stay as they are, so a
+ * registration does not undo a drain or a readiness someone else set.
+ */
+async function writePod(pods: PodResource, r: PodRegistration, lease: string, existing: Pod | null, call: CallOptions): Promise<Pod> {
+  if (!existing) {
+    try {
+      return await pods.create(podBody(r, lease), call)
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e // created meanwhile: update it as ours
+    }
+  }
+  return pods.patch(r.name, ownedFields(r, lease), call)
+}
+
+/** Throws a `NameTakenError` when the pod names a lease that another holder keeps alive. */
+async function refuseLiveOwner(
+  leases: Resource<Lease, LeaseInput>,
+  pod: Pod,
+  ours: { name: string; shared: boolean; holder: string },
+  call: CallOptions,
+): Promise<void> {
+  const name = pod.metadata.annotations?.[LEASE_ANNOTATION]
+  // Pods that share a lease take turns holding it: sharing it is not a takeover.
+  if (!name || (ours.shared && name === ours.name)) return
+  const lease = await leases.get(name, call).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return null
+    throw e
+  })
+  const holder = lease?.spec.holderIdentity
+  if (!lease || !holder || holder === ours.holder || !lease.spec.renewTime) return
+  const expires = Date.parse(lease.spec.renewTime) + (lease.spec.leaseDurationSeconds ?? 0) * 1000
+  if (expires <= Date.now()) return
+  const where = `${pod.metadata.namespace}/${name}`
+  throw new NameTakenError(
+    `pod ${pod.metadata.namespace}/${pod.metadata.name} is held by another live registration: lease ${where} is held by "${holder}" ` +
+      `until ${new Date(expires).toISOString()} unless renewed; register under another name, wait for it to lapse, or pass takeOver: true`,
+    where,
+    holder,
+  )
 }
 
 export interface RegistrationState {
@@ -188,7 +241,7 @@ export class Registration {
     const current = await this.clients.leases.get(name, this.call())
     if (shared) {
       // Holders of a shared lease take turns renewing it: what counts is who names it.
-      const pods = await this.clients.pods.list(this.call())
+      const { items: pods } = await this.clients.pods.listAll(this.call())
       if (pods.some((p) => p.metadata.name !== this.name && p.metadata.annotations?.[LEASE_ANNOTATION] === name)) return
     } else if (current.spec.holderIdentity !== holder) {
       return // taken over since (the pod registered again elsewhere)

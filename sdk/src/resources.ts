@@ -1,8 +1,11 @@
 /**
- * The resources: list (selectors as objects or strings, every page followed through
- * `continue`), get, create, replace, patch, delete.
+ * The resources: list (a page, iterable across every page through `continue`), listAll,
+ * get, create, replace, patch, apply (server-side), delete, and watch.
  */
 import { request, type HttpOptions } from './http.js'
+import { Page, PagePromise, type ListAll } from './pages.js'
+import { Watch, type WatchOptions } from './watch.js'
+import type { ListObject } from './types.js'
 
 export type Selector = string | Record<string, string>
 
@@ -13,7 +16,7 @@ export interface ListOptions {
   /** `{ app: 'web' }` or the full grammar as a string (`tier in (fe,be),!legacy`). */
   labelSelector?: Selector
   fieldSelector?: Selector
-  /** Page size; every page is followed. */
+  /** Page size (the server's default when left out); iterating a page follows every page. */
   limit?: number
   signal?: AbortSignal
 }
@@ -28,15 +31,17 @@ export interface PatchOptions extends CallOptions {
   type?: 'merge' | 'json'
 }
 
+export interface ApplyOptions extends CallOptions {
+  /** Who owns the fields this apply sets; default `switchboard-sdk`. */
+  fieldManager?: string
+  /** Take over fields another manager owns instead of failing with a 409 Conflict. */
+  force?: boolean
+}
+
 export interface DeleteOptions extends CallOptions {
   gracePeriodSeconds?: number
   /** Delete only if the object is still at this resourceVersion. */
   resourceVersion?: string
-}
-
-interface Listed<T> {
-  metadata: { continue?: string }
-  items: T[]
 }
 
 /** How a resource's paths are built. */
@@ -54,24 +59,35 @@ export class Resource<T, TInput = Partial<T>> {
     protected readonly defaultNamespace: string,
   ) {}
 
-  /** Every object (following `continue` from page to page). */
-  async list(options: ListOptions = {}): Promise<T[]> {
-    const items: T[] = []
-    let token: string | undefined
-    do {
-      const page: Listed<T> = await request(this.http, 'GET', this.collection(options.namespace, options.allNamespaces), {
-        query: {
-          labelSelector: selector(options.labelSelector),
-          fieldSelector: selector(options.fieldSelector),
-          limit: options.limit,
-          continue: token,
-        },
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
+  /**
+   * The first page: `await` it for a `Page` (`items`, `resourceVersion`, `nextPage()`), or
+   * iterate it with `for await` for every object across every page.
+   */
+  list(options: ListOptions = {}): PagePromise<T> {
+    return new PagePromise((resolve, reject) => this.page(options, undefined).then(resolve, reject))
+  }
+
+  /** Every object, following `continue` from page to page, and the list's resourceVersion (to start a watch from). */
+  async listAll(options: ListOptions = {}): Promise<ListAll<T>> {
+    const first = await this.list(options)
+    const items = [...first.items]
+    for (let page = first; page.hasNextPage(); ) {
+      page = await page.nextPage()
       items.push(...page.items)
-      token = page.metadata.continue || undefined
-    } while (token)
-    return items
+    }
+    return { items, resourceVersion: first.resourceVersion }
+  }
+
+  /**
+   * The changes to the objects a list with these options would hold, as typed events,
+   * resuming after a disconnect and re-listing after a 410 Expired (see watch.ts).
+   */
+  watch(options: WatchOptions<T> = {}): Watch<T> {
+    return new Watch(this.http, {
+      path: this.collection(options.namespace, options.allNamespaces),
+      query: { labelSelector: selector(options.labelSelector), fieldSelector: selector(options.fieldSelector) },
+      list: (signal) => this.listAll({ ...options, signal }),
+    }, options)
   }
 
   get(name: string, options: CallOptions = {}): Promise<T> {
@@ -96,6 +112,23 @@ export class Resource<T, TInput = Partial<T>> {
     })
   }
 
+  /**
+   * Server-side apply: creates the object, or updates the fields this `fieldManager` owns
+   * (a field it set before and leaves out now is removed, unless another manager owns it).
+   * Idempotent: an apply that changes nothing keeps the resourceVersion.
+   */
+  apply(body: TInput & { metadata: { name: string } }, options: ApplyOptions = {}): Promise<T> {
+    const { prefix, plural } = this.paths
+    const apiVersion = prefix === '/api/v1' ? 'v1' : prefix.replace('/apis/', '')
+    const kind = KINDS[plural] ?? plural
+    return request(this.http, 'PATCH', this.item(body.metadata.name, options.namespace), {
+      body: { apiVersion, kind, ...body },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: options.fieldManager ?? 'switchboard-sdk', force: options.force ? 'true' : undefined },
+      ...signalOf(options),
+    })
+  }
+
   delete(name: string, options: DeleteOptions = {}): Promise<T> {
     const body =
       options.gracePeriodSeconds !== undefined || options.resourceVersion !== undefined
@@ -109,6 +142,20 @@ export class Resource<T, TInput = Partial<T>> {
     return request(this.http, 'DELETE', this.item(name, options.namespace), { ...(body ? { body } : {}), ...signalOf(options) })
   }
 
+  private async page(options: ListOptions, token: string | undefined): Promise<Page<T>> {
+    const listed: ListObject<T> = await request(this.http, 'GET', this.collection(options.namespace, options.allNamespaces), {
+      query: {
+        labelSelector: selector(options.labelSelector),
+        fieldSelector: selector(options.fieldSelector),
+        limit: options.limit,
+        continue: token,
+      },
+      ...signalOf(options),
+    })
+    const next = listed.metadata.continue || undefined
+    return new Page(listed.items, listed.metadata.resourceVersion, next, next ? () => this.page(options, next) : undefined)
+  }
+
   protected collection(namespace?: string, allNamespaces?: boolean): string {
     const { prefix, plural, namespaced } = this.paths
     if (!namespaced || allNamespaces) return `${prefix}/${plural}`
@@ -118,6 +165,16 @@ export class Resource<T, TInput = Partial<T>> {
   protected item(name: string, namespace?: string): string {
     return `${this.collection(namespace)}/${encodeURIComponent(name)}`
   }
+}
+
+const KINDS: Record<string, string> = {
+  namespaces: 'Namespace',
+  services: 'Service',
+  pods: 'Pod',
+  endpoints: 'Endpoints',
+  endpointslices: 'EndpointSlice',
+  tokens: 'Token',
+  leases: 'Lease',
 }
 
 export function selector(s: Selector | undefined): string | undefined {

@@ -91,7 +91,7 @@ try {
     picks[picked.pod] = (picks[picked.pod] ?? 0) + 1
   }
   const lookup = (await sb.lookup('api')).map((e) => e.address).sort()
-  const listed = (await sb.pods.list({ labelSelector: { app: 'api' }, limit: 1 })).map((p) => p.metadata.name).sort()
+  const listed = (await sb.pods.listAll({ labelSelector: { app: 'api' }, limit: 1 })).items.map((p) => p.metadata.name).sort()
   const dns = await sb.resolve('_http._tcp.api.default.svc.cluster.local', 'SRV')
   let notFound
   try {

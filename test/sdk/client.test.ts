@@ -36,11 +36,23 @@ describe('the SDK against a real server', () => {
     for (let i = 0; i < 7; i++) {
       await sb.pods.register({ name: `web-${i}`, namespace: 'sdk-a', ip: `10.9.0.${i + 1}`, labels: { app: 'web', n: String(i % 2) }, ports: { http: 8080 }, weight: i + 1 })
     }
-    const all = await sb.pods.list({ namespace: 'sdk-a', limit: 2 })
-    expect(all.map((p) => p.metadata.name)).toEqual(['web-0', 'web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6'])
-    expect((await sb.pods.list({ namespace: 'sdk-a', labelSelector: { n: '1' } })).length).toBe(3)
-    expect((await sb.pods.list({ namespace: 'sdk-a', labelSelector: 'n in (0),app=web', fieldSelector: { 'metadata.name': 'web-2' } })).length).toBe(1)
-    expect((await sb.services.list({ allNamespaces: true, labelSelector: { tier: 'fe' } })).map((s) => s.metadata.namespace)).toEqual(['sdk-a'])
+    const names = ['web-0', 'web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6']
+    const first = await sb.pods.list({ namespace: 'sdk-a', limit: 2 })
+    expect(first.items.map((p) => p.metadata.name)).toEqual(['web-0', 'web-1'])
+    expect(first.hasNextPage()).toBe(true)
+    expect(Number(first.resourceVersion)).toBeGreaterThan(0)
+    const iterated: string[] = []
+    for await (const p of sb.pods.list({ namespace: 'sdk-a', limit: 2 })) iterated.push(p.metadata.name)
+    expect(iterated).toEqual(names)
+    const pages: number[] = []
+    for await (const page of first.pages()) pages.push(page.items.length)
+    expect(pages).toEqual([2, 2, 2, 1])
+    const all = await sb.pods.listAll({ namespace: 'sdk-a', limit: 2 })
+    expect(all.items.map((p) => p.metadata.name)).toEqual(names)
+    expect(all.resourceVersion).toBe(first.resourceVersion)
+    expect((await sb.pods.listAll({ namespace: 'sdk-a', labelSelector: { n: '1' } })).items.length).toBe(3)
+    expect((await sb.pods.listAll({ namespace: 'sdk-a', labelSelector: 'n in (0),app=web', fieldSelector: { 'metadata.name': 'web-2' } })).items.length).toBe(1)
+    expect((await sb.services.listAll({ allNamespaces: true, labelSelector: { tier: 'fe' } })).items.map((s) => s.metadata.namespace)).toEqual(['sdk-a'])
     const patched = await sb.services.patch('web', { metadata: { labels: { tier: 'edge' } } }, { namespace: 'sdk-a' })
     expect(patched.metadata.labels).toEqual({ tier: 'edge' })
     await sb.pods.delete('web-6', { namespace: 'sdk-a' })
@@ -96,7 +108,7 @@ describe('the SDK against a real server', () => {
     const token = await sb.tokens.create({ metadata: { name: 'sdk-reader' }, spec: { role: 'read', namespaces: ['sdk-c'] } })
     const reader = new Switchboard({ baseUrl: server.url, token: token.status!.secret })
     await expect(reader.pods.list({ namespace: 'default' })).rejects.toBeInstanceOf(ForbiddenError)
-    expect(await reader.pods.list({ namespace: 'sdk-c' })).toEqual([])
+    expect((await reader.pods.listAll({ namespace: 'sdk-c' })).items).toEqual([])
   })
 
   it('retries safe calls on network errors, never a create blindly; aborts and times out', async () => {

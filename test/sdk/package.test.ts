@@ -148,7 +148,8 @@ const picked: PickResult = await sb.services.pick(service.metadata.name, { port:
 // @ts-expect-error: an address is a string
 const wrong: number = picked.address
 void wrong
-const listed = await sb.pods.list({ labelSelector: { app: \`shop-\${slug}\` } })
+const listed: string[] = []
+for await (const p of sb.pods.list({ labelSelector: { app: \`shop-\${slug}\` }, limit: 1 })) listed.push(p.metadata.name)
 let missing = ''
 try {
   await sb.pods.get('nobody')
@@ -161,7 +162,7 @@ console.log(JSON.stringify({
   pod: pod.metadata.name,
   phase: pod.status.phase,
   picked: { address: picked.address, port: picked.port, pod: picked.pod },
-  listed: listed.map((p) => p.metadata.name),
+  listed,
   missing,
 }))
 `

@@ -91,10 +91,10 @@ describe('sb.register()', () => {
     await expect(sb.register(web('web-1', '10.60.2.1'), { leaseDurationSeconds: 0 })).rejects.toThrow(/leaseDurationSeconds/)
     await expect(sb.register(web('web-1', '10.60.2.1'), { leaseDurationSeconds: 1.5 })).rejects.toThrow(RangeError)
     await expect(sb.register(web('web-1', '10.60.2.1'), { leaseDurationSeconds: 2, renewDeadlineSeconds: 3 })).rejects.toThrow(/renewDeadlineSeconds/)
-    expect(await admin.leases.list({ namespace: 'reg-c' })).toEqual([])
+    expect((await admin.leases.listAll({ namespace: 'reg-c' })).items).toEqual([])
     // A pod the server refuses leaves no lease behind.
     await expect(sb.register({ ...web('web-1', 'not-an-ip') }, { leaseDurationSeconds: 2 })).rejects.toThrow()
-    expect(await admin.leases.list({ namespace: 'reg-c' })).toEqual([])
+    expect((await admin.leases.listAll({ namespace: 'reg-c' })).items).toEqual([])
   }, 30_000)
 
   it('keeps the pod picked past several lease durations by renewing', async () => {
