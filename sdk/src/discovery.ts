@@ -23,6 +23,7 @@ import type { PickOptions, ServiceResource } from './client.js'
 import type { Resource } from './resources.js'
 import type { EndpointPort, EndpointSlice, PickResult } from './types.js'
 import type { Watch } from './watch.js'
+import { selectCandidates, type EndpointAccess } from './selection.js'
 import { SmoothWRR, rendezvous, type Member } from './wrr.js'
 
 export interface DiscoverOptions {
@@ -65,6 +66,17 @@ export interface DiscoveryClients {
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
+
+/** The view's endpoints are served when ready (the slices' `ready`, which the server judged) with a weight above 0. */
+const ACCESS: EndpointAccess<LocalEndpoint, 'NotReady' | 'Drained'> = {
+  pod: (e) => e.pod,
+  address: (e) => e.address,
+  family: (e) => e.family,
+  zone: (e) => e.zone,
+  weight: (e) => e.weight,
+  portNames: (e) => e.ports.map((p) => p.name),
+  unserved: (e) => (!e.ready ? 'NotReady' : e.weight > 0 ? null : 'Drained'),
+}
 
 export class Discovery {
   /** True once the first list arrived: picks are local from then on. */
@@ -200,33 +212,15 @@ export class Discovery {
     notify(this.options.onChange, view)
   }
 
-  /** Who may be picked: the server's rules (worker/registry/pick.ts `select`). */
+  /** Who may be picked: the server's rule (selection.ts, shared with worker/registry/pick.ts). */
   private select(options: LocalPickOptions): Selection {
     const id = `${options.zone ?? ''}|${options.port ?? ''}`
     let selection = this.selections.get(id)
-    if (selection) return selection
-    const eligible: LocalEndpoint[] = []
-    const seen = new Set<string>()
-    // One address per pod: IPv4 first (a stable sort keeps pod-then-address order within a family).
-    const ordered = [...this.view].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
-    for (const e of ordered) {
-      const owner = e.pod || e.address
-      if (seen.has(owner)) continue
-      seen.add(owner)
-      if (!(e.ready && e.weight > 0)) continue
-      if (options.port !== undefined && !e.ports.some((p) => p.name === options.port)) continue
-      eligible.push(e)
+    if (!selection) {
+      const { candidates, zoneFallback } = selectCandidates(this.view, ACCESS, options)
+      selection = { candidates, zoneFallback }
+      this.selections.set(id, selection)
     }
-    let chosen = eligible
-    let zoneFallback = false
-    if (options.zone !== undefined) {
-      const inZone = eligible.filter((e) => e.zone === options.zone)
-      if (inZone.length) chosen = inZone
-      else zoneFallback = true
-    }
-    const candidates = chosen.map((e) => ({ key: e.pod ? `${e.pod}/${e.address}` : e.address, weight: e.weight, endpoint: e }))
-    selection = { candidates, zoneFallback }
-    this.selections.set(id, selection)
     return selection
   }
 

@@ -11,6 +11,7 @@ import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
 import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
 import { SmoothWRR, rendezvous, type Member } from './wrr'
+import { selectCandidates, type EndpointAccess } from '../../sdk/src/selection'
 
 export interface PickQuery {
   /** A port name: pick among endpoints that have it, and answer that port alone. */
@@ -57,6 +58,22 @@ interface Candidate extends Member {
 }
 
 type Selection = ReturnType<Picker['select']>
+
+/** Why an endpoint of the snapshot may not be picked at all: only served endpoints are (`isServed`). */
+function unserved(e: CachedEndpoint): ExclusionReason | null {
+  if (isServed(e)) return null
+  return e.unservable ? 'UnservableAddress' : e.ready ? 'Drained' : e.terminating ? 'Terminating' : 'NotReady'
+}
+
+const ACCESS: EndpointAccess<CachedEndpoint, ExclusionReason> = {
+  pod: (e) => e.pod,
+  address: (e) => e.ip,
+  family: (e) => e.family,
+  zone: (e) => e.zone,
+  weight: (e) => e.weight,
+  portNames: (e) => e.ports.map((p) => p.name),
+  unserved,
+}
 
 export class Picker {
   private readonly sequences = new Map<string, SmoothWRR>()
@@ -122,42 +139,9 @@ export class Picker {
     return selection
   }
 
-  /** Who may be picked for a query, and why the others may not. */
-  select(service: CachedService, query: PickQuery) {
-    const excluded: { endpoint: CachedEndpoint; reason: ExclusionReason }[] = []
-    const eligible: CachedEndpoint[] = []
-    const seen = new Set<string>()
-    // One address per pod: IPv4 first, as the endpoints are ordered by pod then address.
-    const ordered = [...service.endpoints].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
-    for (const e of ordered) {
-      const id = e.pod || e.ip
-      if (seen.has(id)) continue
-      seen.add(id)
-      const reason: ExclusionReason | null = !isServed(e)
-        ? e.unservable
-          ? 'UnservableAddress'
-          : e.ready
-            ? 'Drained'
-            : e.terminating
-              ? 'Terminating'
-              : 'NotReady'
-        : query.port !== undefined && !e.ports.some((p) => p.name === query.port)
-          ? 'NoSuchPort'
-          : null
-      if (reason) excluded.push({ endpoint: e, reason })
-      else eligible.push(e)
-    }
-    let chosen = eligible
-    let zoneFallback = false
-    if (query.zone !== undefined) {
-      const inZone = eligible.filter((e) => e.zone === query.zone)
-      if (inZone.length) {
-        for (const e of eligible) if (e.zone !== query.zone) excluded.push({ endpoint: e, reason: 'OtherZone' })
-        chosen = inZone
-      } else zoneFallback = true
-    }
-    const candidates: Candidate[] = chosen.map((e) => ({ key: e.pod ? `${e.pod}/${e.ip}` : e.ip, weight: e.weight, endpoint: e }))
-    return { candidates, excluded, zoneFallback }
+  /** Who may be picked for a query, and why the others may not (the rule shared with the SDK's local pick). */
+  select(service: CachedService, query: PickQuery): { candidates: Candidate[]; excluded: { endpoint: CachedEndpoint; reason: ExclusionReason }[]; zoneFallback: boolean } {
+    return selectCandidates(service.endpoints, ACCESS, query)
   }
 
   /** The next member of this service's sequence; a changed endpoint set updates it in place. */
