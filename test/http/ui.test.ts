@@ -3,12 +3,12 @@
  * their assets answer without a token, every one with the Content-Security-Policy and
  * nosniff; the pages reference only their own assets (no inline script, no other
  * origin); the data calls the pages make still need a token; other methods are a 405,
- * an unknown asset a 404 Status; and the served client modules are the ones compiled from
- * `worker/ui/client/` (the generated file is not stale).
+ * an unknown asset a 404 Status. It runs on Node and, with the rest of test/http, in workerd
+ * (the Worker serves the same files). test/unit/ui-assets.test.ts checks that the built
+ * files are those of the sources.
  */
-import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { compileClient, OUTPUT, renderClientModules } from '../../worker/ui/build-client'
+import { UI_ASSETS } from '../../worker/ui/assets'
 import { CONTENT_SECURITY_POLICY } from '../../worker/ui/headers'
 import { testApp, type TestApp } from '../support/app'
 
@@ -18,6 +18,11 @@ let t: TestApp
 beforeAll(async () => {
   t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT } })
 })
+
+/** The client modules, by file name. */
+function scripts(): Record<string, string> {
+  return Object.fromEntries(Object.entries(UI_ASSETS).filter(([name]) => name.endsWith('.js')).map(([name, a]) => [name, a.body]))
+}
 
 function expectUiHeaders(res: Response): void {
   const csp = res.headers.get('content-security-policy') ?? ''
@@ -56,7 +61,7 @@ describe('the dashboard pages', () => {
 
   it('the dashboard holds the sections it fills in', async () => {
     const html = await (await t.req('GET', '/ui')).text()
-    for (const id of ['sign-in', 'namespace', 'services', 'endpoints', 'pods', 'weight-form', 'pick-form', 'dns-form', 'tokens', 'live']) {
+    for (const id of ['sign-in', 'namespace', 'services', 'endpoints', 'pods', 'weight-form', 'pick-form', 'dns-form', 'tokens', 'live', 'connection']) {
       expect(html).toContain(`id="${id}"`)
     }
     expect(html).toContain('aria-live="polite"')
@@ -81,7 +86,7 @@ describe('the dashboard assets', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/)
     expect(await css.text()).toContain(':focus-visible')
     expectUiHeaders(css)
-    const modules = compileClient()
+    const modules = scripts()
     expect(Object.keys(modules).sort()).toEqual(expect.arrayContaining(['api.js', 'dashboard.js', 'dig.js', 'openapi.js', 'session.js', 'watch.js']))
     for (const [name, text] of Object.entries(modules)) {
       const res = await t.req('GET', `/ui/assets/${name}`)
@@ -93,7 +98,7 @@ describe('the dashboard assets', () => {
   })
 
   it('the modules import only each other, by relative path (nothing from another origin)', () => {
-    const modules = compileClient()
+    const modules = scripts()
     for (const [name, text] of Object.entries(modules)) {
       for (const [, spec] of text.matchAll(/\bfrom\s+'([^']+)'/g)) {
         expect(spec, name).toMatch(/^\.\/[a-z-]+\.js$/)
@@ -104,15 +109,13 @@ describe('the dashboard assets', () => {
     }
   })
 
-  it('the generated worker/ui/client-modules.ts matches the client sources', () => {
-    expect(readFileSync(OUTPUT, 'utf8'), 'run: npx tsx worker/ui/build-client.ts').toBe(renderClientModules(compileClient()))
-  })
-
-  it('an unknown asset is a 404 Status, with the CSP', async () => {
-    const res = await t.req('GET', '/ui/assets/nothing.js')
-    expect(res.status).toBe(404)
-    expect((await res.json()).kind).toBe('Status')
-    expectUiHeaders(res)
+  it('an unknown asset, or a page asked for as an asset, is a 404 Status, with the CSP', async () => {
+    for (const path of ['/ui/assets/nothing.js', '/ui/assets/dashboard.html', '/ui/assets/sub/api.js', '/ui/nothing']) {
+      const res = await t.req('GET', path)
+      expect(res.status, path).toBe(404)
+      expect((await res.json()).kind).toBe('Status')
+      expectUiHeaders(res)
+    }
   })
 })
 

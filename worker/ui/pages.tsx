@@ -85,7 +85,8 @@ export function dashboardPage(): string {
   return doctype(
     <Layout title="Switchboard dashboard" script="dashboard.js">
       <div id="app" hidden>
-        <p id="live" class="note" role="status" aria-live="polite"></p>
+        <p id="connection" class="note" role="status"></p>
+        <p id="live" class="note" aria-live="polite"></p>
         <section aria-labelledby="ns-title">
           <h2 id="ns-title">Namespaces</h2>
           <form id="ns-form">

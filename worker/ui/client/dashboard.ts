@@ -44,6 +44,7 @@ let slicesTimer: ReturnType<typeof setTimeout> | undefined
 /** The pod and resourceVersion the weight form edits: set when a pod is chosen, so a write by someone else in between is a 409. */
 let weightBase: { pod: string; resourceVersion: string } | null = null
 
+/** Announces a change or a failure (an aria-live region). */
 function live(message: string): void {
   byId('live').textContent = message
 }
@@ -155,7 +156,7 @@ function renderEndpoints(): void {
             el('td', {}, (e.addresses ?? []).join(', ')),
             el('td', {}, flag(e.conditions?.ready)),
             el('td', {}, flag(e.conditions?.serving)),
-            el('td', {}, flag(e.conditions?.terminating)),
+            el('td', {}, flag(e.conditions?.terminating, false)),
             el('td', {}, String(e.weight ?? 1)),
             el('td', {}, e.zone ?? '—'),
             leaseCell(pod),
@@ -240,7 +241,7 @@ function watchNamespace(): void {
   const onState = (what: string) => (s: string) => {
     state.set(what, s)
     const down = [...state].filter(([, v]) => v !== 'live')
-    live(down.length ? `Updates paused: ${down.map(([k, v]) => `${k} ${v}`).join(', ')}` : `Live: watching namespace ${namespace}.`)
+    byId('connection').textContent = down.length ? `Updates paused: ${down.map(([k, v]) => `${k} ${v}`).join(', ')}` : `Live: watching namespace ${namespace}.`
   }
   const follow = (store: Store, resource: string, listPath: string) =>
     new LiveList({

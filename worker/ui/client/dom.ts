@@ -35,8 +35,9 @@ export function chips(map: Record<string, string> | undefined): HTMLElement {
   return span
 }
 
-export function flag(value: boolean | undefined): HTMLElement {
-  return el('span', { class: value ? 'true' : 'false' }, value ? 'yes' : 'no')
+/** yes or no, in green when it is the healthy answer (`good`) and red otherwise. */
+export function flag(value: boolean | undefined, good = true): HTMLElement {
+  return el('span', { class: !!value === good ? 'true' : 'false' }, value ? 'yes' : 'no')
 }
 
 /** Replaces a container's children, keeping keyboard focus on the element with the same `data-key`. */

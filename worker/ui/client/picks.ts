@@ -22,26 +22,40 @@ const WIDTH = 360
 
 export function drawPicks(o: PickOutcome): HTMLElement {
   const candidates = o.explain?.candidates ?? []
-  const keys = [...new Set([...candidates.map((c) => c.pod ?? c.address), ...o.counts.keys()])]
+  const excluded = o.explain?.excluded ?? []
+  const keyOf = (e: { address: string; pod?: string }) => e.pod ?? e.address
+  const keys = [...new Set([...candidates.map(keyOf), ...excluded.map(keyOf), ...o.counts.keys()])]
   const total = candidates.reduce((s, c) => s + c.weight, 0)
-  const weightOf = (key: string) => candidates.find((c) => (c.pod ?? c.address) === key)?.weight ?? 0
-  const chart = svg('svg', { width: LABEL + WIDTH + 120, height: keys.length * ROW + 10, role: 'img', 'aria-label': `Distribution of ${o.count} picks of ${o.service}` })
+  const chart = svg('svg', { width: LABEL + WIDTH + 160, height: keys.length * ROW + 10, role: 'img', 'aria-label': `Distribution of ${o.count} picks of ${o.service}` })
   const rows: HTMLElement[] = []
   keys.forEach((key, i) => {
-    const expected = total ? weightOf(key) / total : 0
+    const candidate = candidates.find((c) => keyOf(c) === key)
+    const left = excluded.find((c) => keyOf(c) === key)
+    const weight = candidate?.weight ?? left?.weight ?? 0
+    const expected = total && candidate ? candidate.weight / total : 0
     const got = o.counts.get(key) ?? 0
     const observed = got / o.count
     const y = i * ROW + 4
     chart.append(
       svg('text', { x: 0, y: y + 14 }, key),
       svg('rect', { class: 'expected', x: LABEL, y, width: Math.max(1, expected * WIDTH), height: 16 }),
-      svg('text', { x: LABEL + expected * WIDTH + 6, y: y + 13 }, `weight ${weightOf(key)} (${(expected * 100).toFixed(1)}%)`),
+      svg('text', { x: LABEL + expected * WIDTH + 6, y: y + 13 }, `weight ${weight} (${(expected * 100).toFixed(1)}%)${left ? `, left out: ${left.reason}` : ''}`),
       svg('rect', { class: 'observed', x: LABEL, y: y + 18, width: Math.max(1, observed * WIDTH), height: 16 }),
       svg('text', { x: LABEL + observed * WIDTH + 6, y: y + 31 }, `${got} picks (${(observed * 100).toFixed(1)}%)`),
     )
-    rows.push(el('tr', { 'data-pick': key }, el('th', { scope: 'row' }, key), el('td', {}, String(weightOf(key))), el('td', {}, `${(expected * 100).toFixed(1)}%`), el('td', { class: 'picks' }, String(got)), el('td', {}, `${(observed * 100).toFixed(1)}%`)))
+    rows.push(
+      el(
+        'tr',
+        { 'data-pick': key },
+        el('th', { scope: 'row' }, key),
+        el('td', {}, String(weight)),
+        el('td', {}, `${(expected * 100).toFixed(1)}%`),
+        el('td', { class: 'picks' }, String(got)),
+        el('td', {}, `${(observed * 100).toFixed(1)}%`),
+        el('td', {}, left ? `left out: ${left.reason}` : 'candidate'),
+      ),
+    )
   })
-  const excluded = o.explain?.excluded ?? []
   return el(
     'div',
     {},
@@ -50,9 +64,8 @@ export function drawPicks(o: PickOutcome): HTMLElement {
       'table',
       { id: 'pick-table' },
       el('caption', {}, `${o.count} picks of ${o.service}: light bars are the share by weight, dark bars the share picked`),
-      el('thead', {}, el('tr', {}, ...['Endpoint', 'Weight', 'By weight', 'Picks', 'Picked'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', {}, el('tr', {}, ...['Endpoint', 'Weight', 'By weight', 'Picks', 'Picked', 'Pick explain'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, ...rows),
     ),
-    excluded.length ? el('p', { class: 'note' }, `Left out: ${excluded.map((x) => `${x.pod ?? x.address} (${x.reason})`).join(', ')}`) : null,
   )
 }
