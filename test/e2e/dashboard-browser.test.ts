@@ -6,7 +6,8 @@
  * page within a second without a reload; drains a pod from the page and sees the pick
  * simulator's distribution change; resolves a name in the DNS box; sees a weight
  * conflict shown rather than lost; creates and revokes a token; follows the watches
- * across a restart of the server; browses the OpenAPI document; and signs out. The page
+ * across a restart of the server, and re-lists when the resourceVersion it would resume
+ * from was compacted away; browses the OpenAPI document; and signs out. The page
  * must raise no error and no Content-Security-Policy violation on the way.
  *
  * Screenshots go to $DASHBOARD_SCREENSHOTS, or a new temporary directory whose path the
@@ -44,12 +45,39 @@ function findChromium(): string | null {
 const NS = '/api/v1/namespaces/default'
 /** A change on the page must follow its write within this (watches, README "Dashboard"). */
 const LIVE_MS = 1000
+/** The shortest change-log retention, so a resourceVersion can be compacted away within the test. */
+const SERVER_ENV = { CHANGE_LOG_RETENTION_SECONDS: '10' }
 
 const pod = (name: string, ip: string, weight: number, extra: Record<string, string> = {}) => ({
   metadata: { name, labels: { app: 'web', 'topology.kubernetes.io/zone': 'zone-a' }, annotations: { 'switchboard.dev/weight': String(weight), ...extra } },
   spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
   status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
 })
+
+/** Whether a pod watch from `rv` is refused as expired (an ERROR event with a 410 Status, or a 410). */
+async function expired(url: string, rv: string): Promise<boolean> {
+  const abort = new AbortController()
+  try {
+    const res = await fetch(`${url}${NS}/pods?watch=1&resourceVersion=${rv}`, { headers: authHeaders(), signal: abort.signal })
+    if (res.status === 410) return true
+    const reader = res.body!.getReader()
+    const timer = setTimeout(() => abort.abort(), 500)
+    let text = ''
+    try {
+      while (!text.includes('\n')) {
+        const { done, value } = await reader.read()
+        if (done) break
+        text += new TextDecoder().decode(value)
+      }
+    } catch {
+      // no event within the half second: not expired
+    }
+    clearTimeout(timer)
+    return /^\{"type":"ERROR".*"code":410/.test(text)
+  } finally {
+    abort.abort()
+  }
+}
 
 describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_000 }, () => {
   let server: ServerProcess
@@ -81,7 +109,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     shots = process.env.DASHBOARD_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'switchboard-dashboard-'))
     mkdirSync(shots, { recursive: true })
     console.log(`dashboard screenshots: ${shots}`)
-    server = await startServer()
+    server = await startServer({ env: SERVER_ENV })
     api = serverApi(server.url, authHeaders())
     await api('POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })
     const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z')
@@ -252,7 +280,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     const { port, databasePath } = server
     await server.stop('SIGTERM')
     await expect.poll(() => page.locator('#connection').textContent(), { timeout: 5000 }).toMatch(/^Updates paused: .*reconnecting/)
-    server = await startServer({ port, databasePath })
+    server = await startServer({ port, databasePath, env: SERVER_ENV })
     api = serverApi(server.url, authHeaders())
     await api('POST', `${NS}/pods`, pod('web-3', '10.0.0.3', 2))
     await podRow('web-3').waitFor({ timeout: 10_000 })
@@ -261,6 +289,32 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     await api('PATCH', `${NS}/pods/web-3/status`, { status: { conditions: [{ type: 'Ready', status: 'False' }] } }, 'application/strategic-merge-patch+json')
     await podRow('web-3').filter({ hasText: 'Ready=False' }).waitFor({ timeout: LIVE_MS })
     console.log(`dashboard: after the restart, web-3 Ready=False on the page ${Date.now() - started} ms after the write was sent`)
+  })
+
+  it('re-lists when the resourceVersion it would resume from was compacted away (410 Expired)', { timeout: 60_000 }, async () => {
+    const rv: string = (await api('GET', `${NS}/pods`)).metadata.resourceVersion
+    // The page's watches are cut (a restart) and kept from reconnecting, as by a network partition, while the log moves on.
+    await page.route(/[?&]watch=1/, (route) => route.abort('connectionrefused'))
+    const { port, databasePath } = server
+    await server.stop('SIGTERM')
+    server = await startServer({ port, databasePath, env: SERVER_ENV })
+    api = serverApi(server.url, authHeaders())
+    await api('DELETE', `${NS}/pods/web-3`)
+    await api('POST', `${NS}/pods`, pod('web-4', '10.0.0.4', 1))
+    // Wait until a watch from the page's resourceVersion is refused as expired (retention 10 s, compaction every 10 s).
+    await expect.poll(() => expired(server.url, rv), { timeout: 40_000, interval: 1000 }).toBe(true)
+    const lists: string[] = []
+    const onRequest = (r: { url: () => string }) => {
+      if (/\/pods(\?|$)/.test(r.url()) && !r.url().includes('watch=')) lists.push(r.url())
+    }
+    page.on('request', onRequest)
+    await page.unroute(/[?&]watch=1/)
+    await podRow('web-4').waitFor({ timeout: 10_000 })
+    page.off('request', onRequest)
+    expect(lists.length, 'the pods were listed again').toBeGreaterThan(0)
+    await podRow('web-3').waitFor({ state: 'detached', timeout: LIVE_MS })
+    await expect.poll(() => page.locator('#connection').textContent(), { timeout: 10_000 }).toMatch(/^Live/)
+    await shot('8-relisted')
   })
 
   it('browses the OpenAPI documents', async () => {
@@ -274,7 +328,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     await page.selectOption('#doc', { label: '/openapi/v3/api/v1' })
     await page.click('#doc-form button[type=submit]')
     await expect.poll(() => page.locator('#doc-status').textContent()).toContain('/openapi/v3/api/v1')
-    await shot('8-openapi')
+    await shot('9-openapi')
   })
 
   it('signs out, clearing the token', async () => {
