@@ -16,31 +16,23 @@
  * Needs Chromium ($CHROMIUM, or /usr/bin/chromium; Debian: `apt-get install chromium`).
  * Without it every test here is skipped, and the run says so.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_TOKEN, authHeaders } from '../support/auth'
+import { executable } from '../support/executable'
 import { startServer, type ServerProcess } from '../support/server'
 import { serverApi, type ServerApi } from '../support/server-api'
 
-const CHROMIUM = findChromium()
+const CHROMIUM = executable('CHROMIUM', '/usr/bin/chromium')
 if (!CHROMIUM) {
   console.log(
     `dashboard browser tests skipped: ${process.env.CHROMIUM ? `CHROMIUM=${process.env.CHROMIUM} is not an executable` : '/usr/bin/chromium is missing'}; install it (Debian: apt-get install chromium) or set CHROMIUM=/path/to/chromium`,
   )
 }
 
-function findChromium(): string | null {
-  const path = process.env.CHROMIUM ?? '/usr/bin/chromium'
-  try {
-    accessSync(path, constants.X_OK)
-    return path
-  } catch {
-    return null
-  }
-}
 
 const NS = '/api/v1/namespaces/default'
 /** A change on the page must follow its write within this (watches, README "Dashboard"). */
