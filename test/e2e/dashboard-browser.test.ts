@@ -190,6 +190,17 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(marker)
   })
 
+  it("flips a pod's readiness from the page, through the status subresource", async () => {
+    await page.click('#pods button[data-key="ready:web-1"]')
+    await podRow('web-1').filter({ hasText: 'Ready=False' }).waitFor({ timeout: LIVE_MS })
+    expect((await api('GET', `${NS}/pods/web-1`)).status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('False')
+    // The button keeps keyboard focus across the re-rendering, and now restores readiness.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.key)).toBe('ready:web-1')
+    await page.keyboard.press('Enter')
+    await podRow('web-1').filter({ hasText: 'Ready=True' }).waitFor({ timeout: LIVE_MS })
+    expect((await api('GET', `${NS}/pods/web-1`)).status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True')
+  })
+
   it('drains a pod from the page, and the pick distribution follows', async () => {
     const before = await picks(40)
     // Smooth weighted round robin: 40 picks over weights 1 and 3 are exactly 10 and 30.
@@ -266,6 +277,31 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     await page.click('#tokens button[data-revoke="ui-reader"]')
     await page.locator('#tokens tbody tr', { hasText: 'ui-reader' }).waitFor({ state: 'detached' })
     expect((await fetch(`${server.url}${NS}/pods`, { headers: { authorization: `Bearer ${value}` } })).status).toBe(401)
+  })
+
+  it('shows a read token what it reaches, hides tokens from it, and reports its refused actions', async () => {
+    await api('POST', '/api/v1/namespaces', { metadata: { name: 'team-a' } })
+    await api('POST', '/api/v1/namespaces/team-a/services', { metadata: { name: 'billing' }, spec: { selector: { app: 'billing' }, ports: [{ port: 80 }] } })
+    await api('POST', '/api/v1/namespaces/team-a/pods', { ...pod('billing-1', '10.0.2.1', 1), metadata: { name: 'billing-1', labels: { app: 'billing' }, annotations: { 'switchboard.dev/weight': '1' } } })
+    const reader = await api('POST', '/apis/switchboard.dev/v1/tokens', { metadata: { name: 'team-a-reader' }, spec: { role: 'read', namespaces: ['team-a'] } })
+    const context = await browser.newContext()
+    const other = await context.newPage()
+    other.on('pageerror', (e) => problems.push(`page error (read token): ${e.message}`))
+    try {
+      await other.goto(`${server.url}/ui`)
+      await other.fill('#token', reader.status.secret)
+      await other.click('#sign-in button[type=submit]')
+      // The token does not reach `default`: the page starts on the namespace it does reach.
+      await other.locator('#services tbody tr', { hasText: 'billing' }).waitFor()
+      expect(await other.locator('#namespace option').allTextContents()).toEqual(['team-a'])
+      expect(await other.locator('#tokens-section').isHidden()).toBe(true)
+      await other.click('#pods button[data-key="drain:billing-1"]')
+      await expect.poll(() => other.locator('#live').textContent()).toContain('forbidden')
+      expect((await api('GET', '/api/v1/namespaces/team-a/pods/billing-1')).metadata.annotations?.['switchboard.dev/weight']).toBe('1')
+      await other.screenshot({ path: join(shots, '7b-read-token.png'), fullPage: true })
+    } finally {
+      await context.close()
+    }
   })
 
   it('keeps following the watches after the server restarts', async () => {

@@ -248,6 +248,12 @@ function watchNamespace(): void {
       path: listPath,
       onList: (items) => {
         store.set(items)
+        // A token that does not reach the namespace shown starts on the first one it reaches.
+        if (resource === 'namespaces' && items.length && !store.items.has(namespace)) {
+          namespace = store.sorted()[0]!.metadata.name
+          watchNamespace()
+          return
+        }
         if (resource !== 'namespaces') refreshSlices()
         scheduleRender()
       },
