@@ -1,12 +1,13 @@
 /**
  * The dashboard: namespaces, services, their endpoints (with the time left on each
- * pod's lease, counting down), pods, and tokens for admins, kept live by watches; and
- * the actions — readiness, drain and restore, a weight change with a resourceVersion
- * precondition, the pick simulator and the DNS box.
+ * pod's lease, counting down) and pods, kept live by watches; and the actions —
+ * readiness, drain and restore, a weight change with a resourceVersion precondition and
+ * the pick simulator. The DNS box (dns-box.ts) and the tokens (tokens.ts) are their own.
  */
-import { ApiError, call, headers, query } from './api.js'
-import { byId, chips, el, flag, replace } from './dom.js'
-import { formatDig, type DohJson } from './dig.js'
+import { ApiError, call, query } from './api.js'
+import { byId, chips, el, flag, onSubmit, replace } from './dom.js'
+import { mountDnsBox } from './dns-box.js'
+import { loadTokens, mountTokens } from './tokens.js'
 import { LiveList, type WatchEvent } from './watch.js'
 import { session } from './session.js'
 import { drawPicks, type PickOutcome } from './picks.js'
@@ -343,87 +344,6 @@ async function runPicks(): Promise<void> {
   }
 }
 
-async function resolve(): Promise<void> {
-  const name = byId<HTMLInputElement>('dns-name').value.trim()
-  const type = byId<HTMLInputElement>('dns-type').value.trim().toUpperCase() || 'A'
-  const out = byId('dig')
-  try {
-    const res = await fetch(`/resolve?${query({ name, type })}`, { headers: headers({ accept: 'application/dns-json' }) })
-    const text = await res.text()
-    if (!res.ok) {
-      out.textContent = `;; HTTP ${res.status}: ${text}`
-      return
-    }
-    out.textContent = formatDig(JSON.parse(text) as DohJson, { name, type, server: `${location.origin}/resolve`, when: new Date() })
-  } catch (e) {
-    out.textContent = `;; resolving failed: ${(e as Error).message}`
-  }
-}
-
-async function loadTokens(): Promise<void> {
-  const section = byId('tokens-section')
-  try {
-    const list = await call('GET', '/apis/switchboard.dev/v1/tokens')
-    section.hidden = false
-    const rows = (list.items ?? []).map((t: Obj) =>
-      el(
-        'tr',
-        {},
-        el('th', { scope: 'row' }, t.metadata.name),
-        el('td', {}, t.spec?.role ?? ''),
-        el('td', {}, (t.spec?.namespaces ?? []).join(', ')),
-        el('td', {}, t.spec?.expiresAt ?? 'never'),
-        el('td', {}, el('button', { type: 'button', 'data-key': `revoke:${t.metadata.name}`, 'data-revoke': t.metadata.name }, `Revoke ${t.metadata.name}`)),
-      ),
-    )
-    replace(byId('tokens').querySelector('tbody')!, ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '5' }, 'No tokens.'))]))
-  } catch (e) {
-    // Only admins of every namespace see tokens.
-    section.hidden = !(e instanceof ApiError) || e.code === 403 ? true : section.hidden
-  }
-}
-
-async function createToken(): Promise<void> {
-  const out = byId('token-result')
-  const name = byId<HTMLInputElement>('token-name').value.trim()
-  const expiresAt = byId<HTMLInputElement>('token-expires').value.trim()
-  const body = {
-    apiVersion: 'switchboard.dev/v1',
-    kind: 'Token',
-    metadata: { name },
-    spec: {
-      role: byId<HTMLSelectElement>('token-role').value,
-      namespaces: byId<HTMLInputElement>('token-namespaces').value.split(',').map((s) => s.trim()).filter(Boolean),
-      ...(expiresAt ? { expiresAt } : {}),
-    },
-  }
-  try {
-    const token = await call('POST', '/apis/switchboard.dev/v1/tokens', body)
-    replace(out, el('p', {}, `Token ${name} created. Its secret is shown this once:`), el('p', { class: 'secret' }, token.status?.secret ?? ''))
-    await loadTokens()
-  } catch (e) {
-    replace(out, el('p', { class: 'error' }, `Token not created: ${(e as Error).message}`))
-  }
-}
-
-async function revokeToken(name: string): Promise<void> {
-  const out = byId('token-result')
-  try {
-    await call('DELETE', `/apis/switchboard.dev/v1/tokens/${encodeURIComponent(name)}`)
-    replace(out, el('p', {}, `Token ${name} revoked.`))
-  } catch (e) {
-    replace(out, el('p', { class: 'error' }, `Token ${name} not revoked: ${(e as Error).message}`))
-  }
-  await loadTokens()
-}
-
-function onSubmit(id: string, action: () => Promise<void>): void {
-  byId<HTMLFormElement>(id).addEventListener('submit', (ev) => {
-    ev.preventDefault()
-    void action()
-  })
-}
-
 function wire(): void {
   byId<HTMLSelectElement>('namespace').addEventListener('change', (ev) => {
     namespace = (ev.target as HTMLSelectElement).value
@@ -435,15 +355,11 @@ function wire(): void {
     const button = (ev.target as Element).closest<HTMLButtonElement>('button[data-action]')
     if (button) void podAction(button)
   })
-  byId('tokens').addEventListener('click', (ev) => {
-    const button = (ev.target as Element).closest<HTMLButtonElement>('button[data-revoke]')
-    if (button) void revokeToken(button.dataset.revoke!)
-  })
   byId<HTMLSelectElement>('weight-pod').addEventListener('change', chooseWeightPod)
   onSubmit('weight-form', setWeight)
   onSubmit('pick-form', runPicks)
-  onSubmit('dns-form', resolve)
-  onSubmit('token-form', createToken)
+  mountDnsBox()
+  mountTokens()
 }
 
 wire()

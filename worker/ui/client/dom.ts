@@ -47,3 +47,11 @@ export function replace(container: Element, ...children: Node[]): void {
   container.replaceChildren(...children)
   if (key) container.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.focus()
 }
+
+/** Runs `action` on the form's submit, instead of submitting it. */
+export function onSubmit(id: string, action: () => Promise<void>): void {
+  byId<HTMLFormElement>(id).addEventListener('submit', (ev) => {
+    ev.preventDefault()
+    void action()
+  })
+}

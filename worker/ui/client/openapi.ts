@@ -4,7 +4,7 @@
  * `<details>` elements whose children are built when opened.
  */
 import { call } from './api.js'
-import { byId, el } from './dom.js'
+import { byId, el, onSubmit } from './dom.js'
 import { session } from './session.js'
 
 function node(key: string, value: unknown): HTMLElement {
@@ -37,10 +37,7 @@ async function show(): Promise<void> {
   }
 }
 
-byId<HTMLFormElement>('doc-form').addEventListener('submit', (ev) => {
-  ev.preventDefault()
-  void show()
-})
+onSubmit('doc-form', show)
 
 session({
   start: () => {
