@@ -17,6 +17,7 @@ import type { Registry } from './registry/registry'
 import { mountDoh } from './dns/doh'
 import type { Resolver } from './dns/resolve'
 import { mountPick } from './api/pick'
+import { mountUi } from './ui/routes'
 import { accessControl } from './api/auth'
 import type { AppEnv } from './http/env'
 import { requestId } from './http/request-id'
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   mountPick(app, deps.picker)
   mountDoh(app, deps.resolver, clock)
   mountMetrics(app, metrics)
+  mountUi(app)
 
   app.notFound((c) => statusResponse(c, pathNotFound()))
   app.onError((error, c) => {

@@ -16,6 +16,7 @@
  * SIGTERM closing the DNS listeners. The records name addresses in 10.0.0.0/8 and fd00::/8;
  * nothing here connects to them.
  */
+import { outsideTool } from '../support/tools'
 import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { promises as dns } from 'node:dns'
@@ -33,15 +34,8 @@ const BIG_PODS = 100
 const BIG = svc('big')
 const IP6 = 'fd00:10::5'
 
-/** A tool outside npm: its path when it runs here, else null and a printed message saying how to install it. */
-function tool(bin: string, pkg: string): string | null {
-  const probe = spawnSync(bin, ['-v'], { encoding: 'utf8' })
-  if (probe.error) {
-    console.log(`classic DNS tests with ${bin} skipped: ${bin} not found; install it (Debian: apt-get install ${pkg})`)
-    return null
-  }
-  return bin
-}
+/** A tool outside npm: its path, or null after a printed line saying how to install it. */
+const tool = (bin: string, pkg: string) => outsideTool(`classic DNS tests with ${bin}`, bin, pkg)
 const DIG = tool('dig', 'dnsutils')
 const KDIG = tool('kdig', 'knot-dnsutils')
 

@@ -25,6 +25,7 @@ import { E2E_TOKEN } from '../support/auth'
 import { KUBECTL_INSTALL_HINT, complaints, findKubectl, kubectlFor } from '../support/kubectl'
 import { freePort, startServer, type ServerProcess } from '../support/server'
 import { serverApi, type ServerApi } from '../support/server-api'
+import { outsideTool } from '../support/tools'
 import { makeTestCa, serverPid, startTlsServer, tlsEnv, type TestCa } from '../support/tls'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -32,14 +33,8 @@ const NS = '/api/v1/namespaces/default'
 const NAME = 'web.default.svc.cluster.local'
 const AUTH = { authorization: `Bearer ${E2E_TOKEN}` }
 
-/** A tool from outside npm, or null (and a line saying how to install it) when it is not on the PATH. */
-function tool(binary: string, versionArgs: string[], install: string): string | null {
-  const found = spawnSync(binary, versionArgs, { stdio: 'ignore' }).status === 0
-  if (!found) console.log(`TLS tests with ${binary} skipped: ${binary} is not on the PATH; install it (Debian: apt-get install ${install})`)
-  return found ? binary : null
-}
-const KDIG = tool('kdig', ['--version'], 'knot-dnsutils')
-const CURL = tool('curl', ['--version'], 'curl')
+const KDIG = outsideTool('TLS tests with kdig', 'kdig', 'knot-dnsutils')
+const CURL = outsideTool('TLS tests with curl', 'curl', 'curl')
 const KUBECTL = findKubectl()
 if (!KUBECTL) console.log(`TLS tests with kubectl skipped: kubectl is not on the PATH; ${KUBECTL_INSTALL_HINT}`)
 

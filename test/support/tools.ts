@@ -40,6 +40,16 @@ export function whyMissing(name: string, override?: string): string {
   return given ? `${override}=${given} is not an executable` : `${name} is not on the PATH`
 }
 
+/**
+ * A tool from outside npm that `tests` need: its path ($`override`, by default the name in
+ * capitals, else the PATH), or null after printing the skip line with the Debian package to install.
+ */
+export function outsideTool(tests: string, name: string, debianPackage: string, override = name.toUpperCase().replace(/-/g, '_')): string | null {
+  const path = findExecutable(name, override)
+  if (!path) reportSkip(tests, whyMissing(name, override), `install it (Debian: apt-get install ${debianPackage}, as .ci/run does) or set ${override}=/path/to/${name}`)
+  return path
+}
+
 /** Prints the line a skipped test leaves in the run's output. */
 export function reportSkip(tests: string, why: string, install: string): void {
   console.log(`${tests} skipped: ${why}; ${install}`)

@@ -3,7 +3,7 @@
  * that cannot set headers, `/dns-query/<token>`). A missing or unknown token is a 401,
  * a token outside its role or namespaces a 403 — decided from the path alone, before
  * any object is read, so the answer never tells whether an object exists. `/livez`,
- * `/readyz`, `/healthz` and `/version` are open; DNS is open too when `DOH_PUBLIC=true`.
+ * `/readyz`, `/healthz`, `/version` and the dashboard's pages under `/ui` are open; DNS is open too when `DOH_PUBLIC=true`.
  * With access control on, requests are rate-limited per token (per client address
  * without one), and an address whose tokens failed too often gets 429 before its next
  * token is looked at.
@@ -121,7 +121,7 @@ const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update
 /** The access a method and path need. */
 export function requirement(method: string, path: string): Need {
   const p = path.replace(/\/+$/, '') || '/'
-  if (p === '/version' || /^\/(healthz|livez|readyz)(\/[^/]*)?$/.test(p)) return { kind: 'public' }
+  if (p === '/version' || /^\/(healthz|livez|readyz)(\/[^/]*)?$/.test(p) || p === '/ui' || p.startsWith('/ui/')) return { kind: 'public' }
   // Registry-wide counts: a token that may read every namespace (api/metrics.ts).
   if (p === '/metrics') return { kind: 'role', role: 'read', everywhere: true, verb: 'get', resource: 'metrics' }
   if (p === '/dns-query' || p === '/resolve' || /^\/dns-query\/[^/]+$/.test(p)) return { kind: 'dns' }
