@@ -2,7 +2,7 @@
  * Configuration from environment variables (Workers: vars and secrets), parsed by one
  * zod schema. A bad value stops start-up with a message that names the variable.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseCIDR, type CIDR } from './registry/ipnet'
 import { ipFamily } from './registry/ip-address'
 import type { Synchronous } from './db/client'

@@ -5,7 +5,7 @@
  * parameters and bodies, and the definitions they refer to — the kind's own schema,
  * generated from its zod schema, and the meta.k8s.io types every group-version shares.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { kindJsonSchema, toJsonSchema, type JsonSchema } from '../registry/json-schema'
 import { groupPath, type KindInfo, type Verb } from '../registry/kind-info'
 import { DeleteOptions } from '../registry/schemas'

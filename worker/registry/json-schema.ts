@@ -3,7 +3,7 @@
  * source of what a body may hold: the OpenAPI documents and the unknown-field check of
  * `fieldValidation` both read these. Computed once per process.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { KindInfo } from './kind-info'
 import { schemaOf } from './openapi-schemas'
 

@@ -6,7 +6,7 @@
  * describes what the registry serves (endpoint-views.ts), kept in line with that type by
  * the compiler.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { EndpointSlice as EndpointSliceOut } from './endpoint-views'
 import type { KindInfo } from './kind-info'
 import { Endpoints, ObjectMeta } from './schemas'

@@ -6,7 +6,7 @@
  * Optional fields accept `null` as Kubernetes clients send it (`creationTimestamp: null`);
  * unknown fields are dropped, as Kubernetes drops them.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 const str = z.string().nullish()
 const int = z.number().int().nullish()

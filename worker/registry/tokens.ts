@@ -13,7 +13,7 @@
  * of them revokes it, and re-creating the namespace does not bring it back. A revoked or
  * expired token is refused from the next request on.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { PreconditionFailed } from '../db/errors'
 import type { Store, TokenRow } from '../db/store'
 import { encodeBase64url } from './base64url'
