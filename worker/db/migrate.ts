@@ -135,13 +135,13 @@ export async function migrateClient(client: Client, options: { folder?: string; 
   const report: MigrationReport = { adopted: [], applied: [], total: plan.migrations.length, warnings: plan.warnings }
   if (plan.kind === 'unrecorded') {
     const adopted = plan.migrations.slice(0, plan.adopt)
-    await client.batch([CREATE_TABLE, UNIQUE_RECORD, ...adopted.map((m): InStatement => ({ sql: RECORD, args: [m.hash, m.when] }))], 'write')
+    await client.migrate([CREATE_TABLE, UNIQUE_RECORD, ...adopted.map((m): InStatement => ({ sql: RECORD, args: [m.hash, m.when] }))])
     for (const m of adopted) {
       report.adopted.push(m.tag)
       log(`recorded ${m.tag} as applied (its schema was already there)`)
     }
   } else if (plan.migrations.some((m) => !m.applied)) {
-    await client.batch([CREATE_TABLE, UNIQUE_RECORD], 'write')
+    await client.migrate([CREATE_TABLE, UNIQUE_RECORD])
   }
   for (const m of plan.migrations.slice(plan.kind === 'unrecorded' ? plan.adopt : 0)) {
     if (m.applied) continue
@@ -167,18 +167,12 @@ export async function applyMigrations(db: Database, options: { folder?: string; 
 
 /**
  * Opens a database for `npm run migrate`: an embedded file waits for a running server's
- * locks, and is otherwise left as it is (its journal mode is `npm start`'s business), so
- * that a refusal or `--status` changes nothing.
+ * write lock (the embedded client's set-up statements do, up to its busy timeout), and is
+ * otherwise left as it is (its journal mode is `npm start`'s business), so that a refusal
+ * or `--status` changes nothing.
  */
 export async function openForMigration(url: string, authToken: string | undefined): Promise<Client> {
-  const client = openLibsql({ url, ...(authToken ? { authToken } : {}) })
-  try {
-    if (client.protocol === 'file') await client.execute('PRAGMA busy_timeout = 5000')
-    return client
-  } catch (e) {
-    client.close()
-    throw e
-  }
+  return openLibsql({ url, ...(authToken ? { authToken } : {}) })
 }
 
 async function recordedAt(client: Client, when: number): Promise<boolean> {
