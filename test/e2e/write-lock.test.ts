@@ -2,9 +2,10 @@
  * Two processes on one database file: another process (here a plain libsql connection in a
  * child process, as a second registry, a backup or a migration would be) holds the write
  * lock while the server (`npm start`) takes requests. The server's event loop must not
- * freeze: health checks and reads answer at once while its write waits, the write lands
- * once the lock is free, and a lock held past DATABASE_BUSY_TIMEOUT_MS turns the waiting
- * write into a 503 with Retry-After that changed nothing.
+ * freeze: health checks, reads, DNS and picks answer at once while its write waits (and
+ * while its own heartbeats wait), the write lands once the lock is free, and a lock held
+ * past DATABASE_BUSY_TIMEOUT_MS turns the waiting write into a 503 with Retry-After that
+ * changed nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -46,8 +47,8 @@ function poll(server: ServerProcess, path: string) {
     while (!stopped) {
       const began = performance.now()
       const res = await fetch(`${server.url}${path}`, { headers: authHeaders() })
-      await res.arrayBuffer()
-      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`)
+      const body = await res.text()
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${body}`)
       slowest = Math.max(slowest, performance.now() - began)
       answers++
       await new Promise((r) => setTimeout(r, 10))
@@ -77,7 +78,13 @@ async function create(server: ServerProcess, name: string): Promise<{ status: nu
 describe('another process holding the write lock', () => {
   let server: ServerProcess
   beforeAll(async () => {
-    server = await startServer({ env: { DATABASE_BUSY_TIMEOUT_MS: '2000' } })
+    // DNS_TTL=0: every DNS answer and pick is judged afresh, none served from the answer cache.
+    server = await startServer({ env: { DATABASE_BUSY_TIMEOUT_MS: '2000', DNS_TTL: '0', ALLOW_LOOPBACK_ADDRESSES: 'true' } })
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: authHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) }).then((r) => r.status)
+    expect(await post('/api/v1/namespaces/default/services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })).toBe(201)
+    const pod = { metadata: { name: 'web-0', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '127.0.0.9', conditions: [{ type: 'Ready', status: 'True' }] } }
+    expect(await post('/api/v1/namespaces/default/pods', pod)).toBe(201)
   })
   afterAll(async () => {
     await server?.stop()
@@ -101,6 +108,21 @@ describe('another process holding the write lock', () => {
     expect(r.slowestMs).toBeLessThan(300)
     const got = await fetch(`${server.url}/api/v1/namespaces/waited`, { headers: authHeaders() })
     expect(got.status).toBe(200)
+  }, 30_000)
+
+  it('keeps answering DNS and picks, judged afresh, while its own heartbeats wait for the lock and then fail', async () => {
+    // Held past half the absence threshold (2.5 s on Node), so that the last heartbeat that committed is older than a reader trusts,
+    // and past DATABASE_BUSY_TIMEOUT_MS, so that the heartbeats waiting meanwhile fail.
+    const { released } = await holdLock(server.databasePath, 4000)
+    const dns = poll(server, '/resolve?name=web.default.svc.cluster.local&type=A')
+    const picks = poll(server, '/api/v1/namespaces/default/services/web/pick')
+    const health = poll(server, '/livez')
+    await released
+    const [d, p, h] = [await dns.stop(), await picks.stop(), await health.stop()]
+    for (const r of [d, p, h]) {
+      expect(r.answers).toBeGreaterThan(20)
+      expect(r.slowestMs).toBeLessThan(300)
+    }
   }, 30_000)
 
   it('answers 503 with Retry-After, changing nothing, when the lock is held past DATABASE_BUSY_TIMEOUT_MS', async () => {

@@ -88,6 +88,8 @@ interface Pending {
   dryRun: boolean
   resolve: (results: ResultSet[]) => void
   reject: (error: unknown) => void
+  /** When it was queued (performance.now()): it waits for another process's lock `busyTimeoutMs` from then at most. */
+  queuedAt: number
 }
 
 export interface EmbeddedOptions {
@@ -147,11 +149,8 @@ export class EmbeddedClient implements Client {
   /** The last reading of the free space (bytes), and when it was taken. */
   private free = { bytes: Infinity, at: -Infinity }
   private readonly busyTimeoutMs: number
-  /**
-   * While another connection holds the write lock: when the queued group first found it
-   * held, the pause before the next try, and a promise that settles at that try.
-   */
-  private lockWait: { since: number; pauseMs: number; retried: Promise<void>; settle: () => void; timer: ReturnType<typeof setTimeout> | null } | null = null
+  /** While another connection holds the write lock: the pause before the next try, and a promise that settles at that try. */
+  private lockWait: { pauseMs: number; retried: Promise<void>; settle: () => void; timer: ReturnType<typeof setTimeout> | null } | null = null
 
   /** `path` is a file path or `:memory:`. */
   constructor(
@@ -206,7 +205,7 @@ export class EmbeddedClient implements Client {
       return results
     }
     return new Promise((resolve, reject) => {
-      if (this.queue.push({ stmts: normalized, dryRun: isDryRun(normalized), resolve, reject }) === 1) setImmediate(() => this.flush())
+      if (this.queue.push({ stmts: normalized, dryRun: isDryRun(normalized), resolve, reject, queuedAt: performance.now() }) === 1) setImmediate(() => this.flush())
     })
   }
 
@@ -234,7 +233,8 @@ export class EmbeddedClient implements Client {
   /**
    * A read transaction on a connection of its own (a file database only): it sees the
    * database as it was when it began, whatever is written meanwhile, until it is closed.
-   * Writes issued before it are committed first.
+   * Writes issued before it are committed first (unless they wait for another process's write
+   * lock: not acknowledged yet, they are not in it).
    */
   async transaction(mode?: TransactionMode): Promise<Transaction> {
     this.checkOpen()
@@ -360,16 +360,15 @@ export class EmbeddedClient implements Client {
   }
 
   /**
-   * The write lock was held by another connection: keeps `group` queued and arms the next
-   * try, or, once it has waited `busyTimeoutMs`, fails it as SQLITE_BUSY (nothing of it applied).
+   * The write lock was held by another connection: fails as SQLITE_BUSY (nothing of them
+   * applied) the batches of `group` that have waited `busyTimeoutMs` since they were
+   * queued, keeps the others queued, and arms the next try.
    */
   private locked(group: Pending[]): boolean {
-    this.queue = group
     const now = performance.now()
-    const wait = this.lockWait
-    if (wait && now - wait.since >= this.busyTimeoutMs) {
-      this.queue = []
-      this.unlocked()
+    const expired = group.filter((w) => now - w.queuedAt >= this.busyTimeoutMs)
+    this.queue = expired.length ? group.filter((w) => now - w.queuedAt < this.busyTimeoutMs) : group
+    if (expired.length) {
       const error = new LibsqlError(
         `database is locked: another connection held the write lock for more than ${this.busyTimeoutMs} ms`,
         'SQLITE_BUSY',
@@ -377,9 +376,13 @@ export class EmbeddedClient implements Client {
         5,
       )
       this.failed(error)
-      for (const w of group) w.reject(error)
+      for (const w of expired) w.reject(error)
+    }
+    if (this.queue.length === 0) {
+      this.unlocked()
       return true
     }
+    const wait = this.lockWait
     if (wait?.timer) return false
     const pauseMs = wait ? Math.min(wait.pauseMs * 2, LOCK_RETRY_MAX_MS) : 1
     let settle!: () => void
@@ -389,7 +392,7 @@ export class EmbeddedClient implements Client {
       this.flush()
       settle()
     }, pauseMs)
-    this.lockWait = { since: wait?.since ?? now, pauseMs, retried, settle, timer }
+    this.lockWait = { pauseMs, retried, settle, timer }
     return false
   }
 
@@ -444,9 +447,19 @@ export class EmbeddedClient implements Client {
    * it (the registry's connection does not wait in place), unless `wait`.
    */
   private beginImmediate(wait: boolean): boolean {
+    // Through exec, not a kept prepared statement: a statement that met SQLITE_BUSY stays
+    // active until it is reset (SQLite lets it be retried), and an active statement makes
+    // every later COMMIT on the connection fail ("SQL statements in progress").
+    const begin = () => {
+      try {
+        this.db.exec('BEGIN IMMEDIATE')
+      } catch (error) {
+        throw libsqlError(error)
+      }
+    }
     try {
-      if (wait) this.blocking(() => this.run('BEGIN IMMEDIATE'))
-      else this.run('BEGIN IMMEDIATE')
+      if (wait) this.blocking(begin)
+      else begin()
       return true
     } catch (error) {
       if (!wait && isBusy(error)) return false

@@ -5,7 +5,11 @@
  * the change feed lease by lease: a renewal updates the state in place and drops no cache
  * entry. The presence is refreshed by heartbeats (`beat`): the Node timer and the sweep
  * on Workers call it; a reader that finds it older than half the absence threshold waits
- * for one, so that no answer after an absence misses the grace.
+ * for one, so that no answer after an absence misses the grace. A process that has kept
+ * running all along (its timer asked for a heartbeat at least every half threshold since
+ * the last one committed) has not been absent, whatever became of those heartbeats: its
+ * readers do not wait, so a heartbeat held up by another process's write lock holds up no
+ * DNS answer or pick.
  */
 import type { LeaseRow, Store } from '../db/store'
 import type { ChangeFeed, ChangeEvent, FeedUpdate } from './change-feed'
@@ -26,6 +30,9 @@ export class LeaseBook {
   private readonly known = new Map<string, Known>()
   private presenceNow: Presence = ALWAYS_PRESENT
   private lastBeat = Number.NEGATIVE_INFINITY
+  /** When this process last said it was running (`running`), and since when it has said so without a gap longer than half the threshold. */
+  private lastRunning = Number.NEGATIVE_INFINITY
+  private runningSince = Number.NEGATIVE_INFINITY
   private beating: Promise<Presence> | undefined
   private readonly forgetters: (() => void)[] = []
   /** Bumped whenever a lease's state or the presence changes: a judged view made at the same version is still right until its own deadline. */
@@ -50,8 +57,16 @@ export class LeaseBook {
     this.forgetters.push(listener)
   }
 
+  /** Says that this process is running now (each heartbeat asked for says so too). */
+  running(): void {
+    const now = this.now()
+    if (now - this.lastRunning > this.absenceMs / 2) this.runningSince = now
+    this.lastRunning = now
+  }
+
   /** Records a heartbeat now and learns the latest absence. */
   beat(): Promise<Presence> {
+    this.running()
     this.beating ??= this.store
       .heartbeat(this.now(), this.absenceMs)
       .then((row) => {
@@ -64,9 +79,12 @@ export class LeaseBook {
     return this.beating
   }
 
-  /** Waits for a heartbeat when the last one this process made is too old to trust. */
+  /** Waits for a heartbeat when the last one this process made is too old to trust, unless the process has been running all along since it. */
   async fresh(): Promise<void> {
-    if (this.now() - this.lastBeat > this.absenceMs / 2) await this.beat()
+    const now = this.now()
+    if (now - this.lastBeat <= this.absenceMs / 2) return
+    if (this.runningSince <= this.lastBeat && now - this.lastRunning <= this.absenceMs / 2) return
+    await this.beat()
   }
 
   /** Learns lease states read at `rv` (rows of `names` that were not found do not exist). */

@@ -48,6 +48,8 @@ export class LeaseLifecycle {
 
   /** Beats, then marks and deletes the pods of lapsed leases (one sweep at a time per process). */
   sweep(): Promise<SweepResult> {
+    // Asked while the last sweep still runs (its heartbeat waiting for the database): the process is running all the same.
+    this.book.running()
     this.sweeping ??= this.run().finally(() => (this.sweeping = undefined))
     return this.sweeping
   }
