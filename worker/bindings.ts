@@ -21,5 +21,6 @@ export interface Env {
   CATCH_UP_INTERVAL_MS?: string
   LOG_FORMAT?: string
   LOG_LEVEL?: string
+  LOG_AUDIT?: string
   CORS_ORIGINS?: string
 }

@@ -167,6 +167,7 @@ export const EnvSchema = z.object({
   AUTH_FAILURE_BURST: integer(10, 1, 1_000_000, 'a number of failed authentications'),
   LOG_FORMAT: oneOf<LogFormat>(LOG_FORMATS, 'plain'),
   LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, 'info'),
+  LOG_AUDIT: bool(true),
   TLS_CERT_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   TLS_KEY_FILE: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   ALLOW_PLAIN_HTTP: bool(false),
@@ -234,6 +235,8 @@ export interface Config {
   logFormat: LogFormat
   /** The least severe log lines written. */
   logLevel: LogLevel
+  /** One audit line per accepted write, whatever `logLevel` says (false: none). */
+  logAudit: boolean
   /** Node: the PEM certificate chain and private key files to serve HTTPS (HTTP/2 and HTTP/1.1) with; null: plain HTTP. */
   tls: { certFile: string; keyFile: string } | null
   /** Node: a non-loopback HOST with access control on may serve plain HTTP (tokens in cleartext). */
@@ -288,6 +291,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
+    logAudit: e.LOG_AUDIT,
     tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     allowPlainHttp: e.ALLOW_PLAIN_HTTP,
     corsOrigins: e.CORS_ORIGINS,

@@ -46,7 +46,6 @@ export function seededClock(seed: number, now: () => Date = () => new Date()): C
 }
 
 export function buildRegistry(db: Database, config: Config, clock: Clock = systemClock(), runtime: { failClosed?: boolean } & RuntimeOptions = {}): Registry {
-  const logger = createLogger({ format: config.logFormat, level: config.logLevel })
   const store = new Store(db, clock.now)
   const feed = new ChangeFeed(store, clock, { intervalMs: config.catchUpIntervalMs })
   const absenceSeconds = config.registryAbsenceSeconds || runtime.defaultAbsenceSeconds || 5
@@ -67,8 +66,8 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
     feed,
     leases,
     leaseDeleteAfterDurations: config.leaseDeleteAfterDurations,
-    // Every accepted write is an audit line at info, in either log format (registry/audit.ts).
-    ...(logger.enabled('info') ? { audit: (entry: AuditEntry) => logger.log('info', 'audit', { ...entry }) } : {}),
+    // Every accepted write is an audit line, in either log format (registry/audit.ts), whatever LOG_LEVEL says: only LOG_AUDIT=false stops them.
+    ...(config.logAudit ? { audit: auditLine(config) } : {}),
   })
 }
 
@@ -96,4 +95,10 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     logger: createLogger({ format: config.logFormat, level: config.logLevel }),
   })
   return { app, registry, resolver, picker, tokens, discovery: snapshot }
+}
+
+/** Writes an audit line at info, in the configured format, whatever LOG_LEVEL lets through of the other lines. */
+function auditLine(config: Config): (entry: AuditEntry) => void {
+  const audit = createLogger({ format: config.logFormat, level: 'info' })
+  return (entry) => audit.log('info', 'audit', { ...entry })
 }

@@ -53,7 +53,7 @@ describe('audit lines', () => {
   let t: TestApp
 
   it('follow every accepted write of every kind, and no dry run, refusal or read', async () => {
-    t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT, LOG_FORMAT: 'json', LOG_LEVEL: 'info' } })
+    t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT, LOG_FORMAT: 'json', LOG_LEVEL: 'info', LOG_AUDIT: 'true' } })
     const rvs: Record<string, string> = {}
     let agent = ''
     const lines = await auditLines(async () => {
@@ -117,12 +117,16 @@ describe('audit lines', () => {
     expect(JSON.stringify(lines)).not.toContain(agent)
   })
 
-  it('name the actor "anonymous" with access control off, and stop at LOG_LEVEL=warn', async () => {
-    t = await testApp({ env: { LOG_LEVEL: 'info', LOG_FORMAT: 'json' } })
+  it('name the actor "anonymous" with access control off, go on at LOG_LEVEL=warn, and stop with LOG_AUDIT=false', async () => {
+    t = await testApp({ env: { LOG_LEVEL: 'info', LOG_FORMAT: 'json', LOG_AUDIT: 'true' } })
     expect(await auditLines(async () => void expect((await t.req('POST', `${NS}/pods`, pod('a', '10.1.0.9'))).status).toBe(201))).toEqual([
       { actor: 'anonymous', verb: 'create', kind: 'Pod', namespace: 'default', name: 'a', resourceVersion: expect.any(String) },
     ])
-    const quiet = await testApp({ env: { LOG_LEVEL: 'warn', LOG_FORMAT: 'json' } })
-    expect(await auditLines(async () => void expect((await quiet.req('POST', `${NS}/pods`, pod('b', '10.1.0.8'))).status).toBe(201))).toEqual([])
+    const warn = await testApp({ env: { LOG_LEVEL: 'warn', LOG_FORMAT: 'json', LOG_AUDIT: 'true' } })
+    expect(await auditLines(async () => void expect((await warn.req('POST', `${NS}/pods`, pod('b', '10.1.0.8'))).status).toBe(201))).toEqual([
+      { actor: 'anonymous', verb: 'create', kind: 'Pod', namespace: 'default', name: 'b', resourceVersion: expect.any(String) },
+    ])
+    const quiet = await testApp({ env: { LOG_LEVEL: 'info', LOG_FORMAT: 'json', LOG_AUDIT: 'false' } })
+    expect(await auditLines(async () => void expect((await quiet.req('POST', `${NS}/pods`, pod('c', '10.1.0.7'))).status).toBe(201))).toEqual([])
   })
 })

@@ -25,8 +25,8 @@ export async function testApp(
   options: { env?: Record<string, string>; clock?: Clock; database?: 'memory' | 'file' } = {},
 ): Promise<TestApp> {
   const database = await testDatabase(options.database)
-  // Audit lines (info) would flood the test output; a test of them sets LOG_LEVEL itself.
-  const config = parseConfig({ LOG_LEVEL: 'warn', ...options.env })
+  // Audit lines would flood the test output; a test of them sets LOG_AUDIT (and LOG_LEVEL) itself.
+  const config = parseConfig({ LOG_LEVEL: 'warn', LOG_AUDIT: 'false', ...options.env })
   const clock = options.clock ?? seededClock(42)
   const { app, registry, resolver, picker, tokens, discovery } = buildApp(database.db, config, clock)
   const peer = () => buildApp(database.db, config, clock).app

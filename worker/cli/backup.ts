@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { ConfigError } from '../config'
 import { BackupError, backupEmbedded } from '../db/backup'
-import { databaseTarget, redactUrl } from '../db/location'
+import { databaseTarget, redactUrl, toolFailure } from '../db/location'
 
 const USAGE = 'usage: npm run backup -- FILE [--force]   (copies the database DATABASE_URL names into FILE; --force replaces an existing FILE)'
 
@@ -47,7 +47,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof ConfigError || e instanceof BackupError) console.error(`switchboard backup: ${e.message}`)
-    else console.error('switchboard backup: failed:', e)
+    else console.error(`switchboard backup: failed: ${toolFailure(e)}`)
     process.exit(1)
   },
 )

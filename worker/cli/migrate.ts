@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConfigError } from '../config'
-import { databaseTarget, redactUrl } from '../db/location'
+import { databaseTarget, redactUrl, toolFailure } from '../db/location'
 import { migrateClient, migrationPlan, MigrationError, openForMigration, readMigrations, type MigrationState } from '../db/migrate'
 
 const USAGE = 'usage: npm run migrate [-- --status]   (applies pending migrations to the database DATABASE_URL names; --status only lists them)'
@@ -92,7 +92,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof ConfigError || e instanceof MigrationError) console.error(`switchboard migrate: ${e.message}`)
-    else console.error('switchboard migrate: failed:', e)
+    else console.error(`switchboard migrate: failed: ${toolFailure(e)}`)
     process.exit(1)
   },
 )

@@ -34,9 +34,9 @@ export async function backupEmbedded(source: string, target: string, options: { 
   mkdirSync(dirname(target), { recursive: true })
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.partial`)
   try {
+    // VACUUM INTO reads one snapshot and takes no write lock: a running registry's writes go on meanwhile.
     const client = openLibsql({ url: source })
     try {
-      await client.execute('PRAGMA busy_timeout = 5000')
       await client.execute({ sql: 'VACUUM INTO ?', args: [temporary] })
     } finally {
       client.close()

@@ -9,7 +9,14 @@ export const DEFAULT_DATABASE_URL = 'file:./data/switchboard.db'
 
 /** The database URL without credentials, for what is printed. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&](authToken|token)=)[^&]*/gi, '$1***')
+  return url.replace(/\/\/[^@/\s]*@/g, '//***@').replace(/([?&](authToken|token)=)[^&\s]*/gi, '$1***')
+}
+
+/** An unexpected error of a tool, for its one line: the message (its cause's too) with any URL's credentials hidden, no stack. */
+export function toolFailure(e: unknown): string {
+  if (!(e instanceof Error)) return redactUrl(String(e))
+  const cause = e.cause instanceof Error ? ` (${e.cause.message})` : ''
+  return redactUrl(`${e.name}: ${e.message}${cause}`)
 }
 
 /** The database the tools work on, read from the environment as `npm start` reads it. */
