@@ -547,19 +547,24 @@ describe('classic DNS over UDP is rate limited per source address (RATE_LIMIT_BU
     msg.additionals = [optRecord({ udpSize: 4096 })]
     return encodeMessage(msg)
   }
-  /** Sends `count` queries at once from `address` and collects the replies that come within `ms`. */
-  const flood = async (address: string, count: number, ms = 500): Promise<{ sent: Uint8Array[]; replies: Message[]; sizes: number[] }> => {
+  /** Sends `count` queries at once from `address` and collects the replies until none has come for 300 ms. */
+  const flood = async (address: string, count: number): Promise<{ sent: Uint8Array[]; replies: Message[]; sizes: number[] }> => {
     const sock = createSocket('udp4')
     await new Promise<void>((r) => sock.bind(0, address, () => r()))
     const replies: Message[] = []
     const sizes: number[] = []
+    let quiet: () => void = () => {}
+    const done = new Promise<void>((r) => (quiet = r))
+    let timer = setTimeout(quiet, 300)
     sock.on('message', (m) => {
       replies.push(decodeMessage(m))
       sizes.push(m.length)
+      clearTimeout(timer)
+      timer = setTimeout(quiet, 300)
     })
     const sent = Array.from({ length: count }, (_, i) => ednsQuery(i + 1))
     for (const q of sent) sock.send(q, dnsPort, '127.0.0.1')
-    await new Promise((r) => setTimeout(r, ms))
+    await done
     sock.close()
     return { sent, replies, sizes }
   }
