@@ -19,8 +19,7 @@ import { buildApp, systemClock } from './wiring'
 import { isIPv6 } from 'node:net'
 import { dnsNeedsNoToken } from './api/auth'
 import { Answerer } from './dns/answer'
-import { listenClassicDns, type ClassicDns } from './dns/classic-server'
-import type { Resolver } from './dns/resolve'
+import { classicDnsMetrics, listenClassicDns, type ClassicDns, type ClassicDnsMetrics } from './dns/classic-server'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 import { eventLoopLag } from './node-metrics'
 import { readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
@@ -44,7 +43,18 @@ async function main(): Promise<void> {
     }
     console.warn(`switchboard: ALLOW_PLAIN_HTTP=true: serving plain HTTP on ${config.host}; tokens cross the network in cleartext unless a proxy in front terminates TLS`)
   }
+  if (config.dnsPort && config.adminToken === null && !isLoopback(config.dnsHost)) {
+    throw new ConfigError(
+      `DNS_HOST=${config.dnsHost} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry answers DNS on loopback only (set the token, or DNS_HOST=127.0.0.1)`,
+    )
+  }
   const keyPair = config.tls && readKeyPair(config.tls)
+  // Classic DNS binds before the database is opened, so that a DNS_PORT in use stops start-up
+  // with nothing written; its queries wait for the answerer until the registry is ready.
+  let answererReady: (answerer: Answerer) => void = () => {}
+  const answerer = new Promise<Answerer>((resolve) => (answererReady = resolve))
+  const dnsMetrics = config.dnsPort ? classicDnsMetrics() : null
+  const dns = dnsMetrics ? await startClassicDns(config, answerer, dnsMetrics) : null
   const url = config.databaseUrl ?? DEFAULT_DATABASE_URL
   const path = /^file:/.test(url) ? url.slice(5) : !/^[a-z][a-z0-9+.-]*:/i.test(url) && url !== ':memory:' ? url : null
   if (path) mkdirSync(dirname(path), { recursive: true })
@@ -53,7 +63,8 @@ async function main(): Promise<void> {
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db, { log: (line) => console.log(`switchboard: ${line}`) })
-  const { app, registry, resolver } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag()] })
+  const { app, registry, resolver } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag(), ...(dnsMetrics ? [dnsMetrics.collector] : [])] })
+  answererReady(new Answerer(resolver, systemClock()))
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.
   await registry.leases.beat().catch((e: unknown) => {
@@ -70,8 +81,6 @@ async function main(): Promise<void> {
     registry.compactChanges().catch(failed('compacting the change log'))
   }, COMPACTION_INTERVAL_MS)
   compactor.unref()
-
-  const dns = config.dnsPort ? await startClassicDns(config, resolver, registry.tokens.enabled) : null
 
   const { cap, note } = connectionCap(config.maxConnections)
   if (note) console.warn(`switchboard: ${note}`)
@@ -117,22 +126,22 @@ async function main(): Promise<void> {
 
 /**
  * Classic DNS on DNS_HOST:DNS_PORT (UDP and TCP). It carries no token, so it answers what a
- * caller without one may see (api/auth.ts `dnsNeedsNoToken`), and REFUSED otherwise.
+ * caller without one may see (api/auth.ts `dnsNeedsNoToken`), and REFUSED otherwise. With
+ * access control on, UDP queries count against RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST per
+ * source address, as HTTP requests without a token do.
  */
-async function startClassicDns(config: Config, resolver: Resolver, accessControl: boolean): Promise<ClassicDns> {
-  if (!accessControl && !isLoopback(config.dnsHost)) {
-    throw new ConfigError(
-      `DNS_HOST=${config.dnsHost} is not a loopback address: without SWITCHBOARD_ADMIN_TOKEN the registry answers DNS on loopback only (set the token, or DNS_HOST=127.0.0.1)`,
-    )
-  }
+async function startClassicDns(config: Config, answerer: Promise<Answerer>, metrics: ClassicDnsMetrics): Promise<ClassicDns> {
+  const accessControl = config.adminToken !== null
   const open = dnsNeedsNoToken(accessControl, config.dohPublic)
   const where = `${isIPv6(config.dnsHost) ? `[${config.dnsHost}]` : config.dnsHost}:${config.dnsPort}`
   const dns = await listenClassicDns({
     host: config.dnsHost,
     port: config.dnsPort,
-    answerer: new Answerer(resolver, systemClock()),
+    answerer,
     scope: open ? { key: '*' } : { key: 'refused', refuse: true },
     idleTimeoutMs: config.keepAliveTimeoutMs,
+    ...(accessControl ? { udpRate: config.rateLimits.requests } : {}),
+    metrics,
     onError: failed('answering classic DNS'),
   }).catch((e: unknown) => {
     throw new ConfigError(`DNS_PORT=${config.dnsPort}: cannot listen on UDP and TCP ${where}: ${(e as Error).message}`)

@@ -10,15 +10,21 @@
  *   size (bounded to 1232) with it, complete over TCP, and dig's and kdig's own retry over
  *   TCP after TC.
  *
- * Also: several queries on one TCP connection answered by ID, the idle timeout, FORMERR for a
- * garbled message, random datagrams on the UDP port (the server stays up and answers), and,
- * on a second server with access control on and DOH_PUBLIC off, REFUSED to every query and
- * SIGTERM closing the DNS listeners. The records name addresses in 10.0.0.0/8 and fd00::/8;
+ * Also: several queries on one TCP connection answered by ID, the idle timeout (and each
+ * message timed from its own first octet), FORMERR for a garbled message, random datagrams on
+ * the UDP port (the server stays up and answers); on a second server with access control on
+ * and DOH_PUBLIC off, REFUSED to every query and SIGTERM closing the DNS listeners; on a third
+ * with a small RATE_LIMIT_BURST, UDP rate limited per source address (slip and drop) while TCP
+ * and another address are answered, and the counts in /metrics; and bad settings refused
+ * before the database is created. The records name addresses in 10.0.0.0/8 and fd00::/8;
  * nothing here connects to them.
  */
 import { outsideTool } from '../support/tools'
 import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promises as dns } from 'node:dns'
 import { connect, type Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -52,6 +58,7 @@ const OPT_OCTETS = 11
 /** Each server's DNS port (UDP and TCP), free on TCP when chosen. */
 const PUBLIC_DNS_PORT = await freePort()
 const CLOSED_DNS_PORT = await freePort()
+const LIMITED_DNS_PORT = await freePort()
 
 async function api(server: UsedServer, method: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${server.url}${path}`, { method, headers: authHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) })
@@ -253,6 +260,27 @@ describe('classic DNS with DOH_PUBLIC=true (access control on)', () => {
       expect(messages).toEqual([])
       expect(closed).toBe(true)
       expect(performance.now() - t0).toBeLessThan(2500)
+    })
+
+    it('TCP: a steady stream whose writes each end inside the next message keeps its connection: each message is timed from its own first octet', async () => {
+      // Every 150 ms, one message and one octet more: no write ends on a message boundary, yet
+      // each message arrives whole within 150 ms of its first octet, well inside the 1 s timeout.
+      const socket = await tcpConnect(dnsPort)
+      socket.on('error', () => {})
+      const stream = Buffer.concat(Array.from({ length: 40 }, (_, i) => framed(query(100 + i, svc('web')))))
+      const step = framed(query(100, svc('web'))).length + 1
+      let sent = 0
+      const timer = setInterval(() => {
+        if (!socket.destroyed) socket.write(stream.subarray(sent, (sent += step)))
+      }, 150)
+      const { messages, closed } = await readFramed(socket, Infinity, 3000)
+      clearInterval(timer)
+      socket.destroy()
+      expect(closed).toBe(false)
+      const whole = Math.floor(Math.min(sent, stream.length) / (step - 1))
+      expect(whole).toBeGreaterThanOrEqual(15)
+      expect(messages.length).toBeGreaterThanOrEqual(whole - 1)
+      expect(messages.map((m) => decodeMessage(m).header.id)).toEqual(Array.from({ length: messages.length }, (_, i) => 100 + i))
     })
 
     it(`TCP: 500 queries written at once, more than the ${MAX_PIPELINED} in flight at a time, are all answered`, async () => {
@@ -508,6 +536,95 @@ describe('classic DNS with access control on and DOH_PUBLIC off', () => {
   })
 })
 
+describe('classic DNS over UDP is rate limited per source address (RATE_LIMIT_BURST=20, RATE_LIMIT_PER_SECOND=1); /metrics counts it', () => {
+  const dnsPort = LIMITED_DNS_PORT
+  const BURST = 20
+  const server = useServer({ env: { DNS_PORT: String(dnsPort), DOH_PUBLIC: 'true', RATE_LIMIT_BURST: String(BURST), RATE_LIMIT_PER_SECOND: '1' } })
+  const FLOOD = 60
+  /** A query stating an EDNS payload of 4096, as an amplification flood sends. */
+  const ednsQuery = (id: number) => {
+    const msg = decodeMessage(query(id, svc('web')))
+    msg.additionals = [optRecord({ udpSize: 4096 })]
+    return encodeMessage(msg)
+  }
+  /** Sends `count` queries at once from `address` and collects the replies until none has come for 300 ms. */
+  const flood = async (address: string, count: number): Promise<{ sent: Uint8Array[]; replies: Message[]; sizes: number[] }> => {
+    const sock = createSocket('udp4')
+    await new Promise<void>((r) => sock.bind(0, address, () => r()))
+    const replies: Message[] = []
+    const sizes: number[] = []
+    let quiet: () => void = () => {}
+    const done = new Promise<void>((r) => (quiet = r))
+    let timer = setTimeout(quiet, 300)
+    sock.on('message', (m) => {
+      replies.push(decodeMessage(m))
+      sizes.push(m.length)
+      clearTimeout(timer)
+      timer = setTimeout(quiet, 300)
+    })
+    const sent = Array.from({ length: count }, (_, i) => ednsQuery(i + 1))
+    for (const q of sent) sock.send(q, dnsPort, '127.0.0.1')
+    await done
+    sock.close()
+    return { sent, replies, sizes }
+  }
+  let answered = 0
+  let slipped = 0
+
+  beforeAll(async () => {
+    expect((await api(server, 'POST', `${NS}/services`, { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } })).status).toBe(201)
+  })
+
+  it(`a burst beyond ${BURST} from one address: the rest alternately get an empty answer with TC (the question, no larger than the query) and nothing; another address and TCP still get answers`, async () => {
+    const { sent, replies, sizes } = await flood('127.0.0.1', FLOOD)
+    const full = replies.filter((r) => !r.header.tc)
+    const truncated = replies.filter((r) => r.header.tc)
+    answered = full.length
+    slipped = truncated.length
+    // The burst, and at most one more refilled while the flood was read.
+    expect(full.length).toBeGreaterThanOrEqual(BURST)
+    expect(full.length).toBeLessThanOrEqual(BURST + 1)
+    for (const r of full) expect(r.answers).toHaveLength(1)
+    // Of the queries past the limit, every other one slips (the first does), the others are dropped.
+    expect(truncated.length).toBe(Math.ceil((FLOOD - full.length) / 2))
+    for (const [i, r] of replies.entries()) {
+      if (!r.header.tc) continue
+      expect(r.header).toMatchObject({ qr: true, tc: true, rd: true, rcode: RCODE.NOERROR })
+      expect(r.questions).toEqual([{ name: svc('web'), type: TYPE.A, class: 1 }])
+      expect([r.answers, r.authorities, r.additionals]).toEqual([[], [], []])
+      expect(sizes[i]).toBeLessThan(sent[r.header.id - 1]!.length)
+    }
+    // Another address has its own bucket.
+    const other = await flood('127.0.0.2', 5)
+    expect(other.replies.map((r) => [r.header.tc, r.answers.length])).toEqual(Array.from({ length: 5 }, () => [false, 1]))
+    answered += other.replies.length
+    // TCP is not limited: the flooded address still gets its answer there, as a client does after TC.
+    const socket = await tcpConnect(dnsPort)
+    socket.write(framed(query(7, svc('web'))))
+    const { messages } = await readFramed(socket, 1)
+    socket.destroy()
+    expect(decodeMessage(messages[0]!).header).toMatchObject({ id: 7, tc: false, rcode: RCODE.NOERROR })
+    expect(decodeMessage(messages[0]!).answers).toHaveLength(1)
+  })
+
+  it('/metrics: classic DNS queries by transport and response code, and the rate-limited ones by slip or drop', async () => {
+    const socket = await tcpConnect(dnsPort)
+    socket.write(framed(query(8, svc('nope'))))
+    expect((await readFramed(socket, 1)).messages).toHaveLength(1)
+    socket.destroy()
+    const res = await fetch(`${server.url}/metrics`, { headers: authHeaders() })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    const sample = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(text).toContain('# TYPE switchboard_dns_queries_total counter')
+    expect(sample('switchboard_dns_queries_total{transport="udp",rcode="NOERROR"}')).toBe(answered)
+    expect(sample('switchboard_dns_queries_total{transport="tcp",rcode="NOERROR"}')).toBe(1)
+    expect(sample('switchboard_dns_queries_total{transport="tcp",rcode="NXDOMAIN"}')).toBe(1)
+    expect(sample('switchboard_dns_udp_rate_limited_total{action="slip"}')).toBe(slipped)
+    expect(sample('switchboard_dns_udp_rate_limited_total{action="drop"}')).toBe(FLOOD + 5 - answered - slipped)
+  })
+})
+
 describe('classic DNS settings: a bad one stops start-up with a message naming the variable', () => {
   /** Runs `npm start` with `env` and resolves with its exit code and output. */
   const start = (env: Record<string, string>) =>
@@ -527,16 +644,18 @@ describe('classic DNS settings: a bad one stops start-up with a message naming t
       })
     })
 
-  it('DNS_PORT not a port, DNS_HOST not an address, a non-loopback DNS_HOST without a token, a DNS_PORT in use', async () => {
+  it('DNS_PORT not a port, DNS_HOST not an address, a non-loopback DNS_HOST without a token, a DNS_PORT in use: refused before the database is created', async () => {
     const busy = createSocket('udp4')
     await new Promise<void>((r) => busy.bind(0, '127.0.0.1', () => r()))
     const busyPort = busy.address().port
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-dns-settings-'))
+    const database = (name: string) => ({ DATABASE_URL: `file:${join(dir, name, 'switchboard.db')}` })
     try {
       const [port, host, open, taken] = await Promise.all([
-        start({ DNS_PORT: 'fifty-three' }),
-        start({ DNS_PORT: '5353', DNS_HOST: 'localhost' }),
-        start({ DNS_PORT: '5353', DNS_HOST: '0.0.0.0', SWITCHBOARD_ADMIN_TOKEN: '' }),
-        start({ DNS_PORT: String(busyPort) }),
+        start({ DNS_PORT: 'fifty-three', ...database('port') }),
+        start({ DNS_PORT: '5353', DNS_HOST: 'localhost', ...database('host') }),
+        start({ DNS_PORT: '5353', DNS_HOST: '0.0.0.0', SWITCHBOARD_ADMIN_TOKEN: '', ...database('open') }),
+        start({ DNS_PORT: String(busyPort), ...database('taken') }),
       ])
       expect(port.code).toBe(1)
       expect(port.output).toMatch(/DNS_PORT: must be a port number/)
@@ -547,8 +666,11 @@ describe('classic DNS settings: a bad one stops start-up with a message naming t
       expect(taken.code).toBe(1)
       expect(taken.output).toContain(`DNS_PORT=${busyPort}: cannot listen on UDP and TCP 127.0.0.1:${busyPort}`)
       for (const r of [port, host, open, taken]) expect(r.output).not.toContain('switchboard listening on')
+      // Nothing touched the database: not even its directory was made.
+      expect(readdirSync(dir)).toEqual([])
     } finally {
       busy.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)
 })

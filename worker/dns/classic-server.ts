@@ -9,13 +9,21 @@
  * errors at each other; any other that does not decode gets FORMERR (a bare header with the
  * query's ID).
  *
+ * UDP queries are limited per source address with the token buckets of the HTTP rate limits
+ * (http/rate-limit.ts): UDP source addresses can be forged, so an unlimited server would
+ * reflect amplified answers at whoever a flood names. A query past its address's limit
+ * "slips" as BIND's response-rate limiting does: every other one gets an empty answer with
+ * TC set (no larger than the query; a real client asks again over TCP), the rest are dropped.
+ * TCP cannot be forged and is not limited.
+ *
  * TCP (RFC 1035 §4.2.2, RFC 7766): each message is preceded by its length in two octets; a
  * connection may carry many queries, several in flight at once (at most `MAX_PIPELINED`; the
  * connection is not read further until one is answered, nor while the client leaves answers
  * unread beyond the socket's buffer), each answered as soon as it is
  * ready, so answers may come out of order (RFC 7766 §6.2.1.1; clients match them by ID). A
  * connection with no query in flight and no traffic for `idleTimeoutMs` is closed, and so is
- * one whose message, once begun, has not arrived whole within that time; so is one
+ * one whose message has not arrived whole within that time of its first octet (each message
+ * measured on its own, however the client's writes split them); so is one
  * that sends a message shorter than a DNS header or a response. At most `MAX_TCP_CONNECTIONS`
  * are open at once; more are refused (closed at once) until one ends. A client that closes its
  * side after its queries still gets their answers.
@@ -25,6 +33,8 @@
  */
 import { createSocket } from 'node:dgram'
 import { createServer, isIPv6, type Server, type Socket } from 'node:net'
+import { TokenBuckets, type BucketRate } from '../http/rate-limit'
+import { Counter, type Collector } from '../http/metrics'
 import type { Answerer, Scope, Transport } from './answer'
 import { HEADER_OCTETS, RCODE } from './wire'
 
@@ -36,11 +46,16 @@ export const MAX_PIPELINED = 32
 export interface ClassicDnsOptions {
   host: string
   port: number
-  answerer: Answerer
+  /** Awaited by each query: the listeners may be bound before the database is open. */
+  answerer: Answerer | Promise<Answerer>
   /** Whose queries these are: classic DNS carries no token, so the scope of a caller without one. */
   scope: Scope
   /** A TCP connection idle this long is closed. */
   idleTimeoutMs: number
+  /** UDP queries per source address (absent: not limited). */
+  udpRate?: BucketRate
+  /** Counted here as queries are answered or limited (absent: not counted). */
+  metrics?: ClassicDnsMetrics
   /** An answer that failed (it was sent as SERVFAIL), or a listener's error after start. */
   onError: (e: unknown) => void
 }
@@ -52,21 +67,50 @@ export interface ClassicDns {
   close: () => Promise<void>
 }
 
+/** Classic DNS's counters for /metrics; `collector` reads them at scrape time. */
+export interface ClassicDnsMetrics {
+  /** Queries answered, by `transport` (udp, tcp) and `rcode` (its name, or its number when it has none here). */
+  queries: Counter
+  /** UDP queries past their address's rate limit, by `action`: `slip` (an empty answer with TC) or `drop`. */
+  rateLimited: Counter
+  collector: Collector
+}
+
+export function classicDnsMetrics(): ClassicDnsMetrics {
+  const queries = new Counter('switchboard_dns_queries_total', 'Classic DNS queries answered, by transport (udp, tcp) and response code.')
+  const rateLimited = new Counter('switchboard_dns_udp_rate_limited_total', 'Classic DNS queries over UDP past their source address rate limit: slip (an empty answer with TC) or drop.')
+  return { queries, rateLimited, collector: () => [queries.family(), rateLimited.family()] }
+}
+
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([name, code]) => [code, name]))
+
 /** Listens on UDP and TCP `host:port`; resolves once both are bound, rejects if either cannot be. */
 export async function listenClassicDns(o: ClassicDnsOptions): Promise<ClassicDns> {
   const respond = async (query: Uint8Array, transport: Transport): Promise<Uint8Array> => {
+    let reply: Uint8Array
     try {
-      const answered = await o.answerer.answer(query, o.scope, transport)
-      return 'malformed' in answered ? bareReply(query, RCODE.FORMERR) : answered.bytes
+      const answered = await (await o.answerer).answer(query, o.scope, transport)
+      reply = 'malformed' in answered ? bareReply(query, RCODE.FORMERR) : answered.bytes
     } catch (e) {
       o.onError(e)
-      return bareReply(query, RCODE.SERVFAIL)
+      reply = bareReply(query, RCODE.SERVFAIL)
     }
+    const rcode = reply[3]! & 0x0f
+    o.metrics?.queries.inc({ transport, rcode: RCODE_NAMES.get(rcode) ?? String(rcode) })
+    return reply
   }
   const udp = createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4' })
   let udpOpen = true
+  const buckets = o.udpRate && o.udpRate.perSecond > 0 ? new TokenBuckets(o.udpRate, Date.now) : null
+  let slip = false
   udp.on('message', (datagram, from) => {
     if (!isQuery(datagram)) return
+    if (buckets && buckets.take(from.address) > 0) {
+      slip = !slip
+      o.metrics?.rateLimited.inc({ action: slip ? 'slip' : 'drop' })
+      if (slip) udp.send(truncatedReply(datagram), from.port, from.address)
+      return
+    }
     void respond(copy(datagram), 'udp').then((answer) => {
       if (udpOpen) udp.send(answer, from.port, from.address)
     })
@@ -120,9 +164,34 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
   socket.setTimeout(idleTimeoutMs, () => {
     if (inFlight === 0) socket.destroy()
   })
-  // A message begun must arrive whole within the idle timeout too, however slowly its octets trickle in.
+  // Each message must arrive whole within the idle timeout of its first octet (or of reading
+  // resuming, when the connection was paused), however slowly its octets trickle in. Offsets count octets from the connection's first: `received` so far,
+  // `consumed` (served, the start of `pending`), and `boundary`, where the message still
+  // arriving begins, which `partial` times from `timedFrom`.
+  let received = 0
+  let consumed = 0
+  let boundary = 0
+  let timedFrom = -1
   let partial: NodeJS.Timeout | undefined
   socket.on('close', () => clearTimeout(partial))
+  const stopTimer = () => {
+    clearTimeout(partial)
+    partial = undefined
+    timedFrom = -1
+  }
+  const timeMessages = () => {
+    while (received - boundary >= 2) {
+      const length = pending.readUInt16BE(boundary - consumed)
+      if (received - boundary < 2 + length) break
+      boundary += 2 + length
+    }
+    if (boundary === received) stopTimer()
+    else if (timedFrom !== boundary) {
+      clearTimeout(partial)
+      partial = setTimeout(() => socket.destroy(), idleTimeoutMs)
+      timedFrom = boundary
+    }
+  }
   /**
    * Starts the queries that have arrived whole, while fewer than MAX_PIPELINED are in flight
    * and the client reads its answers (the write buffer has drained); reads on only then.
@@ -133,6 +202,7 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
       if (pending.length < 2 + length) break
       const message = copy(pending.subarray(2, 2 + length))
       pending = pending.subarray(2 + length)
+      consumed += 2 + length
       if (!isQuery(message)) {
         socket.destroy()
         return
@@ -148,15 +218,15 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
         serve()
       })
     }
-    const incomplete = pending.length > 0 && (pending.length < 2 || pending.length < 2 + pending.readUInt16BE(0))
-    if (incomplete && !partial) partial = setTimeout(() => socket.destroy(), idleTimeoutMs)
-    else if (!incomplete && partial) {
-      clearTimeout(partial)
-      partial = undefined
-    }
     const blocked = inFlight >= MAX_PIPELINED || socket.writableNeedDrain
-    if (blocked && !socket.isPaused()) socket.pause()
-    else if (!blocked && socket.isPaused()) socket.resume()
+    if (blocked && !socket.isPaused()) {
+      // Not read while paused: the message arriving is timed afresh once reading resumes.
+      socket.pause()
+      stopTimer()
+    } else if (!blocked && socket.isPaused()) {
+      socket.resume()
+      timeMessages()
+    }
     if (ended && inFlight === 0 && !socket.destroyed) socket.end()
   }
   socket.on('drain', serve)
@@ -166,6 +236,8 @@ function serveConnection(socket: Socket, respond: (q: Uint8Array, t: Transport) 
   })
   socket.on('data', (chunk: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
+    received += chunk.length
+    timeMessages()
     serve()
   })
 }
@@ -178,6 +250,31 @@ function isQuery(message: Uint8Array): boolean {
 /** The octets as a plain Uint8Array of their own (a Buffer's `slice` would share memory with it). */
 function copy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes)
+}
+
+/**
+ * An empty answer with TC set, for a UDP query past its rate limit: the query's header and
+ * first question, no records (so never larger than the query); a bare header with TC when the
+ * question cannot be found.
+ */
+function truncatedReply(query: Uint8Array): Uint8Array {
+  let end = HEADER_OCTETS
+  const questions = (query[4]! << 8) | query[5]!
+  if (questions >= 1) {
+    while (end < query.length && query[end]! !== 0 && (query[end]! & 0xc0) === 0) end += 1 + query[end]!
+    end += end < query.length && (query[end]! & 0xc0) === 0xc0 ? 2 : 1
+    end += 4
+  }
+  const withQuestion = questions >= 1 && end <= query.length
+  const reply = bareReply(query, RCODE.NOERROR)
+  reply[2] = reply[2]! | 0x02
+  if (!withQuestion) return reply
+  const out = new Uint8Array(end)
+  out.set(query.subarray(0, end))
+  out.set(reply.subarray(0, 4))
+  out.fill(0, 4, HEADER_OCTETS)
+  out[5] = 1
+  return out
 }
 
 /** A header-only reply: the query's ID, opcode and RD, with `rcode`. */
