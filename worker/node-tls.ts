@@ -70,3 +70,10 @@ export function reloadOnHangup(server: Http2SecureServer, files: TlsFiles): () =
   process.on('SIGHUP', reload)
   return () => process.off('SIGHUP', reload)
 }
+
+/** Plain HTTP has no certificate to reload: SIGHUP (a service manager's reload) is logged and otherwise ignored, rather than ending the process. */
+export function ignoreHangup(): () => void {
+  const note = () => console.log('switchboard: SIGHUP: nothing to reload (plain HTTP, no TLS_CERT_FILE)')
+  process.on('SIGHUP', note)
+  return () => process.off('SIGHUP', note)
+}

@@ -22,7 +22,7 @@ import { Answerer } from './dns/answer'
 import { classicDnsMetrics, listenClassicDns, type ClassicDns, type ClassicDnsMetrics } from './dns/classic-server'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 import { eventLoopLag } from './node-metrics'
-import { readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
+import { ignoreHangup, readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
 
 const COMPACTION_INTERVAL_MS = 10_000
 /** Node beats every second: a gap of 5 s means the registry was down. */
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     }
   })
   limitConnections(server as Server | Http2SecureServer, limits)
-  const stopReloading = config.tls ? reloadOnHangup(server as Http2SecureServer, config.tls) : () => {}
+  const stopReloading = config.tls ? reloadOnHangup(server as Http2SecureServer, config.tls) : ignoreHangup()
   server.on('error', (e) => {
     console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
     process.exit(1)

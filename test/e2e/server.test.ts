@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../support/server'
 import { authHeaders } from '../support/auth'
+import { serverPid } from '../support/tls'
 
 const servers: ServerProcess[] = []
 afterAll(async () => {
@@ -9,6 +10,16 @@ afterAll(async () => {
 })
 
 describe('the server process (npm start)', () => {
+  it('goes on serving after SIGHUP over plain HTTP (nothing to reload), saying so', async () => {
+    const server = await startServer()
+    servers.push(server)
+    process.kill(serverPid(server), 'SIGHUP')
+    const deadline = Date.now() + 5000
+    while (!server.output().includes('SIGHUP: nothing to reload') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(server.output()).toContain('SIGHUP: nothing to reload')
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+
   it('prints one line with its URL, serves the API, keeps data across restarts and exits cleanly on SIGTERM and SIGINT', async () => {
     const server = await startServer()
     servers.push(server)
