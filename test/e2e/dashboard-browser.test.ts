@@ -255,6 +255,25 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     expect((await api('GET', `${NS}/pods/web-1`)).metadata.annotations['switchboard.dev/weight']).toBe('7')
   })
 
+  it('shows endpoints written through the API for a service without a selector, within a second', async () => {
+    await api('POST', `${NS}/services`, { metadata: { name: 'ext' }, spec: { ports: [{ name: 'http', port: 80 }] } })
+    const table = page.locator('#endpoints table[data-service="ext"]')
+    await table.locator('caption', { hasText: 'ext: 0 endpoint(s)' }).waitFor({ timeout: LIVE_MS })
+    const endpoints = (ip: string) => ({ metadata: { name: 'ext' }, subsets: [{ addresses: [{ ip }], ports: [{ name: 'http', port: 80 }] }] })
+    let started = Date.now()
+    await api('POST', `${NS}/endpoints`, endpoints('10.99.0.1'))
+    await table.locator('tbody tr', { hasText: '10.99.0.1' }).waitFor({ timeout: LIVE_MS })
+    console.log(`dashboard: ext's created Endpoints on the page ${Date.now() - started} ms after the write was sent`)
+    // Nothing else changes in the namespace meanwhile: only the EndpointSlice watch can bring the replacement.
+    started = Date.now()
+    await api('PUT', `${NS}/endpoints/ext`, endpoints('10.99.0.2'))
+    await table.locator('tbody tr', { hasText: '10.99.0.2' }).waitFor({ timeout: LIVE_MS })
+    console.log(`dashboard: ext's replaced Endpoints on the page ${Date.now() - started} ms after the write was sent`)
+    expect(await table.textContent()).not.toContain('10.99.0.1')
+    expect(await table.locator('caption').textContent()).toBe('ext: 1 endpoint(s)')
+    await shot('6b-selectorless-endpoints')
+  })
+
   it('creates a token with its secret shown once, and revokes it', async () => {
     await page.locator('#tokens-section').waitFor({ state: 'visible' })
     await page.fill('#token-name', 'ui-reader')
@@ -339,6 +358,41 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', { timeout: 30_0
     await podRow('web-3').waitFor({ state: 'detached', timeout: LIVE_MS })
     await expect.poll(() => page.locator('#connection').textContent(), { timeout: 10_000 }).toMatch(/^Live/)
     await shot('8-relisted')
+  })
+
+  it("shows only the chosen namespace's pods when the previous namespace's list arrives after the switch", async () => {
+    // default's pod list is slow (a big namespace, a slow link); team-a (created above) holds billing-1 only.
+    const slowList = /\/api\/v1\/namespaces\/default\/pods$/
+    let lateListAnswered!: () => void
+    const answered = new Promise<void>((resolve) => (lateListAnswered = resolve))
+    await page.route(slowList, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      await route.continue().catch(() => {})
+      const response = await route.request().response()
+      await response?.finished()
+      lateListAnswered()
+    })
+    try {
+      await page.reload()
+      await page.locator('#app').waitFor({ state: 'visible' })
+      await page.locator('#namespace option[value="team-a"]').waitFor({ state: 'attached' })
+      await page.selectOption('#namespace', 'team-a')
+      await podRow('billing-1').waitFor({ timeout: LIVE_MS })
+      await answered
+      // Let the page take the late list (a response read and a render) before looking.
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)))
+      const shown = () => page.locator('#pods tbody tr[data-pod]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.pod))
+      expect(await page.inputValue('#namespace')).toBe('team-a')
+      expect(await shown()).toEqual(['billing-1'])
+      expect(await page.locator('#weight-pod option').allTextContents()).toEqual(['billing-1'])
+      // And it stays live for team-a.
+      await api('POST', '/api/v1/namespaces/team-a/pods', { ...pod('billing-2', '10.0.2.2', 1), metadata: { name: 'billing-2', labels: { app: 'billing' } } })
+      await podRow('billing-2').waitFor({ timeout: LIVE_MS })
+      expect(await shown()).toEqual(['billing-1', 'billing-2'])
+      await shot('8b-namespace-switched')
+    } finally {
+      await page.unroute(slowList)
+    }
   })
 
   it('browses the OpenAPI documents', async () => {

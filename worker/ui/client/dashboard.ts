@@ -37,11 +37,10 @@ const namespaces = new Store()
 const services = new Store()
 const pods = new Store()
 const leases = new Store()
-let slices: Obj[] = []
+const slices = new Store()
 let namespace = 'default'
 let watches: LiveList[] = []
 let renderQueued = false
-let slicesTimer: ReturnType<typeof setTimeout> | undefined
 /** The pod and resourceVersion the weight form edits: set when a pod is chosen, so a write by someone else in between is a 409. */
 let weightBase: { pod: string; resourceVersion: string } | null = null
 
@@ -98,18 +97,6 @@ function scheduleRender(): void {
   }, 0)
 }
 
-function refreshSlices(): void {
-  clearTimeout(slicesTimer)
-  slicesTimer = setTimeout(async () => {
-    try {
-      slices = (await call('GET', path('endpointslices'))).items ?? []
-      scheduleRender()
-    } catch (e) {
-      live(`Endpoints could not be read: ${(e as Error).message}`)
-    }
-  }, 30)
-}
-
 function render(): void {
   renderNamespaces()
   renderServices()
@@ -144,7 +131,7 @@ function renderServices(): void {
 function renderEndpoints(): void {
   const blocks: Node[] = []
   for (const s of services.sorted()) {
-    const mine = slices.filter((sl) => sl.metadata.labels?.[SERVICE_NAME] === s.metadata.name)
+    const mine = slices.sorted().filter((sl) => sl.metadata.labels?.[SERVICE_NAME] === s.metadata.name)
     const rows: HTMLElement[] = []
     for (const slice of mine) {
       for (const e of slice.endpoints ?? []) {
@@ -235,9 +222,13 @@ function tickLeases(): void {
   }
 }
 
+/** The stores of one namespace's objects; emptied when another namespace is shown. */
+const namespaced = [services, pods, leases, slices]
+
 function watchNamespace(): void {
   for (const w of watches) w.stop()
-  slices = []
+  for (const store of namespaced) store.set([])
+  scheduleRender()
   const state = new Map<string, string>()
   const onState = (what: string) => (s: string) => {
     state.set(what, s)
@@ -255,13 +246,11 @@ function watchNamespace(): void {
           watchNamespace()
           return
         }
-        if (resource !== 'namespaces') refreshSlices()
         scheduleRender()
       },
       onEvent: (e) => {
         store.apply(e)
-        if (resource !== 'namespaces') {
-          refreshSlices()
+        if (resource !== 'namespaces' && resource !== 'endpointslices') {
           live(`${e.object.kind ?? resource} ${e.object.metadata?.name} ${e.type.toLowerCase()}.`)
         }
         if (resource === 'pods' && e.object.metadata?.name === weightBase?.pod && e.type === 'DELETED') weightBase = null
@@ -269,7 +258,13 @@ function watchNamespace(): void {
       },
       onState: onState(resource),
     })
-  watches = [follow(namespaces, 'namespaces', '/api/v1/namespaces'), follow(services, 'services', path('services')), follow(pods, 'pods', path('pods')), follow(leases, 'leases', path('leases'))]
+  watches = [
+    follow(namespaces, 'namespaces', '/api/v1/namespaces'),
+    follow(services, 'services', path('services')),
+    follow(pods, 'pods', path('pods')),
+    follow(leases, 'leases', path('leases')),
+    follow(slices, 'endpointslices', path('endpointslices')),
+  ]
 }
 
 async function podAction(button: HTMLButtonElement): Promise<void> {
@@ -373,8 +368,7 @@ session({
       clearInterval(ticker)
       for (const w of watches) w.stop()
       watches = []
-      for (const store of [namespaces, services, pods, leases]) store.set([])
-      slices = []
+      for (const store of [namespaces, ...namespaced]) store.set([])
       weightBase = null
       byId('tokens-section').hidden = true
       render()

@@ -3,7 +3,8 @@
  * JSON read with fetch and a ReadableStream, since EventSource cannot send a bearer
  * token). A 410 Expired re-lists and watches again; a dropped or ended stream resumes
  * from the last resourceVersion seen, after a short pause that grows while it keeps
- * failing.
+ * failing. A stopped list is silent: a list or an event that arrives after `stop()` (a
+ * namespace switched while the list was on its way) is dropped, never handed on.
  */
 import { ApiError, call, headers } from './api.js'
 
@@ -35,8 +36,12 @@ export class LiveList {
 
   private async list(): Promise<string> {
     const list = await call('GET', this.options.path)
-    this.options.onList(list.items ?? [])
+    if (!this.abort.signal.aborted) this.options.onList(list.items ?? [])
     return list.metadata?.resourceVersion ?? '0'
+  }
+
+  private state(state: string): void {
+    if (!this.abort.signal.aborted) this.options.onState?.(state)
   }
 
   private async run(): Promise<void> {
@@ -46,8 +51,9 @@ export class LiveList {
     while (!signal.aborted) {
       try {
         if (rv === null) {
-          this.options.onState?.('relisting')
+          this.state('relisting')
           rv = await this.list()
+          if (signal.aborted) return
         }
         const res = await fetch(`${this.options.path}?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}`, { headers: headers(), signal })
         if (res.status === 410) {
@@ -55,12 +61,13 @@ export class LiveList {
           continue
         }
         if (!res.ok || !res.body) throw new ApiError(res.status, res.statusText, `watch of ${this.options.path} failed: HTTP ${res.status}`)
-        this.options.onState?.('live')
+        this.state('live')
         pause = 250
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
         let buffer = ''
         for (;;) {
           const { done, value } = await reader.read()
+          if (signal.aborted) return
           if (done) break
           buffer += value
           let nl: number
@@ -76,6 +83,7 @@ export class LiveList {
               break
             }
             rv = event.object?.metadata?.resourceVersion ?? rv
+            if (signal.aborted) return
             if (event.type !== 'BOOKMARK') this.options.onEvent(event)
           }
           if (rv === null) break
@@ -83,10 +91,10 @@ export class LiveList {
       } catch (e) {
         if (signal.aborted) return
         if (e instanceof ApiError && (e.code === 401 || e.code === 403)) {
-          this.options.onState?.(e.message)
+          this.state(e.message)
           return
         }
-        this.options.onState?.('reconnecting')
+        this.state('reconnecting')
         await new Promise((r) => setTimeout(r, pause))
         pause = Math.min(pause * 2, 5000)
       }
