@@ -5,9 +5,11 @@
  * endpoints and its pods; sees a pod's readiness, flipped through the API, change on the
  * page within a second without a reload; drains a pod from the page and sees the pick
  * simulator's distribution change; resolves a name in the DNS box; sees a weight
- * conflict shown rather than lost; creates and revokes a token; follows the watches
+ * conflict shown rather than lost; sees Endpoints written through the API for a service
+ * without a selector within a second; creates and revokes a token; follows the watches
  * across a restart of the server, and re-lists when the resourceVersion it would resume
- * from was compacted away; browses the OpenAPI document; and signs out. The page
+ * from was compacted away; shows only the chosen namespace's pods when the previous
+ * namespace's list arrives after the switch; browses the OpenAPI document; and signs out. The page
  * must raise no error and no Content-Security-Policy violation on the way.
  *
  * Screenshots go to $DASHBOARD_SCREENSHOTS, or a new temporary directory whose path the
