@@ -32,6 +32,7 @@ import { freePort, useServer, type UsedServer } from '../support/server'
 import { E2E_TOKEN, authHeaders } from '../support/auth'
 import { RCODE, TYPE, decodeMessage, encodeMessage, optRecord, type Message } from '../../worker/dns/wire'
 import { MAX_PIPELINED, MAX_TCP_CONNECTIONS } from '../../worker/dns/classic-server'
+import { wireQuery } from '../support/dns-query'
 
 const NS = '/api/v1/namespaces/default'
 const Z = 'cluster.local'
@@ -110,14 +111,7 @@ function ask(bin: string, port: number, args: string[]): DigResult {
 
 /** A query as wire octets. */
 function query(id: number, name: string, type: number = TYPE.A): Uint8Array {
-  const msg: Message = {
-    header: { id, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  }
-  return encodeMessage(msg)
+  return wireQuery(name, type, { id })
 }
 
 function framed(bytes: Uint8Array): Buffer {

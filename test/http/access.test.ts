@@ -10,10 +10,11 @@
 import { inspect } from 'node:util'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { seededClock } from '../../worker/wiring'
-import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
+import { RCODE, TYPE, decodeMessage, type Message } from '../../worker/dns/wire'
 import { MODIFIED_BY } from '../../worker/registry/registry'
 import { sha256, type Role } from '../../worker/registry/tokens'
 import { testApp, type TestApp } from '../support/app'
+import { base64url as b64url, wireQuery as dnsQuery } from '../support/dns-query'
 
 const ROOT = 'root-credential-for-the-access-tests-0123456789'
 const ENV = { SWITCHBOARD_ADMIN_TOKEN: ROOT }
@@ -62,20 +63,7 @@ const tokenBody = (name: string, role: Role, namespaces: string[], expiresAt?: s
 
 // ---- DNS messages ----
 
-function dnsQuery(name: string, type: number, id = 0x4242): Uint8Array {
-  const msg: Message = {
-    header: { id, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  }
-  return encodeMessage(msg)
-}
 
-function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
 
 // ---- responses ----
 

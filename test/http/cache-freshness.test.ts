@@ -6,9 +6,10 @@
  * another (counted in database round trips).
  */
 import { describe, expect, it, vi } from 'vitest'
-import { RCODE, TYPE, decodeMessage, encodeMessage, type Message } from '../../worker/dns/wire'
+import { RCODE, TYPE, decodeMessage } from '../../worker/dns/wire'
 import { seededClock } from '../../worker/wiring'
 import { testApp, type TestApp } from '../support/app'
+import { base64url, wireQuery as query } from '../support/dns-query'
 
 const API = '/api/v1'
 const ns = (namespace: string) => `${API}/namespaces/${namespace}`
@@ -24,19 +25,9 @@ function pod(name: string, ip: string, ready = true) {
   }
 }
 
-function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
 
 function wireQuery(name: string, type: number): string {
-  const msg: Message = {
-    header: { id: 7, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  }
-  return `/dns-query?dns=${b64url(encodeMessage(msg))}`
+  return `/dns-query?dns=${base64url(query(name, type, { id: 7 }))}`
 }
 
 type Request = (path: string, init?: RequestInit) => Response | Promise<Response>

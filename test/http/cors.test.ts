@@ -7,9 +7,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../../worker/config'
-import { RCODE, TYPE, decodeMessage, encodeMessage } from '../../worker/dns/wire'
+import { RCODE, TYPE, decodeMessage } from '../../worker/dns/wire'
 import { CORS_MAX_AGE } from '../../worker/http/cors'
 import { testApp } from '../support/app'
+import { wireQuery } from '../support/dns-query'
 
 const ROOT = 'root-credential-for-the-cors-tests-0123456789ab'
 const PAGE = 'http://page.example:8080'
@@ -26,15 +27,7 @@ const preflight = (method: string, headers: string, origin = PAGE): Record<strin
 
 const list = (value: string | null) => (value ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
 
-function query(name: string): Uint8Array {
-  return encodeMessage({
-    header: { id: 0x1234, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type: TYPE.A, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  })
-}
+const query = (name: string) => wireQuery(name, TYPE.A, { id: 0x1234 })
 
 async function seeded(env: Record<string, string> = {}) {
   const t = await testApp({ env: { SWITCHBOARD_ADMIN_TOKEN: ROOT, ...env } })

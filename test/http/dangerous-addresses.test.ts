@@ -7,13 +7,14 @@
  * its address.
  */
 import { describe, expect, it } from 'vitest'
-import { TYPE, decodeMessage, encodeMessage } from '../../worker/dns/wire'
+import { TYPE, decodeMessage } from '../../worker/dns/wire'
 import { metaForCreate } from '../../worker/registry/meta'
 import { podStrategy, podWrite } from '../../worker/registry/strategies/pod'
 import { userEndpointRows } from '../../worker/registry/user-endpoints'
 import type { EndpointsObject } from '../../worker/registry/endpoint-views'
 import { Switchboard } from '../../sdk/src/index'
 import { testApp, type TestApp } from '../support/app'
+import { base64url as b64url, wireQuery } from '../support/dns-query'
 
 const NS = '/api/v1/namespaces/default'
 const TOKEN = 'dangerous-addresses-root-credential-0123456789'
@@ -73,18 +74,9 @@ function expectRefused(res: { status: number; body: any }, field: string, value:
   expect(res.body.details.causes).toContainEqual({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${value}": ${detail}` })
 }
 
-function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
 
 async function dnsA(t: TestApp, name: string, headers: Record<string, string> = {}): Promise<string[]> {
-  const q = encodeMessage({
-    header: { id: 1, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type: TYPE.A, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  })
+  const q = wireQuery(name, TYPE.A, { id: 1 })
   const res = await t.req('GET', `/dns-query?dns=${b64url(q)}`, undefined, headers)
   expect(res.status).toBe(200)
   return decodeMessage(new Uint8Array(await res.arrayBuffer())).answers.map((r) => (r.data.kind === 'A' ? r.data.address : '?'))

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { seededClock } from '../../worker/wiring'
 import { RCODE, TYPE, decodeMessage, encodeMessage, optRecord, type Message } from '../../worker/dns/wire'
 import { testApp, type TestApp } from '../support/app'
+import { base64url as b64url } from '../support/dns-query'
 
 const NS = '/api/v1/namespaces/default'
 
@@ -17,9 +18,6 @@ function query(name: string, type: number, opts: { id?: number; edns?: boolean; 
   return encodeMessage(msg)
 }
 
-function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
 
 async function ask(t: TestApp, name: string, type: number, via: 'GET' | 'POST' = 'GET') {
   const bytes = query(name, type)

@@ -7,9 +7,10 @@
  * expected counts computed from the record sizes.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MAX_MESSAGE_OCTETS, TYPE, decodeMessage, encodeMessage, optRecord, type Message } from '../../worker/dns/wire'
+import { MAX_MESSAGE_OCTETS, TYPE, decodeMessage, optRecord, type Message } from '../../worker/dns/wire'
 import { formatIPv4 } from '../../worker/registry/ip-address'
 import { testApp, type TestApp } from '../support/app'
+import { base64url as b64url, wireQuery } from '../support/dns-query'
 
 const NS = '/api/v1/namespaces/default'
 const ZONE = 'cluster.local'
@@ -41,21 +42,8 @@ const SRV_FIT = fitting(SRV_NAME, SRV_OCTETS)
 const ipv4 = (i: number) => formatIPv4(0x0a400000 + i) // 10.64.0.0/16
 const ipv6 = (i: number) => `fd00::64:${i.toString(16)}`
 
-function query(name: string, type: number, edns = false): Uint8Array {
-  return encodeMessage({
-    header: { id: 0x4242, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-    questions: [{ name, type, class: 1 }],
-    answers: [],
-    authorities: [],
-    additionals: edns ? [optRecord({ udpSize: 512 })] : [],
-  })
-}
+const query = (name: string, type: number, edns = false) => wireQuery(name, type, { additionals: edns ? [optRecord({ udpSize: 512 })] : [] })
 
-function b64url(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += String.fromCharCode(b)
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
 
 async function wire(t: TestApp, name: string, type: number, opts: { edns?: boolean; post?: boolean } = {}): Promise<{ msg: Message; octets: number }> {
   const bytes = query(name, type, opts.edns)

@@ -5,8 +5,9 @@
  */
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { MAX_MESSAGE_OCTETS, TYPE, decodeMessage, encodeMessage } from '../../worker/dns/wire'
+import { MAX_MESSAGE_OCTETS, TYPE, decodeMessage } from '../../worker/dns/wire'
 import { testDatabase } from './db'
+import { wireQuery } from '../support/dns-query'
 
 const AUTH = { authorization: 'Bearer workers-test-root-credential-0123456789' }
 const NS = '/api/v1/namespaces/default'
@@ -62,13 +63,7 @@ describe('the Worker', () => {
       )
       expect((await Promise.all(batch)).map((r) => r.status).every((s) => s === 201)).toBe(true)
     }
-    const query = encodeMessage({
-      header: { id: 9, qr: false, opcode: 0, aa: false, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0 },
-      questions: [{ name, type: TYPE.SRV, class: 1 }],
-      answers: [],
-      authorities: [],
-      additionals: [],
-    })
+    const query = wireQuery(name, TYPE.SRV, { id: 9 })
     const res = await SELF.fetch('http://registry/dns-query', { method: 'POST', headers: { ...AUTH, 'content-type': 'application/dns-message' }, body: query })
     expect(res.status).toBe(200)
     const msg = decodeMessage(new Uint8Array(await res.arrayBuffer()))
