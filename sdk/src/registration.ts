@@ -186,6 +186,8 @@ export class Registration {
       deadlineMs: state.deadlineSeconds * 1000,
       retryMs: (failures) => (intervalMs / 8) * 2 ** (failures - 1),
       beat: (signal) => this.renew(signal),
+      // Renewals go on beside what keeps the process running; they do not keep it alive themselves.
+      background: true,
     })
     void this.heartbeat.run(state.renewed).then((end) => {
       if (end.lost) this.lose(end.cause)
