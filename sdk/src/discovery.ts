@@ -92,6 +92,7 @@ export class Discovery {
   private readonly watch: Watch<EndpointSlice>
   private readonly firstList: Promise<void>
   private resolveFirst!: () => void
+  private rejectFirst!: (error: unknown) => void
   private readonly random: () => number
 
   constructor(
@@ -101,7 +102,11 @@ export class Discovery {
     private readonly options: DiscoverOptions = {},
   ) {
     this.random = options.random ?? Math.random
-    this.firstList = new Promise((resolve) => (this.resolveFirst = resolve))
+    this.firstList = new Promise((resolve, reject) => {
+      this.resolveFirst = resolve
+      this.rejectFirst = reject
+    })
+    this.firstList.catch(() => {}) // a rejection nobody awaits is not an unhandled one
     this.watch = clients.endpointSlices.watch({
       namespace,
       labelSelector: { [SERVICE_NAME_LABEL]: service },
@@ -112,7 +117,11 @@ export class Discovery {
     void this.follow()
   }
 
-  /** Resolves once the view is ready (or at once if it is). */
+  /**
+   * Resolves once the view is ready (or at once if it is). Rejects with the watch's error
+   * when the watch ends, before the first list, on an error retrying cannot mend (400,
+   * 401, 403, 404): the view will never be ready (picks still go to the server).
+   */
   whenReady(): Promise<void> {
     return this.firstList
   }
@@ -162,7 +171,7 @@ export class Discovery {
     } catch (e) {
       // An error retrying cannot mend (e.g. 401, 403): picks go to the server, which says why.
       this.error = e
-      this.resolveFirst()
+      if (!this.ready) this.rejectFirst(e)
     }
   }
 
