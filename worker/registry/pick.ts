@@ -10,7 +10,8 @@ import { isServed } from './endpoint-conditions'
 import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
 import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
-import { Sequences, rendezvous, type Member } from './wrr'
+import { rendezvous, type Member } from './wrr'
+import { Sequences } from '../../sdk/src/wrr'
 import { answerFields, selectCandidates, type EndpointAccess } from '../../sdk/src/selection'
 
 export interface PickQuery {

@@ -3,4 +3,4 @@
  * implementation lives in the SDK (sdk/src/wrr.ts, which has no dependencies), so that the
  * server's pick and the SDK's local pick (`sb.discover()`) are the same code.
  */
-export { Sequences, SmoothWRR, rendezvous, unitHash, type Member } from '../../sdk/src/wrr'
+export { SmoothWRR, rendezvous, unitHash, type Member } from '../../sdk/src/wrr'
