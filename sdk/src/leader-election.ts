@@ -10,6 +10,8 @@
  * - otherwise replace it with the resourceVersion we read, held by us (a new holder gets
  *   acquireTime = now and leaseTransitions + 1); a 409 means someone else won.
  *
+ * The read-decide-write step is lease-hold.ts's, which registrations use too.
+ *
  * The leader renews every retry period; when it could not renew for renewDeadline (which
  * is shorter than the lease duration, so no contender can take over before it steps
  * down) it stops leading. `stop()` releases a lease we hold (holderIdentity '', renewTime
