@@ -1,8 +1,14 @@
 /**
- * The tools of the client's background work (lease renewals, leader election): timers that
- * never keep a Node process alive on their own (`unref`; other runtimes have no such
- * notion), waits that end early, without error, when their signal aborts, and the calls of
- * the caller's callbacks.
+ * The tools of the client's waits and background work: waits that end early, without
+ * error, when their signal aborts, and the calls of the caller's callbacks.
+ *
+ * Which waits keep a Node process alive is decided per use. A wait that something the
+ * caller awaits depends on keeps it alive (`pause`): a watch's or a discovery's reconnect
+ * backoff (the caller awaits the next event or `whenReady()`), leader election (the caller
+ * awaits `run()`). Truly background work does not (`backgroundPause`, `backgroundTimeout`:
+ * `unref`; other runtimes have no such notion): a registration's renewals, which go on
+ * beside whatever keeps the process running (its server), and the deadlines of requests
+ * in flight (the request itself keeps the process alive).
  */
 
 /** `setTimeout` that does not keep the process alive. */
@@ -12,8 +18,20 @@ export function backgroundTimeout(fn: () => void, ms: number): ReturnType<typeof
   return timer
 }
 
-/** Resolves after `ms`, or as soon as `signal` aborts (leaving no timer and no listener behind). */
+/**
+ * Resolves after `ms`, or as soon as `signal` aborts (leaving no timer and no listener
+ * behind). Keeps a Node process alive meanwhile: for waits the caller is awaiting.
+ */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return wait(ms, signal, setTimeout)
+}
+
+/** `pause` that does not keep a Node process alive: for background work only. */
+export function backgroundPause(ms: number, signal?: AbortSignal): Promise<void> {
+  return wait(ms, signal, backgroundTimeout)
+}
+
+function wait(ms: number, signal: AbortSignal | undefined, timeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve()
     const done = () => {
@@ -21,7 +39,7 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', done)
       resolve()
     }
-    const timer = backgroundTimeout(done, Math.max(0, ms))
+    const timer = timeout(done, Math.max(0, ms))
     signal?.addEventListener('abort', done, { once: true })
   })
 }

@@ -8,6 +8,7 @@ import { PodResource, type PodRegistration } from './pods.js'
 import { register, type Registration, type RegisterOptions } from './registration.js'
 import { Discovery, type DiscoverOptions } from './discovery.js'
 import { Resource, type CallOptions } from './resources.js'
+import { sliceEndpointUnserved } from './selection.js'
 import type {
   Endpoints,
   EndpointsInput,
@@ -171,7 +172,7 @@ export class Switchboard {
     })
     return slices.flatMap((s) =>
       s.endpoints
-        .filter((e) => e.conditions.ready && e.weight > 0)
+        .filter((e) => !sliceEndpointUnserved(e.conditions.ready, e.weight))
         .map((e) => ({
           address: e.addresses[0]!,
           ports: s.ports,

@@ -23,8 +23,8 @@ import type { PickOptions, ServiceResource } from './client.js'
 import type { Resource } from './resources.js'
 import type { EndpointPort, EndpointSlice, PickResult } from './types.js'
 import type { Watch } from './watch.js'
-import { selectCandidates, type EndpointAccess } from './selection.js'
-import { SmoothWRR, rendezvous, type Member } from './wrr.js'
+import { answerFields, selectCandidates, sliceEndpointUnserved, type EndpointAccess } from './selection.js'
+import { Sequences, rendezvous, type Member } from './wrr.js'
 
 export interface DiscoverOptions {
   /** Called when the view's endpoints change (after the first list, and on every change). */
@@ -75,7 +75,7 @@ const ACCESS: EndpointAccess<LocalEndpoint, 'NotReady' | 'Drained'> = {
   zone: (e) => e.zone,
   weight: (e) => e.weight,
   portNames: (e) => e.ports.map((p) => p.name),
-  unserved: (e) => (!e.ready ? 'NotReady' : e.weight > 0 ? null : 'Drained'),
+  unserved: (e) => sliceEndpointUnserved(e.ready, e.weight),
 }
 
 export class Discovery {
@@ -88,11 +88,11 @@ export class Discovery {
   private readonly slices = new Map<string, EndpointSlice>()
   private view: LocalEndpoint[] = []
   private readonly selections = new Map<string, Selection>()
-  private readonly sequences = new Map<string, SmoothWRR>()
+  private readonly sequences: Sequences
   private readonly watch: Watch<EndpointSlice>
   private readonly firstList: Promise<void>
   private resolveFirst!: () => void
-  private readonly random: () => number
+  private rejectFirst!: (error: unknown) => void
 
   constructor(
     private readonly clients: DiscoveryClients,
@@ -100,8 +100,12 @@ export class Discovery {
     readonly service: string,
     private readonly options: DiscoverOptions = {},
   ) {
-    this.random = options.random ?? Math.random
-    this.firstList = new Promise((resolve) => (this.resolveFirst = resolve))
+    this.sequences = new Sequences(options.random ?? Math.random)
+    this.firstList = new Promise((resolve, reject) => {
+      this.resolveFirst = resolve
+      this.rejectFirst = reject
+    })
+    this.firstList.catch(() => {}) // a rejection nobody awaits is not an unhandled one
     this.watch = clients.endpointSlices.watch({
       namespace,
       labelSelector: { [SERVICE_NAME_LABEL]: service },
@@ -112,7 +116,11 @@ export class Discovery {
     void this.follow()
   }
 
-  /** Resolves once the view is ready (or at once if it is). */
+  /**
+   * Resolves once the view is ready (or at once if it is). Rejects with the watch's error
+   * when the watch ends, before the first list, on an error retrying cannot mend (400,
+   * 401, 403, 404): the view will never be ready (picks still go to the server).
+   */
   whenReady(): Promise<void> {
     return this.firstList
   }
@@ -130,8 +138,8 @@ export class Discovery {
     if (!this.ready) return null
     const { candidates, zoneFallback } = this.select(options)
     if (candidates.length === 0) return null
-    const chosen = options.key !== undefined ? rendezvous(options.key, candidates)! : this.next(options, candidates)
-    return this.answer(chosen.endpoint, options.port, zoneFallback)
+    const chosen = options.key !== undefined ? rendezvous(options.key, candidates)! : this.sequences.next(`${options.zone ?? ''}|${options.port ?? ''}`, candidates)
+    return { kind: 'Pick', namespace: this.namespace, service: this.service, ...answerFields(chosen.endpoint, options.port, zoneFallback) }
   }
 
   /** A local pick when the view can answer it, else the server's (see `tryPick`). */
@@ -162,7 +170,7 @@ export class Discovery {
     } catch (e) {
       // An error retrying cannot mend (e.g. 401, 403): picks go to the server, which says why.
       this.error = e
-      this.resolveFirst()
+      if (!this.ready) this.rejectFirst(e)
     }
   }
 
@@ -224,34 +232,6 @@ export class Discovery {
     return selection
   }
 
-  private next(options: LocalPickOptions, candidates: Candidate[]): Candidate {
-    const id = `${options.zone ?? ''}|${options.port ?? ''}`
-    let sequence = this.sequences.get(id)
-    if (!sequence) {
-      sequence = new SmoothWRR(candidates, this.random)
-      this.sequences.set(id, sequence)
-    } else if (!sequence.sameMembers(candidates)) {
-      sequence.update(candidates)
-    }
-    const member = sequence.next()
-    return candidates.find((c) => c.key === member?.key) ?? candidates[0]!
-  }
-
-  private answer(e: LocalEndpoint, portName: string | undefined, zoneFallback: boolean): PickResult {
-    const port = portName !== undefined ? e.ports.find((p) => p.name === portName) : undefined
-    return {
-      kind: 'Pick',
-      namespace: this.namespace,
-      service: this.service,
-      address: e.address,
-      ...(port ? { port: port.port } : { ports: e.ports }),
-      ...(e.pod ? { pod: e.pod } : {}),
-      ...(e.node ? { node: e.node } : {}),
-      ...(e.zone ? { zone: e.zone } : {}),
-      weight: e.weight,
-      ...(zoneFallback ? { zoneFallback: true } : {}),
-    }
-  }
 }
 
 function compare(a: string, b: string): number {

@@ -113,6 +113,23 @@ export class LeaseLostError extends SwitchboardError {
 }
 
 /**
+ * A registration's name was taken over: a renewal found its lease held by another holder
+ * (another process registered the name with `takeOver: true`). The registration stopped
+ * renewing and leaves the pod, now the other holder's, alone, `close()` included.
+ */
+export class TakenOverError extends LeaseLostError {
+  override name = 'TakenOverError'
+  constructor(
+    message: string,
+    lease: string,
+    /** Who holds the lease now. */
+    readonly holderIdentity: string,
+  ) {
+    super(message, lease)
+  }
+}
+
+/**
  * `register()` found the name held by another live registration: the pod names a lease that
  * another holder renewed within its duration. Register under another name, wait for that
  * lease to lapse, or pass `takeOver: true`.

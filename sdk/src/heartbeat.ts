@@ -6,7 +6,7 @@
  * the loop past it.
  */
 import { TimeoutError } from './errors.js'
-import { monotonic, pause, withDeadline } from './background.js'
+import { backgroundPause, monotonic, pause, withDeadline } from './background.js'
 
 export interface HeartbeatOptions {
   /** The wait before the next beat after a success (jitter is the caller's). */
@@ -17,6 +17,8 @@ export interface HeartbeatOptions {
   retryMs: (failures: number) => number
   /** One renewal. Throwing `GiveUp` ends the loop at once (e.g. someone else holds the lease). */
   beat: (signal: AbortSignal) => Promise<void>
+  /** True when nothing awaits the loop (a registration's renewals): its waits do not keep a Node process alive. */
+  background?: boolean
 }
 
 /** How the loop ended: stopped, or lost (no success within the deadline, or `GiveUp`). */
@@ -51,13 +53,14 @@ export class Heartbeat {
   }
 
   private async loop(lastSuccess: number): Promise<HeartbeatEnd> {
-    const { deadlineMs, intervalMs, retryMs, beat } = this.options
+    const { deadlineMs, intervalMs, retryMs, beat, background } = this.options
+    const sleep = background ? backgroundPause : pause
     const stop = this.stopping.signal
     let failures = 0
     let wait = intervalMs()
     let cause: unknown = new TimeoutError(`no renewal succeeded within ${deadlineMs} ms`)
     for (;;) {
-      await pause(wait, stop)
+      await sleep(wait, stop)
       if (stop.aborted) return { lost: false }
       const started = monotonic()
       const left = lastSuccess + deadlineMs - started

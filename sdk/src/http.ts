@@ -34,7 +34,7 @@ export async function request<T>(http: HttpOptions, method: string, path: string
   const url = urlOf(http, path, options.query)
   const idempotent = options.idempotent ?? method !== 'POST'
   for (let attempt = 0; ; attempt++) {
-    let response: Response
+    let response: Answer
     try {
       response = await send(http, method, url, options)
     } catch (e) {
@@ -42,11 +42,8 @@ export async function request<T>(http: HttpOptions, method: string, path: string
       await sleep(backoff(attempt), options.signal)
       continue
     }
-    if (response.ok) {
-      const text = await response.text()
-      return (text ? JSON.parse(text) : undefined) as T
-    }
-    const body = await statusOf(response)
+    if (response.ok) return (response.text ? JSON.parse(response.text) : undefined) as T
+    const body = statusFrom(response.text)
     const retryAfter = retryAfterMs(response.headers.get('retry-after'))
     const unavailable = response.status === 503 && retryAfter !== null
     const retriable = unavailable
@@ -57,7 +54,21 @@ export async function request<T>(http: HttpOptions, method: string, path: string
   }
 }
 
-async function send(http: HttpOptions, method: string, url: URL, options: RequestOptions): Promise<Response> {
+/** An answer read whole. */
+interface Answer {
+  status: number
+  ok: boolean
+  headers: Headers
+  text: string
+}
+
+/**
+ * Sends the request and reads its answer whole, both under the call's timeout and signal:
+ * a timeout, an abort or a broken connection while the body is read are the same errors
+ * (`TimeoutError`, `AbortError`, `ConnectionError`), and retried the same way, as before
+ * the headers came.
+ */
+async function send(http: HttpOptions, method: string, url: URL, options: RequestOptions): Promise<Answer> {
   const headers = headersOf(http, options.accept)
   let body: string | undefined
   if (options.body !== undefined) {
@@ -68,7 +79,8 @@ async function send(http: HttpOptions, method: string, url: URL, options: Reques
   // AbortSignal.any adds no listener to the caller's signal: nothing is left on it after the call.
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
   try {
-    return await http.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal })
+    const response = await http.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal })
+    return { status: response.status, ok: response.ok, headers: response.headers, text: await response.text() }
   } catch (e) {
     if (options.signal?.aborted) throw new AbortError('the request was aborted')
     if (timeout.aborted) throw new TimeoutError(`the request took longer than ${http.timeoutMs} ms`)
@@ -113,7 +125,16 @@ export async function openStream(http: HttpOptions, path: string, query: Request
 
 export async function statusOf(response: Response): Promise<Status | undefined> {
   try {
-    const body = (await response.json()) as Status
+    return statusFrom(await response.text())
+  } catch {
+    return undefined
+  }
+}
+
+/** The Kubernetes Status an answer's body holds, if it holds one. */
+function statusFrom(text: string): Status | undefined {
+  try {
+    const body = JSON.parse(text) as Status
     return body && body.kind === 'Status' ? body : undefined
   } catch {
     return undefined

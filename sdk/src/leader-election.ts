@@ -10,12 +10,15 @@
  * - otherwise replace it with the resourceVersion we read, held by us (a new holder gets
  *   acquireTime = now and leaseTransitions + 1); a 409 means someone else won.
  *
+ * The read-decide-write step is lease-hold.ts's, which registrations use too.
+ *
  * The leader renews every retry period; when it could not renew for renewDeadline (which
  * is shorter than the lease duration, so no contender can take over before it steps
  * down) it stops leading. `stop()` releases a lease we hold (holderIdentity '', renewTime
  * now), so another contender takes over at its next try.
  */
-import { APIError, AlreadyExistsError, ConflictError, LeaseLostError, NotFoundError, TimeoutError } from './errors.js'
+import { APIError, LeaseLostError, TimeoutError } from './errors.js'
+import { tryHoldLease } from './lease-hold.js'
 import { GiveUp, Heartbeat } from './heartbeat.js'
 import type { CallOptions, Resource } from './resources.js'
 import { monotonic, notify, pause, withDeadline } from './background.js'
@@ -161,41 +164,14 @@ export class LeaderElection implements LeaderElector {
   /** One try: true when we hold the lease now. */
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const { lease: name, identity } = this.options
-    const call = { ...this.call, signal }
-    const now = new Date().toISOString()
-    let current: Lease
-    try {
-      current = await this.leases.get(name, call)
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e
-      const spec = { holderIdentity: identity, leaseDurationSeconds: this.durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 }
-      return this.written(() => this.leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec }, call))
-    }
-    this.observe(current)
-    const observed = this.observed!
-    const ours = observed.holder === identity
-    if (observed.holder && !ours && monotonic() < observed.at + observed.durationMs) return false
-    const old = current.spec
-    const spec = {
-      holderIdentity: identity,
-      leaseDurationSeconds: this.durationSeconds,
-      acquireTime: ours ? (old.acquireTime ?? now) : now,
-      renewTime: now,
-      leaseTransitions: ours ? (old.leaseTransitions ?? 0) : (old.leaseTransitions ?? 0) + 1,
-    }
-    const metadata = { name, resourceVersion: current.metadata.resourceVersion }
-    return this.written(() => this.leases.replace(name, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec }, call))
-  }
-
-  /** Runs a write of the lease: true when it succeeded, false when another contender's write came first. */
-  private async written(write: () => Promise<Lease>): Promise<boolean> {
-    try {
-      this.observe(await write())
-      return true
-    } catch (e) {
-      if (e instanceof ConflictError || e instanceof AlreadyExistsError) return false
-      throw e
-    }
+    const claim = { name, holder: identity, durationSeconds: this.durationSeconds }
+    const result = await tryHoldLease(this.leases, claim, { ...this.call, signal }, (current) => {
+      this.observe(current)
+      const o = this.observed!
+      return !o.holder || o.holder === identity || monotonic() >= o.at + o.durationMs
+    })
+    if (result.outcome === 'held') this.observe(result.lease)
+    return result.outcome === 'held'
   }
 
   /** Notes the record as read or written: when it changed, and who holds it. */

@@ -77,9 +77,14 @@ export class PodResource extends Resource<Pod, PodInput> {
     })
   }
 
-  /** Sets the pod's weight to 0: it stays registered but is never picked or answered in DNS. */
-  drain(name: string, options: CallOptions = {}): Promise<Pod> {
-    return this.patch(name, { metadata: { annotations: { [WEIGHT_ANNOTATION]: '0' } } }, options)
+  /**
+   * Sets the pod's weight to 0: it stays registered but is never picked or answered in DNS.
+   * With `resourceVersion`, only if the pod is still at it (else a `ConflictError`).
+   */
+  drain(name: string, options: CallOptions & { resourceVersion?: string } = {}): Promise<Pod> {
+    const { resourceVersion, ...call } = options
+    const metadata = { ...(resourceVersion !== undefined ? { resourceVersion } : {}), annotations: { [WEIGHT_ANNOTATION]: '0' } }
+    return this.patch(name, { metadata }, call)
   }
 }
 

@@ -4,15 +4,20 @@
  * background. While renewals succeed the pod is what its status says; if this process
  * dies, the lease lapses and the registry drops the pod from DNS and the pick at once.
  *
- * Renewals run every third of the lease's duration (±10%) as a merge PATCH of
- * `spec.renewTime`; after a failure they are retried sooner; when none has succeeded for
- * the renew deadline the registration gives up: `signal` aborts with a `LeaseLostError`
- * and `onLost` runs. `close()` (or `await using`) drains, deletes the pod and the lease.
+ * Taking the lease is a compare-and-swap (lease-hold.ts): of two processes registering
+ * one name at once, one holds it and the other gets a `NameTakenError`. Renewals run every
+ * third of the lease's duration (±10%) as a merge PATCH of `spec.renewTime` conditional on
+ * the resourceVersion last written; after a failure they are retried sooner; when none has
+ * succeeded for the renew deadline the registration gives up: `signal` aborts with a
+ * `LeaseLostError` and `onLost` runs. A renewal that finds the lease held by another holder
+ * (taken over) stops at once with a `TakenOverError`, and the registration no longer
+ * writes the pod. `close()` (or `await using`) drains, deletes the pod and the lease, while
+ * this registration still holds them.
  */
 import { asyncDispose } from './dispose.js'
-import { AlreadyExistsError, ConflictError, LeaseLostError, NameTakenError, NotFoundError } from './errors.js'
-import { Heartbeat } from './heartbeat.js'
-import { holdLease } from './lease-hold.js'
+import { AlreadyExistsError, ConflictError, LeaseLostError, NameTakenError, NotFoundError, TakenOverError } from './errors.js'
+import { GiveUp, Heartbeat } from './heartbeat.js'
+import { heldElsewhereUntil, holdLease } from './lease-hold.js'
 import { LEASE_ANNOTATION, ownedFields, podBody, type PodRegistration, type PodResource } from './pods.js'
 import type { CallOptions, Resource } from './resources.js'
 import { jittered, monotonic, notify } from './background.js'
@@ -79,7 +84,10 @@ export async function register(clients: RegistrationClients, r: PodRegistration,
   })
   if (existing && !options.takeOver) await refuseLiveOwner(clients.leases, existing, lease, call)
   const renewed = monotonic()
-  const held = await holdLease(clients.leases, lease, call)
+  // Pods that share a lease take turns holding it: sharing it is not a takeover.
+  const mayTake = options.takeOver || lease.shared ? () => true : (current: Lease) => !heldElsewhereUntil(current, lease.holder)
+  const held = await holdLease(clients.leases, lease, call, mayTake)
+  if (held.outcome === 'refused') throw nameTaken(r.name, held.lease, lease.holder)
   let pod: Pod
   try {
     pod = await writePod(clients.pods, r, lease.name, existing, call)
@@ -115,20 +123,22 @@ async function refuseLiveOwner(
   call: CallOptions,
 ): Promise<void> {
   const name = pod.metadata.annotations?.[LEASE_ANNOTATION]
-  // Pods that share a lease take turns holding it: sharing it is not a takeover.
-  if (!name || (ours.shared && name === ours.name)) return
+  // Our own lease is judged when it is taken (compare-and-swap); here only another one the pod names.
+  if (!name || name === ours.name) return
   const lease = await leases.get(name, call).catch((e: unknown) => {
     if (e instanceof NotFoundError) return null
     throw e
   })
-  const holder = lease?.spec.holderIdentity
-  if (!lease || !holder || holder === ours.holder || !lease.spec.renewTime) return
-  const expires = Date.parse(lease.spec.renewTime) + (lease.spec.leaseDurationSeconds ?? 0) * 1000
-  if (expires <= Date.now()) return
-  const where = `${pod.metadata.namespace}/${name}`
-  throw new NameTakenError(
-    `pod ${pod.metadata.namespace}/${pod.metadata.name} is held by another live registration: lease ${where} is held by "${holder}" ` +
-      `until ${new Date(expires).toISOString()} unless renewed; register under another name, wait for it to lapse, or pass takeOver: true`,
+  if (lease && heldElsewhereUntil(lease, ours.holder)) throw nameTaken(pod.metadata.name, lease, ours.holder)
+}
+
+function nameTaken(pod: string, lease: Lease, ours: string): NameTakenError {
+  const where = `${lease.metadata.namespace}/${lease.metadata.name}`
+  const holder = lease.spec.holderIdentity ?? ''
+  const until = new Date(heldElsewhereUntil(lease, ours)).toISOString()
+  return new NameTakenError(
+    `pod ${lease.metadata.namespace}/${pod} is held by another live registration: lease ${where} is held by "${holder}" ` +
+      `until ${until} unless renewed; register under another name, wait for it to lapse, or pass takeOver: true`,
     where,
     holder,
   )
@@ -157,6 +167,8 @@ export class Registration {
   private readonly lost = new AbortController()
   private readonly heartbeat: Heartbeat
   private closing: Promise<void> | undefined
+  /** Set when a renewal found the lease held by another holder: nothing here is ours any more. */
+  private takenOver: TakenOverError | undefined
 
   /** Use `sb.register()`. */
   constructor(
@@ -174,6 +186,8 @@ export class Registration {
       deadlineMs: state.deadlineSeconds * 1000,
       retryMs: (failures) => (intervalMs / 8) * 2 ** (failures - 1),
       beat: (signal) => this.renew(signal),
+      // Renewals go on beside what keeps the process running; they do not keep it alive themselves.
+      background: true,
     })
     void this.heartbeat.run(state.renewed).then((end) => {
       if (end.lost) this.lose(end.cause)
@@ -192,12 +206,14 @@ export class Registration {
 
   /** Sets the pod's Ready condition. */
   async setReady(ready: boolean): Promise<Pod> {
+    this.refuseIfTakenOver()
     this.pod = await this.clients.pods.setReady(this.name, ready, this.call())
     return this.pod
   }
 
   /** Sets the pod's weight to 0: registered, but never picked nor answered in DNS. */
   async drain(): Promise<Pod> {
+    this.refuseIfTakenOver()
     this.pod = await this.clients.pods.drain(this.name, this.call())
     return this.pod
   }
@@ -219,6 +235,7 @@ export class Registration {
 
   private async shutdown(drainSeconds: number): Promise<void> {
     await this.heartbeat.stop()
+    if (this.takenOver) return // the pod and the lease are another registration's now
     const errors: unknown[] = []
     const step = async (write: () => Promise<unknown>) => {
       try {
@@ -227,12 +244,44 @@ export class Registration {
         if (!(e instanceof NotFoundError)) errors.push(e)
       }
     }
-    await step(() => this.drain())
+    const call = this.call()
+    await step(() =>
+      this.whileOurs(async (rv) => {
+        this.pod = await this.clients.pods.drain(this.name, { ...call, resourceVersion: rv })
+      }),
+    )
     // Awaited by the caller: this wait keeps the process alive, unlike the renewals'.
     if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000))
-    await step(() => this.clients.pods.delete(this.name, this.call()))
+    await step(() => this.whileOurs((rv) => this.clients.pods.delete(this.name, { ...call, resourceVersion: rv })))
     await step(() => this.releaseLease())
     if (errors.length) throw errors[0]
+  }
+
+  /**
+   * Runs a write of the pod, conditional on the resourceVersion read, while the pod is
+   * still this registration's: it names our lease, and (unless shared) we hold that lease.
+   * The pod is read before the lease, so a takeover in between moves the pod's
+   * resourceVersion and the write fails with 409; then both are read again.
+   */
+  private async whileOurs(write: (resourceVersion: string) => Promise<unknown>): Promise<void> {
+    const { name, shared, holder } = this.state
+    for (;;) {
+      const pod = await this.clients.pods.get(this.name, this.call())
+      if (pod.metadata.annotations?.[LEASE_ANNOTATION] !== name) return
+      if (!shared) {
+        const lease = await this.clients.leases.get(name, this.call()).catch((e: unknown) => {
+          if (e instanceof NotFoundError) return null
+          throw e
+        })
+        if (lease && lease.spec.holderIdentity !== holder) return
+      }
+      try {
+        await write(pod.metadata.resourceVersion!)
+        return
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e
+      }
+    }
   }
 
   /** Deletes the lease unless something else still needs it. */
@@ -253,19 +302,57 @@ export class Registration {
     }
   }
 
+  /**
+   * One renewal. A lease of our own is renewed only while we hold it: the patch is
+   * conditional on the resourceVersion we last wrote; when it moved (409) or the lease is
+   * gone, it is read again and taken again only if no other holder has it (a deleted one is
+   * written again, held by us). Holders of a shared lease take turns: theirs is renewed as is.
+   */
   private async renew(signal: AbortSignal): Promise<void> {
     const call = { ...this.call(), signal }
-    const spec = { holderIdentity: this.state.holder, renewTime: new Date().toISOString() }
-    try {
-      this.lease = await this.clients.renewals.patch(this.state.name, { spec }, call)
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e
-      // Deleted under us: write it again, held by us.
-      this.lease = (await holdLease(this.clients.renewals, this.state, call)).lease
+    const { name, shared, holder } = this.state
+    const renewTime = new Date().toISOString()
+    if (shared) {
+      try {
+        this.lease = await this.clients.renewals.patch(name, { spec: { holderIdentity: holder, renewTime } }, call)
+        return
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e
+      }
+    } else {
+      try {
+        const lease = await this.clients.renewals.patch(name, { metadata: { resourceVersion: this.lease.metadata.resourceVersion }, spec: { renewTime } }, call)
+        if (lease.spec.holderIdentity !== holder) throw this.takeOver(lease)
+        this.lease = lease
+        return
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e
+      }
     }
+    const held = await holdLease(this.clients.renewals, this.state, call, (current) => shared || current.spec.holderIdentity === holder)
+    if (held.outcome === 'refused') throw this.takeOver(held.lease)
+    this.lease = held.lease
+  }
+
+  private refuseIfTakenOver(): void {
+    if (this.takenOver) throw this.takenOver
+  }
+
+  /** Notes that another holder has the lease now; the error ends the renewals at once. */
+  private takeOver(lease: Lease): GiveUp {
+    const where = `${lease.metadata.namespace}/${lease.metadata.name}`
+    const other = lease.spec.holderIdentity ?? ''
+    const error = new TakenOverError(`lease ${where} was taken over by "${other}": pod ${this.pod.metadata.namespace}/${this.name} is no longer this registration's`, where, other)
+    this.takenOver = error
+    return new GiveUp(error.message, { cause: error })
   }
 
   private lose(cause: unknown): void {
+    if (cause instanceof TakenOverError) {
+      this.lost.abort(cause)
+      notify(this.state.onLost, cause)
+      return
+    }
     const { namespace, name, deadlineSeconds } = this.state
     const lease = `${namespace ?? this.pod.metadata.namespace}/${name}`
     const reason = cause instanceof Error ? `: ${cause.message}` : ''

@@ -7,7 +7,9 @@
  * One address per pod (IPv4 first); an endpoint the caller's `unserved` rules out (not
  * ready, drained, terminating...) is excluded for that reason; with a port name, only
  * endpoints that have it; with a zone, only that zone's endpoints when it has any (the
- * others are excluded as `OtherZone`), else every zone (`zoneFallback`).
+ * others are excluded as `OtherZone`), else every zone (`zoneFallback`). Also the rule
+ * for endpoints as EndpointSlices report them (`sliceEndpointUnserved`) and the fields of
+ * a pick's answer (`answerFields`).
  */
 
 export interface SelectionQuery {
@@ -69,4 +71,36 @@ export function selectCandidates<E, R extends string>(endpoints: readonly E[], a
     return { key: pod ? `${pod}/${access.address(e)}` : access.address(e), weight: access.weight(e), endpoint: e }
   })
   return { candidates, excluded, zoneFallback }
+}
+
+/**
+ * Why an endpoint as the registry reports it (an EndpointSlice endpoint, `ready` as the
+ * registry judged it) is not served: not ready, or drained to weight 0; null when served.
+ */
+export function sliceEndpointUnserved(ready: boolean, weight: number): 'NotReady' | 'Drained' | null {
+  return !ready ? 'NotReady' : weight > 0 ? null : 'Drained'
+}
+
+/** A chosen endpoint, as a pick's answer describes it. */
+export interface PickedEndpoint<P extends { name?: string | undefined; port: number }> {
+  address: string
+  ports: P[]
+  pod?: string | null | undefined
+  node?: string | null | undefined
+  zone?: string | null | undefined
+  weight: number
+}
+
+/** The fields of a pick's answer for the chosen endpoint: the port asked for alone, else every port. */
+export function answerFields<P extends { name?: string | undefined; port: number }>(e: PickedEndpoint<P>, portName: string | undefined, zoneFallback: boolean) {
+  const port = portName !== undefined ? e.ports.find((p) => p.name === portName) : undefined
+  return {
+    address: e.address,
+    ...(port ? { port: port.port } : { ports: e.ports }),
+    ...(e.pod ? { pod: e.pod } : {}),
+    ...(e.node ? { node: e.node } : {}),
+    ...(e.zone ? { zone: e.zone } : {}),
+    weight: e.weight,
+    ...(zoneFallback ? { zoneFallback: true as const } : {}),
+  }
 }

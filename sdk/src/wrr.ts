@@ -84,6 +84,35 @@ export class SmoothWRR {
   }
 }
 
+/**
+ * The sequences of a picker, one per id (a service and the query's zone and port): the
+ * next candidate of an id's sequence, started on first use and updated in place when the
+ * candidates change (the survivors keep their place). Beyond `max` ids, all start again.
+ */
+export class Sequences {
+  private readonly byId = new Map<string, SmoothWRR>()
+
+  constructor(
+    private readonly random: () => number,
+    private readonly max = Infinity,
+  ) {}
+
+  /** The next of `candidates` (not empty) in the sequence of `id`. */
+  next<C extends Member>(id: string, candidates: C[]): C {
+    let sequence = this.byId.get(id)
+    if (!sequence) {
+      if (this.byId.size >= this.max) this.byId.clear()
+      sequence = new SmoothWRR(candidates, this.random)
+      this.byId.set(id, sequence)
+    } else if (!sequence.sameMembers(candidates)) {
+      sequence.update(candidates)
+    }
+    const member = sequence.next()
+    // The sequence may hold the members of an earlier update: answer with the current candidate.
+    return candidates.find((c) => c.key === member?.key) ?? candidates[0]!
+  }
+}
+
 /** The member that `key` sticks to: the highest weighted rendezvous score. */
 export function rendezvous<T extends Member>(key: string, members: T[]): T | null {
   let best: T | null = null

@@ -3,7 +3,8 @@
  * them, no bundler) runs a page's calls against a real server. The registry serves no
  * CORS headers, so the page and the registry share one origin, as an app served from
  * behind the registry's origin would: a loopback server here serves the page and the
- * SDK's files and passes every other request through to the registry unchanged.
+ * SDK's files and passes every other request through to the registry unchanged (answers
+ * streamed as they come, so a watch's events reach the page when they happen).
  *
  * Skipped, saying so, where Chromium is not installed.
  */
@@ -52,7 +53,7 @@ describe.skipIf(!CHROMIUM)(`the SDK in headless Chromium (${CHROMIUM ?? 'not ins
     if (dist) rmSync(dist, { recursive: true, force: true })
   })
 
-  it('registers, picks by weight, looks up, resolves, keeps a lease and closes it, and raises typed errors', async () => {
+  it('registers, picks by weight, looks up, resolves, keeps a lease and closes it, raises typed errors, and watches', async () => {
     const report = await runPage(CHROMIUM!, page, `${origin}/`, 60_000)
     expect(report).toEqual({
       userAgent: expect.stringContaining('HeadlessChrome'),
@@ -66,6 +67,7 @@ describe.skipIf(!CHROMIUM)(`the SDK in headless Chromium (${CHROMIUM ?? 'not ins
       aborted: 'AbortError',
       registered: { pod: 'api-3', lease: 'api-3', holder: 'browser-tab', ready: 'True' },
       closed: ['NotFoundError', 'NotFoundError'],
+      watched: { listed: [], streamed: ['ADDED w-1 10.1.0.9', 'MODIFIED w-1 10.1.0.9'] },
     })
   }, 90_000)
 })
@@ -110,6 +112,23 @@ try {
   await reg.close()
   const closed = [await errorName(sb.pods.get('api-3')), await errorName(sb.leases.get('api-3'))]
 
+  // A watch: a pod created once the stream is open arrives as an event.
+  let connected
+  const open = new Promise((resolve) => (connected = resolve))
+  const watch = sb.pods.watch({ labelSelector: { app: 'watched' }, bookmarks: false, onConnect: () => connected() })
+  const streamed = []
+  const watching = (async () => {
+    for await (const e of watch) {
+      if (e.type !== 'BOOKMARK') streamed.push(e.type + ' ' + e.object.metadata.name + ' ' + e.object.status.podIP)
+      if (streamed.length === 2) watch.close()
+    }
+  })()
+  await open
+  const watchListed = [...streamed]
+  await sb.pods.register({ name: 'w-1', ip: '10.1.0.9', labels: { app: 'watched' } })
+  await sb.pods.drain('w-1')
+  await watching
+
   await report({
     userAgent: navigator.userAgent,
     created: svc.metadata.name,
@@ -122,6 +141,7 @@ try {
     aborted,
     registered: { pod: pod.metadata.name, lease: pod.metadata.annotations['switchboard.dev/lease'], holder: lease.spec.holderIdentity, ready: pod.status.conditions.find((c) => c.type === 'Ready')?.status },
     closed,
+    watched: { listed: watchListed, streamed },
   })
 } catch (e) {
   await report({ error: String(e), stack: e.stack })
@@ -148,8 +168,14 @@ async function passThrough(req: import('node:http').IncomingMessage, res: import
     upstream.headers.forEach((v, k) => {
       if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v
     })
-    res.writeHead(upstream.status, out).end(Buffer.from(await upstream.arrayBuffer()))
+    // Streamed as it comes, so that a watch's events reach the page when they happen.
+    res.writeHead(upstream.status, out).flushHeaders()
+    res.once('close', () => void upstream.body?.cancel().catch(() => {}))
+    const reader = upstream.body?.getReader()
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) res.write(chunk.value)
+    res.end()
   } catch (e) {
-    res.writeHead(502, { 'content-type': 'text/plain' }).end(String(e))
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' })
+    res.end(String(e))
   }
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import {
   AbortError,
@@ -9,6 +11,7 @@ import {
   NotFoundError,
   ServiceUnavailableError,
   Switchboard,
+  SwitchboardError,
   TimeoutError,
   UnauthorizedError,
   type Pod,
@@ -155,6 +158,56 @@ describe('the SDK against a real server', () => {
       new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))
     const slow = new Switchboard({ baseUrl: server.url, fetch: never, timeoutMs: 50, maxRetries: 0 })
     await expect(slow.pods.list()).rejects.toBeInstanceOf(TimeoutError)
+  })
+
+  it('times out, aborts and retries while reading a body that stalls, with its own errors', async () => {
+    // Headers and the start of a body, then nothing: a registry that stalls mid-answer.
+    let requests = 0
+    const stalling = createServer((_req, res) => {
+      requests++
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"kind":"Pod",')
+    })
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`
+    try {
+      const once = new Switchboard({ baseUrl: url, timeoutMs: 300, maxRetries: 0 })
+      const timedOut = await once.pods.get('x').catch((e: unknown) => e)
+      expect(timedOut).toBeInstanceOf(TimeoutError)
+      expect(timedOut).toBeInstanceOf(SwitchboardError)
+      expect(requests).toBe(1)
+
+      // A safe call is retried as for a timeout before the headers.
+      const retrying = new Switchboard({ baseUrl: url, timeoutMs: 200, maxRetries: 1 })
+      await expect(retrying.pods.get('x')).rejects.toBeInstanceOf(TimeoutError)
+      expect(requests).toBe(3)
+
+      const controller = new AbortController()
+      const patient = new Switchboard({ baseUrl: url, timeoutMs: 10_000, maxRetries: 2 })
+      const pending = patient.pods.get('x', { signal: controller.signal }).catch((e: unknown) => e)
+      setTimeout(() => controller.abort(), 200)
+      const aborted = await pending
+      expect(aborted).toBeInstanceOf(AbortError)
+      expect(requests).toBe(4)
+
+      // A body cut off mid-way is a ConnectionError.
+      const cutting = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+        res.write('{"kind":"Pod",')
+        setTimeout(() => res.destroy(), 50)
+      })
+      await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve))
+      try {
+        const cut = new Switchboard({ baseUrl: `http://127.0.0.1:${(cutting.address() as AddressInfo).port}`, maxRetries: 0 })
+        await expect(cut.pods.get('x')).rejects.toBeInstanceOf(ConnectionError)
+      } finally {
+        cutting.closeAllConnections()
+        cutting.close()
+      }
+    } finally {
+      stalling.closeAllConnections()
+      stalling.close()
+    }
   })
 })
 

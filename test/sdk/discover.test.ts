@@ -6,7 +6,7 @@
  * view, saying so, while the registry is unreachable.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { Switchboard, type PickResult } from '../../sdk/src/index'
+import { Switchboard, UnauthorizedError, type PickResult } from '../../sdk/src/index'
 import { SmoothWRR as SdkWRR, rendezvous as sdkRendezvous } from '../../sdk/src/wrr'
 import { SmoothWRR as ServerWRR, rendezvous as serverRendezvous } from '../../worker/registry/wrr'
 import { E2E_TOKEN } from '../support/auth'
@@ -40,6 +40,22 @@ describe('sb.discover()', () => {
   afterAll(async () => {
     for (const s of servers) await s.stop('SIGKILL')
   })
+
+  it('whenReady() rejects with the error when the watch ends on one retrying cannot mend (401)', async () => {
+    const server = await startServer()
+    servers.push(server)
+    await setup(server.url, 'disc-denied')
+    const denied = new Switchboard({ baseUrl: server.url, token: 'sb_not-a-credential-of-this-registry-000000', maxRetries: 0 })
+    const view = denied.discover('disc-denied', 'web')
+    const outcome = await Promise.race([view.whenReady().then(() => 'resolved', (e: unknown) => e), new Promise((r) => setTimeout(() => r('pending'), 10_000))])
+    expect(outcome).toBeInstanceOf(UnauthorizedError)
+    expect(view.ready).toBe(false)
+    expect(view.error).toBe(outcome)
+    // Later calls say the same.
+    await expect(view.whenReady()).rejects.toBe(outcome)
+    expect(view.tryPick()).toBeNull()
+    view.close()
+  }, 30_000)
 
   it('the server and the SDK share one weighted selection', () => {
     expect(ServerWRR).toBe(SdkWRR)

@@ -7,10 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   ConnectionError,
   LeaseLostError,
+  NameTakenError,
   NotFoundError,
   Registration,
   ServiceUnavailableError,
   Switchboard,
+  TakenOverError,
   type Lease,
   type Pod,
 } from '../../sdk/src/index'
@@ -212,6 +214,80 @@ describe('sb.register()', () => {
     expect(await ns.picked()).toBe('web-2')
     await two.close()
     await expect(admin.leases.get('host-a', { namespace: 'reg-i' })).rejects.toBeInstanceOf(NotFoundError)
+  }, 30_000)
+})
+
+describe('sb.register() ownership of a name', () => {
+  it('of two registrations of one name started at the same moment, exactly one succeeds; the other gets NameTakenError', async () => {
+    const ns = await namespace('reg-race')
+    const a = ns.workload()
+    const b = ns.workload()
+    for (let round = 0; round < 5; round++) {
+      const name = `race-${round}`
+      const results = await Promise.allSettled([
+        a.register(web(name, '10.62.0.1'), { holderIdentity: 'proc-a', leaseDurationSeconds: 2 }),
+        b.register(web(name, '10.62.0.2'), { holderIdentity: 'proc-b', leaseDurationSeconds: 2 }),
+      ])
+      const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
+      expect(won).toHaveLength(1)
+      expect(refused).toHaveLength(1)
+      expect(refused[0]).toBeInstanceOf(NameTakenError)
+      const winner = won[0]!
+      expect((refused[0] as NameTakenError).holderIdentity).toBe(winner.holderIdentity)
+      // The winner keeps the lease and the pod over a renewal or two.
+      await sleep(1000)
+      const lease = await admin.leases.get(name, { namespace: 'reg-race' })
+      expect(lease.spec.holderIdentity).toBe(winner.holderIdentity)
+      expect((await admin.pods.get(name, { namespace: 'reg-race' })).status.podIP).toBe(winner.pod.status.podIP)
+      expect(winner.signal.aborted).toBe(false)
+      await winner.close()
+    }
+  }, 60_000)
+
+  it('after takeOver the old registration aborts its signal with TakenOverError within a renewal period and its close() leaves the new pod', async () => {
+    const ns = await namespace('reg-takeover')
+    const lost: LeaseLostError[] = []
+    const old = await ns.workload().register(web('web-1', '10.63.0.1'), { holderIdentity: 'old', leaseDurationSeconds: 2, onLost: (e) => lost.push(e) })
+    const aborted = new Promise<number>((resolve) => old.signal.addEventListener('abort', () => resolve(performance.now())))
+    const neu = await ns.workload().register(web('web-1', '10.63.0.2'), { holderIdentity: 'new', leaseDurationSeconds: 2, takeOver: true })
+    const tookOver = performance.now()
+    // Renewals every 2/3 s (±10%): the old one's next renewal finds the new holder.
+    const abortedAt = await Promise.race([aborted, sleep(3000).then(() => Infinity)])
+    expect(abortedAt - tookOver).toBeLessThan(2000 / 3 * 1.1 + 300)
+    expect(old.signal.reason).toBeInstanceOf(TakenOverError)
+    expect(old.signal.reason).toBeInstanceOf(LeaseLostError)
+    expect(old.signal.reason.holderIdentity).toBe('new')
+    expect(old.signal.reason.message).toMatch(/taken over by "new"/)
+    expect(lost).toEqual([old.signal.reason])
+    // It stopped renewing: the lease stays the new holder's.
+    for (let i = 0; i < 4; i++) {
+      await sleep(300)
+      expect((await admin.leases.get('web-1', { namespace: 'reg-takeover' })).spec.holderIdentity).toBe('new')
+    }
+    await expect(old.drain()).rejects.toBeInstanceOf(TakenOverError)
+    await old.close()
+    const pod = await admin.pods.get('web-1', { namespace: 'reg-takeover' })
+    expect(pod.status.podIP).toBe('10.63.0.2')
+    expect(pod.metadata.annotations?.['switchboard.dev/weight']).toBe('1')
+    expect((await admin.leases.get('web-1', { namespace: 'reg-takeover' })).spec.holderIdentity).toBe('new')
+    expect(await ns.picked()).toBe('web-1')
+    expect(neu.signal.aborted).toBe(false)
+    await neu.close()
+    await expect(admin.pods.get('web-1', { namespace: 'reg-takeover' })).rejects.toBeInstanceOf(NotFoundError)
+  }, 30_000)
+
+  it("close() leaves a pod alone whose lease another holder took while the registration's renewals were stopped", async () => {
+    const ns = await namespace('reg-takeover-close')
+    const old = await ns.workload().register(web('web-1', '10.63.1.1'), { holderIdentity: 'old', leaseDurationSeconds: 2 })
+    // Taken over between two renewals: close() comes before the old one's next renewal could notice.
+    const neu = await ns.workload().register(web('web-1', '10.63.1.2'), { holderIdentity: 'new', leaseDurationSeconds: 2, takeOver: true })
+    await old.close()
+    const pod = await admin.pods.get('web-1', { namespace: 'reg-takeover-close' })
+    expect(pod.status.podIP).toBe('10.63.1.2')
+    expect(pod.metadata.annotations?.['switchboard.dev/weight']).toBe('1')
+    expect((await admin.leases.get('web-1', { namespace: 'reg-takeover-close' })).spec.holderIdentity).toBe('new')
+    await neu.close()
   }, 30_000)
 })
 

@@ -2,8 +2,13 @@
  * `watch()` against real server processes: typed events; a resume from the last
  * resourceVersion after the registry is killed and started again on the same port and
  * database file; a re-list after a 410 Expired (a change log kept 10 s), reported as events
- * so that a cache kept from them equals a list.
+ * so that a cache kept from them equals a list; a Node process that only awaits a watch
+ * stays alive across the registry's restart.
  */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Switchboard, type Pod, type Watch, type WatchEvent } from '../../sdk/src/index'
 import { E2E_TOKEN } from '../support/auth'
@@ -79,6 +84,49 @@ describe('watch()', () => {
     expect(Number(watch.resourceVersion)).toBeGreaterThan(Number(before))
     watch.close()
     await seen.done
+  }, 60_000)
+
+  it('keeps a Node process that only awaits a watch alive while the registry restarts, and it gets the events after', async () => {
+    const first = await startServer()
+    servers.push(first)
+    const sb = new Switchboard({ baseUrl: first.url, token: E2E_TOKEN, maxRetries: 0 })
+    await sb.pods.register(pod('alive-a', '10.60.9.1'))
+    const root = new URL('../..', import.meta.url).pathname
+    const dir = mkdtempSync(join(tmpdir(), 'sb-watch-alive-'))
+    const program = join(dir, 'main.mts')
+    writeFileSync(
+      program,
+      `import { Switchboard } from ${JSON.stringify(join(root, 'sdk/src/index.ts'))}
+const sb = new Switchboard({ baseUrl: process.env.SB_URL!, token: process.env.SB_TOKEN! })
+for await (const e of sb.pods.watch({ labelSelector: { app: 'w' }, bookmarks: false, onDisconnect: (err) => console.log('disconnect', err.name) })) {
+  if (e.type !== 'BOOKMARK') console.log(e.type, e.object.metadata.name)
+}
+console.log('loop ended')
+`,
+    )
+    const child = spawn(process.execPath, ['--import', 'tsx', program], { cwd: root, env: { ...process.env, SB_URL: first.url, SB_TOKEN: E2E_TOKEN } })
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    try {
+      await until('the initial list in the child', () => output.includes('ADDED alive-a') || child.exitCode !== null)
+      expect(output).toContain('ADDED alive-a')
+      await first.stop('SIGKILL')
+      await until('the disconnect in the child', () => output.includes('disconnect'))
+      // Down for longer than the first reconnect backoffs: the process must wait them out, not exit.
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(child.exitCode, output).toBeNull()
+      const second = await startServer({ port: first.port, databasePath: first.databasePath })
+      servers.push(second)
+      await sb.pods.register(pod('alive-b', '10.60.9.2'))
+      await until('the event after the restart in the child', () => output.includes('ADDED alive-b'))
+      expect(child.exitCode, output).toBeNull()
+      expect(output).not.toMatch(/loop ended/)
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+    }
   }, 60_000)
 
   it('watches every resource: namespaces, services, pods, endpoints, endpoint slices, leases and tokens', async () => {

@@ -25,4 +25,28 @@ describe('the SDK inside workerd', () => {
     expect(dns.answers[0]).toMatchObject({ type: 'SRV', port: 80, target: 'api.default.svc.cluster.local.' })
     await expect(sb.pods.get('nope')).rejects.toBeInstanceOf(NotFoundError)
   })
+
+  it('watches: a pod created once the stream is open arrives as an event', async () => {
+    const sb = new Switchboard({
+      baseUrl: 'http://registry',
+      token: 'workers-test-root-credential-0123456789',
+      fetch: (input, init) => SELF.fetch(input, init),
+    })
+    let connected!: () => void
+    const open = new Promise<void>((resolve) => (connected = resolve))
+    const watch = sb.pods.watch({ labelSelector: { app: 'watched' }, bookmarks: false, onConnect: () => connected() })
+    const events: string[] = []
+    const watching = (async () => {
+      for await (const e of watch) {
+        if (e.type !== 'BOOKMARK') events.push(`${e.type} ${e.object.metadata.name} ${e.object.status.podIP}`)
+        if (events.length === 2) watch.close()
+      }
+    })()
+    await open
+    expect(events).toEqual([]) // nothing listed: what follows came through the stream
+    await sb.pods.register({ name: 'w-1', ip: '10.1.0.9', labels: { app: 'watched' } })
+    await sb.pods.drain('w-1')
+    await watching
+    expect(events).toEqual(['ADDED w-1 10.1.0.9', 'MODIFIED w-1 10.1.0.9'])
+  })
 })

@@ -10,8 +10,9 @@ import { isServed } from './endpoint-conditions'
 import type { EndpointPort } from './endpoint-views'
 import { RegistryError, notFound } from './errors'
 import type { CachedEndpoint, CachedService, DiscoveryCache } from './discovery-cache'
-import { SmoothWRR, rendezvous, type Member } from './wrr'
-import { selectCandidates, type EndpointAccess } from '../../sdk/src/selection'
+import { rendezvous, type Member } from './wrr'
+import { Sequences } from '../../sdk/src/wrr'
+import { answerFields, selectCandidates, type EndpointAccess } from '../../sdk/src/selection'
 
 export interface PickQuery {
   /** A port name: pick among endpoints that have it, and answer that port alone. */
@@ -76,14 +77,16 @@ const ACCESS: EndpointAccess<CachedEndpoint, ExclusionReason> = {
 }
 
 export class Picker {
-  private readonly sequences = new Map<string, SmoothWRR>()
+  private readonly sequences: Sequences
   /** Candidates by snapshot entry: a snapshot entry never changes, a write replaces it. */
   private readonly selections = new WeakMap<CachedService, Map<string, Selection>>()
 
   constructor(
     private readonly snapshot: DiscoveryCache,
-    private readonly random: () => number,
-  ) {}
+    random: () => number,
+  ) {
+    this.sequences = new Sequences(random, MAX_SEQUENCES)
+  }
 
   async pick(namespace: string, name: string, query: PickQuery = {}): Promise<PickResult> {
     const { service } = await this.snapshot.service(namespace, name)
@@ -104,7 +107,8 @@ export class Picker {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       })
     }
-    const chosen = (query.key !== undefined ? rendezvous(query.key, candidates) : this.next(service, query, candidates))!
+    const id = `${namespace}/${name}|${query.zone ?? ''}|${query.port ?? ''}`
+    const chosen = (query.key !== undefined ? rendezvous(query.key, candidates) : this.sequences.next(id, candidates))!
     if (!query.explain) {
       // Without an explanation the answer depends only on the endpoint: built once per snapshot entry.
       let answer = chosen.answer
@@ -144,21 +148,6 @@ export class Picker {
     return selectCandidates(service.endpoints, ACCESS, query)
   }
 
-  /** The next member of this service's sequence; a changed endpoint set updates it in place. */
-  private next(service: CachedService, query: PickQuery, candidates: Candidate[]): Candidate {
-    const id = `${service.namespace}/${service.name}|${query.zone ?? ''}|${query.port ?? ''}`
-    let sequence = this.sequences.get(id)
-    if (!sequence) {
-      if (this.sequences.size >= MAX_SEQUENCES) this.sequences.clear()
-      sequence = new SmoothWRR(candidates, this.random)
-      this.sequences.set(id, sequence)
-    } else if (!sequence.sameMembers(candidates)) {
-      sequence.update(candidates)
-    }
-    const member = sequence.next()
-    // The sequence may hold the candidates of an earlier snapshot: answer with the current one.
-    return candidates.find((c) => c.key === member?.key) ?? candidates[0]!
-  }
 }
 
 function answerOf(
@@ -167,17 +156,7 @@ function answerOf(
   portName: string | undefined,
   zoneFallback: boolean,
 ): PickResult {
-  const port = portName !== undefined ? e.ports.find((p) => p.name === portName) : undefined
-  return {
-    ...base,
-    address: e.ip,
-    ...(port ? { port: port.port } : { ports: e.ports }),
-    ...(e.pod ? { pod: e.pod } : {}),
-    ...(e.node ? { node: e.node } : {}),
-    ...(e.zone ? { zone: e.zone } : {}),
-    weight: e.weight,
-    ...(zoneFallback ? { zoneFallback: true } : {}),
-  }
+  return { ...base, ...answerFields({ ...e, address: e.ip }, portName, zoneFallback) }
 }
 
 function describe(e: CachedEndpoint) {
