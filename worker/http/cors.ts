@@ -6,6 +6,9 @@
  * a CORS-safelisted request and is preceded by a preflight, as is any request carrying
  * `Authorization`, so the preflight allows both. The API answers only the exact origins
  * of `CORS_ORIGINS` (none by default), with `Vary: Origin` on every API response then.
+ * A DoH request without `Origin` (any client but a browser's cross-origin fetch) gets only
+ * `Access-Control-Allow-Origin: *`, set without hono's middleware, which costs DoH's hot
+ * path more than the answer's own encoding.
  *
  * A preflight (OPTIONS with `Access-Control-Request-Method`) is answered here, before
  * access control: it carries no token, so it needs none and never counts as a failed
@@ -50,7 +53,14 @@ export function corsPolicy(apiOrigins: readonly string[]): MiddlewareHandler {
       if (c.req.header('access-control-request-method') === undefined) return next()
       return (isDoh ? doh : api)(c, next)
     }
-    if (isDoh) return doh(c, next)
+    if (isDoh) {
+      // A request without Origin is not a browser's cross-origin one: the grant alone (it is the same for every origin) is enough.
+      if (c.req.header('origin') === undefined) {
+        c.header('Access-Control-Allow-Origin', '*')
+        return next()
+      }
+      return doh(c, next)
+    }
     return apiOrigins.length ? api(c, next) : next()
   }
 }

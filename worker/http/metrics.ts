@@ -151,5 +151,8 @@ function formatNumber(n: number): string {
 }
 
 function labelKey(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels))
+  // Names and values joined by control characters, which neither holds: cheaper than JSON on every request.
+  let key = ''
+  for (const name in labels) key += `${name}\u0001${labels[name]}\u0002`
+  return key
 }
