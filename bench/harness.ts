@@ -186,13 +186,19 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
   try {
     urls = await new Promise<[string, string]>((resolve, reject) => {
       let out = ''
+      let started = false
       const timer = setTimeout(() => reject(new Error(`bench server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
       child.stdout!.setEncoding('utf8')
       child.stdout!.on('data', (chunk: string) => {
+        // Once it listens, what the server prints (an audit line per write) is read and dropped: kept and scanned,
+        // it cost the load generator, which shares this process, time that grew with every write.
+        if (started) return
         out += chunk
         const m = /^listening (http:\/\/\S+)\n/m.exec(out)
         const h2 = /^h2c (http:\/\/\S+)\n/m.exec(out)
         if (m && h2) {
+          started = true
+          out = ''
           clearTimeout(timer)
           resolve([m[1]!, h2[1]!])
         }

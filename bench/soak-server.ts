@@ -40,8 +40,12 @@ export async function startSoakServer(env: Record<string, string> = {}): Promise
     }),
   )
   const stderr: string[] = []
+  // What the server prints is kept until it listens, then read and dropped (an audit line per write would grow it without end).
   let out = ''
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  let listening = false
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    if (!listening) out += c
+  })
   child.stderr!.setEncoding('utf8').on('data', (c: string) => stderr.push(...c.split('\n').filter((l) => l.trim() !== '')))
   const stop = async () => {
     await stopProcess(child)
@@ -51,10 +55,12 @@ export async function startSoakServer(env: Record<string, string> = {}): Promise
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the soak server did not listen within ${START_TIMEOUT_MS} ms: ${stderr.join('\n')}`)), START_TIMEOUT_MS)
       const check = () => {
-        if (out.includes(`listening on ${url}`)) {
-          clearTimeout(timer)
-          resolve()
-        }
+        if (listening || !out.includes(`listening on ${url}`)) return
+        listening = true
+        out = ''
+        child.stdout!.off('data', check)
+        clearTimeout(timer)
+        resolve()
       }
       child.stdout!.on('data', check)
       child.once('exit', (code, signal) => {
