@@ -9,7 +9,7 @@
  * path stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -36,6 +36,8 @@ export interface BenchServer {
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
 const SERVER = join(ROOT, 'bench', 'server.ts')
 const START_TIMEOUT_MS = 30_000
+/** How often the server's output is read for the lines that say it listens. */
+const START_POLL_MS = 50
 const STOP_GRACE_MS = 3_000
 
 const running = new Set<{ child: ChildProcess; dir: string }>()
@@ -164,12 +166,18 @@ export interface StartOptions {
 export async function startServer(options: StartOptions = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   const dbPath = options.dbPath ?? join(dir, 'switchboard.db')
+  const outPath = join(dir, 'server.out')
+  const outFd = openSync(outPath, 'w')
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER], {
     cwd: ROOT,
     // No root credential on loopback: access control is off, as for `npm start` on a developer's machine.
     env: { ...process.env, ...options.env, SWITCHBOARD_ADMIN_TOKEN: '', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${dbPath}`, BENCH_REMOVE_DIR: dir },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // What the server prints (an audit line per write) goes to a file: through a pipe to this
+    // process, which is also the load generator, a full pipe held the server's writes up
+    // whenever the load generator was slow to read it.
+    stdio: ['pipe', outFd, 'pipe'],
   })
+  closeSync(outFd)
   const entry = { child, dir }
   running.add(entry)
 
@@ -185,29 +193,27 @@ export async function startServer(options: StartOptions = {}): Promise<BenchServ
   let urls: [string, string]
   try {
     urls = await new Promise<[string, string]>((resolve, reject) => {
-      let out = ''
-      let started = false
-      const timer = setTimeout(() => reject(new Error(`bench server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
-      child.stdout!.setEncoding('utf8')
-      child.stdout!.on('data', (chunk: string) => {
-        // Once it listens, what the server prints (an audit line per write) is read and dropped: kept and scanned,
-        // it cost the load generator, which shares this process, time that grew with every write.
-        if (started) return
-        out += chunk
+      const timer = setTimeout(() => {
+        clearInterval(poll)
+        reject(new Error(`bench server did not start within ${START_TIMEOUT_MS} ms`))
+      }, START_TIMEOUT_MS)
+      const poll = setInterval(() => {
+        const out = readFileSync(outPath, 'utf8')
         const m = /^listening (http:\/\/\S+)\n/m.exec(out)
         const h2 = /^h2c (http:\/\/\S+)\n/m.exec(out)
         if (m && h2) {
-          started = true
-          out = ''
+          clearInterval(poll)
           clearTimeout(timer)
           resolve([m[1]!, h2[1]!])
         }
-      })
+      }, START_POLL_MS)
       child.once('exit', (code, signal) => {
+        clearInterval(poll)
         clearTimeout(timer)
         reject(new Error(`bench server exited before listening (code ${code}, signal ${signal}): ${[...stderr, partial].join('\n')}`))
       })
       child.once('error', (e) => {
+        clearInterval(poll)
         clearTimeout(timer)
         reject(e)
       })

@@ -29,8 +29,10 @@ import { performance } from 'node:perf_hooks'
 import { serve } from '@hono/node-server'
 import { parseConfig } from '../worker/config'
 import { buildApp } from '../worker/wiring'
+import { bufferedLines } from '../worker/node-log'
 import { drizzleLibsql, openLibsql, tuneEmbedded } from '../worker/db/client'
 import { applyMigrations } from '../worker/db/migrate'
+import { EmbeddedClient } from '../worker/db/embedded-client'
 import { LEASES, PODS } from '../worker/registry/kinds'
 import { microTimeOf } from '../worker/registry/lease'
 import { CONSTANT_ANSWER, groupedPodBody, leaseBody, leaseName, leasedPodBody, podBody, seedRef } from './fixtures'
@@ -73,6 +75,9 @@ export interface ServerStats {
   walBytes: number
   /** Reads of the database the discovery cache has made so far (a miss, or an entry a write dropped). */
   discoveryLoads: number
+  /** Write transactions the embedded client committed, and the write batches they held (group commit). */
+  writeTransactions: number
+  writeBatches: number
 }
 
 async function main(): Promise<void> {
@@ -86,10 +91,11 @@ async function main(): Promise<void> {
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db)
-  const { app, registry, discovery } = buildApp(db, config)
+  const { app, registry, discovery } = buildApp(db, config, undefined, { logWriter: bufferedLines() })
 
   app.get('/bench/constant', (c) => c.json(CONSTANT_ANSWER))
 
+  const commits = client instanceof EmbeddedClient ? client.commits : undefined
   app.get('/bench/stats', async (c) => {
     const namespace = c.req.query('namespace') ?? 'default'
     const count = await client.execute({ sql: 'SELECT count(*) AS n FROM pods WHERE namespace = ?', args: [namespace] })
@@ -107,6 +113,8 @@ async function main(): Promise<void> {
       dbBytes: sizeOf(path),
       walBytes: sizeOf(`${path}-wal`),
       discoveryLoads: discovery.loads,
+      writeTransactions: commits?.transactions ?? 0,
+      writeBatches: commits?.batches ?? 0,
     }
     return c.json(stats)
   })

@@ -22,6 +22,7 @@ import { Answerer } from './dns/answer'
 import { classicDnsMetrics, listenClassicDns, type ClassicDns, type ClassicDnsMetrics } from './dns/classic-server'
 import { connectionCap, limitConnections, serverOptions, type ConnectionLimits } from './node-connections'
 import { eventLoopLag } from './node-metrics'
+import { bufferedLines } from './node-log'
 import { ignoreHangup, readKeyPair, reloadOnHangup, tlsServerOptions } from './node-tls'
 
 const COMPACTION_INTERVAL_MS = 10_000
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
   await tuneEmbedded(client, { synchronous: config.databaseSynchronous })
   const db = drizzleLibsql(client)
   await applyMigrations(db, { log: (line) => console.log(`switchboard: ${line}`) })
-  const { app, registry, resolver } = buildApp(db, config, undefined, { defaultAbsenceSeconds: NODE_ABSENCE_SECONDS, collectors: [eventLoopLag(), ...(dnsMetrics ? [dnsMetrics.collector] : [])] })
+  const { app, registry, resolver } = buildApp(db, config, undefined, {
+    defaultAbsenceSeconds: NODE_ABSENCE_SECONDS,
+    collectors: [eventLoopLag(), ...(dnsMetrics ? [dnsMetrics.collector] : [])],
+    logWriter: bufferedLines(),
+  })
   answererReady(new Answerer(resolver, systemClock()))
   // The first heartbeat, before serving: if the registry was down, leases get their grace from now (lease-expiry.ts).
   // On a full disk (or a read-only file) it fails: the registry still starts and serves reads, and says so once.

@@ -18,7 +18,7 @@ import { Resolver } from './dns/resolve'
 import { LeaseBook } from './registry/lease-book'
 import { Metrics, type Collector } from './http/metrics'
 import { registryMetrics } from './api/metrics'
-import { createLogger } from './log'
+import { createLogger, type LineWriter } from './log'
 
 /** Options of a runtime: how long a gap between heartbeats must be to count as the registry's absence, unless configured. */
 export interface RuntimeOptions {
@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   defaultAbsenceSeconds?: number
   /** Runtime measures for /metrics (Node: the event loop's delay). */
   collectors?: Collector[]
+  /** Where log lines go (Node: node-log.ts); console otherwise. */
+  logWriter?: LineWriter
 }
 
 export function systemClock(): Clock {
@@ -67,7 +69,7 @@ export function buildRegistry(db: Database, config: Config, clock: Clock = syste
     leases,
     leaseDeleteAfterDurations: config.leaseDeleteAfterDurations,
     // Every accepted write is an audit line, in either log format (registry/audit.ts), whatever LOG_LEVEL says: only LOG_AUDIT=false stops them.
-    ...(config.logAudit ? { audit: auditLine(config) } : {}),
+    ...(config.logAudit ? { audit: auditLine(config, runtime.logWriter) } : {}),
   })
 }
 
@@ -92,13 +94,13 @@ export function buildApp(db: Database, config: Config, clock: Clock = systemCloc
     version: VERSION,
     clock,
     metrics,
-    logger: createLogger({ format: config.logFormat, level: config.logLevel }),
+    logger: createLogger({ format: config.logFormat, level: config.logLevel, ...(options.logWriter ? { write: options.logWriter } : {}) }),
   })
   return { app, registry, resolver, picker, tokens, discovery: snapshot }
 }
 
 /** Writes an audit line at info, in the configured format, whatever LOG_LEVEL lets through of the other lines. */
-function auditLine(config: Config): (entry: AuditEntry) => void {
-  const audit = createLogger({ format: config.logFormat, level: 'info' })
+function auditLine(config: Config, write: LineWriter | undefined): (entry: AuditEntry) => void {
+  const audit = createLogger({ format: config.logFormat, level: 'info', ...(write ? { write } : {}) })
   return (entry) => audit.log('info', 'audit', { ...entry })
 }

@@ -143,6 +143,28 @@ describe('embedded client', () => {
     expect(ours.commits.transactions - before.transactions).toBe(2)
   })
 
+  it('runs a read at once over what is committed, and commits writes issued between reads together', async () => {
+    const ours = new EmbeddedClient(':memory:')
+    open.push(ours)
+    for (const sql of SETUP) await ours.execute(sql)
+    const before = { ...ours.commits }
+    const count = async () => Number((await ours.execute("SELECT count(*) AS c FROM t WHERE name LIKE 'r%'")).rows[0]!.c)
+    // Reads and writes taking turns in one turn of the event loop, as concurrent requests that
+    // read before they write do: a read after a queued write neither waits for it nor commits it.
+    const seen: number[] = []
+    const writes: Promise<unknown>[] = []
+    for (let i = 0; i < 4; i++) {
+      seen.push(await count())
+      writes.push(ours.batch([`INSERT INTO t (name, n) VALUES ('r${i}', ${i})`]))
+    }
+    expect(seen).toEqual([0, 0, 0, 0])
+    await Promise.all(writes)
+    // A caller that awaited its write sees it; the four writes took one transaction.
+    expect(await count()).toBe(4)
+    expect(ours.commits.transactions - before.transactions).toBe(1)
+    expect(ours.commits.batches - before.batches).toBe(4)
+  })
+
   it('fails a lone write batch alone and commits nothing of it', async () => {
     const ours = new EmbeddedClient(':memory:')
     open.push(ours)

@@ -26,6 +26,23 @@ export function recorded(kind: string, namespace: string, name: string): SQL {
 
 export type Statement = Parameters<Database['batch']>[0][number]
 
+/**
+ * Bodies already serialized, so that a write's change record and its row share one JSON
+ * text. A body is a fresh object for each write (meta.ts `objectWrite`), never changed
+ * once its statements are built.
+ */
+const texts = new WeakMap<object, string>()
+
+/** The JSON text of an object body, serialized once however many statements of a write store it. */
+export function bodyText(body: object): string {
+  let text = texts.get(body)
+  if (text === undefined) {
+    text = JSON.stringify(body)
+    texts.set(body, text)
+  }
+  return text
+}
+
 /** `create`: the name must be free. A number: the stored object must have that resourceVersion. */
 export type Precondition = 'create' | { rv: number }
 
@@ -147,15 +164,18 @@ export class Batch {
     return this.guard('exists', sql`EXISTS (SELECT 1 FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`)
   }
 
-  /** Guards that the object exists and, when asked, that it is still at a resourceVersion. */
+  /**
+   * Guards that the object exists and, when asked, that it is still at a resourceVersion:
+   * one statement, failing with not_found when there is no such object, else with conflict.
+   */
   existing(table: KeyedTable, namespace: string, name: string, pre?: Precondition): Statement[] {
     const t = sql.raw(table.table)
     const where = keyWhere(table, namespace, name)
-    const guards = [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where})`)]
-    if (pre && pre !== 'create') {
-      guards.push(this.guard('conflict', sql`NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where} AND rv = ${pre.rv})`))
-    }
-    return guards
+    if (!pre || pre === 'create') return [this.guard('not_found', sql`NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where})`)]
+    return [
+      this.run(sql`INSERT INTO guard (code) SELECT CASE WHEN EXISTS (SELECT 1 FROM ${t} WHERE ${where}) THEN 'conflict' ELSE 'not_found' END
+        WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${where} AND rv = ${pre.rv})`),
+    ]
   }
 
   /** Guards that a lease is still at resourceVersion `rv` (null: that there is still no such lease). */
@@ -164,10 +184,16 @@ export class Batch {
     return rv === null ? this.guard('conflict', sql`EXISTS (${lease})`) : this.guard('conflict', sql`NOT EXISTS (${lease} AND rv = ${rv})`)
   }
 
-  /** The guards of a write: a create needs its namespace (if any) and a free name; a replace, the object as read. */
+  /**
+   * The guards of a write: a create needs its namespace (if any) and a free name (one
+   * statement, failing with missing_namespace first, else with exists); a replace, the object as read.
+   */
   precondition(table: KeyedTable, namespace: string, name: string, pre: Precondition): Statement[] {
     if (pre !== 'create') return this.existing(table, namespace, name, pre)
-    return [...(table.namespaced ? [this.namespaceExists(namespace)] : []), this.absent(table, namespace, name)]
+    const taken = sql`EXISTS (SELECT 1 FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`
+    if (!table.namespaced) return [this.guard('exists', taken)]
+    const missing = sql`NOT EXISTS (SELECT 1 FROM namespaces WHERE name = ${namespace})`
+    return [this.run(sql`INSERT INTO guard (code) SELECT CASE WHEN ${missing} THEN 'missing_namespace' ELSE 'exists' END WHERE ${missing} OR ${taken}`)]
   }
 
   /**
@@ -178,7 +204,7 @@ export class Batch {
    */
   change(kind: string, table: KeyedTable, namespace: string, name: string, type: ChangeType, object?: Record<string, unknown>): Statement {
     const stored = sql`(SELECT body FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`
-    const written = type === 'DELETED' ? stored : object === undefined ? sql`NULL` : sql`${JSON.stringify(object)}`
+    const written = type === 'DELETED' ? stored : object === undefined ? sql`NULL` : sql`${bodyText(object)}`
     const before = type === 'MODIFIED' ? stored : sql`NULL`
     return this.run(
       sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)

@@ -7,6 +7,7 @@ import { expandConfig } from '@libsql/core/config'
 import { drizzle } from 'drizzle-orm/libsql'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { EmbeddedClient } from './embedded-client'
+import { withLibsqlBatch } from './compile'
 import * as schema from './schema'
 
 /** The database every store query runs on, whatever the driver. */
@@ -45,7 +46,7 @@ export function embeddedTarget(url: string): string | null {
 }
 
 export function drizzleLibsql(client: Client): Database {
-  return drizzle(client, { schema }) as unknown as Database
+  return withLibsqlBatch(drizzle(client, { schema }) as unknown as Database, client)
 }
 
 /**

@@ -25,11 +25,12 @@
  * ones before, as if they had run one after another: what changes is that N writes cost
  * one commit (one set of WAL frames for the pages they share) instead of N. Each batch's
  * promise settles after the commit, so a write acknowledged is committed (and on disk as
- * DATABASE_SYNCHRONOUS says: see tuneEmbedded in client.ts). A read
- * first commits the writes queued before it, so no read sees the database older than a
- * write already issued (as without grouping): only writes issued back to back, with no
- * read between them, share a commit (while another process holds the write lock, reads
- * go ahead without them: see below).
+ * DATABASE_SYNCHRONOUS says: see tuneEmbedded in client.ts). A read runs at once and sees
+ * what is committed, not the writes still queued: those are not acknowledged yet, so no
+ * caller can have been told of them, and a caller that awaited its write sees it in every
+ * read after. So the writes of concurrent requests share a commit even when each request
+ * reads before it writes (a read that committed the queue first left most groups at one
+ * or two batches).
  *
  * Another process's writes: a file may be shared with other processes (a second registry,
  * a backup, a migration). SQLite lets one connection write at a time, and its own wait
@@ -178,11 +179,9 @@ export class EmbeddedClient implements Client {
   async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
     this.checkOpen()
     const stmt = typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql
-    const waiting = !this.flush()
-    // A read runs at once, even when queued writes wait for another process's lock: it sees
-    // them once they are committed and acknowledged, not before (they are not yet).
+    // A read runs at once and sees what is committed: queued writes are not acknowledged yet.
     if (!this.writes([stmt]) && !changesData([stmt])) return this.reading(() => this.run(stmt))
-    if (waiting) await this.drain()
+    if (!this.flush()) await this.drain()
     // A lone statement is set-up (pragmas, the migrator's bookkeeping), not a registry write
     // (those are batches): it is held to the file check, not to the free-space reserve, and
     // waits for another process's lock as SQLite does.
@@ -195,9 +194,9 @@ export class EmbeddedClient implements Client {
     // Only writes wait for a group: a batch of reads alone (consistent multi-query reads) runs at once.
     const writes = mode !== 'read' && (this.writes(normalized) || changesData(normalized))
     if (!this.groupCommit || !writes) {
-      // Reads alone here (with group commit, every write batch is queued): writes waiting for
-      // another process's lock are not acknowledged yet, so a read need not wait for them.
-      this.flush()
+      // A read runs at once and sees what is committed (queued writes are not acknowledged
+      // yet); a write without group commit goes after the queued ones.
+      if (writes) this.flush()
       const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
       const results = writes ? this.writing(run, !isDryRun(normalized)) : await this.reading(run)
       this.commits.transactions++

@@ -54,7 +54,8 @@ export interface Ownership {
 }
 
 type Obj = Record<string, unknown>
-type Owned = { entry: Omit<ManagedFieldsEntry, 'fieldsV1'>; set: FieldSet }
+/** A manager's entry and set; `tree`: the FieldsV1 the set was read from, while it still encodes it. */
+type Owned = { entry: Omit<ManagedFieldsEntry, 'fieldsV1'>; set: FieldSet; tree?: FieldsV1 }
 
 /** Metadata the server sets, which no manager owns. */
 const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'])
@@ -99,7 +100,11 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
   }
   if (conflicts.length && !force) throw applyConflict(conflicts, o.apiVersion)
   const taken = new Set(conflicts.map((c) => c.path))
-  for (const other of others) other.set = subtract(other.set, taken)
+  for (const other of others) {
+    const set = subtract(other.set, taken)
+    if (set.size !== other.set.size) delete other.tree
+    other.set = set
+  }
 
   const owned = union(...others.map((m) => m.set))
   const removed = subtract(subtract(previous, applied), owned)
@@ -122,18 +127,26 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
  */
 export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj {
   const sent = (next.metadata as Obj | undefined)?.managedFields
-  const managers = sent !== undefined && sent !== null ? readManagedFields(next) : readManagedFields(old)
+  // Stored entries keep their trees when unchanged; entries a request sent are written anew.
+  const managers = sent !== undefined && sent !== null ? readManagedFields(next).map(({ tree: _sent, ...m }) => m) : readManagedFields(old)
   const beforeValues = ownedValuesOf(old, o)
   const afterValues = ownedValuesOf(next, o)
   const changed: FieldSet = new Set()
   for (const [p, value] of afterValues) if (!beforeValues.has(p) || (isValuePath(p) && !sameJson(beforeValues.get(p), value))) changed.add(p)
   const removed: FieldSet = new Set([...beforeValues.keys()].filter((p) => !afterValues.has(p)))
   const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
-  const entries: Owned[] = managers.map((m) => ({ entry: m.entry, set: subtract(mine(m) ? m.set : subtract(m.set, changed), removed) }))
+  // An entry whose set this write leaves as it was keeps its stored tree (sets only lose members here, but the writer's own).
+  const same = (m: Owned, set: FieldSet) => (set.size === m.set.size && m.tree ? { tree: m.tree } : {})
+  const entries: Owned[] = managers.map((m) => {
+    const set = subtract(mine(m) ? m.set : subtract(m.set, changed), removed)
+    return { entry: m.entry, set, ...same(m, set) }
+  })
   const own = entries.find(mine)
   if (own) {
     if (changed.size) own.entry = entryOf(o, 'Update')
-    own.set = union(own.set, changed)
+    const set = union(own.set, changed)
+    if (set.size !== own.set.size) delete own.tree
+    own.set = set
   } else if (changed.size) {
     entries.push({ entry: entryOf(o, 'Update'), set: changed })
   }
@@ -189,8 +202,8 @@ function readManagedFields(obj: Obj | undefined): Owned[] {
     if (!isObject(e) || typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update')) continue
     const set = fromFieldsV1(e.fieldsV1 ?? {})
     if (!set) continue
-    const { fieldsV1: _tree, ...entry } = e as unknown as ManagedFieldsEntry
-    out.push({ entry, set })
+    const { fieldsV1: tree, ...entry } = e as unknown as ManagedFieldsEntry
+    out.push({ entry, set, tree })
   }
   return out
 }
@@ -201,7 +214,7 @@ function entryOf(o: Ownership, operation: 'Apply' | 'Update'): Omit<ManagedField
 
 /** `obj` with these managers as its managedFields (managers left owning nothing are dropped). */
 function withManagedFields(obj: Obj, managers: Owned[]): Obj {
-  const managedFields: ManagedFieldsEntry[] = managers.filter((m) => m.set.size > 0).map((m) => ({ ...m.entry, fieldsV1: toFieldsV1(m.set) }))
+  const managedFields: ManagedFieldsEntry[] = managers.filter((m) => m.set.size > 0).map((m) => ({ ...m.entry, fieldsV1: m.tree ?? toFieldsV1(m.set) }))
   const metadata = { ...((obj.metadata as Obj | undefined) ?? {}) }
   if (managedFields.length) metadata.managedFields = managedFields
   else delete metadata.managedFields

@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { NEXT_RV, RV, recorded, type Batch, type Precondition } from '../batch'
+import { bodyText, NEXT_RV, RV, recorded, type Batch, type Precondition } from '../batch'
 import { leaseTable, type ObjectWrite } from '../tables'
 import { deleteLabels, labelRows } from './labels'
 
@@ -53,7 +53,7 @@ export function putLease(b: Batch, w: LeaseWrite, pre: Precondition, sameLabels:
     b.change('Lease', leaseTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
     b.run(sql`
       INSERT INTO leases (namespace, name, uid, rv, holder, duration_seconds, renew_ms, expires_ms, body)
-      VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.holder}, ${w.durationSeconds}, ${w.renewMs}, ${w.expiresMs}, ${JSON.stringify(w.body)})
+      VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.holder}, ${w.durationSeconds}, ${w.renewMs}, ${w.expiresMs}, ${bodyText(w.body)})
       ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, holder = excluded.holder,
         duration_seconds = excluded.duration_seconds, renew_ms = excluded.renew_ms, expires_ms = excluded.expires_ms,
         body = excluded.body`),

@@ -2,7 +2,7 @@
  * Namespace rows. Deleting a namespace deletes everything in it, in the same batch.
  */
 import { sql } from 'drizzle-orm'
-import { RV, type Batch, type Precondition } from '../batch'
+import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { namespaceTable, type ObjectWrite } from '../tables'
 import { deleteLabels, labelRows } from './labels'
 
@@ -26,7 +26,7 @@ const NAMESPACED_TABLES = [
 export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
   return b.write(b.precondition(namespaceTable, '', w.name, 'create'), [
     b.change('Namespace', namespaceTable, '', w.name, 'ADDED', w.body),
-    b.run(sql`INSERT INTO namespaces (name, uid, rv, body) VALUES (${w.name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})`),
+    b.run(sql`INSERT INTO namespaces (name, uid, rv, body) VALUES (${w.name}, ${w.uid}, ${RV}, ${bodyText(w.body)})`),
     ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
   ])
 }
@@ -35,7 +35,7 @@ export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
 export function updateNamespace(b: Batch, w: NamespaceWrite, pre: Precondition): Promise<number> {
   return b.write(b.existing(namespaceTable, '', w.name, pre), [
     b.change('Namespace', namespaceTable, '', w.name, 'MODIFIED', w.body),
-    b.run(sql`UPDATE namespaces SET rv = ${RV}, body = ${JSON.stringify(w.body)} WHERE name = ${w.name}`),
+    b.run(sql`UPDATE namespaces SET rv = ${RV}, body = ${bodyText(w.body)} WHERE name = ${w.name}`),
     ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
   ])
 }

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm'
 import { sameJson } from '../../json'
 import type { Database } from '../client'
-import { RV, type Batch, type Precondition, type Statement } from '../batch'
+import { bodyText, RV, type Batch, type Precondition, type Statement } from '../batch'
 import { endpointChanges, podConditions, podEndpoints, podGone } from '../endpoint-rows'
 import { podTable, type ObjectWrite } from '../tables'
 import { deleteRows, replaceRows } from './child-rows'
@@ -124,7 +124,7 @@ function insertPodRow(b: Batch, w: PodWrite): Statement {
   return b.run(sql`
     INSERT INTO pods (namespace, name, uid, rv, node_name, phase, pod_ip, ready, weight, deletion_timestamp, zone, lease, lease_lapsed, body)
     VALUES (${w.namespace}, ${w.name}, ${w.uid}, ${RV}, ${w.nodeName}, ${w.phase}, ${w.podIP}, ${w.ready ? 1 : 0}, ${w.weight},
-            ${w.deletionTimestamp}, ${w.zone}, ${w.lease}, ${w.leaseLapsed ? 1 : 0}, ${JSON.stringify(w.body)})`)
+            ${w.deletionTimestamp}, ${w.zone}, ${w.lease}, ${w.leaseLapsed ? 1 : 0}, ${bodyText(w.body)})`)
 }
 
 /**
@@ -146,7 +146,7 @@ function updatePodRow(b: Batch, w: PodWrite, previous: PodWrite): Statement {
   ]
   const sets = [
     sql`rv = ${RV}`,
-    sql`body = ${JSON.stringify(w.body)}`,
+    sql`body = ${bodyText(w.body)}`,
     ...columns.filter(([, now, before]) => now !== before).map(([column, now]) => sql`${sql.raw(column)} = ${now}`),
   ]
   return b.run(sql`UPDATE pods SET ${sql.join(sets, sql`, `)} WHERE namespace = ${w.namespace} AND name = ${w.name}`)

@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { RV, type Batch, type Precondition } from '../batch'
+import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { endpointChanges, serviceEndpoints, serviceGone } from '../endpoint-rows'
 import { serviceTable, type ObjectWrite } from '../tables'
 import { deleteRows, replaceRows } from './child-rows'
@@ -42,7 +42,7 @@ export function putService(b: Batch, w: ServiceWrite, pre: Precondition): Promis
     b.run(sql`
       INSERT INTO services (namespace, name, uid, rv, type, cluster_ip, selector_size, publish_not_ready, body)
       VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.type}, ${w.clusterIP}, ${Object.keys(w.selector).length},
-              ${w.publishNotReady ? 1 : 0}, ${JSON.stringify(w.body)})
+              ${w.publishNotReady ? 1 : 0}, ${bodyText(w.body)})
       ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, type = excluded.type,
         cluster_ip = excluded.cluster_ip, selector_size = excluded.selector_size,
         publish_not_ready = excluded.publish_not_ready, body = excluded.body`),

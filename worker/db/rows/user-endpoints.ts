@@ -3,7 +3,7 @@
  * endpoint rows they stand for.
  */
 import { sql } from 'drizzle-orm'
-import { RV, type Batch, type Precondition } from '../batch'
+import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { manualEndpoints, type ManualEndpoint } from '../endpoint-rows'
 import { userEndpointsTable } from '../tables'
 
@@ -30,7 +30,7 @@ export function putUserEndpoints(b: Batch, w: UserEndpointsWrite, pre: Precondit
     [
       b.change('Endpoints', userEndpointsTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
       b.run(sql`
-        INSERT INTO user_endpoints (namespace, name, uid, rv, body) VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${JSON.stringify(w.body)})
+        INSERT INTO user_endpoints (namespace, name, uid, rv, body) VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${bodyText(w.body)})
         ON CONFLICT (namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, body = excluded.body`),
       ...manualEndpoints(ns, name, w.rows).map((q) => b.run(q)),
     ],

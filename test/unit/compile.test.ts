@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm'
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
+import { describe, expect, it } from 'vitest'
+import { compile } from '../../worker/db/compile'
+import { RV } from '../../worker/db/batch'
+import { pods } from '../../worker/db/schema'
+
+const dialect = new SQLiteAsyncDialect()
+const drizzleText = (q: ReturnType<typeof sql>) => {
+  const built = dialect.sqlToQuery(q)
+  return { sql: built.sql, args: built.params }
+}
+
+describe('compile', () => {
+  it('builds the text and arguments drizzle builds for every shape the store writes', () => {
+    const where = sql`namespace = ${'ns'} AND name = ${'a'}`
+    const sets = [sql`rv = ${RV}`, sql`body = ${'{"a":1}'}`, sql`${sql.raw('ready')} = ${1}`]
+    const shapes = [
+      sql`SELECT 1`,
+      sql`INSERT INTO guard (code) SELECT ${'conflict'} WHERE NOT EXISTS (SELECT 1 FROM ${sql.raw('pods')} WHERE ${where} AND rv = ${7})`,
+      sql`UPDATE pods SET ${sql.join(sets, sql`, `)} WHERE ${where}`,
+      sql`INSERT INTO t (a, b, c, d, e) VALUES (${null}, ${2.5}, ${'x'}, ${12n}, ${true})`,
+      sql`SELECT ${sql.raw('a')}${sql``}, ${sql.empty()} ${undefined} FROM t`,
+      sql.join([sql`a = ${1}`, sql`b = ${2}`], sql` OR `),
+    ]
+    for (const q of shapes) {
+      const fast = compile(q)
+      expect(fast).not.toBeNull()
+      expect(fast).toEqual(drizzleText(q))
+    }
+  })
+
+  it('leaves to drizzle what it does not build: tables, columns, placeholders, encoded params, inlined params', () => {
+    for (const q of [
+      sql`SELECT * FROM ${pods}`,
+      sql`SELECT ${pods.name} FROM pods`,
+      sql`SELECT ${sql.placeholder('x')}`,
+      sql`SELECT ${sql.param('a')}`,
+      sql`SELECT ${'a'}`.inlineParams(),
+      sql`SELECT * FROM t WHERE ${sql`a = ${'b'}`.inlineParams()}`,
+    ]) {
+      expect(compile(q)).toBeNull()
+    }
+  })
+})
