@@ -129,7 +129,7 @@ export class Report {
           percent(storageRatio),
           r.serverElu === undefined ? '-' : `${(r.serverElu * 100).toFixed(0)}%`,
           r.serverCores === undefined ? '-' : `${r.serverCores.toFixed(2)} cores`,
-          r.serverCores === undefined || r.result.rps === 0 ? '-' : int((r.serverCores * 1e6) / r.result.rps),
+          r.serverCores === undefined || r.result.rps === 0 ? '-' : micros((r.serverCores * 1e6) / r.result.rps),
           `${r.result.clientCores.toFixed(2)} cores`,
           r.otherCores === undefined ? '-' : `${r.otherCores.toFixed(2)} cores`,
         ]
@@ -217,6 +217,11 @@ function percent(ratio: number | undefined): string {
 
 export function int(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'
+}
+
+/** Microseconds: one decimal below 100, whole above. */
+function micros(n: number): string {
+  return n < 100 ? n.toFixed(1) : int(n)
 }
 
 export function ms(n: number): string {
