@@ -39,6 +39,8 @@ export const WRITES = {
   create: { warmup: { requests: 500, seconds: 2 }, measure: { requests: 1_000, seconds: 12 } },
   /** The raw storage rows: seconds of one-row commits, with this many batches in flight each (the first is the "vs storage" base). */
   storage: { seconds: 3, inFlight: [1, 16] },
+  /** Writes per second as a fraction of the node:http ceiling: the goal and the stretch goal. */
+  goal: { ceiling: 0.25, stretch: 0.5 },
   warmupPods: 200,
   readBackSample: 50,
 }
@@ -53,6 +55,7 @@ export const writes: Scenario = {
     let seeded = 0
     let created = 0
     let warmed = 0
+    const summary: string[] = []
 
     for (const ns of [WRITES.namespace, WRITES.warmupNamespace]) {
       await s.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
@@ -179,7 +182,13 @@ export const writes: Scenario = {
       if (result.after.pods !== expected || pods.length !== expected) {
         ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
+      summary.push(...against(ctx, group, [status.row, result.row]))
     }
+    ctx.report.section('Writes: against the HTTP ceiling and the storage of the same run', [
+      `goal: writes at ≥ ${WRITES.goal.ceiling}× the node:http ceiling (stretch ${WRITES.goal.stretch}×). "by CPU" divides server CPU per request`,
+      'instead of req/s (what the ratio would be with the server alone on a core: less sensitive to the rest of the machine).',
+      ...summary,
+    ])
     const end = await s.stats(WRITES.warmupNamespace)
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
     ctx.report.note(`warm-up requests went to namespace ${WRITES.warmupNamespace}, which held ${fmt(end.pods)} pods at the end`)
@@ -188,6 +197,26 @@ export const writes: Scenario = {
       `at the end: database file ${mib(end.dbBytes)}, WAL ${mib(end.walBytes)}; server RSS ${mib(end.rssBytes)}, JS heap used ${mib(end.heapUsedBytes)}`,
     )
   },
+}
+
+/** One line per write row of `group`: its rate over the node:http ceiling and over the storage, by req/s and by server CPU per request. */
+function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
+  const ceiling = ctx.report.ceilingOf(group, 'http')
+  const storage = ctx.report.ceilingOf(group, 'in-process')
+  const grouped = ctx.report.rows.find((r) => r.group === group && r.transport === 'in-process' && r !== storage)
+  const perRequest = (r: Row | undefined) => (r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps)
+  const x = (a: number, b: number | undefined) => (b && Number.isFinite(a / b) ? `${(a / b).toFixed(3)}×` : '-')
+  const rate = (r: Row | undefined) => (r ? `${fmt(Math.round(r.result.rps))}/s` : '-')
+  return rows.map((r) => {
+    const share = ceiling ? r.result.rps / ceiling.result.rps : NaN
+    const verdict = !Number.isFinite(share) ? 'no ceiling' : share >= WRITES.goal.stretch ? 'stretch met' : share >= WRITES.goal.ceiling ? 'met' : 'NOT met'
+    return (
+      `${group}, ${r.scenario}: ${rate(r)} = ${x(r.result.rps, ceiling?.result.rps)} the node:http ceiling (${rate(ceiling)}; goal ${verdict}), ` +
+      `${x(r.result.rps, storage?.result.rps)} the storage one commit at a time (${rate(storage)}), ${x(r.result.rps, grouped?.result.rps)} the storage ${WRITES.storage.inFlight.at(-1)} in flight (${rate(grouped)}); ` +
+      `by CPU: ${fmt(Math.round(perRequest(r)))} µs per write, ${perRequest(ceiling).toFixed(1)} µs per ceiling request (${x(perRequest(ceiling), perRequest(r))}), ` +
+      `${perRequest(storage).toFixed(1)} µs per commit (${x(perRequest(storage), perRequest(r))})`
+    )
+  })
 }
 
 /**
