@@ -6,15 +6,21 @@
 import { cpus, freemem, platform, release, totalmem } from 'node:os'
 import type { LoadResult, Transport } from './load'
 
+/** How a row's work was driven: over HTTP by the load generator, or in the server's own process (the storage rows). */
+export type Source = Transport | 'in-process'
+
 export interface Row {
   /** The group the row belongs to; its ceilings are the rows of the same group marked `ceiling`. */
   group: string
   scenario: string
   existing: string
   result: LoadResult
-  /** How the row's requests were sent. */
-  transport: Transport
-  /** Marks the row as the group's constant-response ceiling for its transport. */
+  /** How the row's requests were sent, or `in-process` for work the server ran on its own (no HTTP). */
+  transport: Source
+  /**
+   * Marks the row as the group's ceiling for its transport: the constant-response row over
+   * HTTP; in-process, the raw single-commit rate of the storage (what "vs storage" divides by).
+   */
   ceiling?: boolean
   /** Fraction of a core the server process used during the measured phase. */
   serverCores?: number
@@ -66,12 +72,12 @@ export class Report {
     this.sections.push({ title, lines })
   }
 
-  ceilingOf(group: string, transport: Transport): Row | undefined {
+  ceilingOf(group: string, transport: Source): Row | undefined {
     return this.rows.find((r) => r.group === group && r.ceiling && r.transport === transport)
   }
 
   /** The row's req/s over its group's ceiling measured with `transport`, or undefined without one. */
-  ratio(row: Row, transport: Transport = row.transport): number | undefined {
+  ratio(row: Row, transport: Source = row.transport): number | undefined {
     const ceiling = this.ceilingOf(row.group, transport)
     if (!ceiling || ceiling.result.rps === 0) return undefined
     return row.result.rps / ceiling.result.rps
@@ -82,7 +88,7 @@ export class Report {
     const out: string[] = []
     for (const r of this.rows) {
       const where = `${r.scenario}${r.transport === 'http' ? ' [node:http client]' : ''} @ ${r.existing}`
-      if (r.ceiling && r.serverElu !== undefined && r.serverElu < 0.9) {
+      if (r.ceiling && r.transport !== 'in-process' && r.serverElu !== undefined && r.serverElu < 0.9) {
         out.push(
           `${where}: the server's event loop was only ${(r.serverElu * 100).toFixed(0)}% busy, so this ceiling is not the ` +
             `server's: it is held down by the load generator (${r.result.clientCores.toFixed(2)} cores)` +
@@ -101,14 +107,15 @@ export class Report {
     return renderTable(
       [
         'scenario', 'existing pods', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'errors',
-        'vs ceiling', 'vs node:http ceiling', 'server loop busy', 'server CPU', 'client CPU', 'other CPU',
+        'vs ceiling', 'vs node:http ceiling', 'vs storage', 'server loop busy', 'server CPU', 'server CPU µs/req', 'client CPU', 'other CPU',
       ],
       this.rows.map((r) => {
         const ratio = this.ratio(r, 'fetch')
         const httpRatio = this.ratio(r, 'http')
-        const name = r.transport === 'http' ? `${r.scenario} [node:http client]` : r.scenario
+        const storageRatio = this.ratio(r, 'in-process')
+        const name = r.transport === 'http' ? `${r.scenario} [node:http client]` : r.transport === 'in-process' ? `${r.scenario} [in-process]` : r.scenario
         return [
-          r.ceiling ? `${name} (ceiling)` : name,
+          r.ceiling ? `${name} (${r.transport === 'in-process' ? 'storage' : 'ceiling'})` : name,
           r.existing,
           int(r.result.requests),
           int(r.result.rps),
@@ -119,8 +126,10 @@ export class Report {
           int(r.result.errors),
           percent(ratio),
           percent(httpRatio),
+          percent(storageRatio),
           r.serverElu === undefined ? '-' : `${(r.serverElu * 100).toFixed(0)}%`,
           r.serverCores === undefined ? '-' : `${r.serverCores.toFixed(2)} cores`,
+          r.serverCores === undefined || r.result.rps === 0 ? '-' : micros((r.serverCores * 1e6) / r.result.rps),
           `${r.result.clientCores.toFixed(2)} cores`,
           r.otherCores === undefined ? '-' : `${r.otherCores.toFixed(2)} cores`,
         ]
@@ -147,7 +156,11 @@ export class Report {
       out.push('')
       out.push('req/s counts 2xx answers only; latencies cover every measured request. "vs ceiling" is the row\'s')
       out.push('req/s over the constant-response row measured the same way (global fetch) at the same pod count;')
-      out.push('"vs node:http ceiling" over the constant-response row driven by the lighter node:http client.')
+      out.push('"vs node:http ceiling" over the constant-response row driven by the lighter node:http client;')
+      out.push('"vs storage" over the raw storage row of the same pod count: one-row UPDATE batches committed one')
+      out.push('at a time in the server process, on its own libSQL client and file, no HTTP ([in-process] rows: a')
+      out.push('"request" is one committed batch, latency from the batch call to its acknowledgement, no client).')
+      out.push('server CPU µs/req is the server\'s CPU time per successful request (server CPU ÷ req/s).')
       out.push('server loop busy is the server\'s event-loop utilisation over the measured phase (near 100%: the')
       out.push('server is the bottleneck); server CPU and client CPU are each process\'s user+system CPU time over')
       out.push(`the measured wall time (the load generator is this process); other CPU is what the rest of the`)
@@ -204,6 +217,11 @@ function percent(ratio: number | undefined): string {
 
 export function int(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'
+}
+
+/** Microseconds: one decimal below 100, whole above. */
+function micros(n: number): string {
+  return n < 100 ? n.toFixed(1) : int(n)
 }
 
 export function ms(n: number): string {

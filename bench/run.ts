@@ -61,7 +61,14 @@ function settings(report: Report): void {
       'HTTP/1.1 on one port and h2c (node:http2, prior knowledge) on a second, both 127.0.0.1, same app',
   )
   report.setting('access control', 'off: no SWITCHBOARD_ADMIN_TOKEN (unset for the server), listening on loopback only')
-  if (run('writes')) report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
+  if (run('writes')) {
+    report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
+    report.setting('write rows', 'status updates and creates sent with the node:http client (keep-alive agent, one socket per request in flight)')
+    report.setting(
+      'raw storage',
+      `${WRITES.storage.seconds} s of one-row UPDATE batches per row, in the server process on its own libSQL client, ${WRITES.storage.inFlight.join(' and ')} in flight`,
+    )
+  }
   if (run('endpoints')) {
     report.setting(
       'endpoints',

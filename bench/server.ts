@@ -15,6 +15,8 @@
  * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
  * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
  * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
+ * - POST /bench/commit-rate  the raw commit rate of the registry's own libSQL client: one-row UPDATE
+ *                         batches on a table of its own for {seconds, inFlight} (CommitRate, commit-rate.ts)
  *
  * It prints `h2c <url>` and then `listening <url>` on stdout once both listeners accept
  * connections, and exits on
@@ -35,6 +37,7 @@ import { applyMigrations } from '../worker/db/migrate'
 import { EmbeddedClient } from '../worker/db/embedded-client'
 import { LEASES, PODS } from '../worker/registry/kinds'
 import { microTimeOf } from '../worker/registry/lease'
+import { commitRate } from './commit-rate'
 import { CONSTANT_ANSWER, groupedPodBody, leaseBody, leaseName, leasedPodBody, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
 
@@ -211,6 +214,15 @@ async function main(): Promise<void> {
       leasesBytes: bytes('leases'),
     }
     return c.json(size)
+  })
+
+  app.post('/bench/commit-rate', async (c) => {
+    const { seconds, inFlight } = (await c.req.json()) as { seconds: unknown; inFlight: unknown }
+    if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 60)) return c.json({ message: 'seconds must be a number in (0, 60]' }, 400)
+    if (typeof inFlight !== 'number' || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 1024) {
+      return c.json({ message: 'inFlight must be an integer from 1 to 1024' }, 400)
+    }
+    return c.json(await commitRate(client, { seconds, inFlight }))
   })
 
   const listen = (h2c: boolean) =>

@@ -2,12 +2,20 @@
  * Write throughput with 1,000 and with 10,000 existing pods in one namespace:
  *
  * - the ceiling: GET /bench/constant on the same server, right before the writes, once with
- *   the fetch load generator of every other row and once with the lighter node:http client
+ *   the fetch load generator and once with the lighter node:http client
+ * - the storage: the raw commit rate of the server's own libSQL client (same process, file
+ *   and pragmas; POST /bench/commit-rate, commit-rate.ts): one-row UPDATE batches on a table
+ *   of its own, committed one at a time (the "vs storage" column divides by this row), then
+ *   with 16 in flight (what the client's group commit makes of batches queued together)
  * - status updates: PUT …/pods/{name}/status flipping each pod's Ready condition, round
  *   robin over a shuffled list of every pod in the namespace (so no two requests in
  *   flight touch the same pod and every request is a real change, never a no-op)
  * - creates: POST …/pods of new pods; the namespace grows by the measured count, and the
  *   row says from how many to how many
+ *
+ * The writes are sent with the node:http client, which costs the load generator less CPU
+ * than fetch, so that on a shared machine the writes are not held down by their own load
+ * generator: their "vs node:http ceiling" ratio compares like with like.
  *
  * Warm-up requests of the write scenarios go to a separate namespace, so the measured
  * namespace holds exactly the stated pods. Every answer is checked: status updates must
@@ -15,8 +23,11 @@
  * pod count and a sample of pods read back must match what the load generator expects
  * (a mismatch is reported as a problem and fails the run).
  */
+import { performance } from 'node:perf_hooks'
+import type { CommitRate } from './commit-rate'
 import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef, shuffled } from './fixtures'
-import { fmt, measure, type BenchContext, type Scenario } from './scenario'
+import type { Row } from './report'
+import { fmt, machineCores, measure, systemTicks, type BenchContext, type Scenario } from './scenario'
 
 export const WRITES = {
   namespace: 'bench',
@@ -26,6 +37,10 @@ export const WRITES = {
   constant: { warmup: { requests: 10_000, seconds: 3 }, measure: { requests: 100_000, seconds: 8 } },
   status: { warmup: { requests: 1_000, seconds: 2 }, measure: { requests: 20_000, seconds: 12 } },
   create: { warmup: { requests: 500, seconds: 2 }, measure: { requests: 1_000, seconds: 12 } },
+  /** The raw storage rows: seconds of one-row commits, with this many batches in flight each (the first is the "vs storage" base). */
+  storage: { seconds: 3, inFlight: [1, 16] },
+  /** Writes per second as a fraction of the node:http ceiling: the goal and the stretch goal. */
+  goal: { ceiling: 0.25, stretch: 0.5 },
   warmupPods: 200,
   readBackSample: 50,
 }
@@ -40,6 +55,7 @@ export const writes: Scenario = {
     let seeded = 0
     let created = 0
     let warmed = 0
+    const summary: string[] = []
 
     for (const ns of [WRITES.namespace, WRITES.warmupNamespace]) {
       await s.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
@@ -105,6 +121,9 @@ export const writes: Scenario = {
         })
       }
 
+      // The storage: the same server's libSQL client committing one-row batches, no HTTP.
+      for (const inFlight of WRITES.storage.inFlight) await storageRow(ctx, group, fmt(level), inFlight)
+
       // Status updates: flip Ready on every pod in turn.
       const order = shuffled(pods, level)
       const statusShot = (ref: PodRef, url: string) => {
@@ -130,6 +149,7 @@ export const writes: Scenario = {
         group,
         scenario: 'PUT pods/{name}/status',
         namespace: WRITES.namespace,
+        transport: 'http',
         ...WRITES.status,
         warmupNext: (n) => {
           const ref = warmPods[n % warmPods.length]!
@@ -149,6 +169,7 @@ export const writes: Scenario = {
         group,
         scenario: 'POST pods',
         namespace: WRITES.namespace,
+        transport: 'http',
         ...WRITES.create,
         warmupNext: () => warmupCreate(),
         next: () => {
@@ -161,7 +182,13 @@ export const writes: Scenario = {
       if (result.after.pods !== expected || pods.length !== expected) {
         ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
+      summary.push(...against(ctx, group, [status.row, result.row]))
     }
+    ctx.report.section('Writes: against the HTTP ceiling and the storage of the same run', [
+      `goal: writes at ≥ ${WRITES.goal.ceiling}× the node:http ceiling (stretch ${WRITES.goal.stretch}×). "by CPU" divides server CPU per request`,
+      'instead of req/s (what the ratio would be with the server alone on a core: less sensitive to the rest of the machine).',
+      ...summary,
+    ])
     const end = await s.stats(WRITES.warmupNamespace)
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
     ctx.report.note(`warm-up requests went to namespace ${WRITES.warmupNamespace}, which held ${fmt(end.pods)} pods at the end`)
@@ -170,6 +197,83 @@ export const writes: Scenario = {
       `at the end: database file ${mib(end.dbBytes)}, WAL ${mib(end.walBytes)}; server RSS ${mib(end.rssBytes)}, JS heap used ${mib(end.heapUsedBytes)}`,
     )
   },
+}
+
+/** One line per write row of `group`: its rate over the node:http ceiling and over the storage, by req/s and by server CPU per request. */
+function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
+  const ceiling = ctx.report.ceilingOf(group, 'http')
+  const storage = ctx.report.ceilingOf(group, 'in-process')
+  const grouped = ctx.report.rows.find((r) => r.group === group && r.transport === 'in-process' && r !== storage)
+  const perRequest = (r: Row | undefined) => (r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps)
+  const x = (a: number, b: number | undefined) => (b && Number.isFinite(a / b) ? `${(a / b).toFixed(3)}×` : '-')
+  const rate = (r: Row | undefined) => (r ? `${fmt(Math.round(r.result.rps))}/s` : '-')
+  return rows.map((r) => {
+    const share = ceiling ? r.result.rps / ceiling.result.rps : NaN
+    const verdict = !Number.isFinite(share) ? 'no ceiling' : share >= WRITES.goal.stretch ? 'stretch met' : share >= WRITES.goal.ceiling ? 'met' : 'NOT met'
+    return (
+      `${group}, ${r.scenario}: ${rate(r)} = ${x(r.result.rps, ceiling?.result.rps)} the node:http ceiling (${rate(ceiling)}; goal ${verdict}), ` +
+      `${x(r.result.rps, storage?.result.rps)} the storage one commit at a time (${rate(storage)}), ${x(r.result.rps, grouped?.result.rps)} the storage ${WRITES.storage.inFlight.at(-1)} in flight (${rate(grouped)}); ` +
+      `by CPU: ${fmt(Math.round(perRequest(r)))} µs per write, ${perRequest(ceiling).toFixed(1)} µs per ceiling request (${x(perRequest(ceiling), perRequest(r))}), ` +
+      `${perRequest(storage).toFixed(1)} µs per commit (${x(perRequest(storage), perRequest(r))})`
+    )
+  })
+}
+
+/**
+ * One raw storage row: POST /bench/commit-rate on the server, its answer as a row of the
+ * table (a committed batch counting as a request); the first row of a group with one in
+ * flight is the group's storage base. A counter sum that does not match the acknowledged
+ * batches is reported as a problem.
+ */
+async function storageRow(ctx: BenchContext, group: string, existing: string, inFlight: number): Promise<void> {
+  const cpu0 = process.cpuUsage()
+  const sys0 = systemTicks()
+  const t0 = performance.now()
+  const rate = await ctx.server.call<CommitRate>('POST', '/bench/commit-rate', { seconds: WRITES.storage.seconds, inFlight })
+  const wall = (performance.now() - t0) / 1000
+  const sys1 = systemTicks()
+  const cpu = process.cpuUsage(cpu0)
+  const clientCores = (cpu.user + cpu.system) / 1e6 / wall
+  const serverCores = rate.cpuMicros / 1e6 / rate.seconds
+  const machine = machineCores(sys0, sys1)
+  const rps = rate.seconds > 0 ? rate.commits / rate.seconds : 0
+  const row: Row = {
+    group,
+    scenario: `raw libSQL: one-row UPDATE per batch, ${inFlight === 1 ? 'committed one at a time' : `${inFlight} batches in flight`}`,
+    existing,
+    result: {
+      requests: rate.commits,
+      ok: rate.commits,
+      errors: 0,
+      errorsBy: {},
+      errorSamples: [],
+      seconds: rate.seconds,
+      rps,
+      latency: rate.latency,
+      stoppedBy: 'time',
+      clientCores,
+      warmupRequests: 0,
+      warmupErrors: 0,
+    },
+    transport: 'in-process',
+    ...(inFlight === 1 && !ctx.report.ceilingOf(group, 'in-process') ? { ceiling: true } : {}),
+    serverCores,
+    serverElu: rate.elu,
+    ...(machine ? { otherCores: Math.max(0, machine.busy - serverCores - clientCores), softirqCores: machine.softirq, stealCores: machine.steal } : {}),
+  }
+  ctx.report.add(row)
+  if (rate.problem) ctx.report.problem(`raw storage at ${group}, ${inFlight} in flight: ${rate.problem}`)
+  const perTransaction = rate.transactions ? ` in ${fmt(rate.transactions)} transactions (${(rate.commits / rate.transactions).toFixed(1)} batches each)` : ''
+  ctx.log(
+    `${row.scenario} @ ${existing}: ${fmt(rate.commits)} batches${perTransaction} in ${rate.seconds.toFixed(1)} s, ${Math.round(rps)}/s, ` +
+      `p50 ${rate.latency.p50.toFixed(3)} ms, p99 ${rate.latency.p99.toFixed(3)} ms, ${(rate.cpuMicros / Math.max(1, rate.commits)).toFixed(1)} µs CPU per batch`,
+  )
+  if (rate.transactions !== undefined) {
+    ctx.report.note(
+      `raw storage at ${group}, ${inFlight} in flight: ${fmt(rate.commits)} batches committed in ${fmt(rate.transactions)} transactions ` +
+        `(${(rate.commits / Math.max(1, rate.transactions)).toFixed(1)} batches per commit), ${(rate.cpuMicros / Math.max(1, rate.commits)).toFixed(1)} µs server CPU per batch`,
+    )
+  }
 }
 
 /**
