@@ -111,6 +111,8 @@ export interface DevProcesses {
 export interface WranglerDev {
   url: string
   pid: number
+  /** wrangler dev's V8 inspector (Chrome DevTools Protocol) for the Worker, on 127.0.0.1. */
+  inspectorPort: number
   processes: DevProcesses
   /** The processes of the group now, to tell whether wrangler restarted any. */
   current: () => DevProcesses
@@ -125,6 +127,8 @@ export interface DevOptions {
   persistTo: string
   vars: Record<string, string>
   logDir: string
+  /** More `wrangler dev` arguments. */
+  args?: string[]
 }
 
 /**
@@ -140,6 +144,7 @@ export async function startDev(o: DevOptions): Promise<WranglerDev> {
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
     '--persist-to', o.persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false',
     ...Object.entries(o.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ...(o.args ?? []),
   ]
   const { child, output } = spawnWrangler(args, o.logDir)
   const url = `http://127.0.0.1:${port}`
@@ -163,7 +168,7 @@ export async function startDev(o: DevOptions): Promise<WranglerDev> {
     await new Promise((r) => setTimeout(r, 250))
   }
   const current = () => groupProcesses(child.pid!, port)
-  return { url, pid: child.pid!, processes: current(), current, output, stop: () => stopGroup(child) }
+  return { url, pid: child.pid!, inspectorPort, processes: current(), current, output, stop: () => stopGroup(child) }
 }
 
 /** The processes of process group `pgid`, by role: the workerd listening on `port` is the proxy (Linux /proc only). */
