@@ -28,20 +28,23 @@
  * over its requests: the Node server's process, or the workerd that runs the Worker;
  * wrangler dev's proxy (a second workerd) and wrangler's own node process, which every
  * request also passes through, are reported apart.
+ *
+ * With BENCH_CPU_PROF=<dir> (which also profiles the Node server, see run.ts), the Worker's
+ * V8 CPU profile under each of its loads is written to <dir> after the measured rounds.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compare, compareCaveats, cpuPerRequest, type Rounds, type Target, type TargetResult } from './compare'
 import { DOH, checkAnswers, dohQueries, seedZone } from './doh'
-import { H2LOAD, ensureTools, packageVersion } from './h2load'
+import { H2LOAD, ensureTools, h2load, packageVersion } from './h2load'
 import { apiClient, removeTempDir, stopProcess, tempDir, track } from './harness'
 import { PICK, checkPick, seed, type PickPod } from './pick'
 import { int, ms, renderTable } from './report'
 import type { BenchContext, Scenario } from './scenario'
-import { WRANGLER_CONFIG, buildWorker, runWrangler, startDev, versions, type WranglerDev } from './wrangler'
+import { WRANGLER_CONFIG, buildWorker, profileWorker, runWrangler, startDev, versions, type WranglerDev } from './wrangler'
 
 export const WORKERS = {
   load: { rounds: 3, seconds: 5, warmupSeconds: 1, clients: 16, streams: 1 } satisfies Rounds,
@@ -165,6 +168,8 @@ export const workers: Scenario = {
         }
       }
       ctx.report.section('Workers runtime: DoH and pick against wrangler dev, beside the Node server', section(ctx, results, dev))
+      const profiles = process.env.BENCH_CPU_PROF
+      if (profiles) await profileTargets(ctx, dev, targets.filter((t) => t.pid === worker.pid), resolve(profiles), tools.h2load)
     } finally {
       await dev?.stop()
       await constantDev?.stop()
@@ -172,6 +177,28 @@ export const workers: Scenario = {
       removeTempDir(dir)
     }
   },
+}
+
+/**
+ * With BENCH_CPU_PROF=<dir>: after the measured rounds, the Worker's CPU profile under
+ * each of its targets' load (one h2load run each, as measured), written as
+ * <dir>/workerd-<target>.cpuprofile. The figures above were taken without the profiler.
+ */
+async function profileTargets(ctx: BenchContext, dev: WranglerDev, targets: Target[], dir: string, bin: string | undefined): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const l = WORKERS.load
+  for (const t of targets) {
+    const file = join(dir, `workerd-${t.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}.cpuprofile`)
+    try {
+      const { result, profile } = await profileWorker(dev, () =>
+        h2load({ uris: t.uris, protocol: t.protocol, clients: l.clients, streams: l.streams, seconds: l.seconds, warmupSeconds: 0, headers: t.headers ?? [], ...(bin ? { bin } : {}) }),
+      )
+      writeFileSync(file, JSON.stringify(profile))
+      ctx.report.note(`workers: the Worker's CPU profile under ${t.name} (${int(result.okRps)} req/s while profiled) is in ${file}`)
+    } catch (e) {
+      ctx.report.problem(`workers: no CPU profile of the Worker under ${t.name}: ${(e as Error).message}`)
+    }
+  }
 }
 
 interface ConstantNode {
