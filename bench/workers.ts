@@ -15,22 +15,36 @@
  * once of each runtime and must answer NOERROR with exactly the expected addresses, and
  * a sample of picks must each name a ready pod with its address and weight.
  *
+ * Beside DoH and the pick, two floors are measured in each runtime: `GET /version` (the
+ * app with every middleware and access control, no storage), and a constant answer from
+ * the bare runtime (a one-line Worker `new Response('ok')` under a second wrangler dev
+ * with the same wrangler.toml, and a Node process answering the same through
+ * @hono/node-server, as `npm start` serves the app). The constant answer is what each
+ * runtime costs per request before any of our code runs; what DoH and the pick cost above
+ * it is what our code costs there.
+ *
  * The load is h2load over HTTP/1.1 (what wrangler dev speaks), the same URIs and
  * headers for both runtimes. CPU per request is the answering process' user+system CPU
  * over its requests: the Node server's process, or the workerd that runs the Worker;
  * wrangler dev's proxy (a second workerd) and wrangler's own node process, which every
  * request also passes through, are reported apart.
+ *
+ * With BENCH_CPU_PROF=<dir> (which also profiles the Node server, see run.ts), the Worker's
+ * V8 CPU profile under each of its loads is written to <dir> after the measured rounds.
  */
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { compare, compareCaveats, cpuPerRequest, type Rounds, type Target, type TargetResult } from './compare'
 import { DOH, checkAnswers, dohQueries, seedZone } from './doh'
-import { H2LOAD, ensureTools, packageVersion } from './h2load'
-import { apiClient, removeTempDir, tempDir } from './harness'
+import { H2LOAD, ensureTools, h2load, packageVersion } from './h2load'
+import { apiClient, removeTempDir, stopProcess, tempDir, track } from './harness'
 import { PICK, checkPick, seed, type PickPod } from './pick'
 import { int, ms, renderTable } from './report'
 import type { BenchContext, Scenario } from './scenario'
-import { WRANGLER_CONFIG, buildWorker, runWrangler, startDev, versions, type WranglerDev } from './wrangler'
+import { WRANGLER_CONFIG, buildWorker, profileWorker, runWrangler, startDev, versions, type WranglerDev } from './wrangler'
 
 export const WORKERS = {
   load: { rounds: 3, seconds: 5, warmupSeconds: 1, clients: 16, streams: 1 } satisfies Rounds,
@@ -44,6 +58,16 @@ const PROXY = 'wrangler dev proxy (workerd)'
 const WRANGLER_NODE = 'wrangler (node)'
 const DOH_NAME = 'DoH GET /dns-query'
 const PICK_NAME = `GET services/${PICK.service}/pick`
+const VERSION_NAME = 'GET /version (app floor)'
+const CONSTANT_NAME = 'constant answer (runtime floor)'
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
+/** The bare Worker of the runtime floor. */
+const CONSTANT_WORKER = "export default { fetch() { return new Response('ok') } }\n"
+/** The bare Node server of the runtime floor: @hono/node-server, as worker/node.ts serves the app. */
+const CONSTANT_NODE = [
+  "import { serve } from '@hono/node-server'",
+  "serve({ fetch: () => new Response('ok'), hostname: '127.0.0.1', port: 0 }, (info) => console.log(`listening ${info.port}`))",
+].join('\n')
 
 export const workers: Scenario = {
   name: 'workers',
@@ -58,22 +82,31 @@ export const workers: Scenario = {
     const dir = tempDir('switchboard-workers-')
     const logDir = join(dir, 'logs')
     let dev: WranglerDev | undefined
+    let constantDev: WranglerDev | undefined
+    let constantNode: ConstantNode | undefined
     try {
       const token = randomBytes(24).toString('hex')
       try {
         const built = await buildWorker(join(dir, 'bundle'), logDir)
         await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state'), '-c', WRANGLER_CONFIG], logDir)
         dev = await startDev({ script: built.main, persistTo: join(dir, 'state'), vars: { SWITCHBOARD_ADMIN_TOKEN: token }, logDir })
+        const constantScript = join(dir, 'constant.js')
+        writeFileSync(constantScript, CONSTANT_WORKER)
+        constantDev = await startDev({ script: constantScript, persistTo: join(dir, 'constant-state'), vars: {}, logDir })
+        constantNode = await startConstantNode()
       } catch (e) {
         ctx.report.problem(`scenario workers not measured: ${(e as Error).message}`)
         return
       }
-      const p = dev.processes
-      ctx.log(`wrangler dev pid ${dev.pid} on ${dev.url}: Worker workerd ${p.worker.join(', ')}, proxy workerd ${p.proxy.join(', ')}, wrangler ${p.wrangler.join(', ')}`)
-      if (p.worker.length !== 1 || p.proxy.length !== 1) {
-        ctx.report.problem(`scenario workers not measured: expected one Worker workerd and one proxy workerd in wrangler dev's process group, found ${JSON.stringify(p)}`)
-        return
+      for (const [what, d] of [['Worker', dev], ['constant Worker', constantDev]] as const) {
+        const p = d.processes
+        ctx.log(`wrangler dev (${what}) pid ${d.pid} on ${d.url}: Worker workerd ${p.worker.join(', ')}, proxy workerd ${p.proxy.join(', ')}, wrangler ${p.wrangler.join(', ')}`)
+        if (p.worker.length !== 1 || p.proxy.length !== 1) {
+          ctx.report.problem(`scenario workers not measured: expected one Worker workerd and one proxy workerd in wrangler dev's process group (${what}), found ${JSON.stringify(p)}`)
+          return
+        }
       }
+      const p = dev.processes
 
       const auth = { authorization: `Bearer ${token}` }
       const workerCall = apiClient(dev.url, auth)
@@ -103,35 +136,100 @@ export const workers: Scenario = {
 
       const headers = [`authorization: Bearer ${token}`]
       const node = { pid: ctx.server.pid, server: NODE, ours: true, protocol: 'HTTP/1.1' as const, headers }
-      const worker = {
-        pid: p.worker[0]!,
+      const workerOf = (d: WranglerDev) => ({
+        pid: d.processes.worker[0]!,
         server: WORKERD,
         protocol: 'HTTP/1.1' as const,
         headers,
         relays: [
-          { name: PROXY, pids: p.proxy },
-          { name: WRANGLER_NODE, pids: p.wrangler },
+          { name: PROXY, pids: d.processes.proxy },
+          { name: WRANGLER_NODE, pids: d.processes.wrangler },
         ],
-      }
+      })
+      const worker = workerOf(dev)
       const dohUris = (base: string, zone: typeof zones.node) => dohQueries(zone).map((q) => base + q.path)
       const targets: Target[] = [
         { ...node, name: DOH_NAME, uris: dohUris(ctx.server.url, zones.node) },
         { ...worker, name: DOH_NAME, uris: dohUris(dev.url, zones.worker) },
         { ...node, name: PICK_NAME, uris: [`${ctx.server.url}${pickPath()}`] },
         { ...worker, name: PICK_NAME, uris: [`${dev.url}${pickPath()}`] },
+        { ...node, name: VERSION_NAME, uris: [`${ctx.server.url}/version`] },
+        { ...worker, name: VERSION_NAME, uris: [`${dev.url}/version`] },
+        { pid: constantNode.pid, server: NODE, protocol: 'HTTP/1.1', headers, name: CONSTANT_NAME, uris: [`${constantNode.url}/`] },
+        { ...workerOf(constantDev), name: CONSTANT_NAME, uris: [`${constantDev.url}/`] },
       ]
       const results = await compare(ctx, 'workers', targets, WORKERS.load, tools.h2load)
 
-      const after = dev.current()
-      if (JSON.stringify(after.worker) !== JSON.stringify(p.worker) || JSON.stringify(after.proxy) !== JSON.stringify(p.proxy)) {
-        ctx.report.problem(`workers: wrangler dev's workerd processes changed during the run (${JSON.stringify(p)} → ${JSON.stringify(after)}); its CPU figures are incomplete`)
+      for (const d of [dev, constantDev]) {
+        const after = d.current()
+        const before = d.processes
+        if (JSON.stringify(after.worker) !== JSON.stringify(before.worker) || JSON.stringify(after.proxy) !== JSON.stringify(before.proxy)) {
+          ctx.report.problem(`workers: wrangler dev's workerd processes changed during the run (${JSON.stringify(before)} → ${JSON.stringify(after)}); its CPU figures are incomplete`)
+        }
       }
       ctx.report.section('Workers runtime: DoH and pick against wrangler dev, beside the Node server', section(ctx, results, dev))
+      const profiles = process.env.BENCH_CPU_PROF
+      if (profiles) await profileTargets(ctx, dev, targets.filter((t) => t.pid === worker.pid), resolve(profiles), tools.h2load)
     } finally {
       await dev?.stop()
+      await constantDev?.stop()
+      await constantNode?.stop()
       removeTempDir(dir)
     }
   },
+}
+
+/**
+ * With BENCH_CPU_PROF=<dir>: after the measured rounds, the Worker's CPU profile under
+ * each of its targets' load (one h2load run each, as measured), written as
+ * <dir>/workerd-<target>.cpuprofile. The figures above were taken without the profiler.
+ */
+async function profileTargets(ctx: BenchContext, dev: WranglerDev, targets: Target[], dir: string, bin: string | undefined): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const l = WORKERS.load
+  for (const t of targets) {
+    const file = join(dir, `workerd-${t.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}.cpuprofile`)
+    try {
+      const { result, profile } = await profileWorker(dev, () =>
+        h2load({ uris: t.uris, protocol: t.protocol, clients: l.clients, streams: l.streams, seconds: l.seconds, warmupSeconds: 0, headers: t.headers ?? [], ...(bin ? { bin } : {}) }),
+      )
+      writeFileSync(file, JSON.stringify(profile))
+      ctx.report.note(`workers: the Worker's CPU profile under ${t.name} (${int(result.okRps)} req/s while profiled) is in ${file}`)
+    } catch (e) {
+      ctx.report.problem(`workers: no CPU profile of the Worker under ${t.name}: ${(e as Error).message}`)
+    }
+  }
+}
+
+interface ConstantNode {
+  url: string
+  pid: number
+  stop: () => Promise<void>
+}
+
+/** Starts the Node process of the runtime floor (`CONSTANT_NODE`) on a free loopback port. */
+async function startConstantNode(): Promise<ConstantNode> {
+  const child = track(spawn(process.execPath, ['--input-type=module', '-e', CONSTANT_NODE], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+  let output = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the constant Node server did not start within 10 s: ${output.slice(-500)}`)), 10_000)
+    const fail = (why: string) => {
+      clearTimeout(timer)
+      reject(new Error(`the constant Node server ${why}: ${output.slice(-500)}`))
+    }
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c))
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      output += c
+      const m = /listening (\d+)/.exec(output)
+      if (m) {
+        clearTimeout(timer)
+        resolve(Number(m[1]))
+      }
+    })
+    child.once('error', (e) => fail(e.message))
+    child.once('exit', (code, signal) => fail(`exited (${code ?? signal})`))
+  })
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopProcess(child) }
 }
 
 function pickPath(): string {
@@ -217,19 +315,35 @@ function section(ctx: BenchContext, results: TargetResult[], dev: WranglerDev): 
     `per request: over req/s. "runtime" is the answering process: the Node server, or the workerd that runs the Worker. Every request to wrangler`,
     `dev also passes through its proxy workerd (which listens on the dev port) and costs wrangler's node process CPU (its own processes and`,
     `esbuild, summed); those are reported apart, and "all" adds them up. other CPU is the rest of the machine (/proc/stat) without all of these.`,
+    `Floors: ${VERSION_NAME} is the app answering its version through every middleware (request id, metrics, CORS, access control: public path),`,
+    `no storage; ${CONSTANT_NAME} is the bare runtime answering "ok": a one-line Worker under a second wrangler dev (same wrangler.toml and flags;`,
+    `its own proxy workerd and wrangler), and a Node process answering through @hono/node-server, as npm start serves the app.`,
     '',
     table,
     '',
   ]
-  for (const name of [DOH_NAME, PICK_NAME]) {
+  const times = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b <= 0 ? '-' : `${(a / b).toFixed(1)}×`)
+  for (const name of [DOH_NAME, PICK_NAME, VERSION_NAME, CONSTANT_NAME]) {
     const n = find(name, NODE)
     const w = find(name, WORKERD)
-    const unit = name === DOH_NAME ? 'queries/s' : 'picks/s'
+    const unit = name === DOH_NAME ? 'queries/s' : name === PICK_NAME ? 'picks/s' : 'req/s'
     lines.push(
       `${name}: Node ${int(n?.rps ?? NaN)} ${unit}, p99 ${ms(n?.latency.p99 ?? NaN)} ms, ${us(cpuPerRequest(n))} CPU per request; ` +
         `wrangler dev ${int(w?.rps ?? NaN)} ${unit}, p99 ${ms(w?.latency.p99 ?? NaN)} ms, workerd ${us(cpuPerRequest(w))} CPU per request ` +
-        `(+ proxy workerd ${us(relay(w, 0))} + wrangler node ${us(relay(w, 1))} = ${us(total(w))})`,
+        `(+ proxy workerd ${us(relay(w, 0))} + wrangler node ${us(relay(w, 1))} = ${us(total(w))}); workerd/Node ${times(cpuPerRequest(w), cpuPerRequest(n))}`,
     )
+  }
+  // What our code costs per request in each runtime: the runtime CPU per request above the bare runtime's constant answer.
+  const above = (name: string, server: string) => {
+    const x = cpuPerRequest(find(name, server))
+    const floor = cpuPerRequest(find(CONSTANT_NAME, server))
+    return x === undefined || floor === undefined ? undefined : x - floor
+  }
+  lines.push('', `Above the runtime floor (runtime CPU per request minus the constant answer's, in the same runtime):`)
+  for (const name of [DOH_NAME, PICK_NAME, VERSION_NAME]) {
+    const n = above(name, NODE)
+    const w = above(name, WORKERD)
+    lines.push(`  ${name}: Node ${us(n)}, workerd ${us(w)}; workerd/Node ${times(w, n)}`)
   }
   const caveats = compareCaveats(results)
   if (caveats.length) lines.push('', 'Caveats', ...caveats.map((c) => `  - ${c}`))

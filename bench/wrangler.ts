@@ -7,6 +7,8 @@
  * - `startDev` runs `wrangler dev` on a free loopback port until stopped, and tells its
  *   processes apart: the workerd that runs the Worker, the workerd of wrangler's proxy in
  *   front of it, and wrangler's own node (and esbuild) processes
+ * - `profileWorker` records a V8 CPU profile of the Worker while a load runs, through the
+ *   inspector wrangler dev exposes
  *
  * Every wrangler process leads a process group of its own, since wrangler starts esbuild
  * and workerd processes; every exit path kills the whole group (harness.ts), so no workerd
@@ -17,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
 import { freePort, stopGroup, trackGroup } from './harness'
 import { wranglerEnv as sharedWranglerEnv } from '../test/support/wrangler-env'
 
@@ -111,6 +114,8 @@ export interface DevProcesses {
 export interface WranglerDev {
   url: string
   pid: number
+  /** wrangler dev's V8 inspector (Chrome DevTools Protocol) for the Worker, on 127.0.0.1. */
+  inspectorPort: number
   processes: DevProcesses
   /** The processes of the group now, to tell whether wrangler restarted any. */
   current: () => DevProcesses
@@ -163,7 +168,7 @@ export async function startDev(o: DevOptions): Promise<WranglerDev> {
     await new Promise((r) => setTimeout(r, 250))
   }
   const current = () => groupProcesses(child.pid!, port)
-  return { url, pid: child.pid!, processes: current(), current, output, stop: () => stopGroup(child) }
+  return { url, pid: child.pid!, inspectorPort, processes: current(), current, output, stop: () => stopGroup(child) }
 }
 
 /** The processes of process group `pgid`, by role: the workerd listening on `port` is the proxy (Linux /proc only). */
@@ -184,4 +189,47 @@ function groupProcesses(pgid: number, port: number): DevProcesses {
     }
   }
   return out
+}
+
+/**
+ * A V8 CPU profile (.cpuprofile JSON) of the Worker while `during` runs, taken through
+ * wrangler dev's inspector with the Chrome DevTools Protocol (Profiler.enable, start,
+ * stop), sampling every 100 µs. It covers the Worker's isolate only: not wrangler's proxy,
+ * and not miniflare's own workers (its entry worker, the local D1) in the same workerd.
+ */
+export async function profileWorker<T>(dev: WranglerDev, during: () => Promise<T>): Promise<{ result: T; profile: unknown }> {
+  const list = (await (await fetch(`http://127.0.0.1:${dev.inspectorPort}/json`)).json()) as { webSocketDebuggerUrl?: string }[]
+  const url = list.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
+  if (!url) throw new Error(`wrangler dev's inspector on port ${dev.inspectorPort} lists no target: ${JSON.stringify(list).slice(0, 500)}`)
+  const ws = new WebSocket(url)
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>()
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } }
+    const waiter = message.id === undefined ? undefined : pending.get(message.id)
+    if (!waiter) return
+    pending.delete(message.id!)
+    if (message.error) waiter.reject(new Error(`inspector: ${message.error.message}`))
+    else waiter.resolve(message.result)
+  })
+  let id = 0
+  const send = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve, reject) => {
+      pending.set(++id, { resolve, reject })
+      ws.send(JSON.stringify({ id, method, params }))
+    })
+  try {
+    await send('Profiler.enable')
+    await send('Profiler.setSamplingInterval', { interval: 100 })
+    await send('Profiler.start')
+    const result = await during()
+    const { profile } = (await send('Profiler.stop')) as { profile: unknown }
+    await send('Profiler.disable')
+    return { result, profile }
+  } finally {
+    ws.close()
+  }
 }

@@ -24,7 +24,7 @@ import { toStatus } from './api/status'
  * pick sequences then live as long as the isolate (a pick follows the weights exactly
  * within an isolate, and a write through it refreshes its snapshot at once).
  */
-let cached: { key: string; built: Built } | undefined
+let cached: { env: Env; key: string; built: Built } | undefined
 
 /** The cron trigger beats every minute: a gap of 90 s means the registry was away. */
 const WORKERS_ABSENCE_SECONDS = 90
@@ -37,8 +37,13 @@ interface Built {
 }
 
 function build(env: Env): Built {
+  // workerd hands an isolate the same env object request after request: then nothing is read again.
+  if (cached?.env === env) return cached.built
   const key = JSON.stringify(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : typeof v]))
-  if (cached?.key === key) return cached.built
+  if (cached?.key === key) {
+    cached.env = env
+    return cached.built
+  }
   const config = parseConfig(env as Record<string, string | undefined>)
   let db: Database
   if (env.DB) db = drizzleD1(env.DB)
@@ -51,7 +56,7 @@ function build(env: Env): Built {
   }
   // Without SWITCHBOARD_ADMIN_TOKEN the Worker refuses every API call (it fails closed).
   const { app, registry } = buildApp(db, config, undefined, { failClosed: true, defaultAbsenceSeconds: WORKERS_ABSENCE_SECONDS })
-  cached = { key, built: { app, registry } }
+  cached = { env, key, built: { app, registry } }
   return cached.built
 }
 
@@ -64,7 +69,8 @@ export default {
     try {
       const { app, registry } = build(env)
       // Lapsed leases are recorded after requests too, not only on the cron trigger (a minute apart).
-      ctx.waitUntil(registry.sweepLeasesSoon(SWEEP_AFTER_REQUESTS_MS).catch((e) => console.error('switchboard: sweeping lapsed leases failed:', e)))
+      const sweep = registry.sweepLeasesSoon(SWEEP_AFTER_REQUESTS_MS)
+      if (sweep) ctx.waitUntil(sweep.catch((e) => console.error('switchboard: sweeping lapsed leases failed:', e)))
       return app.fetch(request, env, ctx as never)
     } catch (e) {
       const error =

@@ -68,10 +68,13 @@ export class LeaseLifecycle {
     }
   }
 
-  /** Sweeps unless this process swept less than `intervalMs` ago (Workers: after requests). */
-  sweepSoon(intervalMs: number): Promise<SweepResult | undefined> {
+  /**
+   * Sweeps unless this process swept less than `intervalMs` ago (Workers: after requests);
+   * undefined when it does not, so that a request has nothing to wait for.
+   */
+  sweepSoon(intervalMs: number): Promise<SweepResult> | undefined {
     const now = this.clock.now().getTime()
-    if (now - this.lastSweep < intervalMs) return Promise.resolve(undefined)
+    if (now - this.lastSweep < intervalMs) return undefined
     this.lastSweep = now
     return this.sweep()
   }

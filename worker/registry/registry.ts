@@ -68,6 +68,9 @@ export interface Rest {
   delete?(namespace: string, name: string, options: unknown, query: DeleteQuery): Promise<object>
 }
 
+/** Actor views kept at most (one per token in use); beyond that they are made again. */
+const MAX_VIEWS = 1000
+
 export class Registry {
   readonly store: Store
   /** Endpoints and EndpointSlices. */
@@ -86,6 +89,8 @@ export class Registry {
   private readonly rests = new Map<KindInfo, Rest>()
   private readonly generic = new Map<KindInfo, GenericStore>()
   private readonly lifecycle: LeaseLifecycle
+  /** The views `as` made, by actor. */
+  private readonly views = new Map<string, Registry>()
 
   constructor(private readonly options: RegistryOptions) {
     this.store = options.store
@@ -147,9 +152,20 @@ export class Registry {
     if (sink) for (const [kind, rest] of this.rests) this.rests.set(kind, audited(kind, rest, this.store.actor, sink))
   }
 
-  /** This registry acting for a token: its writes record the token's name. */
+  /**
+   * This registry acting for a token: its writes record the token's name. The view is made
+   * once per actor and kept (it holds no request's state), so an authenticated request
+   * costs a lookup, not the set-up of a registry.
+   */
   as(actor: string): Registry {
-    return actor ? new Registry({ ...this.options, store: this.options.store.as(actor) }) : this
+    if (!actor) return this
+    let view = this.views.get(actor)
+    if (!view) {
+      if (this.views.size >= MAX_VIEWS) this.views.clear()
+      view = new Registry({ ...this.options, store: this.options.store.as(actor) })
+      this.views.set(actor, view)
+    }
+    return view
   }
 
   /** The REST storage of a kind of the table. */
@@ -190,8 +206,8 @@ export class Registry {
     return this.lifecycle.sweep()
   }
 
-  /** Sweeps unless this process swept within `intervalMs` (Workers sweep after requests, throttled so). */
-  sweepLeasesSoon(intervalMs: number): Promise<SweepResult | undefined> {
+  /** Sweeps unless this process swept within `intervalMs` (Workers sweep after requests, throttled so); undefined when it does not. */
+  sweepLeasesSoon(intervalMs: number): Promise<SweepResult> | undefined {
     return this.lifecycle.sweepSoon(intervalMs)
   }
 
