@@ -68,6 +68,8 @@ export async function tuneEmbedded(client: Client, options: { synchronous?: Sync
   if (String(mode.rows[0]?.[0]).toLowerCase() !== 'memory') {
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
+    // Checkpoints in a thread of their own, not in the commits on the event loop (checkpointer.ts).
+    if (client instanceof EmbeddedClient) client.checkpointInBackground(options.synchronous === 'FULL' ? 'FULL' : 'NORMAL')
   }
 }
 

@@ -66,6 +66,7 @@ import { dirname } from 'node:path'
 import Database from 'libsql'
 import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type Transaction, type TransactionMode } from '@libsql/core/api'
 import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
+import { CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer'
 import { DBMOVED, storageFaultOf, type StorageFault } from './errors'
 import { ROLL_BACK_SQL } from './batch'
 
@@ -152,6 +153,8 @@ export class EmbeddedClient implements Client {
   private readonly busyTimeoutMs: number
   /** While another connection holds the write lock: the pause before the next try, and a promise that settles at that try. */
   private lockWait: { pauseMs: number; retried: Promise<void>; settle: () => void; timer: ReturnType<typeof setTimeout> | null } | null = null
+  /** The thread that checkpoints the WAL, once asked for (see checkpointInBackground). */
+  private checkpointer: Checkpointer | null = null
 
   /** `path` is a file path or `:memory:`. */
   constructor(
@@ -268,7 +271,31 @@ export class EmbeddedClient implements Client {
     this.unlocked()
     this.closed = true
     this.statements.clear()
+    this.checkpointer?.stop()
     this.db.close()
+  }
+
+  /**
+   * Moves WAL checkpoints off this connection to a thread of their own (checkpointer.ts);
+   * a file database in WAL mode only. Should the thread fail, this connection checkpoints
+   * again as SQLite does by default.
+   */
+  checkpointInBackground(synchronous: 'NORMAL' | 'FULL'): void {
+    if (!this.file || this.checkpointer || this.closed) return
+    this.run('PRAGMA wal_autocheckpoint = 0')
+    this.checkpointer = startCheckpointer(this.file.path, {
+      synchronous,
+      onFailure: (reason) => {
+        if (this.closed) return
+        this.log(`switchboard: WAL checkpoints return to the registry's connection: ${reason}`)
+        this.run(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`)
+      },
+    })
+  }
+
+  /** Checkpoints the background thread ran (null without one; for tests and the benchmarks). */
+  checkpointStats(): Promise<{ checkpoints: number; failures: number }> | null {
+    return this.checkpointer?.stats() ?? null
   }
 
   private inTransaction(begin: string, stmts: InStatement[]): ResultSet[] {

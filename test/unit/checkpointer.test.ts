@@ -1,0 +1,71 @@
+/**
+ * WAL checkpoints run in a thread of their own (worker/db/checkpointer.ts), not in the
+ * registry's commits: the registry's connection never checkpoints, the WAL still stays
+ * bounded and its contents reach the database file, and should the thread fail the
+ * connection checkpoints again as SQLite does by default.
+ */
+import { mkdtempSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'libsql'
+import { afterEach, describe, expect, it } from 'vitest'
+import { EmbeddedClient } from '../../worker/db/embedded-client'
+import { tuneEmbedded } from '../../worker/db/client'
+import { CHECKPOINT_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
+
+const opened: { close: () => void }[] = []
+afterEach(() => {
+  for (const c of opened.splice(0).reverse()) c.close()
+})
+
+const PAGE = 4096
+const walBytes = (path: string) => statSync(`${path}-wal`).size
+
+async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await what()
+    if (ok(v) || Date.now() > end) return v
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('background checkpoints', () => {
+  it('keep the WAL bounded while the registry connection never checkpoints, and lose nothing', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'switchboard-ckpt-')), 'db.sqlite')
+    const client = new EmbeddedClient(path)
+    opened.push(client)
+    await tuneEmbedded(client)
+    expect((await client.execute('PRAGMA wal_autocheckpoint')).rows[0]![0]).toBe(0)
+    await client.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)')
+    const text = 'x'.repeat(3_000)
+    let largest = 0
+    // 12,000 rows of 3 KB: about 9,000 pages, nine times the checkpoint size.
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => client.batch([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', args: [round * 300 + i, text] }])))
+      largest = Math.max(largest, walBytes(path))
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    const stats = await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 3)
+    expect(stats.checkpoints).toBeGreaterThanOrEqual(3)
+    expect(stats.failures).toBe(0)
+    // Without checkpoints the WAL would hold every page written (over 35 MB); it starts over after them (about 9 MB at most here).
+    expect(largest).toBeLessThan(8 * CHECKPOINT_PAGES * PAGE)
+    client.close()
+    opened.pop()
+    const other = new Database(path)
+    opened.push(other)
+    const { n, bytes } = other.prepare('SELECT count(*) AS n, sum(length(v)) AS bytes FROM t').get() as { n: number; bytes: number }
+    expect([n, bytes]).toEqual([12_000, 12_000 * 3_000])
+  })
+
+  it('tells its owner when the thread fails, so that the connection checkpoints again', async () => {
+    const reasons: string[] = []
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-ckpt-'))
+    // The thread cannot open a database in a directory that does not exist: it fails at once.
+    const c = startCheckpointer(join(dir, 'missing', 'db.sqlite'), { synchronous: 'NORMAL', onFailure: (r) => reasons.push(r) })
+    opened.push({ close: () => c.stop() })
+    await until(async () => reasons.length, (n) => n > 0)
+    expect(reasons).toHaveLength(1)
+  })
+})
