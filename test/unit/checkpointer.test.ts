@@ -4,6 +4,7 @@
  * bounded and its contents reach the database file, and should the thread fail the
  * connection checkpoints again as SQLite does by default.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,4 +69,21 @@ describe('background checkpoints', () => {
     await until(async () => reasons.length, (n) => n > 0)
     expect(reasons).toHaveLength(1)
   })
+
+  it('lets the process exit cleanly while the thread is checkpointing', () => {
+    // Torn down in the middle of a call into the driver, the thread used to abort the process (SIGABRT) now and then.
+    const script = join(__dirname, '..', 'support', 'checkpoint-exit.ts')
+    const codes: (number | string | null)[] = []
+    for (let i = 0; i < 12; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'switchboard-ckpt-exit-'))
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script, dir], {
+        env: { ...process.env, CHECKPOINT_EXIT_MS: String(150 + 25 * i) },
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
+      codes.push(run.status ?? run.signal)
+      if (run.status !== 0) console.error(run.stderr)
+    }
+    expect(codes).toEqual(Array(12).fill(0))
+  }, 120_000)
 })

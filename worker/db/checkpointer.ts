@@ -27,13 +27,16 @@ export const CHECK_MS = 50
 /** How long the RESTART step waits for the writer and readers of the moment (ms). */
 export const RESTART_WAIT_MS = 20
 
+/** How long stopping waits for the thread to close its connection (a checkpoint under way finishes first). */
+export const STOP_WAIT_MS = 2_000
+
 /** The WAL size past which a checkpoint runs, in pages (SQLite's own default for wal_autocheckpoint). */
 export const CHECKPOINT_PAGES = 1000
 
 export interface Checkpointer {
   /** Checkpoints that ran so far (answered by `stats`). */
   stats(): Promise<{ checkpoints: number; failures: number }>
-  /** Stops the thread; its connection is closed. */
+  /** Stops the thread and waits (STOP_WAIT_MS at most) until its connection is closed. */
   stop(): void
 }
 
@@ -65,6 +68,9 @@ parentPort.on('message', (m) => {
   if (m === 'stop') {
     clearInterval(timer)
     db.close()
+    const stopped = new Int32Array(workerData.stopped)
+    Atomics.store(stopped, 0, 1)
+    Atomics.notify(stopped, 0)
     parentPort.close()
   }
 })
@@ -73,9 +79,10 @@ parentPort.on('message', (m) => {
 /** Starts checkpointing `path` in a worker thread. `onFailure` is told once if the thread fails or ends unasked. */
 export function startCheckpointer(path: string, options: { synchronous: 'NORMAL' | 'FULL'; onFailure: (reason: string) => void }): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('libsql')
+  const stoppedFlag = new SharedArrayBuffer(4)
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, synchronous: options.synchronous, pages: CHECKPOINT_PAGES, checkMs: CHECK_MS, restartWaitMs: RESTART_WAIT_MS },
+    workerData: { path, driver, synchronous: options.synchronous, pages: CHECKPOINT_PAGES, checkMs: CHECK_MS, restartWaitMs: RESTART_WAIT_MS, stopped: stoppedFlag },
   })
   worker.unref()
   let stopped = false
@@ -85,6 +92,17 @@ export function startCheckpointer(path: string, options: { synchronous: 'NORMAL'
     failed = true
     options.onFailure(reason)
   }
+  // The thread is stopped, and waited for, before the process ends however it ends: a
+  // thread torn down in the middle of a call into the driver aborts the whole process.
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    process.off('exit', stop)
+    if (failed) return
+    worker.postMessage('stop')
+    Atomics.wait(new Int32Array(stoppedFlag), 0, 0, STOP_WAIT_MS)
+  }
+  process.on('exit', stop)
   const waiting: ((s: { checkpoints: number; failures: number }) => void)[] = []
   worker.on('message', (m: { checkpoints: number; failures: number }) => waiting.shift()?.(m))
   worker.on('error', (error) => fail(error.message))
@@ -95,10 +113,6 @@ export function startCheckpointer(path: string, options: { synchronous: 'NORMAL'
         waiting.push(resolve)
         worker.postMessage('stats')
       }),
-    stop: () => {
-      if (stopped) return
-      stopped = true
-      worker.postMessage('stop')
-    },
+    stop,
   }
 }
