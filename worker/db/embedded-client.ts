@@ -66,7 +66,7 @@ import { dirname } from 'node:path'
 import Database from 'libsql'
 import { LibsqlBatchError, LibsqlError, type Client, type InArgs, type InStatement, type InValue, type ResultSet, type Row, type Transaction, type TransactionMode } from '@libsql/core/api'
 import { ResultSetImpl, transactionModeToBegin } from '@libsql/core/util'
-import { CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer'
+import { CHECKPOINT_PAGES, startCheckpointer, type Checkpointer, type CheckpointStats } from './checkpointer'
 import { DBMOVED, storageFaultOf, type StorageFault } from './errors'
 import { ROLL_BACK_SQL } from './batch'
 
@@ -293,8 +293,8 @@ export class EmbeddedClient implements Client {
     })
   }
 
-  /** Checkpoints the background thread ran (null without one; for tests and the benchmarks). */
-  checkpointStats(): Promise<{ checkpoints: number; failures: number }> | null {
+  /** What the background checkpoint thread did (null without one; for tests and the benchmarks). */
+  checkpointStats(): Promise<CheckpointStats> | null {
     return this.checkpointer?.stats() ?? null
   }
 
