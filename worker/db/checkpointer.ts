@@ -54,6 +54,12 @@ export interface Checkpointer {
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { statSync } = require('node:fs')
+const stopped = new Int32Array(workerData.stopped)
+// However the thread ends (asked to, or failing while it starts), whoever waits for it is woken.
+process.on('exit', () => {
+  Atomics.store(stopped, 0, 1)
+  Atomics.notify(stopped, 0)
+})
 const Database = require(workerData.driver)
 const db = new Database(workerData.path)
 db.exec('PRAGMA synchronous = ' + workerData.synchronous)
@@ -80,8 +86,9 @@ parentPort.on('message', (m) => {
   if (m === 'stats') return parentPort.postMessage({ stats })
   if (m === 'stop') {
     clearInterval(timer)
-    db.close()
-    const stopped = new Int32Array(workerData.stopped)
+    try {
+      db.close() // may fail on a file removed behind the registry's back: the thread is done with it anyway
+    } catch {}
     Atomics.store(stopped, 0, 1)
     Atomics.notify(stopped, 0)
     parentPort.close()
