@@ -1,8 +1,8 @@
 /**
  * The server under test, run as its own process (`node --import tsx bench/server.ts`):
  * the registry built exactly as worker/node.ts builds it (embedded libSQL file from
- * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus five
- * routes under /bench/ on the same app. The same app also listens on a second port of
+ * DATABASE_URL, tuned, migrated, buildApp, @hono/node-server on HOST:PORT), plus the
+ * routes under /bench/ listed below, on the same app. The same app also listens on a second port of
  * HOST through node:http2 without TLS (h2c with prior knowledge, as HTTP/2 load
  * generators speak it), so that one process answers both protocols from the same
  * registry, snapshot and event loop:
