@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FREE_SPACE_CHECK_MS } from '../../worker/db/embedded-client'
 import { authHeaders } from '../support/auth'
 import { startServer, type ServerProcess } from '../support/server'
+import { eventually } from '../support/eventually'
 
 async function send(server: ServerProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${server.url}${path}`, {
@@ -29,15 +30,6 @@ async function probe(server: ServerProcess, path: string): Promise<{ status: num
   return { status: res.status, body: await res.text() }
 }
 
-/** Polls until `check` holds (the write probe is shared for up to a second). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await read()
-    if (check(value) || Date.now() > deadline) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -13,6 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedClient } from '../../worker/db/embedded-client'
 import { tuneEmbedded } from '../../worker/db/client'
 import { CHECKPOINT_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
+import { eventually } from '../support/eventually'
+
+/** Polls every 20 ms for up to 5 s. */
+const until = <T>(read: () => Promise<T>, check: (value: T) => boolean) => eventually(read, check, 5_000, 20)
 
 const opened: { close: () => void }[] = []
 afterEach(() => {
@@ -22,14 +26,6 @@ afterEach(() => {
 const PAGE = 4096
 const walBytes = (path: string) => statSync(`${path}-wal`).size
 
-async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await what()
-    if (ok(v) || Date.now() > end) return v
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe('background checkpoints', () => {
   it('keep the WAL bounded while the registry connection never checkpoints, and lose nothing', async () => {
