@@ -12,7 +12,7 @@
  *   and the change log's steady-state size given its retention (bytes per event × events
  *   kept).
  * - DoH A queries over the doh zone in rounds rotating without and with renewals paced at
- *   1,000/s (several paced loops), the median of the per-rotation ratios (target ≥ 0.9×)
+ *   1,000/s (several paced loops in a worker thread, paced.ts), the median of the per-rotation ratios (target ≥ 0.9×)
  *   and the discovery cache's database reads per round, which renewals must leave equal.
  * - the leased service itself: its DNS answer and picks, asked before and after a renewal
  *   of each of its 1,000 leases, must cost no database read in between.
@@ -24,6 +24,7 @@ import { checkAnswers, dohQueries, inPool, seedZone, type ZoneService } from './
 import { CONSTANT_ANSWER, groupName, leaseName, podIP, shuffled } from './fixtures'
 import type { ServerStats } from './harness'
 import { runLoad, summarize, type LoadResult, type Phase, type Shot } from './load'
+import { paced, type PacedShots } from './paced'
 import { ms, renderTable, type Row } from './report'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
 import type { ChangeLogSize } from './server'
@@ -99,11 +100,14 @@ export const leases: Scenario = {
     const quiet: Round[] = []
     const busy: Round[] = []
     const constant: Round[] = []
-    const constantShot = (): Shot => ({ url: `${ctx.server.url}/bench/constant`, verify: (_status, text) => (text === CONSTANT ? undefined : `unexpected answer ${text}`) })
+    const names = order.map(leaseName)
     for (let k = 0; k < LEASES.rotations; k++) {
       quiet.push(await dohRound(ctx, dns))
-      busy.push(await dohRound(ctx, dns, () => next()))
-      constant.push(await dohRound(ctx, dns, constantShot))
+      // The paced renewals continue the shuffled list where the 16-in-flight row left it.
+      const round = await dohRound(ctx, dns, { kind: 'renewal', base, names, from: cursor })
+      cursor += round.pacedSent
+      busy.push(round)
+      constant.push(await dohRound(ctx, dns, { kind: 'get', url: `${ctx.server.url}/bench/constant`, expect: CONSTANT }))
     }
     const leased = await leasedService(ctx, base)
 
@@ -177,7 +181,7 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
 }
 
 /** A DoH round: its load, the discovery cache's database reads during it, the paced requests/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
-type Round = { result: LoadResult; loads: number; pacedPerSecond: number; late: boolean }
+type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedSent: number; late: boolean }
 
 /** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
 let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
@@ -189,7 +193,7 @@ let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
  * reads is loaded afresh; the round is shorter than the TTL, so a database read during it
  * is an entry something dropped.
  */
-async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], alongside?: () => Shot): Promise<Round> {
+async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], alongside?: PacedShots): Promise<Round> {
   const wait = primed.to + TTL_MS + 50 - performance.now()
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   const from = performance.now()
@@ -197,41 +201,12 @@ async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string
   primed = { from, to: performance.now() }
   if (wrong.length) ctx.report.problem(`leases: ${wrong.length} wrong DoH answers before a round (${wrong[0]})`)
   const before = await ctx.server.stats(LEASES.namespace)
-  const renewals = alongside ? paced(alongside) : undefined
+  const renewals = alongside ? paced(alongside, LEASES.paced.perSecond, LEASES.paced.loops) : undefined
   const result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
   const sent = await renewals?.stop()
   const after = await ctx.server.stats(LEASES.namespace)
   if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced requests failed (${sent.problems[0]})`)
-  return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, late: performance.now() - primed.from >= TTL_MS }
-}
-
-/** Requests paced at LEASES.paced.perSecond over several loops (one renewal takes about a millisecond), until stopped. */
-function paced(shot: () => Shot): { stop: () => Promise<{ sent: number; problems: string[]; seconds: number }> } {
-  const { perSecond, loops } = LEASES.paced
-  const began = performance.now()
-  let due = 0
-  let sent = 0
-  const problems: string[] = []
-  let stopped = false
-  const loop = async () => {
-    while (!stopped) {
-      const wait = began + (due++ * 1000) / perSecond - performance.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-      if (stopped) return
-      const problem = await send(shot())
-      sent++
-      if (problem) problems.push(problem)
-    }
-  }
-  const running = Promise.all(Array.from({ length: loops }, loop))
-  return {
-    stop: async () => {
-      stopped = true
-      const seconds = (performance.now() - began) / 1000
-      await running
-      return { sent, problems, seconds }
-    },
-  }
+  return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, pacedSent: sent?.sent ?? 0, late: performance.now() - primed.from >= TTL_MS }
 }
 
 /**
@@ -356,7 +331,7 @@ function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], c
     ).split('\n'),
     `Rounds rotate (alone; beside renewals; beside constant GETs) ${LEASES.rotations} times, ${LEASES.round.measure.seconds} s each after ${LEASES.round.warmup.seconds} s warm-up, ` +
       `16 DoH requests in flight (node:http) over the doh zone; the paced requests go to this server from ${LEASES.paced.loops} loops paced together at ` +
-      `${fmt(LEASES.paced.perSecond)}/s (global fetch; renewals continue the shuffled list) and share its one event loop with the queries. The ratio is the ` +
+      `${fmt(LEASES.paced.perSecond)}/s (node:http from a worker thread of the load generator, so that they leave the loop sending the queries alone; renewals continue the shuffled list) and share the server's one event loop with the queries. The ratio is the ` +
       `median over the rotations of each rotation's rate beside the paced requests over its rate alone (the range beside it); q/s and req/s are means. ` +
       `The constant row is the ceiling of this ratio on this machine: the same number of the cheapest requests the server answers ` +
       `(renewals reached ${(renewed.median / ceiling.median).toFixed(2)}× of it). ` +
