@@ -56,9 +56,44 @@ describe('the change log', () => {
     expect(added!.object.metadata.resourceVersion).toBeUndefined()
     expect(modified!.rv).toBe(Number(flipped.metadata.resourceVersion))
     expect(modified!.object.status.conditions[0].status).toBe('False')
-    expect(modified!.old.status.conditions[0].status).toBe('True')
+    // A readiness flip changes nothing a selector or the discovery cache reads: no object before.
+    expect(modified!.old).toBeNull()
     expect(deleted!.object.status.conditions[0].status).toBe('False')
     expect(log.filter((e) => e.kind === 'Endpoints').every((e) => e.object === null)).toBe(true)
+  })
+
+  it('records the object before a change of what selectors or the discovery cache read: labels, selectable fields, addresses', async () => {
+    const t = await testApp()
+    await t.json('POST', `${NS}/pods`, pod('p1'))
+    const start = await t.registry.store.resourceVersion()
+    const writes: [string, unknown][] = [
+      ['labels', { metadata: { labels: { app: 'api' } } }],
+      ['an annotation', { metadata: { annotations: { note: 'x' } } }],
+      ['the node (spec.nodeName)', { spec: { nodeName: 'node-1' } }],
+      ['readiness', { status: { conditions: [{ type: 'Ready', status: 'False' }] } }],
+      ['the phase (status.phase)', { status: { phase: 'Pending' } }],
+      ['the address (status.podIP)', { status: { podIP: '10.0.0.2', podIPs: [{ ip: '10.0.0.2' }] } }],
+      ['the addresses (status.podIPs)', { status: { podIPs: [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }] } }],
+    ]
+    for (const [, patch] of writes) {
+      const status = (patch as { status?: unknown }).status !== undefined
+      const res = await t.json('PATCH', `${NS}/pods/p1${status ? '/status' : ''}`, patch)
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+    }
+    const log = (await events(t, start)).filter((e) => e.kind === 'Pod')
+    expect(log).toHaveLength(writes.length)
+    const recorded = Object.fromEntries(writes.map(([what], i) => [what, log[i]!.old !== null]))
+    expect(recorded).toEqual({
+      labels: true,
+      'an annotation': false,
+      'the node (spec.nodeName)': true,
+      readiness: false,
+      'the phase (status.phase)': true,
+      'the address (status.podIP)': true,
+      'the addresses (status.podIPs)': true,
+    })
+    // The object before is the stored one.
+    expect(log[0]!.old.metadata.labels).toEqual({ app: 'web' })
   })
 
   it('records a namespace deletion as DELETED events for everything in it', async () => {

@@ -151,6 +151,25 @@ describe('watch', { timeout: 30_000 }, () => {
     await byField.cancel()
   })
 
+  it('judges a write the log records without the object before (a readiness flip) by the object written; a selected field that changes is a transition', async () => {
+    const t = await testApp()
+    await t.json('POST', `${NS}/pods`, { ...pod('p'), status: { ...pod('p').status, phase: 'Running' } })
+    const rv = await t.registry.store.resourceVersion()
+    const byLabel = await watch(t, `${NS}/pods?watch=true&labelSelector=app%3Dweb&resourceVersion=${rv}&timeoutSeconds=5`)
+    const byPhase = await watch(t, `${NS}/pods?watch=true&fieldSelector=status.phase%3DRunning&resourceVersion=${rv}&timeoutSeconds=5`)
+    await t.json('PATCH', `${NS}/pods/p/status`, { status: { conditions: [{ type: 'Ready', status: 'False' }] } })
+    await t.json('PATCH', `${NS}/pods/p/status`, { status: { phase: 'Pending' } })
+    await t.json('PATCH', `${NS}/pods/p/status`, { status: { phase: 'Running' } })
+    expect(brief(await byLabel.take(3))).toEqual(['MODIFIED p', 'MODIFIED p', 'MODIFIED p'])
+    const phased = await byPhase.take(3)
+    expect(brief(phased)).toEqual(['MODIFIED p', 'DELETED p', 'ADDED p'])
+    // Leaving carries the object as it was: still Running, already not ready.
+    expect(phased[1]!.object.status.phase).toBe('Running')
+    expect(phased[1]!.object.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('False')
+    await byLabel.cancel()
+    await byPhase.cancel()
+  })
+
   it('refuses bad options and selectors with a 4xx Status naming the field, before any stream', async () => {
     const t = await testApp()
     const cases: [string, number, string][] = [

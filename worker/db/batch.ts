@@ -198,14 +198,14 @@ export class Batch {
 
   /**
    * The event of one object in the change log. ADDED and MODIFIED record `object` as
-   * written; MODIFIED also the object as stored before, and DELETED the object as stored
-   * last, both read from `table`: so this statement goes before the one that writes or
-   * deletes the object's row.
+   * written; MODIFIED also the object as stored before (unless `recordBefore` is false:
+   * registry/event-before.ts), and DELETED the object as stored last, both read from
+   * `table`: so this statement goes before the one that writes or deletes the object's row.
    */
-  change(kind: string, table: KeyedTable, namespace: string, name: string, type: ChangeType, object?: Record<string, unknown>): Statement {
+  change(kind: string, table: KeyedTable, namespace: string, name: string, type: ChangeType, object?: Record<string, unknown>, recordBefore = true): Statement {
     const stored = sql`(SELECT body FROM ${sql.raw(table.table)} WHERE ${keyWhere(table, namespace, name)})`
     const written = type === 'DELETED' ? stored : object === undefined ? sql`NULL` : sql`${bodyText(object)}`
-    const before = type === 'MODIFIED' ? stored : sql`NULL`
+    const before = type === 'MODIFIED' && recordBefore ? stored : sql`NULL`
     return this.run(
       sql`INSERT INTO changes (rv, kind, namespace, name, type, at, actor, object, old_object)
           VALUES (${RV}, ${kind}, ${namespace}, ${name}, ${type}, ${this.at()}, ${this.actor}, ${written}, ${before})`,

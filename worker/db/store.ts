@@ -185,8 +185,9 @@ export class Store {
    * left alone. With `lease`, only while that lease is still at that resourceVersion (null:
    * still missing).
    */
-  putPod(w: pods.PodWrite, pre: Precondition, previous?: pods.PodWrite, lease?: LeaseAt): Promise<number> {
-    return pods.putPod(this.batch, w, pre, previous, lease ? [this.batch.leaseAt(w.namespace, lease.name, lease.rv)] : [])
+  putPod(w: pods.PodWrite, pre: Precondition, previous?: pods.PodWrite, options: { lease?: LeaseAt; recordBefore?: boolean | undefined } = {}): Promise<number> {
+    const { lease, recordBefore = true } = options
+    return pods.putPod(this.batch, w, pre, previous, lease ? [this.batch.leaseAt(w.namespace, lease.name, lease.rv)] : [], recordBefore)
   }
 
   /** Deletes a pod; with `lease`, only while that lease is still at that resourceVersion (null: still missing). */

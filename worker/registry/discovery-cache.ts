@@ -401,7 +401,8 @@ function addressKeys(event: ChangeEvent, addresses: (object: Record<string, unkn
   return [...ips].map((ip) => `a/${ip}`)
 }
 
-function podAddresses(pod: Record<string, unknown>): string[] {
+/** A pod's addresses, as the cache keys its reverse lookups (event-before.ts compares them too). */
+export function podAddresses(pod: Record<string, unknown>): string[] {
   const status = (pod.status ?? {}) as { podIP?: string; podIPs?: { ip: string }[] }
   return [...(status.podIP ? [status.podIP] : []), ...(status.podIPs ?? []).map((p) => p.ip)]
 }

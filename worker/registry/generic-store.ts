@@ -27,6 +27,7 @@ import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp
 import { applyPatch, type PatchType } from './patch'
 import { listTypesOf } from './list-types'
 import { applyConfiguration, recordUpdate, type Ownership } from './managed-fields'
+import { judgedAlike } from './event-before'
 import { guarded } from './preconditions'
 import { retryAfterConflicts } from './retry'
 import type { Strategy, WriteContext } from './strategy'
@@ -263,7 +264,8 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         if (sized) checkObjectSize(this.kind.kind, name, stripRv(object))
         if (sameJson(stripRv(object), stripRv(old))) return old
         try {
-          const rv = await this.run(namespace, name, () => this.strategy.write(ctx, object, old, { rv: Number(old.metadata.resourceVersion) }))
+          const recordBefore = !judgedAlike(this.kind, old, object)
+          const rv = await this.run(namespace, name, () => this.strategy.write(ctx, object, old, { rv: Number(old.metadata.resourceVersion) }, recordBefore))
           // A dry run leaves the object at the stored resourceVersion.
           return options.dryRun ? withRv(object, Number(old.metadata.resourceVersion)) : await this.written(withRv(object, rv))
         } catch (e) {

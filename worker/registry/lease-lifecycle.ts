@@ -18,6 +18,7 @@ import type { BoundPodRow, Store } from '../db/store'
 import { PreconditionFailed } from '../db/errors'
 import type { GenericStore } from './generic-store'
 import type { LeaseBook } from './lease-book'
+import { judgedAlike } from './event-before'
 import { LEASE_EXPIRED, deleteAt, leaseHolds, type LeaseState } from './lease-expiry'
 import { timestamp, type Clock } from './meta'
 import { isReady } from './pod'
@@ -139,7 +140,9 @@ export class LeaseLifecycle {
     }
     const next = change(structuredClone(pod))
     if (!next) return false
-    return this.guarded(() => this.store.putPod(podWrite(next), { rv: Number(pod.metadata.resourceVersion) }, podWrite(pod), lease))
+    return this.guarded(() =>
+      this.store.putPod(podWrite(next), { rv: Number(pod.metadata.resourceVersion) }, podWrite(pod), { lease, recordBefore: !judgedAlike(this.pods.kind, pod, next) }),
+    )
   }
 
   /** Runs a guarded write; a failed guard (the pod or the lease changed meanwhile) is not an error here. */

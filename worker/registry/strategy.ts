@@ -36,8 +36,12 @@ export interface Strategy<T extends RegistryObject = RegistryObject, I = unknown
   generation?: false
   /** Throws an Invalid error naming every wrong field; on update `old` is the stored object. */
   validate(obj: T, old: T | undefined, ctx: WriteContext): void
-  /** Writes the object and its rows in one guarded batch; resolves to the resourceVersion it committed at. */
-  write(ctx: WriteContext, obj: T, old: T | undefined, pre: Precondition): Promise<number>
+  /**
+   * Writes the object and its rows in one guarded batch; resolves to the resourceVersion it
+   * committed at. `recordBefore` false: the change log's event may leave out the object
+   * before (event-before.ts; a kind may record it anyway).
+   */
+  write(ctx: WriteContext, obj: T, old: T | undefined, pre: Precondition, recordBefore?: boolean): Promise<number>
   /** Deletes the object (and whatever it owns) in one guarded batch. */
   remove(ctx: WriteContext, namespace: string, name: string, pre?: Precondition): Promise<number>
   /** Refuses the deletion of an object that may not be deleted, before anything is read. */

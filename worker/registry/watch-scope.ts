@@ -37,9 +37,7 @@ export class WatchScope {
 
   /** Whether an object passes the selectors. */
   matches(obj: WatchObject): boolean {
-    const fields: Record<string, string> = {}
-    for (const field of this.kind.fieldSelectors) fields[field] = valueAt(obj, field)
-    return matchesLabels(this.labels, obj.metadata?.labels ?? {}) && matchesFields(this.fields, fields)
+    return matchesLabels(this.labels, obj.metadata?.labels ?? {}) && matchesFields(this.fields, selectedFields(this.kind, obj))
   }
 
   /** The object as a watch event carries it: kind, apiVersion first, and the event's resourceVersion. */
@@ -47,6 +45,13 @@ export class WatchScope {
     const { apiVersion: _a, kind: _k, metadata, ...rest } = obj
     return { apiVersion: apiVersionOf(this.kind), kind: this.kind.kind, metadata: { ...metadata, resourceVersion: String(rv) }, ...rest }
   }
+}
+
+/** The values of the fields the kind's field selectors read, as strings ('' when absent). */
+export function selectedFields(kind: Pick<KindInfo, 'fieldSelectors'>, obj: unknown): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const field of kind.fieldSelectors) fields[field] = valueAt(obj, field)
+  return fields
 }
 
 /** A field's value as a string ('' when absent), from its dotted path. */

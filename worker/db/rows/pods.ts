@@ -48,14 +48,15 @@ function portRows(b: Batch, w: PodWrite, fresh: boolean): Statement[] {
  * not change are left alone: a change of readiness, deletion, weight, node or zone
  * only updates the conditions of the pod's endpoint rows.
  */
-export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite, guards: Statement[] = []): Promise<number> {
+/** Writes a pod; `recordBefore` false: its MODIFIED event leaves out the pod before (the caller judged it needless). */
+export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite, guards: Statement[] = [], recordBefore = true): Promise<number> {
   const { namespace: ns, name } = w
   const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
   const samePorts = previous !== undefined && sameJson(previous.ports, w.ports)
   const sameMatch = sameLabels && samePorts && previous !== undefined && sameJson(matchInputs(previous), matchInputs(w))
   const fresh = pre === 'create'
   return b.write([...b.precondition(podTable, ns, name, pre), ...guards], [
-    b.change('Pod', podTable, ns, name, fresh ? 'ADDED' : 'MODIFIED', w.body),
+    b.change('Pod', podTable, ns, name, fresh ? 'ADDED' : 'MODIFIED', w.body, recordBefore),
     previous ? updatePodRow(b, w, previous) : insertPodRow(b, w),
     ...(samePorts ? [] : portRows(b, w, fresh)),
     ...(sameLabels ? [] : labelRows(b, podTable.labelKind, ns, name, w.labels, fresh)),

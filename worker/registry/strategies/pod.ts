@@ -52,7 +52,7 @@ export const podStrategy: Strategy<PodObject, PodInput> = {
     buildPod(metadata, buildPodSpec(input), input.status == null ? old.status : buildPodStatus(input.status, old.status, clock.now())),
   updateStatus: (input, old, clock) => buildPod(old.metadata, old.spec, buildPodStatus(input.status, old.status, clock.now())),
   validate: (pod, old, { addresses }) => validatePod(pod, addresses, old),
-  write: ({ store }, pod, old, pre) => store.putPod(podWrite(pod), pre, old ? podWrite(old) : undefined),
+  write: ({ store }, pod, old, pre, recordBefore) => store.putPod(podWrite(pod), pre, old ? podWrite(old) : undefined, { recordBefore }),
   remove: ({ store }, namespace, name, pre) => store.deletePod(namespace, name, pre),
   gracePeriod: (pod, requested) => requested ?? pod.spec.terminationGracePeriodSeconds ?? 0,
   columns,
