@@ -57,7 +57,7 @@ export function pathString(path: string): string {
 }
 
 /** The field path a list type is looked up by: field names only. */
-function fieldPath(path: string[]): string {
+function fieldPath(path: readonly string[]): string {
   return path.filter((k) => k.startsWith('f:')).map((k) => k.slice(2)).join('.')
 }
 
@@ -78,34 +78,53 @@ export function itemKey(item: unknown, list: { keys: readonly string[]; defaults
  * the item; an item's value is the item). `skip` leaves out paths (server-set metadata, a
  * subresource's other half). One walk of the object: own properties only.
  */
-export function fieldValues(value: unknown, lists: ListTypes, skip: (path: string[]) => boolean = () => false): Map<string, unknown> {
+export function fieldValues(value: unknown, lists: ListTypes, skip: (path: readonly string[]) => boolean = () => false): Map<string, unknown> {
   const out = new Map<string, unknown>()
-  const walk = (v: unknown, path: string[]) => {
+  // One path, extended and cut back as the walk goes (`skip` reads it and keeps nothing).
+  const path: string[] = []
+  const walk = (v: unknown) => {
     if (path.length && skip(path)) return
-    if (Array.isArray(v)) return walkList(v, path)
-    if (isObject(v) && Object.keys(v).length) {
-      for (const [k, child] of Object.entries(v)) if (child !== undefined) walk(child, [...path, `f:${k}`])
-      return
+    if (Array.isArray(v)) return walkList(v)
+    if (isObject(v)) {
+      let fields = 0
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue
+        fields++
+        const child = v[k]
+        if (child === undefined) continue
+        path.push(`f:${k}`)
+        walk(child)
+        path.pop()
+      }
+      if (fields) return
     }
     if (path.length) out.set(path.join(SEP), v)
   }
-  const walkList = (items: unknown[], path: string[]) => {
+  const walkList = (items: unknown[]) => {
     const list = lists(fieldPath(path))
     if (list.type === 'atomic') return void out.set(path.join(SEP), items)
     for (const item of items) {
       const key = itemElement(item, list)
       if (!key) continue
-      const at = [...path, key]
-      out.set(at.join(SEP), item)
-      if (list.type === 'map' && isObject(item)) for (const [k, child] of Object.entries(item)) if (child !== undefined) walk(child, [...at, `f:${k}`])
+      path.push(key)
+      out.set(path.join(SEP), item)
+      if (list.type === 'map' && isObject(item)) {
+        for (const k in item) {
+          if (!Object.hasOwn(item, k) || item[k] === undefined) continue
+          path.push(`f:${k}`)
+          walk(item[k])
+          path.pop()
+        }
+      }
+      path.pop()
     }
   }
-  walk(value, [])
+  walk(value)
   return out
 }
 
 /** The fields `value` sets (see fieldValues). */
-export function fieldsOf(value: unknown, lists: ListTypes, skip?: (path: string[]) => boolean): FieldSet {
+export function fieldsOf(value: unknown, lists: ListTypes, skip?: (path: readonly string[]) => boolean): FieldSet {
   return new Set(fieldValues(value, lists, skip).keys())
 }
 
@@ -209,7 +228,8 @@ export function toFieldsV1(set: FieldSet): FieldsV1 {
 /** The set a FieldsV1 tree encodes; null when it is not one (a malformed managedFields entry). */
 export function fromFieldsV1(tree: unknown): FieldSet | null {
   const out: FieldSet = new Set()
-  const walk = (node: unknown, path: string[]): boolean => {
+  const path: string[] = []
+  const walk = (node: unknown): boolean => {
     if (!isObject(node)) return false
     const keys = Object.keys(node)
     if (path.length && (keys.length === 0 || keys.includes('.'))) out.add(path.join(SEP))
@@ -223,11 +243,14 @@ export function fromFieldsV1(tree: unknown): FieldSet | null {
           return false
         }
       }
-      if (!walk(node[k], [...path, k])) return false
+      path.push(k)
+      const ok = walk(node[k])
+      path.pop()
+      if (!ok) return false
     }
     return true
   }
-  return walk(tree, []) ? out : null
+  return walk(tree) ? out : null
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

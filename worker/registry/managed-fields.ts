@@ -62,7 +62,7 @@ const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 
 
 /** The paths no manager of `subresource` owns. */
 function unowned(subresource: '' | 'status') {
-  return (path: string[]): boolean => {
+  return (path: readonly string[]): boolean => {
     const [top, second] = path
     if (path.length === 1 && (top === 'f:apiVersion' || top === 'f:kind')) return true
     if (top === 'f:metadata') return path.length === 2 && SERVER_METADATA.has(second!.slice(2))
