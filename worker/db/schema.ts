@@ -264,7 +264,8 @@ export const tokens = sqliteTable(
  * The change log: one row per event of every write, in the write's own batch, in
  * resourceVersion order. `object` is the object as written (for DELETED, as it was last
  * stored), without its resourceVersion (the `rv` column); `old_object` is the object before
- * a MODIFIED event, so that a watch can tell an object that stops matching its selectors.
+ * a MODIFIED event, so that a watch can tell an object that stops matching its selectors
+ * (null when nothing a follower reads changed: registry/event-before.ts).
  * Kind `Endpoints` with no object marks a change of a service's computed endpoints (its
  * Endpoints and EndpointSlices are built when they are read). Rows older than the
  * compaction window are pruned (the meta row `compactedRv` is the newest pruned
