@@ -36,7 +36,7 @@ import {
   serviceSelector,
   servicesOf,
 } from './selection'
-import type { EndpointCounts } from './server'
+import type { EndpointCounts, ServerTiming } from './server'
 
 export const ENDPOINTS = {
   levels: [
@@ -55,7 +55,7 @@ export const ENDPOINTS = {
   selector: { warmup: { requests: 20, seconds: 3 }, measure: { requests: 200, seconds: 30 } },
   /** Services whose Endpoints are read back after the flips. */
   checkSample: 20,
-  target: { p99Ms: 5, growth: 1.5 },
+  target: { p99Ms: 2, growth: 1.5 },
 }
 
 const MERGE = { 'content-type': 'application/merge-patch+json' }
@@ -85,6 +85,8 @@ interface Combination {
   services: number
   counts: EndpointCounts
   one: Latency
+  /** The same flips' times inside the server. */
+  inServer: Latency
   flips: number
   many: Row
 }
@@ -94,6 +96,8 @@ interface Turns {
   row: Row
   /** Latencies by lane: a namespace, or the no-op. */
   lanes: Map<string, number[]>
+  /** The same requests' times inside the server (from its request event to the answer's finish), by lane. */
+  server: Map<string, number[]>
 }
 
 export const endpoints: Scenario = {
@@ -153,6 +157,7 @@ export const endpoints: Scenario = {
         scenario: `Ready flip, ${label}, one at a time, turns: ${levels.map((l) => fmt(l.pods)).join(' / ')} pods / no-op`,
         existing: levels.map((l) => fmt(l.pods)).join(' / '),
         lanes: [...levels.map((l) => l.ns), NOOP],
+        laneOf: (path) => (path === '/bench/constant' ? NOOP : levels.find((l) => path.startsWith(`${l.base}/pods/`))?.ns),
         phases: ENDPOINTS.flip,
         shot: (lane, timed) => (lane === NOOP ? { url: `${s.url}/bench/constant`, timed } : flipShot(ctx, levels.find((l) => l.ns === lane)!, timed)),
       })
@@ -174,7 +179,7 @@ export const endpoints: Scenario = {
         )
         await checkFlips(ctx, level, services)
         const samples = turns.lanes.get(level.ns) ?? []
-        combos.push({ pods: level.pods, services, counts: counts.get(level)!, one: summarize(Float64Array.from(samples)), flips: samples.length, many: many.row })
+        combos.push({ pods: level.pods, services, counts: counts.get(level)!, one: summarize(Float64Array.from(samples)), inServer: summarize(Float64Array.from(turns.server.get(level.ns) ?? [])), flips: samples.length, many: many.row })
       }
     }
 
@@ -192,6 +197,7 @@ export const endpoints: Scenario = {
       scenario: `PATCH services/${MOVER} spec.selector moving ${SELECTION.movers.size} pods, one at a time, turns: ${movable.map((l) => fmt(l.pods)).join(' / ')} pods`,
       existing: movable.map((l) => fmt(l.pods)).join(' / '),
       lanes: movable.map((l) => l.ns),
+      laneOf: (path) => movable.find((l) => path.startsWith(`${l.base}/services/`))?.ns,
       phases: ENDPOINTS.selector,
       shot: (lane, timed) => moverShot(ctx, movable.find((l) => l.ns === lane)!, timed),
     })
@@ -212,6 +218,8 @@ async function takeTurns(
     /** The existing-pods cell of the row. */
     existing: string
     lanes: string[]
+    /** The lane of a request the server timed, by its path (undefined: not one of the lanes). */
+    laneOf: (path: string) => string | undefined
     /** Requests and time limits per lane. */
     phases: { warmup: { requests: number; seconds: number }; measure: { requests: number; seconds: number } }
     shot: (lane: string, timed?: (ms: number) => void) => Shot
@@ -219,6 +227,7 @@ async function takeTurns(
 ): Promise<Turns> {
   const { lanes } = options
   const byLane = new Map<string, number[]>(lanes.map((l) => [l, []]))
+  const server = new Map<string, number[]>(lanes.map((l) => [l, []]))
   const result = await measure(
     { ...ctx, concurrency: 1 },
     {
@@ -234,9 +243,18 @@ async function takeTurns(
         const lane = lanes[n % lanes.length]!
         return options.shot(lane, (t) => byLane.get(lane)!.push(t))
       },
+      aroundMeasure: {
+        before: async () => void (await ctx.server.call('POST', '/bench/timings/start')),
+        after: async () => {
+          for (const { path, ms } of await ctx.server.call<ServerTiming[]>('POST', '/bench/timings/stop')) {
+            const lane = options.laneOf(path)
+            if (lane !== undefined) server.get(lane)?.push(ms)
+          }
+        },
+      },
     },
   )
-  return { row: result.row, lanes: byLane }
+  return { row: result.row, lanes: byLane, server }
 }
 
 /** The next readiness flip of a namespace: its next pod in turn, to the opposite of its last readiness. */
@@ -370,12 +388,14 @@ function summary(combos: Combination[], flipTurns: Turns[], moves: Turns, movabl
     `"one at a time": closed loop, 1 request in flight, node:http client with keep-alive, so the latency is one write's with no`,
     `queue in front of it; the namespaces and a no-op request (GET /bench/constant, the bare HTTP round trip) take turns, so`,
     `each sees the same load from the rest of the machine. "${inFlight}": the same flips, one namespace at a time, for throughput.`,
+    `"in server": the same requests timed inside the server process, from its request event (headers parsed) to the answer's`,
+    `finish; the rest of the latency is the load generator, the loopback and the scheduling of 2 cores (compare the no-op's).`,
     `other CPU: cores the rest of the machine (other engineers' builds and tests on these 2 cores) used meanwhile.`,
     '',
   )
   out.push(
     renderTable(
-      ['pods', 'services', 'pods per service', 'selected pods', 'endpoints', 'flips', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', `${inFlight} req/s`, `${inFlight} p99 ms`, `${inFlight} other CPU`],
+      ['pods', 'services', 'pods per service', 'selected pods', 'endpoints', 'flips', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'in server p50 / p99 ms', `${inFlight} req/s`, `${inFlight} p99 ms`, `${inFlight} other CPU`],
       combos.map((c) => [
         fmt(c.pods),
         fmt(c.services),
@@ -387,6 +407,7 @@ function summary(combos: Combination[], flipTurns: Turns[], moves: Turns, movabl
         ms(c.one.p90),
         ms(c.one.p99),
         ms(c.one.max),
+        `${ms(c.inServer.p50)} / ${ms(c.inServer.p99)}`,
         int(c.many.result.rps),
         ms(c.many.result.latency.p99),
         cores(c.many),
@@ -399,13 +420,15 @@ function summary(combos: Combination[], flipTurns: Turns[], moves: Turns, movabl
     const mine = combos.filter((c) => c.services === count)
     if (!turns || mine.length === 0) continue
     const noop = summarize(Float64Array.from(turns.lanes.get(NOOP) ?? []))
+    const noopInServer = summarize(Float64Array.from(turns.server.get(NOOP) ?? []))
     const small = mine.reduce((a, b) => (b.pods < a.pods ? b : a))
     const large = mine.reduce((a, b) => (b.pods > a.pods ? b : a))
     const growth = large.one.p99 / small.one.p99
     const fast = large.one.p99 <= target.p99Ms
     const flat = growth <= target.growth
     out.push(
-      `${fmt(count)} services, one at a time (other CPU ${cores(turns.row)} meanwhile; the no-op between them: p50 ${ms(noop.p50)} ms, p99 ${ms(noop.p99)} ms):`,
+      `${fmt(count)} services, one at a time (other CPU ${cores(turns.row)} meanwhile; the no-op between them: p50 ${ms(noop.p50)} ms, p99 ${ms(noop.p99)} ms, ` +
+        `of which in the server p50 ${ms(noopInServer.p50)} ms, p99 ${ms(noopInServer.p99)} ms):`,
     )
     out.push(
       `  p99 of a flip ${ms(small.one.p99)} ms at ${fmt(small.pods)} pods, ` +

@@ -34,6 +34,8 @@ export interface Measured {
 }
 
 export interface MeasureOptions extends Omit<LoadOptions, 'concurrency' | 'beforeMeasure' | 'afterMeasure'> {
+  /** Runs right before the measured phase starts and right after it ends (inside the stats taken around it). */
+  aroundMeasure?: { before: () => Promise<void>; after: () => Promise<void> }
   group: string
   scenario: string
   /** The namespace whose pods the stats count. */
@@ -56,10 +58,12 @@ export async function measure(ctx: BenchContext, options: MeasureOptions): Promi
     beforeMeasure: async () => {
       before = await ctx.server.stats(options.namespace)
       sys0 = systemTicks()
+      await options.aroundMeasure?.before()
       t0 = performance.now()
     },
     afterMeasure: async () => {
       t1 = performance.now()
+      await options.aroundMeasure?.after()
       sys1 = systemTicks()
       after = await ctx.server.stats(options.namespace)
     },

@@ -15,6 +15,9 @@
  * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
  * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
  * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
+ * - POST /bench/timings/start, /bench/timings/stop  record each HTTP/1.1 request's time inside
+ *                         this process (from the request event to the answer's finish), and
+ *                         answer them: [{path, ms}] (ServerTiming)
  * - POST /bench/commit-rate  the raw commit rate of the registry's own libSQL client: one-row UPDATE
  *                         batches on a table of its own for {seconds, inFlight} (CommitRate, commit-rate.ts)
  *
@@ -26,6 +29,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer as createH2cServer } from 'node:http2'
 import { performance } from 'node:perf_hooks'
 import { serve } from '@hono/node-server'
@@ -53,6 +57,12 @@ export interface EndpointCounts {
   maxPerPod: number
   /** Pods of every namespace. */
   podsInDatabase: number
+}
+
+/** One request's time inside the server (POST /bench/timings/stop). */
+export interface ServerTiming {
+  path: string
+  ms: number
 }
 
 export interface ChangeLogSize {
@@ -216,6 +226,18 @@ async function main(): Promise<void> {
     return c.json(size)
   })
 
+  // Server-side latencies: start clears and records, stop answers what was recorded and stops.
+  let timings: ServerTiming[] | null = null
+  app.post('/bench/timings/start', (c) => {
+    timings = []
+    return c.json({ recording: true })
+  })
+  app.post('/bench/timings/stop', (c) => {
+    const recorded = timings ?? []
+    timings = null
+    return c.json(recorded)
+  })
+
   app.post('/bench/commit-rate', async (c) => {
     const { seconds, inFlight } = (await c.req.json()) as { seconds: unknown; inFlight: unknown }
     if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 60)) return c.json({ message: 'seconds must be a number in (0, 60]' }, 400)
@@ -240,6 +262,14 @@ async function main(): Promise<void> {
     })
   const h2c = await listen(true)
   const http1 = await listen(false)
+  // Each HTTP/1.1 request's time inside this process while recording: from its 'request'
+  // event (headers parsed) to 'finish' (the answer handed to the socket).
+  http1.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!timings) return
+    const start = performance.now()
+    const list = timings
+    res.once('finish', () => list.push({ path: req.url ?? '', ms: performance.now() - start }))
+  })
   process.stdout.write(`h2c ${h2c.url}\nlistening ${http1.url}\n`)
 
   // Without a parent (stdin closed) nobody else will remove the database's directory.
