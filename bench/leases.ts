@@ -24,7 +24,7 @@ import { checkAnswers, dohQueries, inPool, seedZone, type ZoneService } from './
 import { CONSTANT_ANSWER, groupName, leaseName, podIP, shuffled } from './fixtures'
 import type { ServerStats } from './harness'
 import { runLoad, summarize, type LoadResult, type Phase, type Shot } from './load'
-import { paced, type PacedShots } from './paced'
+import { paced, type PacedOutcome, type PacedShots } from './paced'
 import { ms, renderTable, type Row } from './report'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
 import type { ChangeLogSize } from './server'
@@ -201,9 +201,14 @@ async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string
   primed = { from, to: performance.now() }
   if (wrong.length) ctx.report.problem(`leases: ${wrong.length} wrong DoH answers before a round (${wrong[0]})`)
   const before = await ctx.server.stats(LEASES.namespace)
-  const renewals = alongside ? paced(alongside, LEASES.paced.perSecond, LEASES.paced.loops) : undefined
-  const result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
-  const sent = await renewals?.stop()
+  const renewals = alongside ? await paced(alongside, LEASES.paced.perSecond, LEASES.paced.loops) : undefined
+  let result: LoadResult
+  let sent: PacedOutcome | undefined
+  try {
+    result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
+  } finally {
+    sent = await renewals?.stop()
+  }
   const after = await ctx.server.stats(LEASES.namespace)
   if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced requests failed (${sent.problems[0]})`)
   return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, pacedSent: sent?.sent ?? 0, late: performance.now() - primed.from >= TTL_MS }

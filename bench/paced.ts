@@ -21,20 +21,34 @@ export interface PacedOutcome {
   seconds: number
 }
 
-/** Starts `loops` loops paced together at `perSecond` in a worker thread; stop() ends them and reports. */
-export function paced(shots: PacedShots, perSecond: number, loops: number): { stop: () => Promise<PacedOutcome> } {
-  const worker = new Worker(THREAD, { eval: true, workerData: { shots, perSecond, loops } })
+/** A request the thread sent that has not been answered after this long fails (and its loop goes on). */
+const REQUEST_TIMEOUT_MS = 10_000
+
+/**
+ * Starts `loops` loops paced together at `perSecond` in a worker thread; resolves once the
+ * thread runs and has begun sending. stop() ends them and reports; it must be called
+ * (in a finally), or the thread goes on sending.
+ */
+export async function paced(shots: PacedShots, perSecond: number, loops: number): Promise<{ stop: () => Promise<PacedOutcome> }> {
+  const worker = new Worker(THREAD, { eval: true, workerData: { shots, perSecond, loops, timeoutMs: REQUEST_TIMEOUT_MS } })
+  let started!: () => void
+  const running = new Promise<void>((resolve) => (started = resolve))
   const outcome = new Promise<PacedOutcome>((resolve, reject) => {
-    worker.once('message', (m: PacedOutcome) => resolve(m))
+    worker.on('message', (m: 'started' | PacedOutcome) => (m === 'started' ? started() : resolve(m)))
     worker.once('error', reject)
     worker.once('exit', (code) => reject(new Error(`the paced sender's thread ended (code ${code}) before reporting`)))
   })
+  // Whoever awaits the outcome sees a failure; until then it is not an unhandled rejection.
+  outcome.catch(() => {})
+  await Promise.race([running, outcome])
   return {
     stop: async () => {
       worker.postMessage('stop')
-      const result = await outcome
-      await worker.terminate()
-      return result
+      try {
+        return await outcome
+      } finally {
+        await worker.terminate()
+      }
     },
   }
 }
@@ -43,7 +57,7 @@ export function paced(shots: PacedShots, perSecond: number, loops: number): { st
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads')
 const http = require('node:http')
-const { shots, perSecond, loops } = workerData
+const { shots, perSecond, loops, timeoutMs } = workerData
 const agent = new http.Agent({ keepAlive: true, maxSockets: loops })
 const began = performance.now()
 let due = 0, sent = 0, cursor = shots.kind === 'renewal' ? shots.from : 0, stopped = false
@@ -75,6 +89,7 @@ function send(s) {
       res.on('end', () => resolve(s.check(res.statusCode, text)))
       res.on('error', (e) => resolve(e.message))
     })
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('no answer within ' + timeoutMs + ' ms')))
     req.on('error', (e) => resolve(e.message))
     req.end(s.body)
   })
@@ -92,6 +107,7 @@ async function loop() {
 }
 
 const running = Promise.all(Array.from({ length: loops }, loop))
+parentPort.postMessage('started')
 parentPort.once('message', async () => {
   stopped = true
   const seconds = (performance.now() - began) / 1000

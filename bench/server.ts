@@ -263,8 +263,9 @@ async function main(): Promise<void> {
   const h2c = await listen(true)
   const http1 = await listen(false)
   // Each HTTP/1.1 request's time inside this process while recording: from its 'request'
-  // event (headers parsed) to 'finish' (the answer handed to the socket).
-  http1.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // event (headers parsed) to 'finish' (the answer handed to the socket). Ahead of the app's
+  // own listener, which runs the handler's synchronous part before returning.
+  http1.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!timings) return
     const start = performance.now()
     const list = timings
