@@ -46,9 +46,9 @@ function portRows(b: Batch, w: PodWrite, fresh: boolean): Statement[] {
 /**
  * Writes a pod and its endpoints. Given the pod as stored (`previous`), rows that did
  * not change are left alone: a change of readiness, deletion, weight, node or zone
- * only updates the conditions of the pod's endpoint rows.
+ * only updates the conditions of the pod's endpoint rows. `recordBefore` false: its
+ * MODIFIED event leaves out the pod before (the caller judged it needless).
  */
-/** Writes a pod; `recordBefore` false: its MODIFIED event leaves out the pod before (the caller judged it needless). */
 export function putPod(b: Batch, w: PodWrite, pre: Precondition, previous?: PodWrite, guards: Statement[] = [], recordBefore = true): Promise<number> {
   const { namespace: ns, name } = w
   const sameLabels = previous !== undefined && sameJson(previous.labels, w.labels)
