@@ -96,6 +96,30 @@ describe('the change log', () => {
     expect(log[0]!.old.metadata.labels).toEqual({ app: 'web' })
   })
 
+  it('records a lease or namespace before its write only when its labels change', async () => {
+    const t = await testApp()
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
+    await t.json('POST', leases, { metadata: { name: 'l' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 10 } })
+    await t.json('POST', '/api/v1/namespaces', { metadata: { name: 'team' } })
+    const start = await t.registry.store.resourceVersion()
+    const writes: [string, string, unknown][] = [
+      ['a new holder', leases + '/l', { spec: { holderIdentity: 'b' } }],
+      ['lease labels', leases + '/l', { metadata: { labels: { role: 'leader' } } }],
+      ['a namespace annotation', '/api/v1/namespaces/team', { metadata: { annotations: { owner: 'x' } } }],
+      ['namespace labels', '/api/v1/namespaces/team', { metadata: { labels: { env: 'prod' } } }],
+    ]
+    for (const [, path, patch] of writes) expect((await t.json('PATCH', path, patch)).status).toBe(200)
+    const log = await events(t, start)
+    expect(log.map((e) => `${e.kind} ${e.type}`)).toEqual(['Lease MODIFIED', 'Lease MODIFIED', 'Namespace MODIFIED', 'Namespace MODIFIED'])
+    expect(Object.fromEntries(writes.map(([what], i) => [what, log[i]!.old !== null]))).toEqual({
+      'a new holder': false,
+      'lease labels': true,
+      'a namespace annotation': false,
+      'namespace labels': true,
+    })
+    expect(log[1]!.old.metadata.labels).toBeUndefined()
+  })
+
   it('records a namespace deletion as DELETED events for everything in it', async () => {
     const t = await testApp()
     await t.json('POST', '/api/v1/namespaces', { metadata: { name: 'team' } })

@@ -265,8 +265,8 @@ export const tokens = sqliteTable(
  * resourceVersion order. `object` is the object as written (for DELETED, as it was last
  * stored), without its resourceVersion (the `rv` column); `old_object` is the object before
  * a MODIFIED event, so that a watch can tell an object that stops matching its selectors
- * (null for a pod's write that changed nothing a follower reads, registry/event-before.ts,
- * and for a lease renewal).
+ * (null for a pod's, lease's or namespace's write that changed nothing a follower reads:
+ * registry/event-before.ts).
  * Kind `Endpoints` with no object marks a change of a service's computed endpoints (its
  * Endpoints and EndpointSlices are built when they are read). Rows older than the
  * compaction window are pruned (the meta row `compactedRv` is the newest pruned

@@ -155,8 +155,8 @@ export class Store {
     return namespaces.createNamespace(this.batch, w)
   }
 
-  updateNamespace(w: namespaces.NamespaceWrite, pre: Precondition): Promise<number> {
-    return namespaces.updateNamespace(this.batch, w, pre)
+  updateNamespace(w: namespaces.NamespaceWrite, pre: Precondition, recordBefore = true): Promise<number> {
+    return namespaces.updateNamespace(this.batch, w, pre, recordBefore)
   }
 
   /** Deletes a namespace and everything in it, in one batch. */
@@ -208,8 +208,8 @@ export class Store {
   // ---- leases ----
 
   /** Writes a lease (its row and labels; `sameLabels` leaves the label rows alone). */
-  putLease(w: leases.LeaseWrite, pre: Precondition, sameLabels = false): Promise<number> {
-    return leases.putLease(this.batch, w, pre, sameLabels)
+  putLease(w: leases.LeaseWrite, pre: Precondition, sameLabels = false, recordBefore = true): Promise<number> {
+    return leases.putLease(this.batch, w, pre, sameLabels, recordBefore)
   }
 
   /** Renews a lease in one write, when it applies (see rows/leases.ts renewLease); null otherwise. */

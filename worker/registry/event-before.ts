@@ -5,7 +5,9 @@
  * and the discovery cache drops the entries of a pod's addresses (discovery-cache.ts). When
  * none of those differ between the two states, a follower judges the event by the object
  * as written alone, so the log records no copy of the object before: a readiness flip, the
- * most frequent write, logs one object instead of two.
+ * most frequent write, logs one object instead of two. Pods, leases and namespaces follow
+ * this; a service's write (its ClusterIP and node ports are allocated inside the strategy,
+ * after this judgement) and a user Endpoints' (the cache keys its addresses) always record it.
  */
 import { sameJson } from '../json'
 import { podAddresses } from './discovery-cache'

@@ -47,10 +47,11 @@ export interface BoundPodRow {
   expiresMs: number | null
 }
 
-export function putLease(b: Batch, w: LeaseWrite, pre: Precondition, sameLabels: boolean): Promise<number> {
+/** Writes a lease; `recordBefore` false: its MODIFIED event leaves out the lease before (the caller judged it needless). */
+export function putLease(b: Batch, w: LeaseWrite, pre: Precondition, sameLabels: boolean, recordBefore = true): Promise<number> {
   const { namespace: ns, name } = w
   return b.write(b.precondition(leaseTable, ns, name, pre), [
-    b.change('Lease', leaseTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body),
+    b.change('Lease', leaseTable, ns, name, pre === 'create' ? 'ADDED' : 'MODIFIED', w.body, recordBefore),
     b.run(sql`
       INSERT INTO leases (namespace, name, uid, rv, holder, duration_seconds, renew_ms, expires_ms, body)
       VALUES (${ns}, ${name}, ${w.uid}, ${RV}, ${w.holder}, ${w.durationSeconds}, ${w.renewMs}, ${w.expiresMs}, ${bodyText(w.body)})

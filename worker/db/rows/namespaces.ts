@@ -31,10 +31,13 @@ export function createNamespace(b: Batch, w: NamespaceWrite): Promise<number> {
   ])
 }
 
-/** Replaces a namespace's body and labels (what an update may change); nothing in it is touched. */
-export function updateNamespace(b: Batch, w: NamespaceWrite, pre: Precondition): Promise<number> {
+/**
+ * Replaces a namespace's body and labels (what an update may change); nothing in it is
+ * touched. `recordBefore` false: its event leaves out the namespace before.
+ */
+export function updateNamespace(b: Batch, w: NamespaceWrite, pre: Precondition, recordBefore = true): Promise<number> {
   return b.write(b.existing(namespaceTable, '', w.name, pre), [
-    b.change('Namespace', namespaceTable, '', w.name, 'MODIFIED', w.body),
+    b.change('Namespace', namespaceTable, '', w.name, 'MODIFIED', w.body, recordBefore),
     b.run(sql`UPDATE namespaces SET rv = ${RV}, body = ${bodyText(w.body)} WHERE name = ${w.name}`),
     ...labelRows(b, namespaceTable.labelKind, '', w.name, w.labels),
   ])

@@ -25,7 +25,8 @@ export const leaseStrategy: Strategy<LeaseObject, LeaseInput> = {
   update: (input, metadata) => buildLease(input, metadata),
   validate: (lease, old) => validateLease(lease, old),
   generation: false,
-  write: ({ store }, lease, old, pre) => store.putLease(leaseWrite(lease), pre, old !== undefined && sameJson(old.metadata.labels ?? {}, lease.metadata.labels ?? {})),
+  write: ({ store }, lease, old, pre, recordBefore) =>
+    store.putLease(leaseWrite(lease), pre, old !== undefined && sameJson(old.metadata.labels ?? {}, lease.metadata.labels ?? {}), recordBefore),
   remove: ({ store }, namespace, name, pre) => store.deleteLease(namespace, name, pre),
   columns,
 }

@@ -23,7 +23,7 @@ export const namespaceStrategy: Strategy<NamespaceObject, NamespaceInput> = {
   create: (input, metadata) => buildNamespace(input, metadata),
   update: (input, metadata, old) => ({ ...buildNamespace(input, metadata), spec: old.spec, status: old.status }),
   validate: validateNamespace,
-  write: ({ store }, ns, old, pre) => (old ? store.updateNamespace(objectWrite(ns), pre) : store.createNamespace(objectWrite(ns))),
+  write: ({ store }, ns, old, pre, recordBefore) => (old ? store.updateNamespace(objectWrite(ns), pre, recordBefore) : store.createNamespace(objectWrite(ns))),
   remove: ({ store }, _namespace, name, pre) => store.deleteNamespace(name, pre),
   checkDelete(name) {
     if (PROTECTED_NAMESPACES.includes(name)) {
