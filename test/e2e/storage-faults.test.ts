@@ -30,7 +30,6 @@ async function probe(server: ServerProcess, path: string): Promise<{ status: num
   return { status: res.status, body: await res.text() }
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function count(haystack: string, needle: string): number {

@@ -26,7 +26,6 @@ afterEach(() => {
 const PAGE = 4096
 const walBytes = (path: string) => statSync(`${path}-wal`).size
 
-
 describe('background checkpoints', () => {
   it('keep the WAL bounded while the registry connection never checkpoints, and lose nothing', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'switchboard-ckpt-')), 'db.sqlite')
