@@ -179,28 +179,41 @@ describe('a full disk', () => {
     return server
   }
 
-  const pod = { metadata: { name: 'big', annotations: { note: 'x'.repeat(100_000) } }, status: { podIP: '10.1.0.1' } }
+  const podNamed = (name: string) => ({ metadata: { name, annotations: { note: 'x'.repeat(100_000) } }, status: { podIP: '10.1.0.1' } })
+  const pod = podNamed('big')
 
   it.skipIf('skipped' in fs)('answers 507 InsufficientStorage when SQLite meets ENOSPC, changes nothing, and writes work again once space is freed', async () => {
     if ('skipped' in fs) return
     const server = await serve('enospc', { DATABASE_MIN_FREE_MB: '0' })
     const filler = join(fs.dir, 'filler-enospc')
     fill(filler)
-    const rv = (await send(server, 'GET', '/api/v1/pods')).body.metadata.resourceVersion
-
-    const full = await send(server, 'POST', '/api/v1/namespaces/apps/pods', pod)
+    // A WAL whose frames were all copied into the database file is written again from its
+    // start, in blocks the file already has (worker/db/checkpointer.ts): a write that fits
+    // there needs no room on the disk, and commits. The WAL holds about 400 KB after
+    // start-up and each of these pods needs over 200 KB (the pod and its change-log event),
+    // so by the third write at most the disk has to give room it does not have.
+    let full: { status: number; body: any } = { status: 0, body: undefined }
+    let name = ''
+    let rv = ''
+    for (let n = 0; n < 3 && full.status !== 507; n++) {
+      name = `big-${n}`
+      rv = (await send(server, 'GET', '/api/v1/pods')).body.metadata.resourceVersion
+      full = await send(server, 'POST', '/api/v1/namespaces/apps/pods', podNamed(name))
+      if (full.status !== 507) expect(full.status).toBe(201)
+    }
     expect(full.status).toBe(507)
     expect(full.body).toMatchObject({ kind: 'Status', reason: 'InsufficientStorage', code: 507 })
     expect(full.body.message).toMatch(/disk .* is full/)
-    expect((await send(server, 'GET', '/api/v1/namespaces/apps/pods/big')).status).toBe(404)
+    expect((await send(server, 'GET', `/api/v1/namespaces/apps/pods/${name}`)).status).toBe(404)
     expect((await send(server, 'GET', '/api/v1/pods')).body.metadata.resourceVersion).toBe(rv)
     expect((await probe(server, '/livez')).status).toBe(200)
 
     unlinkSync(filler)
-    expect((await send(server, 'POST', '/api/v1/namespaces/apps/pods', pod)).status).toBe(201)
+    expect((await send(server, 'POST', '/api/v1/namespaces/apps/pods', podNamed(name))).status).toBe(201)
     expect(count(server.output(), 'is full: writes are refused')).toBe(1)
     expect(count(server.output(), 'writes commit again')).toBe(1)
-    expect(server.output()).not.toMatch(/InternalError|failed: /)
+    // The checkpoint thread, which copies what was committed into the database file, met the full disk too and carried on.
+    expect(server.output()).not.toMatch(/InternalError|failed: |checkpoints return/)
   }, 30_000)
 
   it.skipIf('skipped' in fs)('counts the disk full below DATABASE_MIN_FREE_MB: writes 507 and /readyz 503 until there is room again', async () => {

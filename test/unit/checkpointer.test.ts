@@ -1,7 +1,8 @@
 /**
  * WAL checkpoints run in a thread of their own (worker/db/checkpointer.ts), not in the
  * registry's commits: the registry's connection never checkpoints, the WAL still stays
- * bounded and its contents reach the database file, and should the thread fail the
+ * bounded under writes (it starts over past its restart size) and its contents reach the
+ * database file, a large WAL file is emptied once nothing is written, and should the thread fail the
  * connection checkpoints again as SQLite does by default.
  */
 import { spawnSync } from 'node:child_process'
@@ -12,7 +13,7 @@ import Database from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedClient } from '../../worker/db/embedded-client'
 import { tuneEmbedded } from '../../worker/db/client'
-import { CHECKPOINT_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
+import { CHECKPOINT_PAGES, RESTART_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
 import { eventually } from '../support/eventually'
 
 /** Polls every 20 ms for up to 5 s. */
@@ -26,26 +27,43 @@ afterEach(() => {
 const PAGE = 4096
 const walBytes = (path: string) => statSync(`${path}-wal`).size
 
+/** A registry connection (restarting its WAL past `restartPages`, if given) on a new file, with an empty table `t`. */
+async function openTable(restartPages?: number): Promise<{ path: string; client: EmbeddedClient }> {
+  const path = join(mkdtempSync(join(tmpdir(), 'switchboard-ckpt-')), 'db.sqlite')
+  const client = new EmbeddedClient(path, restartPages === undefined ? {} : { restartPages })
+  opened.push(client)
+  await tuneEmbedded(client)
+  await client.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)')
+  return { path, client }
+}
+
+/** Inserts rounds of 300 rows of 3 KB (about 230 pages a round), the rows of a round concurrently. */
+async function insertRounds(client: EmbeddedClient, rounds: number, between?: () => Promise<void>): Promise<void> {
+  const text = 'x'.repeat(3_000)
+  for (let round = 0; round < rounds; round++) {
+    await Promise.all(Array.from({ length: 300 }, (_, i) => client.batch([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', args: [round * 300 + i, text] }])))
+    await between?.()
+  }
+}
+
 describe('background checkpoints', () => {
   it('keep the WAL bounded while the registry connection never checkpoints, and lose nothing', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'switchboard-ckpt-')), 'db.sqlite')
-    const client = new EmbeddedClient(path)
-    opened.push(client)
-    await tuneEmbedded(client)
+    // Restarts every 1,000 pages here (RESTART_PAGES in a registry), so that a few of them happen.
+    const restartPages = 1_000
+    expect(RESTART_PAGES).toBeGreaterThan(restartPages)
+    const { path, client } = await openTable(restartPages)
     expect((await client.execute('PRAGMA wal_autocheckpoint')).rows[0]![0]).toBe(0)
-    await client.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)')
-    const text = 'x'.repeat(3_000)
     let largest = 0
-    // 12,000 rows of 3 KB: about 9,000 pages, nine times the checkpoint size.
-    for (let round = 0; round < 40; round++) {
-      await Promise.all(Array.from({ length: 300 }, (_, i) => client.batch([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', args: [round * 300 + i, text] }])))
+    // 12,000 rows of 3 KB: about 9,000 pages, nine times the restart size.
+    await insertRounds(client, 40, async () => {
       largest = Math.max(largest, walBytes(path))
       await new Promise((r) => setTimeout(r, 10))
-    }
+    })
+    // Each of the 40 rounds wrote over 200 pages: the WAL passed its restart size several times while they went on.
     const stats = await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 3)
     expect(stats.checkpoints).toBeGreaterThanOrEqual(3)
     // Without checkpoints the WAL would hold every page written (over 35 MB); it starts over after them (about 9 MB at most here).
-    expect(largest).toBeLessThan(8 * CHECKPOINT_PAGES * PAGE)
+    expect(largest).toBeLessThan(8 * restartPages * PAGE)
     client.close()
     opened.pop()
     const other = new Database(path)
@@ -54,23 +72,18 @@ describe('background checkpoints', () => {
     expect([n, bytes]).toEqual([12_000, 12_000 * 3_000])
   })
 
-  it('defers while a reader holds an old snapshot, empties the WAL once it is gone, and does nothing while idle', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'switchboard-ckpt-')), 'db.sqlite')
-    const client = new EmbeddedClient(path)
-    opened.push(client)
-    await tuneEmbedded(client)
-    await client.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)')
+  it('empties a large WAL file once nothing is written, deferring while a reader holds an old snapshot, then does nothing', async () => {
+    const { path, client } = await openTable()
     const snapshot = await client.transaction('read')
     await snapshot.execute('SELECT count(*) FROM t') // the snapshot is taken at its first read
-    const text = 'x'.repeat(3_000)
-    for (let round = 0; round < 10; round++) {
-      await Promise.all(Array.from({ length: 300 }, (_, i) => client.batch([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', args: [round * 300 + i, text] }])))
-    }
+    await insertRounds(client, 10)
+    // Fewer pages than the restart size, more than CHECKPOINT_PAGES: the file is to be emptied now that nothing is written.
     // The reader still needs the WAL's frames: the thread tries, and gives up at once each time.
     const held = await until(() => client.checkpointStats()!, (s) => s.deferred >= 2)
     expect(held.deferred).toBeGreaterThanOrEqual(2)
     expect(held.checkpoints).toBe(0)
     expect(walBytes(path)).toBeGreaterThan(CHECKPOINT_PAGES * PAGE)
+    expect(walBytes(path)).toBeLessThan(RESTART_PAGES * PAGE)
     snapshot.close()
     const emptied = await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 1)
     expect(emptied.checkpoints).toBe(1)
@@ -79,6 +92,25 @@ describe('background checkpoints', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(await client.checkpointStats()).toEqual(emptied)
     expect(Number((await client.execute('SELECT count(*) AS n FROM t')).rows[0]!.n)).toBe(3_000)
+  })
+
+  it('keeps a large WAL file while writes go on, however small and spaced out, and empties it once they stop', async () => {
+    const { path, client } = await openTable()
+    // About 2,300 pages: past CHECKPOINT_PAGES, under RESTART_PAGES.
+    await insertRounds(client, 10)
+    expect(walBytes(path)).toBeGreaterThan(CHECKPOINT_PAGES * PAGE)
+    // One small write every 20 ms for a second: each look finds something committed since the last, so the file is not emptied
+    // (copied, the WAL starts over and the same small writes follow: a count of frames would look the same at every look).
+    const before = await client.checkpointStats()!
+    for (let i = 0; i < 50; i++) {
+      await client.batch([{ sql: 'UPDATE t SET v = ? WHERE id = 0', args: [String(i)] }])
+      await new Promise((r) => setTimeout(r, 20))
+      expect(walBytes(path)).toBeGreaterThan(0)
+    }
+    expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints)
+    await until(async () => walBytes(path), (bytes) => bytes === 0)
+    expect(walBytes(path)).toBe(0)
+    expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints + 1)
   })
 
   it('tells its owner when the thread fails, so that the connection checkpoints again', async () => {

@@ -103,6 +103,8 @@ export interface EmbeddedOptions {
   minFreeBytes?: number
   /** How long a write waits for another connection's write lock before failing as SQLITE_BUSY (default BUSY_TIMEOUT_MS). */
   busyTimeoutMs?: number
+  /** The WAL size in pages past which the checkpoint thread has the WAL start over (default RESTART_PAGES; see checkpointer.ts). */
+  restartPages?: number
 }
 
 /** What identifies the file a path names: its device and inode. */
@@ -151,6 +153,7 @@ export class EmbeddedClient implements Client {
   /** The last reading of the free space (bytes), and when it was taken. */
   private free = { bytes: Infinity, at: -Infinity }
   private readonly busyTimeoutMs: number
+  private readonly restartPages: number | undefined
   /** While another connection holds the write lock: the pause before the next try, and a promise that settles at that try. */
   private lockWait: { pauseMs: number; retried: Promise<void>; settle: () => void; timer: ReturnType<typeof setTimeout> | null } | null = null
   /** The thread that checkpoints the WAL, once asked for (see checkpointInBackground). */
@@ -166,6 +169,7 @@ export class EmbeddedClient implements Client {
     this.log = options.log ?? ((line) => console.error(line))
     this.minFreeBytes = options.minFreeBytes ?? 0
     this.busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS
+    this.restartPages = options.restartPages
     // SQLite's own busy wait sleeps in this thread: off for the registry's connection, whose
     // writes wait on a timer instead; kept for a connection without group commit (a read
     // snapshot, tools), and for set-up statements (see `blocking`).
@@ -285,6 +289,7 @@ export class EmbeddedClient implements Client {
     this.run('PRAGMA wal_autocheckpoint = 0')
     this.checkpointer = startCheckpointer(this.file.path, {
       synchronous,
+      ...(this.restartPages !== undefined ? { restartPages: this.restartPages } : {}),
       onFailure: (reason) => {
         if (this.closed) return
         this.log(`switchboard: WAL checkpoints return to the registry's connection: ${reason}`)
