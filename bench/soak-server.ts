@@ -94,8 +94,8 @@ export function memoryOf(pid: number): Memory | undefined {
   }
 }
 
-/** The bytes of the database file and its WAL. */
-export function databaseBytes(dbPath: string): number {
+/** The bytes of the database file and of its WAL. */
+export function databaseBytes(dbPath: string): { dbBytes: number; walBytes: number } {
   const size = (file: string) => {
     try {
       return statSync(file).size
@@ -103,5 +103,5 @@ export function databaseBytes(dbPath: string): number {
       return 0
     }
   }
-  return size(dbPath) + size(`${dbPath}-wal`)
+  return { dbBytes: size(dbPath), walBytes: size(`${dbPath}-wal`) }
 }

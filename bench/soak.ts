@@ -411,5 +411,5 @@ function startLoad(base: string, timeline: Timeline, fixtures: Fixtures, wrote: 
 function sampleOf(server: SoakServer): Sample {
   const cpu = process.cpuUsage()
   const { pid, dbPath } = server
-  return { at: performance.now(), memory: memoryOf(pid), serverCpu: cpuOf(pid), clientCpu: (cpu.user + cpu.system) / 1e6, ticks: systemTicks(), dbBytes: databaseBytes(dbPath) }
+  return { at: performance.now(), memory: memoryOf(pid), serverCpu: cpuOf(pid), clientCpu: (cpu.user + cpu.system) / 1e6, ticks: systemTicks(), ...databaseBytes(dbPath) }
 }
