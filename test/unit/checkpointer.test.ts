@@ -13,7 +13,7 @@ import Database from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedClient } from '../../worker/db/embedded-client'
 import { tuneEmbedded } from '../../worker/db/client'
-import { CHECKPOINT_PAGES, RESTART_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
+import { CHECKPOINT_PAGES, QUIET_MS, RESTART_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
 import { eventually } from '../support/eventually'
 
 /** Polls every 20 ms for up to 5 s. */
@@ -64,6 +64,11 @@ describe('background checkpoints', () => {
     expect(stats.checkpoints).toBeGreaterThanOrEqual(3)
     // Without checkpoints the WAL would hold every page written (over 35 MB); it starts over after them (about 9 MB at most here).
     expect(largest).toBeLessThan(8 * restartPages * PAGE)
+    // Once writes stop the file is emptied, and then nothing more is done (no RESTART or TRUNCATE again at every look).
+    await until(async () => walBytes(path), (b) => b === 0)
+    const settled = await client.checkpointStats()!
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await client.checkpointStats()).toEqual(settled)
     client.close()
     opened.pop()
     const other = new Database(path)
@@ -99,12 +104,13 @@ describe('background checkpoints', () => {
     // About 2,300 pages: past CHECKPOINT_PAGES, under RESTART_PAGES.
     await insertRounds(client, 10)
     expect(walBytes(path)).toBeGreaterThan(CHECKPOINT_PAGES * PAGE)
-    // One small write every 20 ms for a second: each look finds something committed since the last, so the file is not emptied
-    // (copied, the WAL starts over and the same small writes follow: a count of frames would look the same at every look).
+    expect(QUIET_MS).toBeGreaterThan(150)
+    // One small write every 150 ms for 1.5 s: several looks in a row find nothing new, but never QUIET_MS of them, so the file
+    // is not emptied (copied, the WAL starts over and the same small writes follow: a count of frames would look the same).
     const before = await client.checkpointStats()!
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 10; i++) {
       await client.batch([{ sql: 'UPDATE t SET v = ? WHERE id = 0', args: [String(i)] }])
-      await new Promise((r) => setTimeout(r, 20))
+      await new Promise((r) => setTimeout(r, 150))
       expect(walBytes(path)).toBeGreaterThan(0)
     }
     expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints)

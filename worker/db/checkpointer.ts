@@ -10,27 +10,27 @@
  * same file does, every CHECK_MS:
  *
  * - While the WAL file is under CHECKPOINT_PAGES it is left to grow, as SQLite would.
- * - Past that, a PASSIVE checkpoint copies the frames committed since the last look into
- *   the database file (and syncs it once it reached the end of the WAL). It takes no lock
- *   a writer or a reader waits for.
- * - The WAL starts over (from the beginning of the file, which keeps its size) only at a
- *   write that begins once every frame was copied. Under a steady stream of writes some
- *   always arrive during the copy, so once the WAL holds RESTART_PAGES frames a RESTART
- *   checkpoint copies the frames written meanwhile and has the next write start it over.
- *   It holds the registry's writes back while it copies and syncs (they wait for the lock
- *   on a timer, see embedded-client.ts), so it runs once per RESTART_PAGES written, and
- *   the thread first syncs the database file itself, without the lock, so that the sync
- *   under the lock finds little left: about 1 ms (up to 5) under readiness flips, 5–7 ms
- *   without that.
- *   (Emptying the WAL every 1,000 pages instead held writes 5–8 ms each time: single
+ * - Past that, a PASSIVE checkpoint copies the frames committed since the last copy into
+ *   the database file. It takes no lock a writer or a reader waits for. It runs at every
+ *   look while the last one found at least BUSY_FRAMES new frames, and once a second
+ *   otherwise: a copy that reaches the end of the WAL has the next write start it over
+ *   (from the beginning of the file, which keeps its size), and SQLite syncs the WAL's
+ *   header then, in that write, on the registry's event loop.
+ * - Under a steady stream of writes some always arrive during the copy, so the WAL never
+ *   starts over: once it holds RESTART_PAGES frames, a RESTART checkpoint copies the
+ *   frames written since the last copy, syncs, and has the next write start it over. It
+ *   holds the registry's writes back meanwhile (they wait for the lock on a timer, see
+ *   embedded-client.ts): 5–7 ms under readiness flips, once per RESTART_PAGES written.
+ *   (Emptying the WAL every 1,000 pages instead held writes as long each time: single
  *   flips that change five services' endpoints took 10 ms instead of 1 every 80 or so.)
  * - When QUIET_MS pass with nothing committed (`data_version`, read at each look), a
- *   TRUNCATE checkpoint empties the file, giving back what a burst of writes left (a
- *   write that arrives meanwhile waits for it: about 20 ms for a file of 41 MB).
+ *   TRUNCATE checkpoint empties a file past CHECKPOINT_PAGES, giving back what a burst of
+ *   writes left (a write that arrives meanwhile waits for it: about 20 ms for 41 MB).
  *
  * RESTART and TRUNCATE wait for nobody (busy_timeout 0): while a reader still uses the
  * WAL (a backup, a long list read from a snapshot, another process) they give up at once
- * and the next look tries again, as it does when the disk has no room for a checkpoint.
+ * and a later look tries again (a RESTART after a second), as it does when the disk has no
+ * room for a checkpoint (after a second) or the database is busy.
  * The thread's connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a
  * checkpoint fails otherwise or the thread ends, the registry's
  * connection checkpoints again as SQLite does by default (`onFailure`) and the thread
@@ -56,6 +56,12 @@ export const CHECKPOINT_PAGES = 1000
 /** How long nothing must be committed before the thread empties a WAL file past CHECKPOINT_PAGES. */
 export const QUIET_MS = 500
 
+/** New frames per look (CHECK_MS) from which the thread copies at every look; below, once per SLOW_COPY_MS. */
+export const BUSY_FRAMES = 200
+
+/** How long the thread waits before copying again after a copy that found little, or retrying after a full disk or a reader. */
+export const SLOW_COPY_MS = 1_000
+
 /** The WAL size (frames since it last started over) past which the thread has it start over: about 40 MB of 4 KiB pages. */
 export const RESTART_PAGES = 10_000
 
@@ -63,9 +69,9 @@ export const RESTART_PAGES = 10_000
 export interface CheckpointStats {
   /** Checkpoints that had the WAL start over (RESTART) or emptied its file (TRUNCATE). */
   checkpoints: number
-  /** RESTART or TRUNCATE checkpoints that gave up because a writer or a reader was using the WAL. */
+  /** Checkpoints that gave up because another connection was checkpointing, writing or reading the WAL, or the database was busy. */
   deferred: number
-  /** Looks whose checkpoint the disk had no room for (SQLITE_FULL): the next look tries again. */
+  /** Checkpoints the disk had no room for (SQLITE_FULL): tried again a second later. */
   full: number
 }
 
@@ -78,7 +84,7 @@ export interface Checkpointer {
 
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads')
-const { closeSync, fdatasyncSync, openSync, statSync } = require('node:fs')
+const { statSync } = require('node:fs')
 const stopped = new Int32Array(workerData.stopped)
 // However the thread ends (asked to, or failing while it starts), whoever waits for it is woken.
 process.on('exit', () => {
@@ -96,38 +102,59 @@ const stats = { checkpoints: 0, deferred: 0, full: 0 }
 const emptyPast = workerData.emptyPages * Number(db.prepare('PRAGMA page_size').raw(true).get()[0])
 if (!(emptyPast > 0)) throw new Error('cannot read the page size')
 const version = db.prepare('PRAGMA data_version').raw(true)
-// The database file, synced before a RESTART or TRUNCATE so that the sync they make under the write lock finds little left to write.
-const dbFile = openSync(workerData.path, 'r')
 const walBytes = () => { try { return statSync(workerData.path + '-wal').size } catch { return 0 } }
+const code = (error) => (error && typeof error.code === 'string' ? error.code : '')
 let lastVersion = null // data_version at the last look: the same again means no other connection committed since
 let quiet = 0 // looks in a row that found nothing committed since the one before
+let frames = 0 // frames in the WAL at the last copy
+let copyAt = 0 // no copy before this time (Date.now()): copies that find little are spaced out
 let restartedAt = -1 // frames when a RESTART last succeeded: the next write starts the WAL over
+let restartAt = 0 // no RESTART before this time: one that a reader turned back is not retried at every look
 const timer = setInterval(() => {
+  const now = Date.now()
   try {
-    // A small WAL is left to grow: copying all of it would have the next write start it
-    // over, which syncs its header, on the registry's event loop, after every look.
+    // A small WAL is left to grow, as SQLite would.
     if (walBytes() < emptyPast) {
       lastVersion = null
       quiet = 0
       return
     }
-    const [now] = version.get()
-    quiet = now === lastVersion ? quiet + 1 : 0
-    lastVersion = now
-    const [locked, frames] = copy.get()
-    if (locked || frames < 0) return void stats.deferred++ // another connection is checkpointing
-    const step = frames >= workerData.restartPages && frames !== restartedAt ? restart : quiet >= workerData.quietLooks ? empty : null
-    if (!step) return
-    fdatasyncSync(dbFile)
-    const [busy, log] = step.get()
-    if (busy) return void stats.deferred++
+    const [v] = version.get()
+    quiet = v === lastVersion ? quiet + 1 : 0
+    lastVersion = v
+    if (quiet >= workerData.quietLooks) {
+      const [busy] = empty.get()
+      if (busy) return void stats.deferred++
+      stats.checkpoints++
+      quiet = 0
+      return
+    }
+    if (now < copyAt) return
+    const [locked, log] = copy.get()
+    if (locked || log < 0) return void stats.deferred++ // another connection is checkpointing
+    // Every copy that reaches the end of the WAL has the next write start it over, which
+    // syncs its header on the registry's event loop: while little is written, once a second.
+    const fresh = log >= frames ? log - frames : log
+    frames = log
+    copyAt = fresh >= workerData.busyFrames ? 0 : now + workerData.slowCopyMs
+    if (log < workerData.restartPages || log === restartedAt || now < restartAt) return
+    const [busy, restarted] = restart.get()
+    if (busy) {
+      restartAt = now + workerData.slowCopyMs
+      return void stats.deferred++
+    }
     stats.checkpoints++
-    if (step === restart) restartedAt = log
+    restartedAt = frames = restarted
   } catch (error) {
-    // A full disk ends when space is freed (the registry refuses writes meanwhile): try again at the next look.
-    if (error && typeof error.code === 'string' && error.code.startsWith('SQLITE_FULL')) return void stats.full++
+    // A full disk ends when space is freed (the registry refuses writes meanwhile), and a busy
+    // database when its user is done: try again later.
+    if (code(error).startsWith('SQLITE_FULL')) {
+      copyAt = restartAt = now + workerData.slowCopyMs
+      return void stats.full++
+    }
+    if (code(error).startsWith('SQLITE_BUSY')) return void stats.deferred++
     clearInterval(timer)
-    parentPort.postMessage({ failed: String((error && error.message) || error) })
+    parentPort.postMessage({ failed: String((error && error.message) || code(error) || error) })
   }
 }, workerData.checkMs)
 parentPort.on('message', (m) => {
@@ -136,7 +163,6 @@ parentPort.on('message', (m) => {
     clearInterval(timer)
     try {
       db.close() // may fail on a file removed behind the registry's back: the thread is done with it anyway
-      closeSync(dbFile)
     } catch {}
     Atomics.store(stopped, 0, 1)
     Atomics.notify(stopped, 0)
@@ -160,7 +186,7 @@ export function startCheckpointer(
   const stoppedFlag = new SharedArrayBuffer(4)
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), checkMs: CHECK_MS, stopped: stoppedFlag },
+    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), busyFrames: BUSY_FRAMES, slowCopyMs: SLOW_COPY_MS, checkMs: CHECK_MS, stopped: stoppedFlag },
   })
   worker.unref()
   let stopped = false
