@@ -12,7 +12,7 @@
  * - While the WAL file is under CHECKPOINT_PAGES it is left to grow, as SQLite would.
  * - Past that, a PASSIVE checkpoint copies the frames committed since the last copy into
  *   the database file. It takes no lock a writer or a reader waits for. It runs at every
- *   look while the last one found at least BUSY_FRAMES new frames, and once a second
+ *   look while the last one found at least BUSY_FRAMES new frames per look, and once a second
  *   otherwise: a copy that reaches the end of the WAL has the next write start it over
  *   (from the beginning of the file, which keeps its size), and SQLite syncs the WAL's
  *   header then, in that write, on the registry's event loop.
@@ -107,7 +107,8 @@ const code = (error) => (error && typeof error.code === 'string' ? error.code : 
 let lastVersion = null // data_version at the last look: the same again means no other connection committed since
 let quiet = 0 // looks in a row that found nothing committed since the one before
 let frames = 0 // frames in the WAL at the last copy
-let copyAt = 0 // no copy before this time (Date.now()): copies that find little are spaced out
+let copiedAt = Date.now() // when the last copy ran (or frames began to be counted)
+let copyAt = 0 // no copy before this time: copies that find little are spaced out
 let restartedAt = -1 // frames when a RESTART last succeeded: the next write starts the WAL over
 let restartAt = 0 // no RESTART before this time: one that a reader turned back is not retried at every look
 const timer = setInterval(() => {
@@ -117,6 +118,8 @@ const timer = setInterval(() => {
     if (walBytes() < emptyPast) {
       lastVersion = null
       quiet = 0
+      frames = 0
+      copiedAt = now // the frames found at the first copy past the size are counted from here
       return
     }
     const [v] = version.get()
@@ -135,8 +138,10 @@ const timer = setInterval(() => {
     // Every copy that reaches the end of the WAL has the next write start it over, which
     // syncs its header on the registry's event loop: while little is written, once a second.
     const fresh = log >= frames ? log - frames : log
+    const looks = Math.max(1, (now - copiedAt) / workerData.checkMs)
     frames = log
-    copyAt = fresh >= workerData.busyFrames ? 0 : now + workerData.slowCopyMs
+    copiedAt = now
+    copyAt = fresh / looks >= workerData.busyFrames ? 0 : now + workerData.slowCopyMs
     if (log < workerData.restartPages || log === restartedAt || now < restartAt) return
     const [busy, restarted] = restart.get()
     if (busy) {
