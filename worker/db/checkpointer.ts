@@ -12,10 +12,10 @@
  * - While the WAL file is under CHECKPOINT_PAGES it is left to grow, as SQLite would.
  * - Past that, a PASSIVE checkpoint copies the frames committed since the last copy into
  *   the database file. It takes no lock a writer or a reader waits for. It runs at every
- *   look while the last one found at least BUSY_FRAMES new frames per look, and once a second
- *   otherwise: a copy that reaches the end of the WAL has the next write start it over
- *   (from the beginning of the file, which keeps its size), and SQLite syncs the WAL's
- *   header then, in that write, on the registry's event loop.
+ *   look while the last copy found at least BUSY_FRAMES new frames per look, and once a
+ *   second otherwise: a copy that reaches the end of the WAL has the next write start it
+ *   over (from the beginning of the file, which keeps its size), and SQLite syncs the
+ *   WAL's header then, in that write, on the registry's event loop.
  * - Under a steady stream of writes some always arrive during the copy, so the WAL never
  *   starts over: once it holds RESTART_PAGES frames, a RESTART checkpoint copies the
  *   frames written since the last copy, syncs, and has the next write start it over. It
@@ -62,7 +62,7 @@ export const BUSY_FRAMES = 200
 /** How long the thread waits before copying again after a copy that found little, or retrying after a full disk or a reader. */
 export const SLOW_COPY_MS = 1_000
 
-/** The WAL size (frames since it last started over) past which the thread has it start over: about 40 MB of 4 KiB pages. */
+/** The WAL size (frames since it last started over) past which the thread has it start over: about 41 MB of 4 KiB pages and their frame headers. */
 export const RESTART_PAGES = 10_000
 
 /** What the thread did so far. */
