@@ -2,8 +2,8 @@
  * WAL checkpoints run in a thread of their own (worker/db/checkpointer.ts), not in the
  * registry's commits: the registry's connection never checkpoints, the WAL still stays
  * bounded under writes (it starts over past its restart size) and its contents reach the
- * database file, a large WAL file is emptied once nothing is written, and should the thread fail the
- * connection checkpoints again as SQLite does by default.
+ * database file, a large WAL file is emptied once nothing is written, and should the
+ * thread fail the connection checkpoints again as SQLite does by default.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, statSync } from 'node:fs'

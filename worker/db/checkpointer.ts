@@ -30,12 +30,12 @@
  * RESTART and TRUNCATE wait for nobody (busy_timeout 0): while a reader still uses the
  * WAL (a backup, a long list read from a snapshot, another process) they give up at once
  * and a later look tries again (a RESTART after a second), as it does when the disk has no
- * room for a checkpoint (after a second) or the database is busy.
- * The thread's connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a
- * checkpoint fails otherwise or the thread ends, the registry's
- * connection checkpoints again as SQLite does by default (`onFailure`) and the thread
- * stops. Before the process ends, however it ends, the thread is stopped and waited for:
- * torn down in the middle of a call into the driver, it would abort the process.
+ * room for a checkpoint (after a second) or the database is busy. The thread's connection
+ * syncs as the registry's does (DATABASE_SYNCHRONOUS). If a checkpoint fails otherwise or
+ * the thread ends, the registry's connection checkpoints again as SQLite does by default
+ * (`onFailure`) and the thread stops. Before the process ends, however it ends, the thread
+ * is stopped and waited for: torn down in the middle of a call into the driver, it would
+ * abort the process.
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'

@@ -289,7 +289,7 @@ export class EmbeddedClient implements Client {
     this.run('PRAGMA wal_autocheckpoint = 0')
     this.checkpointer = startCheckpointer(this.file.path, {
       synchronous,
-      ...(this.restartPages !== undefined ? { restartPages: this.restartPages } : {}),
+      restartPages: this.restartPages,
       onFailure: (reason) => {
         if (this.closed) return
         this.log(`switchboard: WAL checkpoints return to the registry's connection: ${reason}`)
