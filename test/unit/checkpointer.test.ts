@@ -13,7 +13,7 @@ import Database from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedClient } from '../../worker/db/embedded-client'
 import { tuneEmbedded } from '../../worker/db/client'
-import { CHECKPOINT_PAGES, QUIET_MS, RESTART_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
+import { CHECK_MS, CHECKPOINT_PAGES, QUIET_MS, RESTART_PAGES, startCheckpointer } from '../../worker/db/checkpointer'
 import { eventually } from '../support/eventually'
 
 /** Polls every 20 ms for up to 5 s. */
@@ -25,6 +25,8 @@ afterEach(() => {
 })
 
 const PAGE = 4096
+/** The tests that write megabytes take 1–2 s alone and have taken over 5 s beside the rest of the suite on two cores. */
+const WRITES_MS = 30_000
 const walBytes = (path: string) => statSync(`${path}-wal`).size
 
 /** A registry connection (restarting its WAL past `restartPages`, if given) on a new file, with an empty table `t`. */
@@ -37,10 +39,10 @@ async function openTable(restartPages?: number): Promise<{ path: string; client:
   return { path, client }
 }
 
-/** Inserts rounds of 300 rows of 3 KB (about 230 pages a round), the rows of a round concurrently. */
-async function insertRounds(client: EmbeddedClient, rounds: number, between?: () => Promise<void>): Promise<void> {
+/** Inserts rounds of 300 rows of 3 KB (about 230 pages a round), the rows of a round concurrently; ids from `first * 300`. */
+async function insertRounds(client: EmbeddedClient, rounds: number, between?: () => Promise<void>, first = 0): Promise<void> {
   const text = 'x'.repeat(3_000)
-  for (let round = 0; round < rounds; round++) {
+  for (let round = first; round < first + rounds; round++) {
     await Promise.all(Array.from({ length: 300 }, (_, i) => client.batch([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', args: [round * 300 + i, text] }])))
     await between?.()
   }
@@ -75,7 +77,32 @@ describe('background checkpoints', () => {
     opened.push(other)
     const { n, bytes } = other.prepare('SELECT count(*) AS n, sum(length(v)) AS bytes FROM t').get() as { n: number; bytes: number }
     expect([n, bytes]).toEqual([12_000, 12_000 * 3_000])
-  })
+  }, WRITES_MS)
+
+  it('copies a burst of writes at once, however little the copy before it found', async () => {
+    const restartPages = 1_000
+    const { path, client } = await openTable(restartPages)
+    await insertRounds(client, 5) // about 1,150 pages: copied, then the WAL starts over
+    await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 1)
+    // One small write, copied alone a look or two later: the copy after it waits for SLOW_COPY_MS.
+    await client.batch([{ sql: 'UPDATE t SET v = ? WHERE id = 0', args: ['y'] }])
+    await new Promise((r) => setTimeout(r, 3 * CHECK_MS))
+    // A burst of about 5,700 pages, a round every 20 ms or so: once it has taken the file well past its end, the thread copies
+    // it and has the WAL start over (left to SLOW_COPY_MS, the file would hold most of the burst: over 7,000 pages).
+    const before = await client.checkpointStats()!
+    let largest = 0
+    await insertRounds(
+      client,
+      25,
+      async () => {
+        largest = Math.max(largest, walBytes(path))
+        await new Promise((r) => setTimeout(r, 20))
+      },
+      5,
+    )
+    expect(largest).toBeLessThan(4 * restartPages * PAGE)
+    expect((await client.checkpointStats())!.checkpoints).toBeGreaterThan(before.checkpoints)
+  }, WRITES_MS)
 
   it('empties a large WAL file once nothing is written, deferring while a reader holds an old snapshot, then does nothing', async () => {
     const { path, client } = await openTable()
@@ -97,7 +124,7 @@ describe('background checkpoints', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(await client.checkpointStats()).toEqual(emptied)
     expect(Number((await client.execute('SELECT count(*) AS n FROM t')).rows[0]!.n)).toBe(3_000)
-  })
+  }, WRITES_MS)
 
   it('keeps a large WAL file while writes go on, however small and spaced out, and empties it once they stop', async () => {
     const { path, client } = await openTable()
@@ -117,7 +144,7 @@ describe('background checkpoints', () => {
     await until(async () => walBytes(path), (bytes) => bytes === 0)
     expect(walBytes(path)).toBe(0)
     expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints + 1)
-  })
+  }, WRITES_MS)
 
   it('tells its owner when the thread fails, so that the connection checkpoints again', async () => {
     const reasons: string[] = []

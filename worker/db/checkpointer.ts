@@ -12,30 +12,33 @@
  * - While the WAL file is under CHECKPOINT_PAGES it is left to grow, as SQLite would.
  * - Past that, a PASSIVE checkpoint copies the frames committed since the last copy into
  *   the database file. It takes no lock a writer or a reader waits for. It runs at every
- *   look while the last copy found at least BUSY_FRAMES new frames per look, and once a
- *   second otherwise: a copy that reaches the end of the WAL has the next write start it
- *   over (from the beginning of the file, which keeps its size), and SQLite syncs the
- *   WAL's header then, in that write, on the registry's event loop.
+ *   look that finds something committed while the last copy found at least BUSY_FRAMES
+ *   new frames per look, and once a second otherwise: a copy that reaches the end of the
+ *   WAL has the next write start it over (from the beginning of the file, which keeps its
+ *   size), and SQLite syncs the WAL's header then, in that write, on the registry's event
+ *   loop. A burst that follows a copy that found little is copied without waiting for the
+ *   second once it has grown the file by BUSY_FRAMES pages.
  * - Under a steady stream of writes some always arrive during the copy, so the WAL never
  *   starts over: once it holds RESTART_PAGES frames, a RESTART checkpoint copies the
  *   frames written since the last copy, syncs, and has the next write start it over. It
- *   holds the registry's writes back meanwhile (they wait for the lock on a timer, see
- *   embedded-client.ts): 5–7 ms under readiness flips, once per RESTART_PAGES written.
+ *   waits up to RESTART_WAIT_MS for the write lock, then holds the registry's writes back
+ *   (they wait for the lock on a timer, see embedded-client.ts): 5–7 ms under readiness
+ *   flips, once per RESTART_PAGES written, longer if a reader still uses the WAL.
  *   (Emptying the WAL every 1,000 pages instead held writes as long each time: single
  *   flips that change five services' endpoints took 10 ms instead of 1 every 80 or so.)
  * - When QUIET_MS pass with nothing committed (`data_version`, read at each look), a
  *   TRUNCATE checkpoint empties a file past CHECKPOINT_PAGES, giving back what a burst of
  *   writes left (a write that arrives meanwhile waits for it: about 20 ms for 41 MB).
  *
- * RESTART and TRUNCATE wait for nobody (busy_timeout 0): while a reader still uses the
- * WAL (a backup, a long list read from a snapshot, another process) they give up at once
- * and a later look tries again (a RESTART after a second), as it does when the disk has no
- * room for a checkpoint (after a second) or the database is busy. The thread's connection
- * syncs as the registry's does (DATABASE_SYNCHRONOUS). If a checkpoint fails otherwise or
- * the thread ends, the registry's connection checkpoints again as SQLite does by default
- * (`onFailure`) and the thread stops. Before the process ends, however it ends, the thread
- * is stopped and waited for: torn down in the middle of a call into the driver, it would
- * abort the process.
+ * TRUNCATE waits for nobody (busy_timeout 0), RESTART for RESTART_WAIT_MS at most: while
+ * a reader still uses the WAL (a backup, a long list read from a snapshot, another
+ * process) they give up and a later look tries again (a RESTART after a second), as it
+ * does when the disk has no room for a checkpoint (after a second) or the database is
+ * busy. The thread's connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a
+ * checkpoint fails otherwise or the thread ends, the registry's connection checkpoints
+ * again as SQLite does by default (`onFailure`) and the thread stops. Before the process
+ * ends, however it ends, the thread is stopped and waited for: torn down in the middle of
+ * a call into the driver, it would abort the process.
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
@@ -64,6 +67,12 @@ export const SLOW_COPY_MS = 1_000
 
 /** The WAL size (frames since it last started over) past which the thread has it start over: about 41 MB of 4 KiB pages and their frame headers. */
 export const RESTART_PAGES = 10_000
+
+/**
+ * How long a RESTART waits for the write lock (under a steady stream of writes it is never
+ * free at the moment one looks), then, holding it, for readers to leave the WAL.
+ */
+export const RESTART_WAIT_MS = 50
 
 /** What the thread did so far. */
 export interface CheckpointStats {
@@ -101,11 +110,13 @@ const empty = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').raw(true)
 const stats = { checkpoints: 0, deferred: 0, full: 0 }
 const emptyPast = workerData.emptyPages * Number(db.prepare('PRAGMA page_size').raw(true).get()[0])
 if (!(emptyPast > 0)) throw new Error('cannot read the page size')
+const busyBytes = workerData.busyFrames * (emptyPast / workerData.emptyPages) // a WAL frame is a little more than a page
 const version = db.prepare('PRAGMA data_version').raw(true)
 const walBytes = () => { try { return statSync(workerData.path + '-wal').size } catch { return 0 } }
 const code = (error) => (error && typeof error.code === 'string' ? error.code : '')
 let lastVersion = null // data_version at the last look: the same again means no other connection committed since
 let quiet = 0 // looks in a row that found nothing committed since the one before
+let copiedBytes = 0 // the WAL file's size at the last copy
 let frames = 0 // frames in the WAL at the last copy
 let copiedAt = Date.now() // when the last copy ran (or frames began to be counted)
 let copyAt = 0 // no copy before this time: copies that find little are spaced out
@@ -114,12 +125,14 @@ let restartAt = 0 // no RESTART before this time: one that a reader turned back 
 const timer = setInterval(() => {
   const now = Date.now()
   try {
+    const bytes = walBytes()
     // A small WAL is left to grow, as SQLite would.
-    if (walBytes() < emptyPast) {
+    if (bytes < emptyPast) {
       lastVersion = null
       quiet = 0
       frames = 0
       copiedAt = now // the frames found at the first copy past the size are counted from here
+      copiedBytes = bytes
       return
     }
     const [v] = version.get()
@@ -132,18 +145,32 @@ const timer = setInterval(() => {
       quiet = 0
       return
     }
-    if (now < copyAt) return
+    // Nothing committed since the last look: nothing to copy (and no sign that little is written).
+    if (quiet > 0) return
+    // After a copy that found little, the next waits, unless a burst has taken the file well past its end since.
+    if (now < copyAt && bytes - copiedBytes < busyBytes) return
     const [locked, log] = copy.get()
     if (locked || log < 0) return void stats.deferred++ // another connection is checkpointing
     // Every copy that reaches the end of the WAL has the next write start it over, which
     // syncs its header on the registry's event loop: while little is written, once a second.
+    // A copy that found nothing new (the writes since the last look were already copied)
+    // says nothing about how much is written.
     const fresh = log >= frames ? log - frames : log
-    const looks = Math.max(1, (now - copiedAt) / workerData.checkMs)
-    frames = log
-    copiedAt = now
-    copyAt = fresh / looks >= workerData.busyFrames ? 0 : now + workerData.slowCopyMs
+    if (fresh > 0) {
+      const looks = Math.max(1, (now - copiedAt) / workerData.checkMs)
+      copyAt = fresh / looks >= workerData.busyFrames ? 0 : now + workerData.slowCopyMs
+      frames = log
+      copiedAt = now
+      copiedBytes = bytes
+    }
     if (log < workerData.restartPages || log === restartedAt || now < restartAt) return
-    const [busy, restarted] = restart.get()
+    db.exec('PRAGMA busy_timeout = ' + workerData.restartWaitMs)
+    let busy, restarted
+    try {
+      ;[busy, restarted] = restart.get()
+    } finally {
+      db.exec('PRAGMA busy_timeout = 0')
+    }
     if (busy) {
       restartAt = now + workerData.slowCopyMs
       return void stats.deferred++
@@ -191,7 +218,7 @@ export function startCheckpointer(
   const stoppedFlag = new SharedArrayBuffer(4)
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), busyFrames: BUSY_FRAMES, slowCopyMs: SLOW_COPY_MS, checkMs: CHECK_MS, stopped: stoppedFlag },
+    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), busyFrames: BUSY_FRAMES, slowCopyMs: SLOW_COPY_MS, restartWaitMs: RESTART_WAIT_MS, checkMs: CHECK_MS, stopped: stoppedFlag },
   })
   worker.unref()
   let stopped = false
