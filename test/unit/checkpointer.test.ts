@@ -39,7 +39,7 @@ async function openTable(restartPages?: number): Promise<{ path: string; client:
   return { path, client }
 }
 
-/** Inserts rounds of 300 rows of 3 KB (about 230 pages a round), the rows of a round concurrently; ids from `first * 300`. */
+/** Inserts rounds of 300 rows of 3 KB (about 300 pages a round: a 3 KB row has a page to itself), the rows of a round concurrently; ids from `first * 300`. */
 async function insertRounds(client: EmbeddedClient, rounds: number, between?: () => Promise<void>, first = 0): Promise<void> {
   const text = 'x'.repeat(3_000)
   for (let round = first; round < first + rounds; round++) {
@@ -56,7 +56,7 @@ describe('background checkpoints', () => {
     const { path, client } = await openTable(restartPages)
     expect((await client.execute('PRAGMA wal_autocheckpoint')).rows[0]![0]).toBe(0)
     let largest = 0
-    // 12,000 rows of 3 KB: about 9,000 pages, nine times the restart size.
+    // 12,000 rows of 3 KB: about 12,000 pages, twelve times the restart size.
     await insertRounds(client, 40, async () => {
       largest = Math.max(largest, walBytes(path))
       await new Promise((r) => setTimeout(r, 10))
@@ -64,10 +64,10 @@ describe('background checkpoints', () => {
     // Each of the 40 rounds wrote over 200 pages: the WAL passed its restart size several times while they went on.
     const stats = await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 3)
     expect(stats.checkpoints).toBeGreaterThanOrEqual(3)
-    // Without checkpoints the WAL would hold every page written (over 35 MB); it starts over after them (about 9 MB at most here).
+    // Without checkpoints the WAL would hold every page written (over 49 MB); it starts over after them (about 9 MB at most here).
     expect(largest).toBeLessThan(8 * restartPages * PAGE)
-    // Once writes stop, nothing is done over and over (no RESTART or TRUNCATE again at every look).
-    await new Promise((r) => setTimeout(r, QUIET_MS + 500))
+    // Once writes stop the file is emptied, and then nothing is done over and over (no RESTART or TRUNCATE again at every look).
+    await until(async () => walBytes(path), (bytes) => bytes === 0)
     const settled = await client.checkpointStats()!
     await new Promise((r) => setTimeout(r, 300))
     expect(await client.checkpointStats()).toEqual(settled)
@@ -82,13 +82,13 @@ describe('background checkpoints', () => {
   it('copies a burst of writes at once, however little the copy before it found', async () => {
     const restartPages = 1_000
     const { path, client } = await openTable(restartPages)
-    await insertRounds(client, 5) // about 1,150 pages: copied, then the WAL starts over
+    await insertRounds(client, 5) // about 1,500 pages: copied, then the WAL starts over
     await until(() => client.checkpointStats()!, (s) => s.checkpoints >= 1)
     // One small write, copied alone a look or two later: the copy after it waits for SLOW_COPY_MS.
     await client.batch([{ sql: 'UPDATE t SET v = ? WHERE id = 0', args: ['y'] }])
     await new Promise((r) => setTimeout(r, 3 * CHECK_MS))
-    // A burst of about 5,700 pages, a round every 20 ms or so: once it has taken the file well past its end, the thread copies
-    // it and has the WAL start over (left to SLOW_COPY_MS, the file would hold most of the burst: over 7,000 pages).
+    // A burst of about 7,600 pages, a round every 20 ms or so: once it has taken the file well past its end, the thread copies
+    // it and has the WAL start over (left to SLOW_COPY_MS, the file would hold nearly all of it).
     const before = await client.checkpointStats()!
     let largest = 0
     await insertRounds(
@@ -128,22 +128,31 @@ describe('background checkpoints', () => {
 
   it('keeps a large WAL file while writes go on, however small and spaced out, and empties it once they stop', async () => {
     const { path, client } = await openTable()
-    // About 2,300 pages: past CHECKPOINT_PAGES, under RESTART_PAGES.
+    // About 3,000 pages: past CHECKPOINT_PAGES, under RESTART_PAGES.
     await insertRounds(client, 10)
     expect(walBytes(path)).toBeGreaterThan(CHECKPOINT_PAGES * PAGE)
     expect(QUIET_MS).toBeGreaterThan(150)
     // One small write every 150 ms for 1.5 s: several looks in a row find nothing new, but never QUIET_MS of them, so the file
     // is not emptied (copied, the WAL starts over and the same small writes follow: a count of frames would look the same).
     const before = await client.checkpointStats()!
+    let longest = 0 // the longest time between two writes: on a loaded machine a timer may fire late
+    let last = performance.now()
     for (let i = 0; i < 10; i++) {
       await client.batch([{ sql: 'UPDATE t SET v = ? WHERE id = 0', args: [String(i)] }])
+      longest = Math.max(longest, performance.now() - last)
+      last = performance.now()
       await new Promise((r) => setTimeout(r, 150))
-      expect(walBytes(path)).toBeGreaterThan(0)
+      if (longest < QUIET_MS - 2 * CHECK_MS) expect(walBytes(path)).toBeGreaterThan(0) // else see below
     }
-    expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints)
+    longest = Math.max(longest, performance.now() - last)
+    const calm = longest < QUIET_MS - 2 * CHECK_MS
+    if (calm) expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints)
+    else console.log(`two writes came ${Math.round(longest)} ms apart (the machine is loaded): the file may have been emptied between them`)
     await until(async () => walBytes(path), (bytes) => bytes === 0)
     expect(walBytes(path)).toBe(0)
-    expect((await client.checkpointStats())!.checkpoints).toBe(before.checkpoints + 1)
+    const after = (await client.checkpointStats())!.checkpoints
+    if (calm) expect(after).toBe(before.checkpoints + 1)
+    else expect(after).toBeGreaterThan(before.checkpoints)
   }, WRITES_MS)
 
   it('tells its owner when the thread fails, so that the connection checkpoints again', async () => {

@@ -17,28 +17,31 @@
  *   WAL has the next write start it over (from the beginning of the file, which keeps its
  *   size), and SQLite syncs the WAL's header then, in that write, on the registry's event
  *   loop. A burst that follows a copy that found little is copied without waiting for the
- *   second once it has grown the file by BUSY_FRAMES pages.
+ *   second once it has grown the file by BUSY_FRAMES pages. (What a paced look leaves is
+ *   copied by the next look that finds a commit, or by the TRUNCATE below.)
  * - Under a steady stream of writes some always arrive during the copy, so the WAL never
  *   starts over: once it holds RESTART_PAGES frames, a RESTART checkpoint copies the
  *   frames written since the last copy, syncs, and has the next write start it over. It
- *   waits up to RESTART_WAIT_MS for the write lock, then holds the registry's writes back
- *   (they wait for the lock on a timer, see embedded-client.ts): 5–7 ms under readiness
- *   flips, once per RESTART_PAGES written, longer if a reader still uses the WAL.
+ *   waits (RESTART_WAIT_MS in all) for the write lock, then holds the registry's writes
+ *   back (they wait for the lock on a timer, see embedded-client.ts): 5–7 ms under
+ *   readiness flips, once per RESTART_PAGES written; up to RESTART_WAIT_MS more, once a
+ *   second while it is turned back, if a reader of the latest snapshot keeps using the WAL.
  *   (Emptying the WAL every 1,000 pages instead held writes as long each time: single
  *   flips that change five services' endpoints took 10 ms instead of 1 every 80 or so.)
  * - When QUIET_MS pass with nothing committed (`data_version`, read at each look), a
  *   TRUNCATE checkpoint empties a file past CHECKPOINT_PAGES, giving back what a burst of
  *   writes left (a write that arrives meanwhile waits for it: about 20 ms for 41 MB).
  *
- * TRUNCATE waits for nobody (busy_timeout 0), RESTART for RESTART_WAIT_MS at most: while
- * a reader still uses the WAL (a backup, a long list read from a snapshot, another
- * process) they give up and a later look tries again (a RESTART after a second), as it
- * does when the disk has no room for a checkpoint (after a second) or the database is
- * busy. The thread's connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a
- * checkpoint fails otherwise or the thread ends, the registry's connection checkpoints
- * again as SQLite does by default (`onFailure`) and the thread stops. Before the process
- * ends, however it ends, the thread is stopped and waited for: torn down in the middle of
- * a call into the driver, it would abort the process.
+ * TRUNCATE waits for nobody (busy_timeout 0), RESTART for RESTART_WAIT_MS at most (and
+ * not at all after a copy that a reader stopped short of the end): while a reader still
+ * uses the WAL (a backup, a long list read from a snapshot, another process) they give up
+ * and a later look tries again (a RESTART after a second), as it does when the disk has
+ * no room for a checkpoint (after a second) or the database is busy. The thread's
+ * connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a checkpoint fails
+ * otherwise or the thread ends, the registry's connection checkpoints again as SQLite does
+ * by default (`onFailure`) and the thread stops. Before the process ends, however it ends,
+ * the thread is stopped and waited for: torn down in the middle of a call into the driver,
+ * it would abort the process.
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
@@ -69,8 +72,11 @@ export const SLOW_COPY_MS = 1_000
 export const RESTART_PAGES = 10_000
 
 /**
- * How long a RESTART waits for the write lock (under a steady stream of writes it is never
- * free at the moment one looks), then, holding it, for readers to leave the WAL.
+ * How long a RESTART may wait in all (SQLite's busy wait, one budget for the statement): for
+ * the write lock, which under a steady stream of writes is never free at the moment one
+ * looks, then, holding it (writes wait meanwhile), for readers to leave the WAL. It waits
+ * only after a copy that reached the end of the WAL, so no reader of an older snapshot is
+ * known to be there.
  */
 export const RESTART_WAIT_MS = 50
 
@@ -149,7 +155,7 @@ const timer = setInterval(() => {
     if (quiet > 0) return
     // After a copy that found little, the next waits, unless a burst has taken the file well past its end since.
     if (now < copyAt && bytes - copiedBytes < busyBytes) return
-    const [locked, log] = copy.get()
+    const [locked, log, copied] = copy.get()
     if (locked || log < 0) return void stats.deferred++ // another connection is checkpointing
     // Every copy that reaches the end of the WAL has the next write start it over, which
     // syncs its header on the registry's event loop: while little is written, once a second.
@@ -164,7 +170,10 @@ const timer = setInterval(() => {
       copiedBytes = bytes
     }
     if (log < workerData.restartPages || log === restartedAt || now < restartAt) return
-    db.exec('PRAGMA busy_timeout = ' + workerData.restartWaitMs)
+    // It waits for the write lock only when the copy just made reached the end of the WAL:
+    // short of it, a reader of an older snapshot holds the frames, and waiting for it would
+    // hold the registry's writes.
+    db.exec('PRAGMA busy_timeout = ' + (copied === log ? workerData.restartWaitMs : 0))
     let busy, restarted
     try {
       ;[busy, restarted] = restart.get()
