@@ -439,6 +439,11 @@ function summary(combos: Combination[], flipTurns: Turns[], moves: Turns, movabl
       `  target: p99 ≤ ${target.p99Ms} ms at ${fmt(large.pods)} pods: ${fast ? 'met' : 'NOT met'}; ` +
         `growth ≤ ${target.growth}×: ${flat ? 'met' : 'NOT met'} → ${fast && flat ? 'MET' : 'NOT MET'}`,
     )
+    // The verdict above is the client's; the server's share of it, judged alone, separates the registry from this machine's loopback and client.
+    out.push(
+      `  in the server alone: p99 ${ms(large.inServer.p99)} ms at ${fmt(large.pods)} pods (≤ ${target.p99Ms} ms: ${large.inServer.p99 <= target.p99Ms ? 'met' : 'NOT met'})` +
+        (noop.p99 > target.p99Ms ? `; the client saw the no-op's own p99 at ${ms(noop.p99)} ms, past the target before any work` : ''),
+    )
   }
   out.push('')
   const levels = movable.map((l) => ({ level: l, lat: summarize(Float64Array.from(moves.lanes.get(l.ns) ?? [])), n: moves.lanes.get(l.ns)?.length ?? 0 }))

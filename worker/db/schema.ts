@@ -53,7 +53,12 @@ export const services = sqliteTable(
     endpointsRv: integer('endpoints_rv').notNull().default(0),
     body: text('body').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.namespace, t.name] }), index('services_by_type').on(t.type)],
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.name] }),
+    index('services_by_type').on(t.type),
+    // The services a write changed the endpoints of (endpoint-rows.ts `endpointChanges`), found without reading the namespace's others.
+    index('services_by_endpoints_rv').on(t.namespace, t.endpointsRv),
+  ],
 )
 
 /** A service's selector, one row a pair, for matching in SQL. */

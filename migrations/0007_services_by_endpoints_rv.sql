@@ -1,0 +1,1 @@
+CREATE INDEX `services_by_endpoints_rv` ON `services` (`namespace`,`endpoints_rv`);
