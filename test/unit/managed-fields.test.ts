@@ -151,6 +151,24 @@ describe('updates', () => {
     expect((same.metadata as any).managedFields.map((m: any) => m.manager)).toEqual(['alice'])
   })
 
+  it('keep the stored entries of an update that carries them along unchanged, without encoding them again', () => {
+    // A patch or a status update starts from the stored object, managedFields included: that is not a request to reset them.
+    const obj = applyConfiguration(undefined, service([{ port: 80 }]), as('alice'), false)
+    const next = structuredClone(obj) as any
+    next.spec.ports[0].targetPort = 8080
+    const updated = recordUpdate(obj, next, as('bob'))
+    const [alice, bob] = (updated.metadata as any).managedFields
+    // alice's set lost nothing, so her stored tree is written as it was (the same object, not a new encoding of her set).
+    expect(alice.fieldsV1).toBe((obj.metadata as any).managedFields[0].fieldsV1)
+    expect(bob.fieldsV1).toEqual({ 'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { 'f:targetPort': {} } } } })
+    // Entries a request sends that differ from the stored ones replace them, and are written anew.
+    const sent = structuredClone(obj) as any
+    sent.metadata.managedFields[0].manager = 'carol'
+    const reset = recordUpdate(obj, sent, as('bob'))
+    expect((reset.metadata as any).managedFields.map((m: any) => m.manager)).toEqual(['carol'])
+    expect((reset.metadata as any).managedFields[0].fieldsV1).not.toBe(sent.metadata.managedFields[0].fieldsV1)
+  })
+
   it('leave status to the status subresource', () => {
     const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, status: { phase: 'Running' } }
     const created = recordUpdate(undefined, pod, as('agent'))

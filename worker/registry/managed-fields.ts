@@ -128,7 +128,10 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
 export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj {
   const sent = (next.metadata as Obj | undefined)?.managedFields
   // Stored entries keep their trees when unchanged; entries a request sent are written anew.
-  const managers = sent !== undefined && sent !== null ? readManagedFields(next).map(({ tree: _sent, ...m }) => m) : readManagedFields(old)
+  // Entries that come back exactly as stored (a patch or a status update carries the stored
+  // ones along) were not sent: they keep their trees rather than being encoded again.
+  const reset = sent !== undefined && sent !== null && !sameJson(sent, (old?.metadata as Obj | undefined)?.managedFields)
+  const managers = reset ? readManagedFields(next).map(({ tree: _sent, ...m }) => m) : readManagedFields(old)
   const beforeValues = ownedValuesOf(old, o)
   const afterValues = ownedValuesOf(next, o)
   const changed: FieldSet = new Set()
