@@ -38,17 +38,26 @@ export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: stri
  * dropped silently by object handling, so it is refused rather than lost.
  */
 function protoKeyPath(body: unknown): string | null {
-  const stack: [unknown, PropertyKey[]][] = [[body, []]]
-  while (stack.length) {
-    const [value, path] = stack.pop()!
-    if (typeof value !== 'object' || value === null) continue
-    if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, [...path, i]]))
-    else {
-      if (Object.hasOwn(value, '__proto__')) return fieldPath([...path, '__proto__'])
-      for (const [k, v] of Object.entries(value)) stack.push([v, [...path, k]])
+  // Every value of every request body passes here: the walk builds a path only for the key it finds.
+  const find = (value: unknown): PropertyKey[] | null => {
+    if (typeof value !== 'object' || value === null) return null
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const below = find(value[i])
+        if (below) return [i, ...below]
+      }
+      return null
     }
+    if (Object.hasOwn(value, '__proto__')) return ['__proto__']
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue
+      const below = find((value as Record<string, unknown>)[k])
+      if (below) return [k, ...below]
+    }
+    return null
   }
-  return null
+  const path = find(body)
+  return path ? fieldPath(path) : null
 }
 
 /** `['spec', 'ports', 0, 'port']` → `spec.ports[0].port`, as Kubernetes names fields. */
