@@ -917,6 +917,13 @@ describe('defects found by the fuzzer', () => {
     await expectRefused('PATCH', `${SVC}/web`, { label: '', body, contentType: JSON_PATCH })
   })
 
+  it('a JSON patch whose copies nest the object 16,000 levels deep is a 400, not a 500', async () => {
+    // The patch text is shallow: each copy puts the whole chain at its own end, so its length doubles (n → 2n + 1).
+    const ops: object[] = [{ op: 'add', path: '/spec/deep', value: {} }]
+    for (let n = 0; n < 10_000; n = 2 * n + 1) ops.push({ op: 'copy', from: '/spec/deep', path: `/spec/deep${'/a'.repeat(n)}/a` })
+    await expectRefused('PATCH', `${SVC}/web`, { label: '', body: JSON.stringify(ops), contentType: JSON_PATCH })
+  })
+
   it.each([
     ['a label', PODS, '{"metadata":{"name":"p","labels":{"__proto__":"v"}}}'],
     ['an annotation', PODS, '{"metadata":{"name":"p","annotations":{"__proto__":"v"}}}'],

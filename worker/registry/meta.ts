@@ -8,6 +8,7 @@ import type { ObjectMeta } from './schemas'
 import type { ObjectMetaOut, RegistryObject } from './types'
 import { validateAnnotations, validateLabels, validateName } from './validation'
 import { parseRfc3339, timeMessage, timestamp } from './rfc3339'
+import { MAX_JSON_DEPTH } from '../json'
 
 export type NameRule = 'dns1123label' | 'dns1123subdomain' | 'dns1035label'
 
@@ -23,7 +24,7 @@ export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: stri
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest(`the body of a ${kind} must be a JSON object`)
   }
-  const proto = protoKeyPath(body)
+  const proto = protoKeyPath(body, kind)
   if (proto) throw badRequest(`${kind} has a field named "__proto__", which is not allowed`, [fieldError.invalid(proto, '__proto__', 'not an allowed key')])
   const result = schema.safeParse(body)
   if (result.success) return result.data
@@ -37,13 +38,16 @@ export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: stri
  * The path of the first key `__proto__` anywhere in a parsed body. Such a key would be
  * dropped silently by object handling, so it is refused rather than lost.
  */
-function protoKeyPath(body: unknown): string | null {
+function protoKeyPath(body: unknown, kind: string): string | null {
   // Every value of every request body passes here: the walk builds a path only for the key it finds.
-  const find = (value: unknown): PropertyKey[] | null => {
+  // Request text is refused past MAX_JSON_DEPTH before it is parsed, but a JSON patch's copy
+  // and move can nest the object they patch deeper than its text: that is refused here too.
+  const find = (value: unknown, depth: number): PropertyKey[] | null => {
     if (typeof value !== 'object' || value === null) return null
+    if (depth > MAX_JSON_DEPTH) throw badRequest(`the ${kind} would be nested deeper than ${MAX_JSON_DEPTH} levels`)
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        const below = find(value[i])
+        const below = find(value[i], depth + 1)
         if (below) return [i, ...below]
       }
       return null
@@ -51,12 +55,12 @@ function protoKeyPath(body: unknown): string | null {
     if (Object.hasOwn(value, '__proto__')) return ['__proto__']
     for (const k in value) {
       if (!Object.hasOwn(value, k)) continue
-      const below = find((value as Record<string, unknown>)[k])
+      const below = find((value as Record<string, unknown>)[k], depth + 1)
       if (below) return [k, ...below]
     }
     return null
   }
-  const path = find(body)
+  const path = find(body, 1)
   return path ? fieldPath(path) : null
 }
 

@@ -4,7 +4,7 @@
  * it goes through the same validation as a replace.
  */
 import type { z } from 'zod'
-import { sameJson, setOwn } from '../json'
+import { MAX_JSON_DEPTH, sameJson, setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import { strategicMerge } from './strategic-merge'
 import { patchSchemaOf } from './strategic-merge-schema'
@@ -61,12 +61,15 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
       case 'move': {
         const from = parsePointer(String(op.from ?? ''), i)
         const value = get(doc, from, i)
+        checkNesting(path, value, i)
         doc = put(remove(doc, from, i), path, value, 'add', i)
         break
       }
       case 'copy': {
         const from = parsePointer(String(op.from ?? ''), i)
-        doc = put(doc, path, structuredClone(get(doc, from, i)), 'add', i)
+        const value = get(doc, from, i)
+        checkNesting(path, value, i)
+        doc = put(doc, path, structuredClone(value), 'add', i)
         break
       }
       case 'test':
@@ -81,6 +84,27 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
     }
   })
   return doc
+}
+
+/**
+ * Refuses a copy or move that would nest the document deeper than MAX_JSON_DEPTH. The
+ * patch text is checked before it is parsed, but a copy of a subtree to its own end
+ * doubles its depth while the text stays shallow (and the deep object would overflow the
+ * stack of everything that walks it).
+ */
+function checkNesting(path: string[], value: unknown, i: number): void {
+  if (path.length + depthOf(value, MAX_JSON_DEPTH - path.length) > MAX_JSON_DEPTH) {
+    throw badRequest(`JSON patch operation ${i} would nest the object deeper than ${MAX_JSON_DEPTH} levels`)
+  }
+}
+
+/** How many containers deep `value` nests (a scalar 0, `{}` 1), counted up to `limit` + 1 at most. */
+function depthOf(value: unknown, limit: number): number {
+  if (typeof value !== 'object' || value === null) return 0
+  if (limit <= 0) return 1
+  let deepest = 0
+  for (const child of Array.isArray(value) ? value : Object.values(value)) deepest = Math.max(deepest, depthOf(child, limit - 1))
+  return 1 + deepest
 }
 
 /** `/spec/ports/0/port` → `spec.ports[0].port`. */
