@@ -40,8 +40,9 @@ export function decode<S extends z.ZodType>(schema: S, body: unknown, kind: stri
  */
 function protoKeyPath(body: unknown, kind: string): string | null {
   // Every value of every request body passes here: the walk builds a path only for the key it finds.
-  // Request text is refused past MAX_JSON_DEPTH before it is parsed, but a JSON patch's copy
-  // and move can nest the object they patch deeper than its text: that is refused here too.
+  // Request text is refused past MAX_JSON_DEPTH before it is parsed, but a JSON patch can nest
+  // the object it patches deeper than its own text (adds at deep paths; copies and moves are
+  // refused in patch.ts), and an apply adds the levels of managedFields: refused here too.
   const find = (value: unknown, depth: number): PropertyKey[] | null => {
     if (typeof value !== 'object' || value === null) return null
     if (depth > MAX_JSON_DEPTH) throw badRequest(`the ${kind} would be nested deeper than ${MAX_JSON_DEPTH} levels`)
