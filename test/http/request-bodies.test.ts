@@ -91,6 +91,8 @@ describe('YAML bodies', () => {
       ['a collection as a key', 'metadata: {name: a}\n? [x]\n: y\n', 400, /key/],
       ['.inf', 'metadata: {name: a, generation: .inf}\n', 400, /number/],
       ['a billion laughs', laughs, 400, /not valid YAML/],
+      // Each alias is within the yaml package's bound: 99 uses of a 300,000-item list would make 30 million values (630 MB).
+      ['a large anchor used 99 times', `metadata: {name: wide}\nspec:\n  a: &A [${Array(300_000).fill('0').join(',')}]\n  b: [${Array(99).fill('*A').join(', ')}]\n`, 400, /aliases expand it past 524288 values/],
       ['70 flow levels', deep, 400, /nested deeper than 64 levels/],
       ['70 block levels', indented, 400, /nested deeper than 64 levels/],
       ['a list', '- a\n- b\n', 400, /must be a JSON object/],

@@ -15,6 +15,9 @@ import { parseYaml } from './yaml'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
+/** The most values a YAML body may hold once its aliases are expanded: as many as the largest JSON body can (`0,` each). */
+export const MAX_YAML_VALUES = MAX_BODY_BYTES / 2
+
 /** Server-side apply's body: an apply configuration in YAML (or JSON, which is YAML). */
 const APPLY_PATCH = 'application/apply-patch+yaml'
 
@@ -111,7 +114,7 @@ function parse(text: string): unknown {
 }
 
 function yaml(text: string): unknown {
-  const { value, duplicates } = parseYaml(nonEmpty(text), MAX_JSON_DEPTH)
+  const { value, duplicates } = parseYaml(nonEmpty(text), MAX_JSON_DEPTH, MAX_YAML_VALUES)
   return remember(value, { yamlDuplicates: duplicates })
 }
 
