@@ -35,8 +35,10 @@
  * TRUNCATE waits for nobody (busy_timeout 0), RESTART for RESTART_WAIT_MS at most (and
  * not at all after a copy that a reader stopped short of the end): while a reader still
  * uses the WAL (a backup, a long list read from a snapshot, another process) they give up
- * and a later look tries again (a RESTART after a second), as it does when the disk has
- * no room for a checkpoint (after a second) or the database is busy. The thread's
+ * and a later look tries again (a RESTART after a second, or RESTART_RETRY_MS when the copy
+ * before it was full and so only the write lock or a reader of the latest snapshot can
+ * have turned it back), as it does when the disk has no room for a checkpoint (after a
+ * second) or the database is busy. The thread's
  * connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a checkpoint fails
  * otherwise or the thread ends, the registry's connection checkpoints again as SQLite does
  * by default (`onFailure`) and the thread stops. Before the process ends, however it ends,
@@ -79,6 +81,14 @@ export const RESTART_PAGES = 10_000
  * known to be there.
  */
 export const RESTART_WAIT_MS = 50
+
+/**
+ * How soon a RESTART that a full copy preceded is tried again after it gave up: a steady
+ * stream of commits left it no moment with the write lock free. (A reader of the latest
+ * snapshot may also have kept it waiting, with writes waiting behind it: at most once per
+ * this long, and the next commit that gets through makes that snapshot an older one.)
+ */
+export const RESTART_RETRY_MS = 200
 
 /** What the thread did so far. */
 export interface CheckpointStats {
@@ -181,7 +191,11 @@ const timer = setInterval(() => {
       db.exec('PRAGMA busy_timeout = 0')
     }
     if (busy) {
-      restartAt = now + workerData.slowCopyMs
+      // After a full copy, the write lock was taken all along (a steady stream of commits) or a
+      // reader of the latest snapshot stayed (writes waited meanwhile, but the next commit makes
+      // that snapshot an older one): tried again soon. Short of a full copy, a reader of an
+      // older snapshot turned it back: that one is given a second.
+      restartAt = now + (copied === log ? workerData.restartRetryMs : workerData.slowCopyMs)
       return void stats.deferred++
     }
     stats.checkpoints++
@@ -227,7 +241,7 @@ export function startCheckpointer(
   const stoppedFlag = new SharedArrayBuffer(4)
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), busyFrames: BUSY_FRAMES, slowCopyMs: SLOW_COPY_MS, restartWaitMs: RESTART_WAIT_MS, checkMs: CHECK_MS, stopped: stoppedFlag },
+    workerData: { path, driver, synchronous: options.synchronous, restartPages: options.restartPages ?? RESTART_PAGES, emptyPages: CHECKPOINT_PAGES, quietLooks: Math.ceil(QUIET_MS / CHECK_MS), busyFrames: BUSY_FRAMES, slowCopyMs: SLOW_COPY_MS, restartWaitMs: RESTART_WAIT_MS, restartRetryMs: RESTART_RETRY_MS, checkMs: CHECK_MS, stopped: stoppedFlag },
   })
   worker.unref()
   let stopped = false
