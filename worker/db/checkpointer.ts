@@ -38,12 +38,11 @@
  * and a later look tries again (a RESTART after a second, or RESTART_RETRY_MS when the copy
  * before it was full and so only the write lock or a reader of the latest snapshot can
  * have turned it back), as it does when the disk has no room for a checkpoint (after a
- * second) or the database is busy. The thread's
- * connection syncs as the registry's does (DATABASE_SYNCHRONOUS). If a checkpoint fails
- * otherwise or the thread ends, the registry's connection checkpoints again as SQLite does
- * by default (`onFailure`) and the thread stops. Before the process ends, however it ends,
- * the thread is stopped and waited for: torn down in the middle of a call into the driver,
- * it would abort the process.
+ * second) or the database is busy. The thread's connection syncs as the registry's does
+ * (DATABASE_SYNCHRONOUS). If a checkpoint fails otherwise or the thread ends, the
+ * registry's connection checkpoints again as SQLite does by default (`onFailure`) and the
+ * thread stops. Before the process ends, however it ends, the thread is stopped and waited
+ * for: torn down in the middle of a call into the driver, it would abort the process.
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
@@ -183,7 +182,8 @@ const timer = setInterval(() => {
     // It waits for the write lock only when the copy just made reached the end of the WAL:
     // short of it, a reader of an older snapshot holds the frames, and waiting for it would
     // hold the registry's writes.
-    db.exec('PRAGMA busy_timeout = ' + (copied === log ? workerData.restartWaitMs : 0))
+    const full = copied === log
+    db.exec('PRAGMA busy_timeout = ' + (full ? workerData.restartWaitMs : 0))
     let busy, restarted
     try {
       ;[busy, restarted] = restart.get()
@@ -195,7 +195,7 @@ const timer = setInterval(() => {
       // reader of the latest snapshot stayed (writes waited meanwhile, but the next commit makes
       // that snapshot an older one): tried again soon. Short of a full copy, a reader of an
       // older snapshot turned it back: that one is given a second.
-      restartAt = now + (copied === log ? workerData.restartRetryMs : workerData.slowCopyMs)
+      restartAt = now + (full ? workerData.restartRetryMs : workerData.slowCopyMs)
       return void stats.deferred++
     }
     stats.checkpoints++
