@@ -109,6 +109,22 @@ describe('pods', () => {
     expect(row.rows[0]!.ready).toBe(1)
   })
 
+  it('refuses a replace or status update whose body names another pod or namespace, and changes nothing', async () => {
+    const t = await testApp()
+    const created = await create(t, pod('web-1'))
+    const flip = { podIP: '10.244.0.5', conditions: [{ type: 'Ready', status: 'False' }] }
+    for (const path of [`${BASE}/web-1`, `${BASE}/web-1/status`]) {
+      const renamed = await t.json('PUT', path, { ...pod('web-2', { ready: false }), status: flip })
+      expect(renamed.status).toBe(400)
+      expect(renamed.body.message).toBe('the name of the object (web-2) does not match the name on the URL (web-1)')
+      const moved = await t.json('PUT', path, { ...pod('web-1', { ready: false }), metadata: { name: 'web-1', namespace: 'other' }, status: flip })
+      expect(moved.status).toBe(400)
+      expect(moved.body.message).toBe('the namespace of the provided object does not match the namespace sent on the request')
+    }
+    const after = await t.json('GET', `${BASE}/web-1`)
+    expect(after.body).toEqual(created.body)
+  })
+
   it('keeps lastTransitionTime while a condition stays the same', async () => {
     let now = new Date('2026-01-01T00:00:00Z')
     const { seededClock } = await import('../../worker/wiring')

@@ -23,7 +23,7 @@ import { apiVersionOf, type KindInfo } from './kind-info'
 import { STREAM_PAGE_SIZE, listOptions, type ListQuery, type ListStream } from './list-options'
 import { snapshotPages } from './snapshot-pages'
 import { encodeContinue } from './continue-token'
-import { checkTypeMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
+import { checkTypeMeta, checkUpdateMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
 import { applyPatch, type PatchType } from './patch'
 import { listTypesOf } from './list-types'
 import { applyConfiguration, recordUpdate, type Ownership } from './managed-fields'
@@ -218,10 +218,16 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope, options: WriteOptions, applied = false): Promise<T> {
     return this.compute(namespace, name, (old) => {
       const input = this.decode(bodyFrom(old))
-      const metadata = metaForUpdate(input.metadata, old.metadata, name) // checks name and namespace
       const build = scope === 'status' ? this.strategy.updateStatus : this.strategy.update
       if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
-      let obj = scope === 'status' ? this.strategy.updateStatus!(input, old, this.ctx.clock) : this.strategy.update!(input, metadata, old, this.ctx.clock)
+      // A status update keeps the stored metadata (the strategy builds it from `old`): its body's is only checked.
+      let obj: T
+      if (scope === 'status') {
+        checkUpdateMeta(input.metadata, old.metadata, name)
+        obj = this.strategy.updateStatus!(input, old, this.ctx.clock)
+      } else {
+        obj = this.strategy.update!(input, metaForUpdate(input.metadata, old.metadata, name), old, this.ctx.clock)
+      }
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
       this.checkCounts(obj, name)
       this.strategy.validate(obj, old, this.ctx)

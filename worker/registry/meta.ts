@@ -133,10 +133,7 @@ export function metaForCreate(input: ObjectMeta | null | undefined, namespace: s
 /** Metadata of a replacement: identity and timestamps stay as stored, user fields come from the body. */
 export function metaForUpdate(input: ObjectMeta | null | undefined, old: ObjectMetaOut, urlName: string): ObjectMetaOut {
   const m = input ?? {}
-  if (m.name && m.name !== urlName) {
-    throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${urlName})`)
-  }
-  checkNamespace(m.namespace, old.namespace)
+  checkUpdateMeta(m, old, urlName)
   const out: ObjectMetaOut = {
     name: old.name,
     ...(old.generateName ? { generateName: old.generateName } : {}),
@@ -150,6 +147,14 @@ export function metaForUpdate(input: ObjectMeta | null | undefined, old: ObjectM
   }
   // Managed fields a request leaves out stay as stored; an empty list clears them (as Kubernetes lets a client reset them).
   return withUserFields(out, m.managedFields === undefined || m.managedFields === null ? { ...m, managedFields: old.managedFields ?? null } : m)
+}
+
+/** Refuses an update whose body names another object than the URL and the stored object: another name or namespace. */
+export function checkUpdateMeta(input: ObjectMeta | null | undefined, old: ObjectMetaOut, urlName: string): void {
+  if (input?.name && input.name !== urlName) {
+    throw badRequest(`the name of the object (${input.name}) does not match the name on the URL (${urlName})`)
+  }
+  checkNamespace(input?.namespace, old.namespace)
 }
 
 /** Copies the user-owned metadata fields (labels, annotations, owners, finalizers, managed fields). */
