@@ -126,7 +126,7 @@ export const leases: Scenario = {
 }
 
 /** A renewal of lease `i`: a merge patch of renewTime (now), checked in the answer. */
-function renewal(base: string, i: number, timed?: (ms: number) => void): Shot {
+export function renewal(base: string, i: number, timed?: (ms: number) => void): Shot {
   const renewTime = microTimeOf(new Date())
   return {
     method: 'PATCH',

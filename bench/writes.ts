@@ -12,6 +12,10 @@
  *   flight touch the same pod and every request is a real change, never a no-op)
  * - creates: POST …/pods of new pods; the namespace grows by the measured count, and the
  *   row says from how many to how many
+ * - what a status update's cost is made of, beside it: the same PUT sending the status the
+ *   pod already has (read, decode, validation, managed fields and the answer, but no write:
+ *   the server must commit nothing meanwhile), and the registry's cheapest write, a lease
+ *   renewal (a merge patch of renewTime: one conditional statement, no read, no decode)
  *
  * The writes are sent with the node:http client, which costs the load generator less CPU
  * than fetch, so that on a shared machine the writes are not held down by their own load
@@ -26,6 +30,7 @@
 import { performance } from 'node:perf_hooks'
 import type { CommitRate } from './commit-rate'
 import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef, shuffled } from './fixtures'
+import { renewal } from './leases'
 import type { Row } from './report'
 import { fmt, machineCores, measure, systemTicks, type BenchContext, type Scenario } from './scenario'
 
@@ -43,6 +48,8 @@ export const WRITES = {
   goal: { ceiling: 0.25, stretch: 0.5 },
   warmupPods: 200,
   readBackSample: 50,
+  /** Leases the renewal rows renew, round robin (held for longer than the run). */
+  leases: { count: 1_000, durationSeconds: 3_600 },
 }
 
 const CONSTANT = JSON.stringify(CONSTANT_ANSWER)
@@ -86,6 +93,9 @@ export const writes: Scenario = {
     // Pods the status warm-up flips, in the warm-up namespace.
     await s.call('POST', '/bench/seed', { namespace: WRITES.warmupNamespace, start: 0, count: WRITES.warmupPods })
     const warmPods = Array.from({ length: WRITES.warmupPods }, (_, i) => seedRef(i))
+    // Leases the renewal rows renew.
+    await s.call('POST', '/bench/seed-leases', { namespace: WRITES.namespace, start: 0, count: WRITES.leases.count, durationSeconds: WRITES.leases.durationSeconds })
+    const leaseBase = `${s.url}/apis/coordination.k8s.io/v1/namespaces/${WRITES.namespace}/leases`
 
     for (const level of WRITES.levels) {
       const group = `${fmt(level)} pods`
@@ -163,6 +173,36 @@ export const writes: Scenario = {
       if (status.after.pods !== level) ctx.report.problem(`status updates at ${group}: the pod count changed to ${status.after.pods}`)
       await readBack(ctx, pods, group)
 
+      // The same request when it changes nothing: each pod's status as last written.
+      const sameShot = (ref: PodRef, url: string) => ({ ...statusShot({ ...ref, ready: !ref.ready }, url), succeeded: undefined })
+      const unchanged = await measure(ctx, {
+        group,
+        scenario: 'PUT pods/{name}/status, no change',
+        namespace: WRITES.namespace,
+        transport: 'http',
+        ...WRITES.status,
+        warmupNext: (n) => {
+          const ref = warmPods[n % warmPods.length]!
+          return sameShot(ref, `${warmBase}/${ref.name}/status`)
+        },
+        next: (n) => {
+          const ref = order[n % order.length]!
+          return sameShot(ref, `${base}/${ref.name}/status`)
+        },
+      })
+      const committed = unchanged.after.writeBatches - unchanged.before.writeBatches
+      if (committed !== 0) ctx.report.problem(`status updates with no change at ${group}: the server committed ${committed} write batches meanwhile`)
+
+      // The cheapest write: lease renewals, round robin.
+      const renewals = await measure(ctx, {
+        group,
+        scenario: `PATCH leases/{name} renewal, ${fmt(WRITES.leases.count)} leases`,
+        namespace: WRITES.namespace,
+        transport: 'http',
+        ...WRITES.status,
+        next: (n) => renewal(leaseBase, n % WRITES.leases.count),
+      })
+
       // Creates: new pods in the same namespace.
       const createStart = pods.length
       const result = await measure(ctx, {
@@ -182,7 +222,7 @@ export const writes: Scenario = {
       if (result.after.pods !== expected || pods.length !== expected) {
         ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
-      summary.push(...against(ctx, group, [status.row, result.row]))
+      summary.push(...against(ctx, group, [status.row, result.row, renewals.row]), breakdown(ctx, group, status.row, unchanged.row, renewals.row))
     }
     ctx.report.section('Writes: against the HTTP ceiling and the storage of the same run', [
       `goal: writes at ≥ ${WRITES.goal.ceiling}× the node:http ceiling (stretch ${WRITES.goal.stretch}×). "by CPU" divides server CPU per request`,
@@ -217,6 +257,20 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
       `${perRequest(storage).toFixed(1)} µs per commit (${x(perRequest(storage), perRequest(r))})`
     )
   })
+}
+
+/** What a status update's server CPU is made of, from the rows measured beside it. */
+function breakdown(ctx: BenchContext, group: string, status: Row, unchanged: Row, renewal: Row): string {
+  const perRequest = (r: Row | undefined) => (r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps)
+  const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
+  const flip = perRequest(status)
+  const same = perRequest(unchanged)
+  return (
+    `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
+    `validation, managed fields, answer; no write) ${us(same)}; so the write itself (its statements, change log and share of a commit) ` +
+    `${us(flip - same)}; the ceiling's request ${us(perRequest(ctx.report.ceilingOf(group, 'http')))}; the cheapest write, a lease renewal ` +
+    `(one conditional statement, no read or decode), ${us(perRequest(renewal))}`
+  )
 }
 
 /**
