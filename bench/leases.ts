@@ -114,14 +114,18 @@ export const leases: Scenario = {
     }
     // What the paced requests cost when they come one at a time, as they do beside the queries.
     const single = { ...ctx, concurrency: 1 }
-    const alone = { scenario: 'one at a time', group, namespace, existing, transport: 'http' as const, ...LEASES.alone }
+    const alone = { group, namespace, existing, transport: 'http' as const, ...LEASES.alone }
     const renewalAlone = await measure(single, { ...alone, scenario: `${scenario}, one at a time`, next: () => next() })
-    const constantAlone = await measure(single, { ...alone, scenario: 'GET /bench/constant, one at a time', next: () => ({ url: `${ctx.server.url}/bench/constant` }) })
+    const constantAlone = await measure(single, {
+      ...alone,
+      scenario: 'GET /bench/constant, one at a time',
+      next: () => ({ url: `${ctx.server.url}/bench/constant`, verify: (_status, text) => (text === CONSTANT ? undefined : `unexpected answer ${text}`) }),
+    })
     const leased = await leasedService(ctx, base)
 
     renewalSection(ctx, renewed.row, covering, seeded)
     growthSection(ctx, start, end, renewals, r.rps)
-    interferenceSection(ctx, quiet, busy, constant, dns.length, cpuPerRequest(renewed.row), { renewal: cpuPerRequest(renewalAlone.row) * 1000, constant: cpuPerRequest(constantAlone.row) * 1000 })
+    interferenceSection(ctx, quiet, busy, constant, dns.length, cpuPerRequest(renewed.row), { renewal: perRequest(renewalAlone.row), constant: perRequest(constantAlone.row) })
     ctx.report.section('Leases: the leased service across renewals of its leases', [
       `DNS A for ${bound.service}.${namespace} and ${leased.asked} picks of it, asked after a renewal of each of its ${fmt(bound.pods)} leases, then ` +
         `again after a second renewal of each, ${(leased.seconds).toFixed(1)} s apart: ${leased.loads} database read(s) of the discovery cache in between ` +
@@ -209,7 +213,9 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
 /** A DoH round: its load, the discovery cache's database reads during it, the paced requests/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
 type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedSent: number; late: boolean; cpuMicros: number }
 /** Server CPU per request (µs) of requests sent one at a time. */
-type Alone = { renewal: number; constant: number }
+type Alone = { renewal: PerRequest; constant: PerRequest }
+/** Server CPU (all its threads) and event-loop time per request, µs. */
+type PerRequest = { cpu: number; loop: number }
 
 /** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
 let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
@@ -336,6 +342,8 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
 
 /** Milliseconds of server CPU per successful request of a row. */
 const cpuPerRequest = (row: Row) => ((row.serverCores ?? NaN) * 1000) / row.result.rps
+/** A row's server CPU and event-loop time per request, µs. */
+const perRequest = (row: Row): PerRequest => ({ cpu: cpuPerRequest(row) * 1000, loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps })
 
 function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], constant: Round[], services: number, cpuPerRenewal: number, alone: Alone): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -357,8 +365,8 @@ function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], c
   const ceiling = ratio(constant)
   // A DoH query's server CPU in the rounds alone (warm-up included, as in the stats taken around it).
   const perQuery = mean(quiet.map((x) => x.cpuMicros / Math.max(1, x.result.requests + x.result.warmupRequests)))
-  const share = (us: number) => (us * LEASES.paced.perSecond) / 1e6
-  const bound = (us: number) => `${Math.max(0, 1 - share(us)).toFixed(2)}×`
+  const share = (r: PerRequest) => (r.loop * LEASES.paced.perSecond) / 1e6
+  const left = (r: PerRequest) => `${Math.max(0, 1 - share(r)).toFixed(2)}×`
   ctx.log(`DoH: ${Math.round(qps[0]!)}/s alone, ${Math.round(qps[1]!)}/s beside ${rate.toFixed(0)} renewals/s, ${Math.round(qps[2]!)}/s beside ${constantRate.toFixed(0)} constant GETs/s`)
   ctx.report.section('Leases: discovery while leases are renewed', [
     ...renderTable(
@@ -378,10 +386,12 @@ function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], c
       `and is shorter than the TTL: a cache read during it is an entry something dropped, so equal reads (0) with and without renewals mean the ` +
       `renewals dropped no entry. ` +
       `What bounds the ratio: the paced requests arrive one at a time, so each pays an HTTP exchange and (a renewal) a commit of its own. ` +
-      `Sent one at a time, a renewal cost the server ${fmt(Math.round(alone.renewal))} µs of CPU (16 in flight: ${fmt(Math.round(cpuPerRenewal * 1000))} µs) and ` +
-      `GET /bench/constant ${fmt(Math.round(alone.constant))} µs; a DoH query ${fmt(Math.round(perQuery))} µs. ${fmt(LEASES.paced.perSecond)} of them per second ` +
-      `take ${share(alone.renewal).toFixed(2)} and ${share(alone.constant).toFixed(2)} cores of the one event loop the queries share, which leaves the queries ` +
-      `at most about ${bound(alone.renewal)} and ${bound(alone.constant)} of their rate alone (measured ${renewed.median.toFixed(2)}× and ${ceiling.median.toFixed(2)}×).` +
+      `Sent one at a time (node:http), a renewal cost the server ${fmt(Math.round(alone.renewal.cpu))} µs of CPU, all its threads ` +
+      `(16 in flight over fetch: ${fmt(Math.round(cpuPerRenewal * 1000))} µs), and GET /bench/constant ${fmt(Math.round(alone.constant.cpu))} µs; a DoH query ` +
+      `${fmt(Math.round(perQuery))} µs. Of the event loop, one at a time, a renewal took ${fmt(Math.round(alone.renewal.loop))} µs and a constant GET ` +
+      `${fmt(Math.round(alone.constant.loop))} µs, so ${fmt(LEASES.paced.perSecond)} of them per second take ${share(alone.renewal).toFixed(2)} and ` +
+      `${share(alone.constant).toFixed(2)} of the loop; queries that kept the loop busy alone would keep about ${left(alone.renewal)} and ` +
+      `${left(alone.constant)} of their rate (measured ${renewed.median.toFixed(2)}× and ${ceiling.median.toFixed(2)}×).` +
       (rate < 0.95 * LEASES.paced.perSecond
         ? ` The paced loops reached only ${fmt(Math.round(rate))} renewals/s beside the queries: a renewal costs the server ${cpuPerRenewal.toFixed(2)} ms ` +
           `of CPU (the 16-in-flight row), so ${fmt(LEASES.paced.perSecond)}/s would take ${((cpuPerRenewal * LEASES.paced.perSecond) / 1000).toFixed(2)} cores of its one event loop.`

@@ -63,7 +63,11 @@ function settings(report: Report): void {
   report.setting('access control', 'off: no SWITCHBOARD_ADMIN_TOKEN (unset for the server), listening on loopback only')
   if (run('writes')) {
     report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
-    report.setting('write rows', 'status updates and creates sent with the node:http client (keep-alive agent, one socket per request in flight)')
+    report.setting(
+      'write rows',
+      'status updates (flips, and the same PUT changing nothing), creates and lease renewals ' +
+        `(${fmt(WRITES.leases.count)} leases, round robin) sent with the node:http client (keep-alive agent, one socket per request in flight)`,
+    )
     report.setting(
       'raw storage',
       `${WRITES.storage.seconds} s of one-row UPDATE batches per row, in the server process on its own libSQL client, ${WRITES.storage.inFlight.join(' and ')} in flight`,
@@ -114,7 +118,8 @@ function settings(report: Report): void {
       `${fmt(LEASES.leases)} held leases (${LEASES.durationSeconds} s) in namespace ${LEASES.namespace}, ${fmt(LEASES.bound.pods)} of them covering the pods of one service; ` +
         `constant warm-up ${phase(LEASES.constant.warmup)}, measured ${phase(LEASES.constant.measure)}; renewals (merge PATCH of renewTime) ` +
         `warm-up ${phase(LEASES.renew.warmup)}, measured ${phase(LEASES.renew.measure)}; then DoH over the doh zone without and with ` +
-        `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations`,
+        `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations; then renewals and constant GETs one at a time, ` +
+        `warm-up ${phase(LEASES.alone.warmup)}, measured ${phase(LEASES.alone.measure)}`,
     )
   }
   if (run('lists')) {

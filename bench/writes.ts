@@ -267,7 +267,7 @@ function breakdown(ctx: BenchContext, group: string, status: Row, unchanged: Row
   const same = perRequest(unchanged)
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
-    `validation, managed fields, answer; no write) ${us(same)}; so the write itself (its statements, change log and share of a commit) ` +
+    `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
     `${us(flip - same)}; the ceiling's request ${us(perRequest(ctx.report.ceilingOf(group, 'http')))}; the cheapest write, a lease renewal ` +
     `(one conditional statement, no read or decode), ${us(perRequest(renewal))}`
   )
