@@ -205,7 +205,8 @@ export class EmbeddedClient implements Client {
       // yet); a write without group commit goes after the queued ones.
       if (writes) this.flush()
       const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
-      const results = writes ? this.writing(run, !isDryRun(normalized)) : await this.reading(run)
+      if (!writes) return this.reading(run)
+      const results = this.writing(run, !isDryRun(normalized))
       this.commits.transactions++
       this.commits.batches++
       return results
