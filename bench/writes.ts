@@ -136,8 +136,8 @@ export const writes: Scenario = {
 
       // Status updates: flip Ready on every pod in turn.
       const order = shuffled(pods, level)
-      const statusShot = (ref: PodRef, url: string) => {
-        const ready = !ref.ready
+      // A PUT of the pod's status with Ready set to `ready` (by default the opposite of what was last written: a flip).
+      const statusShot = (ref: PodRef, url: string, ready = !ref.ready) => {
         return {
           method: 'PUT',
           url,
@@ -174,7 +174,7 @@ export const writes: Scenario = {
       await readBack(ctx, pods, group)
 
       // The same request when it changes nothing: each pod's status as last written.
-      const sameShot = (ref: PodRef, url: string) => ({ ...statusShot({ ...ref, ready: !ref.ready }, url), succeeded: undefined })
+      const sameShot = (ref: PodRef, url: string) => statusShot(ref, url, ref.ready)
       const unchanged = await measure(ctx, {
         group,
         scenario: 'PUT pods/{name}/status, no change',

@@ -218,15 +218,15 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   private update(namespace: string, name: string, bodyFrom: (old: T) => unknown, scope: Scope, options: WriteOptions, applied = false): Promise<T> {
     return this.compute(namespace, name, (old) => {
       const input = this.decode(bodyFrom(old))
-      const build = scope === 'status' ? this.strategy.updateStatus : this.strategy.update
-      if (!build) throw new Error(`${this.kind.kind} has no ${scope === 'status' ? 'status subresource' : 'update'}`)
-      // A status update keeps the stored metadata (the strategy builds it from `old`): its body's is only checked.
       let obj: T
       if (scope === 'status') {
+        if (!this.strategy.updateStatus) throw new Error(`${this.kind.kind} has no status subresource`)
+        // A status update keeps the stored metadata (the strategy builds it from `old`): the body's is only checked.
         checkUpdateMeta(input.metadata, old.metadata, name)
-        obj = this.strategy.updateStatus!(input, old, this.ctx.clock)
+        obj = this.strategy.updateStatus(input, old, this.ctx.clock)
       } else {
-        obj = this.strategy.update!(input, metaForUpdate(input.metadata, old.metadata, name), old, this.ctx.clock)
+        if (!this.strategy.update) throw new Error(`${this.kind.kind} has no update`)
+        obj = this.strategy.update(input, metaForUpdate(input.metadata, old.metadata, name), old, this.ctx.clock)
       }
       if (this.strategy.generation !== false) bumpGeneration(obj, old)
       this.checkCounts(obj, name)
