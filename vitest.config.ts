@@ -10,6 +10,8 @@ export default defineConfig({
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/workers/**', '**/node_modules/**'],
+          // Each run's temporary files under one directory, removed at the end (test/support/temp-root.ts).
+          globalSetup: ['test/support/temp-root.ts'],
         },
       },
       './vitest.workers.config.ts',
