@@ -155,41 +155,29 @@ export const writes: Scenario = {
           },
         }
       }
-      const status = await measure(ctx, {
-        group,
-        scenario: 'PUT pods/{name}/status',
-        namespace: WRITES.namespace,
-        transport: 'http',
-        ...WRITES.status,
-        warmupNext: (n) => {
-          const ref = warmPods[n % warmPods.length]!
-          return statusShot(ref, `${warmBase}/${ref.name}/status`)
-        },
-        next: (n) => {
-          const ref = order[n % order.length]!
-          return statusShot(ref, `${base}/${ref.name}/status`)
-        },
-      })
+      // A row of status updates over every pod in turn (warm-up in the warm-up namespace), each PUT as `shot` makes it.
+      const statusRow = (scenario: string, shot: typeof statusShot) =>
+        measure(ctx, {
+          group,
+          scenario,
+          namespace: WRITES.namespace,
+          transport: 'http',
+          ...WRITES.status,
+          warmupNext: (n) => {
+            const ref = warmPods[n % warmPods.length]!
+            return shot(ref, `${warmBase}/${ref.name}/status`)
+          },
+          next: (n) => {
+            const ref = order[n % order.length]!
+            return shot(ref, `${base}/${ref.name}/status`)
+          },
+        })
+      const status = await statusRow('PUT pods/{name}/status', statusShot)
       if (status.after.pods !== level) ctx.report.problem(`status updates at ${group}: the pod count changed to ${status.after.pods}`)
       await readBack(ctx, pods, group)
 
       // The same request when it changes nothing: each pod's status as last written.
-      const sameShot = (ref: PodRef, url: string) => statusShot(ref, url, ref.ready)
-      const unchanged = await measure(ctx, {
-        group,
-        scenario: 'PUT pods/{name}/status, no change',
-        namespace: WRITES.namespace,
-        transport: 'http',
-        ...WRITES.status,
-        warmupNext: (n) => {
-          const ref = warmPods[n % warmPods.length]!
-          return sameShot(ref, `${warmBase}/${ref.name}/status`)
-        },
-        next: (n) => {
-          const ref = order[n % order.length]!
-          return sameShot(ref, `${base}/${ref.name}/status`)
-        },
-      })
+      const unchanged = await statusRow('PUT pods/{name}/status, no change', (ref, url) => statusShot(ref, url, ref.ready))
       const committed = unchanged.after.writeBatches - unchanged.before.writeBatches
       if (committed !== 0) ctx.report.problem(`status updates with no change at ${group}: the server committed ${committed} write batches meanwhile`)
 
