@@ -26,7 +26,7 @@ import { CONSTANT_ANSWER, groupName, leaseName, podIP, shuffled } from './fixtur
 import type { ServerStats } from './harness'
 import { runLoad, summarize, type LoadResult, type Phase, type Shot } from './load'
 import { paced, type PacedOutcome, type PacedShots } from './paced'
-import { ms, renderTable, type Row } from './report'
+import { ms, renderTable, serverMicrosPerRequest, type Row } from './report'
 import { fmt, measure, type BenchContext, type Scenario } from './scenario'
 import type { ChangeLogSize } from './server'
 
@@ -212,7 +212,7 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
 
 /** A DoH round: its load, the discovery cache's database reads during it, the paced requests/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
 type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedSent: number; late: boolean; cpuMicros: number }
-/** Server CPU per request (µs) of requests sent one at a time. */
+/** What requests sent one at a time cost the server, per request. */
 type Alone = { renewal: PerRequest; constant: PerRequest }
 /** Server CPU (all its threads) and event-loop time per request, µs. */
 type PerRequest = { cpu: number; loop: number }
@@ -341,9 +341,9 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
 }
 
 /** Milliseconds of server CPU per successful request of a row. */
-const cpuPerRequest = (row: Row) => ((row.serverCores ?? NaN) * 1000) / row.result.rps
+const cpuPerRequest = (row: Row) => serverMicrosPerRequest(row) / 1000
 /** A row's server CPU and event-loop time per request, µs. */
-const perRequest = (row: Row): PerRequest => ({ cpu: cpuPerRequest(row) * 1000, loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps })
+const perRequest = (row: Row): PerRequest => ({ cpu: serverMicrosPerRequest(row), loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps })
 
 function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], constant: Round[], services: number, cpuPerRenewal: number, alone: Alone): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length

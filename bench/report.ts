@@ -38,6 +38,11 @@ export interface Row {
  * kernel's processing of the benchmark's own loopback traffic, steal the time the host
  * ran other guests while this one wanted to run (neither is in any process' CPU time).
  */
+/** A row's server CPU per successful request, µs (all the server's threads); NaN without a CPU figure or requests. */
+export function serverMicrosPerRequest(r: Row | undefined): number {
+  return r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps
+}
+
 export function otherBreakdown(r: { softirqCores?: number | undefined; stealCores?: number | undefined }): string {
   if (r.softirqCores === undefined || r.stealCores === undefined) return ''
   return `; the machine also spent ${r.softirqCores.toFixed(2)} cores in softirq (kernel networking, mostly this benchmark's loopback traffic) and lost ${r.stealCores.toFixed(2)} cores to steal (the host running other guests)`
@@ -129,7 +134,7 @@ export class Report {
           percent(storageRatio),
           r.serverElu === undefined ? '-' : `${(r.serverElu * 100).toFixed(0)}%`,
           r.serverCores === undefined ? '-' : `${r.serverCores.toFixed(2)} cores`,
-          r.serverCores === undefined || r.result.rps === 0 ? '-' : micros((r.serverCores * 1e6) / r.result.rps),
+          Number.isFinite(serverMicrosPerRequest(r)) ? micros(serverMicrosPerRequest(r)) : '-',
           `${r.result.clientCores.toFixed(2)} cores`,
           r.otherCores === undefined ? '-' : `${r.otherCores.toFixed(2)} cores`,
         ]

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks'
 import type { CommitRate } from './commit-rate'
 import { CONSTANT_ANSWER, podBody, podIP, seedRef, statusBody, type PodRef, shuffled } from './fixtures'
 import { renewal } from './leases'
-import type { Row } from './report'
+import { serverMicrosPerRequest, type Row } from './report'
 import { fmt, machineCores, measure, systemTicks, type BenchContext, type Scenario } from './scenario'
 
 export const WRITES = {
@@ -232,32 +232,33 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
   const ceiling = ctx.report.ceilingOf(group, 'http')
   const storage = ctx.report.ceilingOf(group, 'in-process')
   const grouped = ctx.report.rows.find((r) => r.group === group && r.transport === 'in-process' && r !== storage)
-  const perRequest = (r: Row | undefined) => (r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps)
   const x = (a: number, b: number | undefined) => (b && Number.isFinite(a / b) ? `${(a / b).toFixed(3)}×` : '-')
   const rate = (r: Row | undefined) => (r ? `${fmt(Math.round(r.result.rps))}/s` : '-')
+  const ceilingCpu = serverMicrosPerRequest(ceiling)
+  const storageCpu = serverMicrosPerRequest(storage)
   return rows.map((r) => {
+    const cpu = serverMicrosPerRequest(r)
     const share = ceiling ? r.result.rps / ceiling.result.rps : NaN
     const verdict = !Number.isFinite(share) ? 'no ceiling' : share >= WRITES.goal.stretch ? 'stretch met' : share >= WRITES.goal.ceiling ? 'met' : 'NOT met'
     return (
       `${group}, ${r.scenario}: ${rate(r)} = ${x(r.result.rps, ceiling?.result.rps)} the node:http ceiling (${rate(ceiling)}; goal ${verdict}), ` +
       `${x(r.result.rps, storage?.result.rps)} the storage one commit at a time (${rate(storage)}), ${x(r.result.rps, grouped?.result.rps)} the storage ${WRITES.storage.inFlight.at(-1)} in flight (${rate(grouped)}); ` +
-      `by CPU: ${fmt(Math.round(perRequest(r)))} µs per write, ${perRequest(ceiling).toFixed(1)} µs per ceiling request (${x(perRequest(ceiling), perRequest(r))}), ` +
-      `${perRequest(storage).toFixed(1)} µs per commit (${x(perRequest(storage), perRequest(r))})`
+      `by CPU: ${fmt(Math.round(cpu))} µs per write, ${ceilingCpu.toFixed(1)} µs per ceiling request (${x(ceilingCpu, cpu)}), ` +
+      `${storageCpu.toFixed(1)} µs per commit (${x(storageCpu, cpu)})`
     )
   })
 }
 
 /** What a status update's server CPU is made of, from the rows measured beside it. */
 function breakdown(ctx: BenchContext, group: string, status: Row, unchanged: Row, renewal: Row): string {
-  const perRequest = (r: Row | undefined) => (r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps)
   const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
-  const flip = perRequest(status)
-  const same = perRequest(unchanged)
+  const flip = serverMicrosPerRequest(status)
+  const same = serverMicrosPerRequest(unchanged)
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
     `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
-    `${us(flip - same)}; the ceiling's request ${us(perRequest(ctx.report.ceilingOf(group, 'http')))}; the cheapest write, a lease renewal ` +
-    `(one conditional statement, no read or decode), ${us(perRequest(renewal))}`
+    `${us(flip - same)}; the ceiling's request ${us(serverMicrosPerRequest(ctx.report.ceilingOf(group, 'http')))}; the cheapest write, a lease renewal ` +
+    `(one conditional statement, no read or decode), ${us(serverMicrosPerRequest(renewal))}`
   )
 }
 
