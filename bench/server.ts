@@ -91,6 +91,11 @@ export interface ServerStats {
   /** Write transactions the embedded client committed, and the write batches they held (group commit). */
   writeTransactions: number
   writeBatches: number
+  /** Milliseconds the committed write transactions held the server's event loop (statements and commits). */
+  writeMs: number
+  /** Reads the embedded client ran, and the milliseconds they held the event loop. */
+  reads: number
+  readMs: number
 }
 
 async function main(): Promise<void> {
@@ -109,8 +114,11 @@ async function main(): Promise<void> {
   app.get('/bench/constant', (c) => c.json(CONSTANT_ANSWER))
 
   const commits = client instanceof EmbeddedClient ? client.commits : undefined
+  const reads = client instanceof EmbeddedClient ? client.reads : undefined
   app.get('/bench/stats', async (c) => {
     const namespace = c.req.query('namespace') ?? 'default'
+    // The reads so far, before this request's own count.
+    const read = { count: reads?.count ?? 0, ms: reads?.ms ?? 0 }
     const count = await client.execute({ sql: 'SELECT count(*) AS n FROM pods WHERE namespace = ?', args: [namespace] })
     const cpu = process.cpuUsage()
     const elu = performance.eventLoopUtilization()
@@ -128,6 +136,9 @@ async function main(): Promise<void> {
       discoveryLoads: discovery.loads,
       writeTransactions: commits?.transactions ?? 0,
       writeBatches: commits?.batches ?? 0,
+      writeMs: commits?.ms ?? 0,
+      reads: read.count,
+      readMs: read.ms,
     }
     return c.json(stats)
   })

@@ -123,6 +123,7 @@ describe('embedded client', () => {
     open.push(ours)
     for (const sql of SETUP) await ours.execute(sql)
     const before = { ...ours.commits }
+    const readsBefore = { ...ours.reads }
     const results = await Promise.allSettled([
       ours.batch(["INSERT INTO t (name, n) VALUES ('g1', 10)", "UPDATE t SET n = n + 1 WHERE name = 'g1'"]),
       // Fails on its second statement (name 'a' exists): its first insert must not stay.
@@ -141,6 +142,9 @@ describe('embedded client', () => {
     // The three write batches took one transaction; the read ran on its own and is no commit.
     expect(ours.commits.batches - before.batches).toBe(3)
     expect(ours.commits.transactions - before.transactions).toBe(1)
+    expect(ours.commits.ms).toBeGreaterThan(before.ms)
+    expect(ours.reads.count - readsBefore.count).toBe(2) // the batch of a read alone, and the SELECT above
+    expect(ours.reads.ms).toBeGreaterThan(readsBefore.ms)
   })
 
   it('runs a read at once over what is committed, and commits writes issued between reads together', async () => {
@@ -148,6 +152,7 @@ describe('embedded client', () => {
     open.push(ours)
     for (const sql of SETUP) await ours.execute(sql)
     const before = { ...ours.commits }
+    const readsBefore = ours.reads.count
     const count = async () => Number((await ours.execute("SELECT count(*) AS c FROM t WHERE name LIKE 'r%'")).rows[0]!.c)
     // Reads and writes taking turns in one turn of the event loop, as concurrent requests that
     // read before they write do: a read after a queued write neither waits for it nor commits it.
@@ -163,6 +168,7 @@ describe('embedded client', () => {
     expect(await count()).toBe(4)
     expect(ours.commits.transactions - before.transactions).toBe(1)
     expect(ours.commits.batches - before.batches).toBe(4)
+    expect(ours.reads.count - readsBefore).toBe(5)
   })
 
   it('fails a lone write batch alone and commits nothing of it', async () => {

@@ -140,8 +140,13 @@ export class EmbeddedClient implements Client {
   private readonly statements = new Map<string, Prepared>()
   private readonly groupCommit: boolean
   private queue: Pending[] = []
-  /** Transactions committed, and write batches they carried (for the benchmarks). */
-  readonly commits = { transactions: 0, batches: 0 }
+  /**
+   * Transactions committed, the write batches they carried, and the milliseconds they held
+   * this thread (the file checks, then BEGIN to COMMIT; for the benchmarks).
+   */
+  readonly commits = { transactions: 0, batches: 0, ms: 0 }
+  /** Reads run on this connection (a statement, or a batch of reads alone), and the milliseconds they held this thread (for the benchmarks). */
+  readonly reads = { count: 0, ms: 0 }
   /** The file as opened (null in memory): writes stop when the path names another file, or none. */
   private readonly file: (FileIdentity & { path: string }) | null
   /** The WAL as first seen: SQLite keeps it while the database is open, so it too must stay. */
@@ -206,9 +211,11 @@ export class EmbeddedClient implements Client {
       if (writes) this.flush()
       const run = () => this.inTransaction(transactionModeToBegin(mode), normalized)
       if (!writes) return this.reading(run)
+      const began = performance.now()
       const results = this.writing(run, !isDryRun(normalized))
       this.commits.transactions++
       this.commits.batches++
+      this.commits.ms += performance.now() - began
       return results
     }
     return new Promise((resolve, reject) => {
@@ -354,6 +361,7 @@ export class EmbeddedClient implements Client {
       return true
     }
     let outcomes: Outcome[]
+    const began = performance.now()
     try {
       this.checkStorage(false)
       // Below the free-space reserve only dry runs go ahead (they store nothing); the others fail as SQLITE_FULL.
@@ -379,6 +387,7 @@ export class EmbeddedClient implements Client {
     if (outcomes.some((o) => 'ok' in o)) {
       this.commits.transactions++
       this.commits.batches += group.length
+      this.commits.ms += performance.now() - began
     }
     const fault = outcomes.find((o): o is { error: unknown } => 'error' in o && storageFaultOf(o.error) !== null)
     if (fault) this.failed(fault.error)
@@ -507,7 +516,11 @@ export class EmbeddedClient implements Client {
     const since = performance.now()
     for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, LOCK_RETRY_MAX_MS)) {
       try {
-        return read()
+        const began = performance.now()
+        const result = read()
+        this.reads.count++
+        this.reads.ms += performance.now() - began
+        return result
       } catch (error) {
         if (!isBusy(error) || performance.now() - since >= this.busyTimeoutMs) throw error
       }
