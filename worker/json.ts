@@ -11,6 +11,22 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
 }
 
 /**
+ * A deep copy of a JSON value as `JSON.parse` makes them: plain objects (own keys, `__proto__`
+ * kept as data), arrays and primitives, without cycles. For objects read from storage it is
+ * several times cheaper than `structuredClone`, which serializes and deserializes.
+ */
+export function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyJson) as T
+  if (!isObject(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') setOwn(out, key, copyJson(value[key]))
+    else out[key] = copyJson(value[key])
+  }
+  return out as T
+}
+
+/**
  * Equality of JSON values, the one rule every layer uses: objects are equal when they
  * have the same members whatever their order (RFC 8259 §4; RFC 6902 §4.6), arrays when
  * their elements are equal in order, and everything else by value. A member whose value

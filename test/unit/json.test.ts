@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { sameJson, setOwn } from '../../worker/json'
+import { copyJson, sameJson, setOwn } from '../../worker/json'
 
 /** The same value with every object's keys in reverse order. */
 function reordered(v: unknown): unknown {
@@ -68,5 +68,45 @@ describe('setOwn', () => {
     setOwn(obj, 'a', 2)
     obj.a = 3
     expect(obj).toEqual({ a: 3 })
+  })
+})
+
+describe('copyJson', () => {
+  it('copies any JSON value as JSON.parse would read its text: equal, in the same key order, sharing nothing', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = copyJson(value)
+        expect(JSON.stringify(copy)).toBe(JSON.stringify(value))
+        // No object or array of the copy is one of the original's.
+        const originals = new Set<unknown>()
+        const collect = (v: unknown, into: Set<unknown>) => {
+          if (typeof v !== 'object' || v === null) return
+          into.add(v)
+          for (const x of Object.values(v)) collect(x, into)
+        }
+        collect(value, originals)
+        const copies = new Set<unknown>()
+        collect(copy, copies)
+        for (const c of copies) expect(originals.has(c)).toBe(false)
+      }),
+    )
+  })
+
+  it('keeps a __proto__ member as data, as JSON.parse does, without touching any prototype', () => {
+    const parsed = JSON.parse('{"a":{"__proto__":{"polluted":true},"b":[1,{"__proto__":null}]}}') as Record<string, Record<string, unknown>>
+    const copy = copyJson(parsed)
+    expect(Object.getPrototypeOf(copy.a)).toBe(Object.prototype)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.keys(copy.a!)).toEqual(['__proto__', 'b'])
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(parsed))
+  })
+
+  it('leaves the original as it was when the copy is changed', () => {
+    const original = { metadata: { labels: { app: 'web' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }
+    const copy = copyJson(original)
+    copy.metadata.labels.app = 'api'
+    copy.status.conditions[0]!.status = 'False'
+    copy.status.conditions.push({ type: 'Other', status: 'True' })
+    expect(original).toEqual({ metadata: { labels: { app: 'web' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })
   })
 })

@@ -33,7 +33,7 @@ import { retryAfterConflicts } from './retry'
 import type { Strategy, WriteContext } from './strategy'
 import type { ListObject, RegistryObject } from './types'
 import type { WriteOptions } from './write-options'
-import { sameJson } from '../json'
+import { copyJson, sameJson } from '../json'
 import { LIST_COUNT_LIMITS, checkObjectSize } from './limits'
 
 /** The annotation that records the token of an object's last write. */
@@ -260,7 +260,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       async () => {
         concurrent = false
         const old = await this.get(namespace, name)
-        const next = compute(structuredClone(old))
+        const next = compute(copyJson(old))
         if (!next) return old
         const { object, rv: wanted } = next
         if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(this.kind.resource, name)

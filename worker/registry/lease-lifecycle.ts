@@ -16,6 +16,7 @@
  */
 import type { BoundPodRow, Store } from '../db/store'
 import { PreconditionFailed } from '../db/errors'
+import { copyJson } from '../json'
 import type { GenericStore } from './generic-store'
 import type { LeaseBook } from './lease-book'
 import { judgedAlike } from './event-before'
@@ -138,7 +139,7 @@ export class LeaseLifecycle {
     } catch {
       return false // gone meanwhile
     }
-    const next = change(structuredClone(pod))
+    const next = change(copyJson(pod))
     if (!next) return false
     return this.guarded(() =>
       this.store.putPod(podWrite(next), { rv: Number(pod.metadata.resourceVersion) }, podWrite(pod), { lease, recordBefore: !judgedAlike(this.pods.kind, pod, next) }),

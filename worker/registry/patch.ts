@@ -4,7 +4,7 @@
  * it goes through the same validation as a replace.
  */
 import type { z } from 'zod'
-import { MAX_JSON_DEPTH, sameJson, setOwn } from '../json'
+import { MAX_JSON_DEPTH, copyJson, sameJson, setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import { strategicMerge } from './strategic-merge'
 import { patchSchemaOf } from './strategic-merge-schema'
@@ -41,7 +41,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** RFC 6902: a list of add, remove, replace, move, copy and test operations. */
 export function jsonPatch(target: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('a JSON patch must be an array of operations')
-  let doc = structuredClone(target)
+  let doc = copyJson(target)
   patch.forEach((op, i) => {
     if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') {
       throw badRequest(`JSON patch operation ${i} must be an object with "op" and "path"`)
@@ -69,7 +69,7 @@ export function jsonPatch(target: unknown, patch: unknown): unknown {
         const from = parsePointer(String(op.from ?? ''), i)
         const value = get(doc, from, i)
         checkNesting(path, value, i)
-        doc = put(doc, path, structuredClone(value), 'add', i)
+        doc = put(doc, path, copyJson(value), 'add', i)
         break
       }
       case 'test':
@@ -114,7 +114,7 @@ function pointerField(path: string[]): string {
 
 function requireValue(op: Record<string, unknown>, i: number): unknown {
   if (!('value' in op)) throw badRequest(`JSON patch operation ${i} needs a "value"`)
-  return structuredClone(op.value)
+  return copyJson(op.value)
 }
 
 function parsePointer(pointer: string, i: number): string[] {

@@ -16,7 +16,7 @@
  * A malformed patch is a 400 naming the field; a list of lists, a 422. Both inputs are
  * copied, never changed.
  */
-import { setOwn } from '../json'
+import { copyJson, setOwn } from '../json'
 import { RegistryError, badRequest, fieldError } from './errors'
 import type { PatchMeta, PatchSchema } from './strategic-merge-schema'
 
@@ -31,8 +31,8 @@ const DELETE_FROM = '$deleteFromPrimitiveList'
 /** Applies a strategic merge patch to an object. */
 export function strategicMerge(original: Json, patch: Json, schema: PatchSchema): Json {
   if (!isMap(patch)) throw badRequest('a strategic merge patch must be a JSON object')
-  const base = isMap(original) ? structuredClone(original) : {}
-  return mergeMap(base, structuredClone(patch), schema, '')
+  const base = isMap(original) ? copyJson(original) : {}
+  return mergeMap(base, copyJson(patch), schema, '')
 }
 
 function mergeMap(original: JsonMap, patch: JsonMap, schema: PatchSchema, path: string): JsonMap {
