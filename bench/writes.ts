@@ -251,8 +251,9 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
 
 /**
  * What a status update's server CPU is made of, from the rows measured beside it: the same
- * request changing nothing, the cheapest write, and the time SQLite held the event loop
- * (the embedded client's reads and committed write transactions, per request).
+ * request changing nothing, the cheapest write, and the time the embedded client held the
+ * event loop (its reads and committed write transactions, per request: SQLite, its binding
+ * and the rows it hands back, the file checks, and the change feed's reads of the log).
  */
 function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged: Measured, renewal: Measured): string {
   const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
@@ -269,9 +270,10 @@ function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged
     `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
     `${us(flip - same)}; the ceiling's request ${us(ceiling)}; the cheapest write, a lease renewal ` +
     `(one conditional statement, no read or decode), ${us(serverMicrosPerRequest(renewal.row))}. ` +
-    `SQLite's share of the event loop per request: a status update ${us(f.reads)} reading and ${us(f.writes)} in its write transaction ` +
-    `(statements and a share of a commit), the unchanged one ${us(n.reads)} reading, a renewal ${us(r.reads + r.writes)}; ` +
-    `${WRITES.goal.ceiling}× the ceiling leaves a status update ${us(ceiling / WRITES.goal.ceiling)} in all`
+    `The embedded client's time on the event loop per request (SQLite, its binding and rows; the change feed's reads of the log included): ` +
+    `a status update ${us(f.reads)} reading and ${us(f.writes)} in its write transaction (file checks, statements, a share of a commit), ` +
+    `the unchanged one ${us(n.reads)} reading, a renewal ${us(r.reads + r.writes)}; ` +
+    `by CPU, ${WRITES.goal.ceiling}× the ceiling leaves a status update ${us(ceiling / WRITES.goal.ceiling)} in all`
   )
 }
 
