@@ -33,16 +33,16 @@ export interface Row {
   stealCores?: number
 }
 
-/**
- * The machine's softirq and steal time during a row, when known: softirq is mostly the
- * kernel's processing of the benchmark's own loopback traffic, steal the time the host
- * ran other guests while this one wanted to run (neither is in any process' CPU time).
- */
 /** A row's server CPU per successful request, µs (all the server's threads); NaN without a CPU figure or requests. */
 export function serverMicrosPerRequest(r: Row | undefined): number {
   return r?.serverCores === undefined || !r.result.rps ? NaN : (r.serverCores * 1e6) / r.result.rps
 }
 
+/**
+ * The machine's softirq and steal time during a row, when known: softirq is mostly the
+ * kernel's processing of the benchmark's own loopback traffic, steal the time the host
+ * ran other guests while this one wanted to run (neither is in any process' CPU time).
+ */
 export function otherBreakdown(r: { softirqCores?: number | undefined; stealCores?: number | undefined }): string {
   if (r.softirqCores === undefined || r.stealCores === undefined) return ''
   return `; the machine also spent ${r.softirqCores.toFixed(2)} cores in softirq (kernel networking, mostly this benchmark's loopback traffic) and lost ${r.stealCores.toFixed(2)} cores to steal (the host running other guests)`

@@ -91,9 +91,9 @@ export interface ServerStats {
   /** Write transactions the embedded client committed, and the write batches they held (group commit). */
   writeTransactions: number
   writeBatches: number
-  /** Milliseconds the committed write transactions held the server's event loop (statements and commits). */
+  /** Milliseconds the committed write transactions held the server's event loop (file checks, statements, commits). */
   writeMs: number
-  /** Reads the embedded client ran, and the milliseconds they held the event loop. */
+  /** Reads the embedded client ran (the change feed's included), and the milliseconds they held the event loop. */
   reads: number
   readMs: number
 }

@@ -260,11 +260,11 @@ function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged
   const flip = serverMicrosPerRequest(status.row)
   const same = serverMicrosPerRequest(unchanged.row)
   const ceiling = serverMicrosPerRequest(ctx.report.ceilingOf(group, 'http'))
-  const sqlite = (m: Measured) => {
+  const clientTime = (m: Measured) => {
     const per = (ms: number) => (ms * 1000) / m.row.result.ok
     return { reads: per(m.after.readMs - m.before.readMs), writes: per(m.after.writeMs - m.before.writeMs) }
   }
-  const [f, n, r] = [sqlite(status), sqlite(unchanged), sqlite(renewal)]
+  const [f, n, r] = [clientTime(status), clientTime(unchanged), clientTime(renewal)]
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
     `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
