@@ -13,21 +13,24 @@
  *   kept).
  * - DoH A queries over the doh zone in rounds rotating without and with renewals paced at
  *   1,000/s (several paced loops in a worker thread, paced.ts), the median of the per-rotation ratios (target ≥ 0.9×)
- *   and the discovery cache's database reads per round, which renewals must leave equal.
+ *   and the discovery cache's database reads per round, which renewals must leave equal; with constant GETs paced
+ *   instead as the control. Twice: the queries answered by the server that takes the renewals (one event loop), then
+ *   by a second server process on the same database file (only the machine's cores shared).
  * - the leased service itself: its DNS answer and picks, asked before and after a renewal
  *   of each of its 1,000 leases, must cost no database read in between.
  */
+import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseConfig } from '../worker/config'
 import { CHECKPOINT_PAGES } from '../worker/db/checkpointer'
 import { microTimeOf } from '../worker/registry/lease'
 import { checkAnswers, dohQueries, inPool, seedZone, type ZoneService } from './doh'
 import { CONSTANT_ANSWER, groupName, leaseName, podIP, shuffled } from './fixtures'
-import type { ServerStats } from './harness'
+import { startServer, type BenchServer, type ServerStats } from './harness'
 import { runLoad, summarize, type LoadResult, type Phase, type Shot } from './load'
 import { paced, type PacedOutcome, type PacedShots } from './paced'
 import { ms, renderTable, serverMicrosPerRequest, type Row } from './report'
-import { fmt, measure, type BenchContext, type Scenario } from './scenario'
+import { fmt, machineCores, measure, systemTicks, type BenchContext, type Scenario } from './scenario'
 import type { ChangeLogSize } from './server'
 
 export const LEASES = {
@@ -98,19 +101,30 @@ export const leases: Scenario = {
     }
     const end = await sizes(ctx)
 
-    // DoH over the doh zone, rotating without and with paced renewals.
+    // DoH over the doh zone, rotating without and with paced renewals: first from this server,
+    // then from a second server process on the same file while the paced requests still go to this one.
     const dns = dohQueries(zone)
-    const quiet: Round[] = []
-    const busy: Round[] = []
-    const constant: Round[] = []
     const names = order.map(leaseName)
-    for (let k = 0; k < LEASES.rotations; k++) {
-      quiet.push(await dohRound(ctx, dns))
-      // The paced renewals continue the shuffled list where the 16-in-flight row left it.
-      const round = await dohRound(ctx, dns, { kind: 'renewal', base, names, from: cursor })
-      cursor += round.pacedSent
-      busy.push(round)
-      constant.push(await dohRound(ctx, dns, { kind: 'get', url: `${ctx.server.url}/bench/constant`, expect: CONSTANT }))
+    const arrangements: Arrangement[] = []
+    for (const second of [false, true]) {
+      const answering = second ? await startServer({ dbPath: ctx.server.dbPath }) : ctx.server
+      try {
+        const rounds: Arrangement = { second, quiet: [], busy: [], constant: [] }
+        for (let k = 0; k < LEASES.rotations; k++) {
+          rounds.quiet.push(await dohRound(ctx, answering, dns))
+          // The paced renewals continue the shuffled list where the rows before left it.
+          const round = await dohRound(ctx, answering, dns, { kind: 'renewal', base, names, from: cursor })
+          cursor += round.pacedSent
+          rounds.busy.push(round)
+          rounds.constant.push(await dohRound(ctx, answering, dns, { kind: 'get', url: `${ctx.server.url}/bench/constant`, expect: CONSTANT }))
+        }
+        arrangements.push(rounds)
+      } finally {
+        if (second) {
+          await answering.stop()
+          if (answering.stderr.length) ctx.report.problem(`leases: the second server process wrote to stderr: ${answering.stderr.slice(0, 3).join(' | ')}`)
+        }
+      }
     }
     // What the paced requests cost when they come one at a time, as they do beside the queries.
     const single = { ...ctx, concurrency: 1 }
@@ -125,7 +139,7 @@ export const leases: Scenario = {
 
     renewalSection(ctx, renewed.row, covering, seeded)
     growthSection(ctx, start, end, renewals, r.rps)
-    interferenceSection(ctx, quiet, busy, constant, dns.length, cpuPerRequest(renewed.row), { renewal: perRequest(renewalAlone.row), constant: perRequest(constantAlone.row) })
+    interferenceSection(ctx, arrangements, dns.length, cpuPerRequest(renewed.row), { renewal: perRequest(renewalAlone.row), constant: perRequest(constantAlone.row) })
     ctx.report.section('Leases: the leased service across renewals of its leases', [
       `DNS A for ${bound.service}.${namespace} and ${leased.asked} picks of it, asked after a renewal of each of its ${fmt(bound.pods)} leases, then ` +
         `again after a second renewal of each, ${(leased.seconds).toFixed(1)} s apart: ${leased.loads} database read(s) of the discovery cache in between ` +
@@ -211,7 +225,9 @@ async function sizes(ctx: BenchContext): Promise<Sizes> {
 }
 
 /** A DoH round: its load, the discovery cache's database reads during it, the paced requests/s sent meanwhile, and whether it outlasted the TTL (then its reads may include expiries). */
-type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedSent: number; late: boolean; cpuMicros: number }
+type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedSent: number; late: boolean; cpuMicros: number; machineBusy: number }
+/** The DoH rounds of one arrangement: the queries answered by the server taking the paced requests, or by a second server process on the same file. */
+type Arrangement = { second: boolean; quiet: Round[]; busy: Round[]; constant: Round[] }
 /** What requests sent one at a time cost the server, per request. */
 type Alone = { renewal: PerRequest; constant: PerRequest }
 /** Server CPU (all its threads) and event-loop time per request, µs. */
@@ -227,26 +243,28 @@ let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
  * reads is loaded afresh; the round is shorter than the TTL, so a database read during it
  * is an entry something dropped.
  */
-async function dohRound(ctx: BenchContext, dns: { svc: ZoneService; path: string }[], alongside?: PacedShots): Promise<Round> {
+async function dohRound(ctx: BenchContext, answering: BenchServer, dns: { svc: ZoneService; path: string }[], alongside?: PacedShots): Promise<Round> {
   const wait = primed.to + TTL_MS + 50 - performance.now()
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   const from = performance.now()
-  const wrong = await checkAnswers(ctx.server.url, 'HTTP/1.1', dns)
+  const wrong = await checkAnswers(answering.url, 'HTTP/1.1', dns)
   primed = { from, to: performance.now() }
   if (wrong.length) ctx.report.problem(`leases: ${wrong.length} wrong DoH answers before a round (${wrong[0]})`)
-  const before = await ctx.server.stats(LEASES.namespace)
+  const before = await answering.stats(LEASES.namespace)
   const renewals = alongside ? await paced(alongside, LEASES.paced.perSecond, LEASES.paced.loops) : undefined
   let result: LoadResult
   let sent: PacedOutcome | undefined
+  const ticks = systemTicks()
   try {
-    result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: ctx.server.url + dns[n % dns.length]!.path }) })
+    result = await runLoad({ concurrency: ctx.concurrency, transport: 'http', ...LEASES.round, next: (n) => ({ url: answering.url + dns[n % dns.length]!.path }) })
   } finally {
     sent = await renewals?.stop()
   }
-  const after = await ctx.server.stats(LEASES.namespace)
+  const machine = machineCores(ticks, systemTicks())
+  const after = await answering.stats(LEASES.namespace)
   const cpuMicros = after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros
   if (sent?.problems.length) ctx.report.problem(`leases: ${sent.problems.length} paced requests failed (${sent.problems[0]})`)
-  return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, pacedSent: sent?.sent ?? 0, late: performance.now() - primed.from >= TTL_MS, cpuMicros }
+  return { result, loads: after.discoveryLoads - before.discoveryLoads, pacedPerSecond: sent ? sent.sent / sent.seconds : 0, pacedSent: sent?.sent ?? 0, late: performance.now() - primed.from >= TTL_MS, cpuMicros, machineBusy: machine?.busy ?? NaN }
 }
 
 /**
@@ -340,60 +358,94 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
   ])
 }
 
+/**
+ * What the machine leaves the paced requests if the queries are to keep `target` of their
+ * rate: the cores the rounds alone did not use, and as much again of what the queries
+ * used as the target lets go; per paced request, beside what one costs the server alone.
+ */
+function headroom(busyAlone: number, alone: Alone): string {
+  const cores = cpus().length
+  if (!Number.isFinite(busyAlone)) return ''
+  const spare = cores - LEASES.target.doh * busyAlone
+  const perRequest = (spare / LEASES.paced.perSecond) * 1e6
+  return (
+    ` The machine bounds both arrangements: alone, the rounds kept ${busyAlone.toFixed(2)} of its ${cores} cores busy (the query server and the load generator), ` +
+    `so keeping ${LEASES.target.doh}× of their rate leaves ${spare.toFixed(2)} cores to ${fmt(LEASES.paced.perSecond)} paced requests/s: ` +
+    `${fmt(Math.round(perRequest))} µs of CPU each for the server that answers it and the loop that sends it, all told, against ` +
+    `${fmt(Math.round(alone.constant.cpu))} µs of server CPU for a constant GET and ${fmt(Math.round(alone.renewal.cpu))} µs for a renewal, one at a time.`
+  )
+}
+
 /** Milliseconds of server CPU per successful request of a row. */
 const cpuPerRequest = (row: Row) => serverMicrosPerRequest(row) / 1000
 /** A row's server CPU and event-loop time per request, µs. */
 const perRequest = (row: Row): PerRequest => ({ cpu: serverMicrosPerRequest(row), loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps })
 
-function interferenceSection(ctx: BenchContext, quiet: Round[], busy: Round[], constant: Round[], services: number, cpuPerRenewal: number, alone: Alone): void {
+function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], services: number, cpuPerRenewal: number, alone: Alone): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-  /** The median (and range) over the rotations of each rotation's rate beside `rounds` over its rate without. */
-  const ratio = (rounds: Round[]) => {
-    const ratios = rounds.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
-    return { median: ratios[Math.floor(ratios.length / 2)]!, text: `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})` }
+  const rows: string[][] = []
+  const measured: { second: boolean; renewed: number; ceiling: number; rate: number; busyAlone: number }[] = []
+  let perQuery = NaN
+  for (const { second, quiet, busy, constant } of arrangements) {
+    const where = second ? 'second process' : 'same process'
+    /** The median (and range) over the rotations of each rotation's rate beside `rounds` over its rate without. */
+    const ratio = (rounds: Round[]) => {
+      const ratios = rounds.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
+      return { median: ratios[Math.floor(ratios.length / 2)]!, text: `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})` }
+    }
+    const errors = [...quiet, ...busy, ...constant].reduce((sum, x) => sum + x.result.errors, 0)
+    if (errors) ctx.report.problem(`leases (${where}): ${errors} failed DoH queries in the rounds with and without renewals`)
+    const loads = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.loads)))
+    const late = [...quiet, ...busy, ...constant].filter((x) => x.late).length
+    if (late) ctx.report.note(`leases (${where}): ${late} DoH round(s) outlasted the DNS TTL, so their cache reads include expiries`)
+    else if (loads[1]! > loads[0]!) ctx.report.problem(`leases (${where}): the discovery cache read the database ${loads[1]!.toFixed(1)} times per round with renewals, ${loads[0]!.toFixed(1)} without`)
+    const rate = mean(busy.map((x) => x.pacedPerSecond))
+    const constantRate = mean(constant.map((x) => x.pacedPerSecond))
+    const qps = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.result.rps)))
+    const renewed = ratio(busy)
+    const ceiling = ratio(constant)
+    measured.push({ second, renewed: renewed.median, ceiling: ceiling.median, rate, busyAlone: mean(quiet.map((x) => x.machineBusy)) })
+    // A DoH query's server CPU in the rounds alone (warm-up included, as in the stats taken around it).
+    if (!second) perQuery = mean(quiet.map((x) => x.cpuMicros / Math.max(1, x.result.requests + x.result.warmupRequests)))
+    const label = second ? 'DoH from a second process, ' : ''
+    const busyCores = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.machineBusy)).toFixed(2))
+    const p99 = [quiet, busy, constant].map((rounds) => ms(mean(rounds.map((x) => x.result.latency.p99))))
+    rows.push([`${label}beside renewals`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), renewed.text, `≥ ${LEASES.target.doh}×`, `${p99[0]} / ${p99[1]}`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`, `${busyCores[0]} / ${busyCores[1]}`])
+    rows.push([`${label}beside GET /bench/constant (ceiling)`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[2]!)), fmt(Math.round(constantRate)), ceiling.text, '', `${p99[0]} / ${p99[2]}`, `${loads[0]!.toFixed(1)} / ${loads[2]!.toFixed(1)}`, `${busyCores[0]} / ${busyCores[2]}`])
+    ctx.log(`DoH (${where}): ${Math.round(qps[0]!)}/s alone, ${Math.round(qps[1]!)}/s beside ${rate.toFixed(0)} renewals/s, ${Math.round(qps[2]!)}/s beside ${constantRate.toFixed(0)} constant GETs/s`)
   }
-  const errors = [...quiet, ...busy, ...constant].reduce((sum, x) => sum + x.result.errors, 0)
-  if (errors) ctx.report.problem(`leases: ${errors} failed DoH queries in the rounds with and without renewals`)
-  const loads = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.loads)))
-  const late = [...quiet, ...busy, ...constant].filter((x) => x.late).length
-  if (late) ctx.report.note(`leases: ${late} DoH round(s) outlasted the DNS TTL, so their cache reads include expiries`)
-  else if (loads[1]! > loads[0]!) ctx.report.problem(`leases: the discovery cache read the database ${loads[1]!.toFixed(1)} times per round with renewals, ${loads[0]!.toFixed(1)} without`)
-  const rate = mean(busy.map((x) => x.pacedPerSecond))
-  const constantRate = mean(constant.map((x) => x.pacedPerSecond))
-  const qps = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.result.rps)))
-  const renewed = ratio(busy)
-  const ceiling = ratio(constant)
-  // A DoH query's server CPU in the rounds alone (warm-up included, as in the stats taken around it).
-  const perQuery = mean(quiet.map((x) => x.cpuMicros / Math.max(1, x.result.requests + x.result.warmupRequests)))
+  const same = measured.find((m) => !m.second)!
+  const other = measured.find((m) => m.second)
   const share = (r: PerRequest) => (r.loop * LEASES.paced.perSecond) / 1e6
   const left = (r: PerRequest) => `${Math.max(0, 1 - share(r)).toFixed(2)}×`
-  ctx.log(`DoH: ${Math.round(qps[0]!)}/s alone, ${Math.round(qps[1]!)}/s beside ${rate.toFixed(0)} renewals/s, ${Math.round(qps[2]!)}/s beside ${constantRate.toFixed(0)} constant GETs/s`)
   ctx.report.section('Leases: discovery while leases are renewed', [
-    ...renderTable(
-      [`DoH A queries (${services} services)`, 'q/s alone', 'q/s beside', 'paced req/s', 'ratio: median (range)', 'target', 'cache reads/round, alone / beside'],
-      [
-        ['beside renewals', fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), renewed.text, `≥ ${LEASES.target.doh}×`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`],
-        ['beside GET /bench/constant (ceiling)', fmt(Math.round(qps[0]!)), fmt(Math.round(qps[2]!)), fmt(Math.round(constantRate)), ceiling.text, '', `${loads[0]!.toFixed(1)} / ${loads[2]!.toFixed(1)}`],
-      ],
-    ).split('\n'),
+    ...renderTable([`DoH A queries (${services} services)`, 'q/s alone', 'q/s beside', 'paced req/s', 'ratio: median (range)', 'target', 'DoH p99 ms, alone / beside', 'cache reads/round, alone / beside', 'machine busy, alone / beside'], rows).split('\n'),
     `Rounds rotate (alone; beside renewals; beside constant GETs) ${LEASES.rotations} times, ${LEASES.round.measure.seconds} s each after ${LEASES.round.warmup.seconds} s warm-up, ` +
       `16 DoH requests in flight (node:http) over the doh zone; the paced requests go to this server from ${LEASES.paced.loops} loops paced together at ` +
-      `${fmt(LEASES.paced.perSecond)}/s (node:http from a worker thread of the load generator, so that they leave the loop sending the queries alone; renewals continue the shuffled list) and share the server's one event loop with the queries. The ratio is the ` +
-      `median over the rotations of each rotation's rate beside the paced requests over its rate alone (the range beside it); q/s and req/s are means. ` +
-      `The constant row is the ceiling of this ratio on this machine: the same number of the cheapest requests the server answers ` +
-      `(renewals reached ${(renewed.median / ceiling.median).toFixed(2)}× of it). ` +
+      `${fmt(LEASES.paced.perSecond)}/s (node:http from a worker thread of the load generator, so that they leave the loop sending the queries alone; renewals continue the shuffled list). ` +
+      `In the first two rows the queries go to the same server and share its one event loop with the paced requests; in the last two` +
+      ` ("from a second process") a second server process on the same database file answers them (bench/server.ts again, as a second \`npm start\` with the same ` +
+      `DATABASE_URL would: its caches follow the change log the first one writes), so that they share only the machine's cores with the paced requests. ` +
+      `The ratio is the median over the rotations of each rotation's rate beside the paced requests over its rate alone (the range beside it); q/s, req/s and the p99 (of each round's queries) are means over the rotations; ` +
+      `machine busy is the CPU the whole machine used during the rounds (from /proc/stat: servers, load generator and the rest), in cores of its ${cpus().length}. ` +
+      `Each constant row is the ceiling of its arrangement's ratio on this machine: the same number of the cheapest requests the server answers ` +
+      `(renewals reached ${(same.renewed / same.ceiling).toFixed(2)}× of it from the same process${other ? `, ${(other.renewed / other.ceiling).toFixed(2)}× from a second` : ''}). ` +
       `Each round starts once the entries of the one before have expired (the DNS TTL, ${TTL_MS / 1000} s), asks every query once (answers checked), ` +
       `and is shorter than the TTL: a cache read during it is an entry something dropped, so equal reads (0) with and without renewals mean the ` +
       `renewals dropped no entry. ` +
-      `What bounds the ratio: the paced requests arrive one at a time, so each pays an HTTP exchange and (a renewal) a commit of its own. ` +
+      `What bounds the ratio in one process: the paced requests arrive one at a time, so each pays an HTTP exchange and (a renewal) a commit of its own. ` +
       `Sent one at a time (node:http), a renewal cost the server ${fmt(Math.round(alone.renewal.cpu))} µs of CPU, all its threads ` +
       `(16 in flight over fetch: ${fmt(Math.round(cpuPerRenewal * 1000))} µs), and GET /bench/constant ${fmt(Math.round(alone.constant.cpu))} µs; a DoH query ` +
       `${fmt(Math.round(perQuery))} µs. Of the event loop, one at a time, a renewal took ${fmt(Math.round(alone.renewal.loop))} µs and a constant GET ` +
       `${fmt(Math.round(alone.constant.loop))} µs, so ${fmt(LEASES.paced.perSecond)} of them per second take ${share(alone.renewal).toFixed(2)} and ` +
       `${share(alone.constant).toFixed(2)} of the loop; queries that kept the loop busy alone would keep about ${left(alone.renewal)} and ` +
-      `${left(alone.constant)} of their rate (measured ${renewed.median.toFixed(2)}× and ${ceiling.median.toFixed(2)}×).` +
-      (rate < 0.95 * LEASES.paced.perSecond
-        ? ` The paced loops reached only ${fmt(Math.round(rate))} renewals/s beside the queries: a renewal costs the server ${cpuPerRenewal.toFixed(2)} ms ` +
+      `${left(alone.constant)} of their rate (measured ${same.renewed.toFixed(2)}× and ${same.ceiling.toFixed(2)}×). ` +
+      `From a second process no loop is shared: what the queries lose there is the machine's CPU that the paced requests, their server and their ` +
+      `sender take from the query server and the load generator` +
+      (other ? ` (measured ${other.renewed.toFixed(2)}× beside renewals and ${other.ceiling.toFixed(2)}× beside constant GETs).` : '.') +
+      headroom(Math.max(...measured.map((m) => m.busyAlone)), alone) +
+      (same.rate < 0.95 * LEASES.paced.perSecond
+        ? ` The paced loops reached only ${fmt(Math.round(same.rate))} renewals/s beside the queries: a renewal costs the server ${cpuPerRenewal.toFixed(2)} ms ` +
           `of CPU (the 16-in-flight row), so ${fmt(LEASES.paced.perSecond)}/s would take ${((cpuPerRenewal * LEASES.paced.perSecond) / 1000).toFixed(2)} cores of its one event loop.`
         : ''),
   ])

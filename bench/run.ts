@@ -118,7 +118,7 @@ function settings(report: Report): void {
       `${fmt(LEASES.leases)} held leases (${LEASES.durationSeconds} s) in namespace ${LEASES.namespace}, ${fmt(LEASES.bound.pods)} of them covering the pods of one service; ` +
         `constant warm-up ${phase(LEASES.constant.warmup)}, measured ${phase(LEASES.constant.measure)}; renewals (merge PATCH of renewTime) ` +
         `warm-up ${phase(LEASES.renew.warmup)}, measured ${phase(LEASES.renew.measure)}; then DoH over the doh zone without and with ` +
-        `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations; then renewals and constant GETs one at a time, ` +
+        `${fmt(LEASES.paced.perSecond)} renewals/s, ${LEASES.rotations} rotations, answered by the same server and then by a second server process on its file; then renewals and constant GETs one at a time, ` +
         `warm-up ${phase(LEASES.alone.warmup)}, measured ${phase(LEASES.alone.measure)}`,
     )
   }
