@@ -23,5 +23,5 @@ export function mountUi(app: Hono<AppEnv>): void {
   verbs(app, '/ui', { get: (c) => serve(c, 'dashboard.html') })
   verbs(app, '/ui/', { get: (c) => serve(c, 'dashboard.html') })
   verbs(app, '/ui/openapi', { get: (c) => serve(c, 'openapi.html') })
-  verbs(app, '/ui/assets/:file{[a-z-]+\\.(js|css)}', { get: (c) => serve(c, c.req.param('file')!) })
+  verbs(app, '/ui/assets/:file{[a-z-]+\\.(?:js|css)}', { get: (c) => serve(c, c.req.param('file')!) })
 }
