@@ -230,8 +230,8 @@ type Round = { result: LoadResult; loads: number; pacedPerSecond: number; pacedS
 type Arrangement = { second: boolean; quiet: Round[]; busy: Round[]; constant: Round[] }
 /** What requests sent one at a time cost the server, per request. */
 type Alone = { renewal: PerRequest; constant: PerRequest }
-/** Server CPU (all its threads) and event-loop time per request, µs. */
-type PerRequest = { cpu: number; loop: number }
+/** Server CPU (all its threads), event-loop time and the sender's CPU (the load generator's process) per request, µs. */
+type PerRequest = { cpu: number; loop: number; sender: number }
 
 /** When the doh zone's cache entries were last loaded afresh (performance.now()): the first and the last load. */
 let primed = { from: Number.NEGATIVE_INFINITY, to: Number.NEGATIVE_INFINITY }
@@ -359,32 +359,42 @@ function growthSection(ctx: BenchContext, start: Sizes, end: Sizes, renewals: nu
 }
 
 /**
- * What the machine leaves the paced requests if the queries are to keep `target` of their
- * rate: the cores the rounds alone did not use, and as much again of what the queries
- * used as the target lets go; per paced request, beside what one costs the server alone.
+ * What bounds the ratio from a second process: the machine. If the queries are to keep
+ * the target of their rate, the paced requests get the cores the rounds alone left idle
+ * and the target's share of what the queries used (assuming the queries' CPU goes with
+ * their rate); per paced request, beside what one costs its server and its sender one at
+ * a time, and what the second process spent per renewal reading the change log.
  */
-function headroom(busyAlone: number, alone: Alone): string {
+function secondProcess(m: { busyAlone: number; busyBeside: number; renewed: number; ceiling: number; perRenewal: number }, alone: Alone): string {
   const cores = cpus().length
-  if (!Number.isFinite(busyAlone)) return ''
-  const spare = cores - LEASES.target.doh * busyAlone
-  const perRequest = (spare / LEASES.paced.perSecond) * 1e6
+  const spare = cores - LEASES.target.doh * m.busyAlone
+  const perPaced = (spare / LEASES.paced.perSecond) * 1e6
+  const cost = (r: PerRequest) => `${fmt(Math.round(r.cpu))} + ${fmt(Math.round(r.sender))} µs`
   return (
-    ` The machine bounds both arrangements: alone, the rounds kept ${busyAlone.toFixed(2)} of its ${cores} cores busy (the query server and the load generator), ` +
-    `so keeping ${LEASES.target.doh}× of their rate leaves ${spare.toFixed(2)} cores to ${fmt(LEASES.paced.perSecond)} paced requests/s: ` +
-    `${fmt(Math.round(perRequest))} µs of CPU each for the server that answers it and the loop that sends it, all told, against ` +
-    `${fmt(Math.round(alone.constant.cpu))} µs of server CPU for a constant GET and ${fmt(Math.round(alone.renewal.cpu))} µs for a renewal, one at a time.`
+    ` From a second process (measured ${m.renewed.toFixed(2)}× beside renewals and ${m.ceiling.toFixed(2)}× beside constant GETs) the machine bounds it: ` +
+    `alone, the rounds kept ${m.busyAlone.toFixed(2)} of its ${cores} cores busy (the query server and the load generator; ${m.busyBeside.toFixed(2)} beside renewals), ` +
+    `so keeping ${LEASES.target.doh}× of their rate would leave ${spare.toFixed(2)} cores to ${fmt(LEASES.paced.perSecond)} paced requests/s: ` +
+    `${fmt(Math.round(perPaced))} µs of CPU each, all told, against (server + sender, one at a time) ${cost(alone.constant)} for a constant GET and ` +
+    `${cost(alone.renewal)} for a renewal, and ${fmt(Math.round(m.perRenewal))} µs per renewal that the second process spent besides its queries ` +
+    `(reading the renewals from the change log; by the difference of its CPU beside renewals and alone, the median over the rotations).`
   )
+}
+
+/** The middle value (the upper one of an even count). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN
 }
 
 /** Milliseconds of server CPU per successful request of a row. */
 const cpuPerRequest = (row: Row) => serverMicrosPerRequest(row) / 1000
-/** A row's server CPU and event-loop time per request, µs. */
-const perRequest = (row: Row): PerRequest => ({ cpu: serverMicrosPerRequest(row), loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps })
+/** A row's server CPU, event-loop time, and the load generator's CPU per request, µs. */
+const perRequest = (row: Row): PerRequest => ({ cpu: serverMicrosPerRequest(row), loop: ((row.serverElu ?? NaN) * 1e6) / row.result.rps, sender: (row.result.clientCores * 1e6) / row.result.rps })
 
 function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], services: number, cpuPerRenewal: number, alone: Alone): void {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   const rows: string[][] = []
-  const measured: { second: boolean; renewed: number; ceiling: number; rate: number; busyAlone: number }[] = []
+  const measured: { second: boolean; renewed: number; ceiling: number; rate: number; busyAlone: number; busyBeside: number; perRenewal: number }[] = []
   let perQuery = NaN
   for (const { second, quiet, busy, constant } of arrangements) {
     const where = second ? 'second process' : 'same process'
@@ -404,9 +414,13 @@ function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], ser
     const qps = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.result.rps)))
     const renewed = ratio(busy)
     const ceiling = ratio(constant)
-    measured.push({ second, renewed: renewed.median, ceiling: ceiling.median, rate, busyAlone: mean(quiet.map((x) => x.machineBusy)) })
-    // A DoH query's server CPU in the rounds alone (warm-up included, as in the stats taken around it).
-    if (!second) perQuery = mean(quiet.map((x) => x.cpuMicros / Math.max(1, x.result.requests + x.result.warmupRequests)))
+    // A DoH query's CPU in the answering server in the rounds alone (warm-up included, as in the stats taken around it).
+    const queried = (x: Round) => x.result.requests + x.result.warmupRequests
+    const queryCpu = mean(quiet.map((x) => x.cpuMicros / Math.max(1, queried(x))))
+    if (!second) perQuery = queryCpu
+    // What else the answering server spent beside renewals, per renewal (by the difference: beside the queries' own CPU at their cost alone).
+    const perRenewal = median(busy.map((x) => (x.cpuMicros - queried(x) * queryCpu) / Math.max(1, x.pacedSent)))
+    measured.push({ second, renewed: renewed.median, ceiling: ceiling.median, rate, busyAlone: mean(quiet.map((x) => x.machineBusy)), busyBeside: mean(busy.map((x) => x.machineBusy)), perRenewal })
     const label = second ? 'DoH from a second process, ' : ''
     const busyCores = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.machineBusy)).toFixed(2))
     const p99 = [quiet, busy, constant].map((rounds) => ms(mean(rounds.map((x) => x.result.latency.p99))))
@@ -424,8 +438,9 @@ function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], ser
       `16 DoH requests in flight (node:http) over the doh zone; the paced requests go to this server from ${LEASES.paced.loops} loops paced together at ` +
       `${fmt(LEASES.paced.perSecond)}/s (node:http from a worker thread of the load generator, so that they leave the loop sending the queries alone; renewals continue the shuffled list). ` +
       `In the first two rows the queries go to the same server and share its one event loop with the paced requests; in the last two` +
-      ` ("from a second process") a second server process on the same database file answers them (bench/server.ts again, as a second \`npm start\` with the same ` +
-      `DATABASE_URL would: its caches follow the change log the first one writes), so that they share only the machine's cores with the paced requests. ` +
+      ` ("from a second process") a second server process on the same database file answers them (bench/server.ts again, the registry as \`npm start\` builds ` +
+      `it but without its once-a-second heartbeat and sweep; its caches follow the change log the first one writes), so that they share no event loop with the ` +
+      `paced requests: the second process still reads each renewal from the change log, and the machine's cores are shared by all. ` +
       `The ratio is the median over the rotations of each rotation's rate beside the paced requests over its rate alone (the range beside it); q/s, req/s and the p99 (of each round's queries) are means over the rotations; ` +
       `machine busy is the CPU the whole machine used during the rounds (from /proc/stat: servers, load generator and the rest), in cores of its ${cpus().length}. ` +
       `Each constant row is the ceiling of its arrangement's ratio on this machine: the same number of the cheapest requests the server answers ` +
@@ -440,13 +455,17 @@ function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], ser
       `${fmt(Math.round(alone.constant.loop))} µs, so ${fmt(LEASES.paced.perSecond)} of them per second take ${share(alone.renewal).toFixed(2)} and ` +
       `${share(alone.constant).toFixed(2)} of the loop; queries that kept the loop busy alone would keep about ${left(alone.renewal)} and ` +
       `${left(alone.constant)} of their rate (measured ${same.renewed.toFixed(2)}× and ${same.ceiling.toFixed(2)}×). ` +
-      `From a second process no loop is shared: what the queries lose there is the machine's CPU that the paced requests, their server and their ` +
-      `sender take from the query server and the load generator` +
-      (other ? ` (measured ${other.renewed.toFixed(2)}× beside renewals and ${other.ceiling.toFixed(2)}× beside constant GETs).` : '.') +
-      headroom(Math.max(...measured.map((m) => m.busyAlone)), alone) +
-      (same.rate < 0.95 * LEASES.paced.perSecond
-        ? ` The paced loops reached only ${fmt(Math.round(same.rate))} renewals/s beside the queries: a renewal costs the server ${cpuPerRenewal.toFixed(2)} ms ` +
-          `of CPU (the 16-in-flight row), so ${fmt(LEASES.paced.perSecond)}/s would take ${((cpuPerRenewal * LEASES.paced.perSecond) / 1000).toFixed(2)} cores of its one event loop.`
-        : ''),
+      `The machine was ${same.busyBeside.toFixed(2)} cores busy beside renewals against ${same.busyAlone.toFixed(2)} alone` +
+      (same.busyBeside < same.busyAlone ? ': in one process the loop bounds the ratio, not the machine.' : '.') +
+      (other ? secondProcess(other, alone) : '') +
+      measured
+        .filter((m) => m.rate < 0.95 * LEASES.paced.perSecond)
+        .map(
+          (m) =>
+            ` The paced loops reached only ${fmt(Math.round(m.rate))} renewals/s beside the queries ${m.second ? 'from a second process' : 'in one process'}: a renewal costs the server ` +
+            `${cpuPerRenewal.toFixed(2)} ms of CPU (the 16-in-flight row), so ${fmt(LEASES.paced.perSecond)}/s would take ` +
+            `${((cpuPerRenewal * LEASES.paced.perSecond) / 1000).toFixed(2)} cores of its one event loop.`,
+        )
+        .join(''),
   ])
 }

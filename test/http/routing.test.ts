@@ -2,7 +2,7 @@
  * The app's router. hono's default router (SmartRouter) settles, on the first request, on
  * the first of its routers that takes every route: RegExpRouter, which matches a request
  * with one regular expression per method, or else TrieRouter, which walks a tree of every
- * route's segments on each request (about 2 µs a match here against 0.3 µs). RegExpRouter
+ * route's segments on each request (several times slower over this app's routes). RegExpRouter
  * refuses a route whose pattern holds a capturing group, so one such route (the dashboard's
  * assets once had one) sends every request of the API, DNS included, through the slower
  * walk. test/http/ui.test.ts checks that the assets' route still serves what it should.
