@@ -405,7 +405,8 @@ function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], ser
     /** The median (and range) over the rotations of each rotation's rate beside `rounds` over its rate without. */
     const ratio = (rounds: Round[]) => {
       const ratios = rounds.map((b, k) => b.result.rps / quiet[k]!.result.rps).sort((a, b) => a - b)
-      return { median: ratios[Math.floor(ratios.length / 2)]!, text: `${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})` }
+      const middle = median(ratios)
+      return { median: middle, text: `${middle.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})` }
     }
     const errors = [...quiet, ...busy, ...constant].reduce((sum, x) => sum + x.result.errors, 0)
     if (errors) ctx.report.problem(`leases (${where}): ${errors} failed DoH queries in the rounds with and without renewals`)
@@ -424,9 +425,10 @@ function interferenceSection(ctx: BenchContext, arrangements: Arrangement[], ser
     if (!second) perQuery = queryCpu
     // What else the answering server spent beside renewals, per renewal (by the difference: beside the queries' own CPU at their cost alone).
     const perRenewal = median(busy.map((x) => (x.cpuMicros - queried(x) * queryCpu) / Math.max(1, x.pacedSent)))
-    measured.push({ second, renewed: renewed.median, ceiling: ceiling.median, rate, busyAlone: mean(quiet.map((x) => x.machineBusy)), busyBeside: mean(busy.map((x) => x.machineBusy)), perRenewal })
+    const machine = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.machineBusy)))
+    measured.push({ second, renewed: renewed.median, ceiling: ceiling.median, rate, busyAlone: machine[0]!, busyBeside: machine[1]!, perRenewal })
     const label = second ? 'DoH from a second process, ' : ''
-    const busyCores = [quiet, busy, constant].map((rounds) => mean(rounds.map((x) => x.machineBusy)).toFixed(2))
+    const busyCores = machine.map((cores) => cores.toFixed(2))
     const p99 = [quiet, busy, constant].map((rounds) => ms(mean(rounds.map((x) => x.result.latency.p99))))
     rows.push([`${label}beside renewals`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[1]!)), fmt(Math.round(rate)), renewed.text, `≥ ${LEASES.target.doh}×`, `${p99[0]} / ${p99[1]}`, `${loads[0]!.toFixed(1)} / ${loads[1]!.toFixed(1)}`, `${busyCores[0]} / ${busyCores[1]}`])
     rows.push([`${label}beside GET /bench/constant (ceiling)`, fmt(Math.round(qps[0]!)), fmt(Math.round(qps[2]!)), fmt(Math.round(constantRate)), ceiling.text, '', `${p99[0]} / ${p99[2]}`, `${loads[0]!.toFixed(1)} / ${loads[2]!.toFixed(1)}`, `${busyCores[0]} / ${busyCores[2]}`])
