@@ -13,7 +13,8 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
 /**
  * A deep copy of a JSON value as `JSON.parse` makes them: plain objects (own keys, `__proto__`
  * kept as data), arrays and primitives, without cycles. For objects read from storage it is
- * several times cheaper than `structuredClone`, which serializes and deserializes.
+ * several times cheaper than `structuredClone`, which serializes and deserializes; every
+ * deep copy of a JSON value in the registry is made with it.
  */
 export function copyJson<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyJson) as T

@@ -14,7 +14,7 @@
  * Server-set metadata (name, uid, resourceVersion, timestamps, managedFields itself) is
  * owned by nobody; the main resource and its `status` subresource own their own halves.
  */
-import { sameJson, setOwn } from '../json'
+import { copyJson, sameJson, setOwn } from '../json'
 import { RegistryError } from './errors'
 import {
   fieldValues,
@@ -108,7 +108,7 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, o: Owners
 
   const owned = union(...others.map((m) => m.set))
   const removed = subtract(subtract(previous, applied), owned)
-  const base = live ? structuredClone(live) : {}
+  const base = live ? copyJson(live) : {}
   removeFields(base, removed, o.lists, union(owned, applied))
   const merged = mergeConfiguration(base, config, o.lists, []) as Obj
   // The entry keeps its place, and its time when the apply changed nothing (so that repeating one is a no-op).
@@ -164,7 +164,7 @@ export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj
 export function mergeConfiguration(live: unknown, config: unknown, lists: ListTypes, path: string[]): unknown {
   if (Array.isArray(config)) {
     const list = lists(path.join('.'))
-    if (list.type === 'atomic' || !Array.isArray(live)) return structuredClone(config)
+    if (list.type === 'atomic' || !Array.isArray(live)) return copyJson(config)
     const out = [...live]
     // Where each existing item is, by its FieldsV1 key (one pass, so a merge is linear in the list).
     const at = new Map<string, number>()
@@ -180,7 +180,7 @@ export function mergeConfiguration(live: unknown, config: unknown, lists: ListTy
         continue
       }
       if (key !== null) at.set(key, out.length)
-      out.push(structuredClone(item))
+      out.push(copyJson(item))
     }
     return out
   }
@@ -193,7 +193,7 @@ export function mergeConfiguration(live: unknown, config: unknown, lists: ListTy
     }
     return out
   }
-  return structuredClone(config)
+  return copyJson(config)
 }
 
 /** The stored managedFields of an object, each with its set; an entry that is not one is dropped. */

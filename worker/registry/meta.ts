@@ -8,7 +8,7 @@ import type { ObjectMeta } from './schemas'
 import type { ObjectMetaOut, RegistryObject } from './types'
 import { validateAnnotations, validateLabels, validateName } from './validation'
 import { parseRfc3339, timeMessage, timestamp } from './rfc3339'
-import { MAX_JSON_DEPTH } from '../json'
+import { MAX_JSON_DEPTH, copyJson } from '../json'
 
 export type NameRule = 'dns1123label' | 'dns1123subdomain' | 'dns1035label'
 
@@ -172,7 +172,7 @@ function withUserFields(out: ObjectMetaOut, m: Omit<ObjectMeta, 'managedFields'>
     }))
   }
   if (m.finalizers?.length) out.finalizers = [...m.finalizers]
-  if (m.managedFields?.length) out.managedFields = structuredClone(m.managedFields) as ObjectMetaOut['managedFields']
+  if (m.managedFields?.length) out.managedFields = copyJson(m.managedFields) as ObjectMetaOut['managedFields']
   return out
 }
 

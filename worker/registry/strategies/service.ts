@@ -5,6 +5,7 @@
  * A dry run checks the same allocation and keeps none: a dynamic ClusterIP reads as the
  * range's network address, as Kubernetes' dry-run allocator answers it.
  */
+import { copyJson } from '../../json'
 import { PreconditionFailed } from '../../db/errors'
 import type { ServiceWrite } from '../../db/store'
 import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
@@ -66,7 +67,7 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
   const heldPorts = new Set((old?.spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined))
   const smallRange = cidrSize(allocation.range) <= SMALL_RANGE
   for (let attempt = 0; ; attempt++) {
-    const candidate = structuredClone(svc)
+    const candidate = copyJson(svc)
     const [ports, ips] = await Promise.all([
       usesNodePorts(candidate.spec.type) ? store.usedNodePorts() : Promise.resolve([]),
       smallRange && candidate.spec.type !== 'ExternalName' ? store.usedClusterIPs() : Promise.resolve(undefined),
