@@ -35,13 +35,15 @@ const OPEN: Principal = { name: '', role: 'admin', namespaces: ALL_NAMESPACES }
 
 export function accessControl(registry: Registry, options: AccessOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const need = requirement(c.req.method, c.req.path)
-    const limiter = options.tokens.enabled ? options.limiter : undefined
     const open = () => {
       c.set('principal', OPEN)
       c.set('registry', registry)
       return next()
     }
+    // Access control off (Node, loopback only): every route is open and nothing is limited, whatever it needs.
+    if (!options.tokens.enabled && !options.failClosed) return open()
+    const need = requirement(c.req.method, c.req.path)
+    const limiter = options.tokens.enabled ? options.limiter : undefined
     if (need.kind === 'public') {
       limiter?.request({ address: clientAddress(c) })
       return open()
@@ -52,8 +54,8 @@ export function accessControl(registry: Registry, options: AccessOptions): Middl
         'access control is not configured: set the SWITCHBOARD_ADMIN_TOKEN secret (wrangler secret put SWITCHBOARD_ADMIN_TOKEN)',
       )
     }
-    // Access control off (Node, loopback only), or public DNS.
-    if (need.kind === 'dns' ? dnsNeedsNoToken(options.tokens.enabled, options.dohPublic) : !options.tokens.enabled) {
+    // Public DNS.
+    if (need.kind === 'dns' && dnsNeedsNoToken(options.tokens.enabled, options.dohPublic)) {
       limiter?.request({ address: clientAddress(c) })
       return open()
     }

@@ -29,6 +29,8 @@ export interface WriteOptions {
 /** Kubernetes' limit on a field manager's name. */
 export const FIELD_MANAGER_MAX_BYTES = 128
 
+const UTF8 = new TextEncoder()
+
 /** Which options a write reads, as the 422 for a bad value names them. */
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'
 
@@ -55,7 +57,7 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
   const errors = []
   const manager = query.fieldManager
   if (manager !== undefined) {
-    if (new TextEncoder().encode(manager).length > FIELD_MANAGER_MAX_BYTES) errors.push(fieldError.tooLong('fieldManager', FIELD_MANAGER_MAX_BYTES))
+    if (UTF8.encode(manager).length > FIELD_MANAGER_MAX_BYTES) errors.push(fieldError.tooLong('fieldManager', FIELD_MANAGER_MAX_BYTES))
     else if (/[\p{C}]/u.test(manager)) errors.push(fieldError.invalid('fieldManager', manager, 'must only contain printable characters'))
   } else if (query.apply) {
     errors.push(fieldError.required('fieldManager', 'is required for apply patch'))
@@ -79,11 +81,14 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
  * characters only, cut to the limit (`kubectl/v1.32.0 (linux/amd64)` → `kubectl`).
  */
 export function managerFromUserAgent(userAgent: string): string {
+  const product = userAgent.split('/')[0]!
+  // Printable ASCII within the limit (nearly every agent) is the manager as it is.
+  if (product.length <= FIELD_MANAGER_MAX_BYTES && /^[\x20-\x7e]*$/.test(product)) return product
   let out = ''
   let bytes = 0
-  for (const ch of userAgent.split('/')[0]!) {
+  for (const ch of product) {
     if (/\p{C}/u.test(ch)) continue
-    const size = new TextEncoder().encode(ch).length
+    const size = UTF8.encode(ch).length
     if (bytes + size > FIELD_MANAGER_MAX_BYTES) break
     out += ch
     bytes += size

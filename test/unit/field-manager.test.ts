@@ -1,0 +1,30 @@
+/** The default field manager a write is recorded under: the product its User-Agent names. */
+import { describe, expect, it } from 'vitest'
+import { FIELD_MANAGER_MAX_BYTES, managerFromUserAgent, writeOptions } from '../../worker/registry/write-options'
+
+describe('managerFromUserAgent', () => {
+  it('takes what comes before the first slash', () => {
+    expect(managerFromUserAgent('kubectl/v1.32.0 (linux/amd64) kubernetes/abc')).toBe('kubectl')
+    expect(managerFromUserAgent('node')).toBe('node')
+    expect(managerFromUserAgent('')).toBe('')
+    expect(managerFromUserAgent('my agent/1')).toBe('my agent')
+  })
+
+  it('drops control characters and keeps other characters', () => {
+    expect(managerFromUserAgent('a\tb\u007fc/1')).toBe('abc')
+    expect(managerFromUserAgent('café/2')).toBe('café')
+    expect(managerFromUserAgent('x\u200by/1')).toBe('xy') // a format character (Cf) is a control character to Kubernetes too
+  })
+
+  it('cuts to the byte limit without splitting a character', () => {
+    expect(managerFromUserAgent('a'.repeat(FIELD_MANAGER_MAX_BYTES + 10))).toBe('a'.repeat(FIELD_MANAGER_MAX_BYTES))
+    const cut = managerFromUserAgent('é'.repeat(FIELD_MANAGER_MAX_BYTES))
+    expect(cut).toBe('é'.repeat(FIELD_MANAGER_MAX_BYTES / 2))
+    expect(Buffer.byteLength(managerFromUserAgent(`a${'é'.repeat(FIELD_MANAGER_MAX_BYTES)}`))).toBe(FIELD_MANAGER_MAX_BYTES - 1)
+  })
+
+  it('is the manager of a write that names none', () => {
+    expect(writeOptions({ userAgent: 'sdk/0.1' }, 'PatchOptions').fieldManager).toBe('sdk')
+    expect(writeOptions({ userAgent: 'sdk/0.1', fieldManager: 'mine' }, 'PatchOptions').fieldManager).toBe('mine')
+  })
+})
