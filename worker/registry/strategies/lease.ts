@@ -32,11 +32,10 @@ export const leaseStrategy: Strategy<LeaseObject, LeaseInput> = {
 }
 
 export function leaseWrite(lease: LeaseObject): LeaseWrite {
-  return {
-    ...objectWrite(lease),
+  return objectWrite(lease, {
     holder: lease.spec.holderIdentity ?? null,
     durationSeconds: lease.spec.leaseDurationSeconds ?? null,
     renewMs: renewMs(lease.spec),
     expiresMs: leaseExpiresMs(lease.spec),
-  }
+  })
 }

@@ -63,8 +63,7 @@ export function podWrite(pod: PodObject): PodWrite {
   const ports = (pod.spec.containers ?? []).flatMap((c) =>
     (c.ports ?? []).filter((p) => p.name).map((p) => ({ name: p.name!, protocol: p.protocol, port: p.containerPort })),
   )
-  return {
-    ...objectWrite(pod),
+  return objectWrite(pod, {
     nodeName: pod.spec.nodeName ?? null,
     phase: pod.status.phase,
     podIP: pod.status.podIP ? canonicalIP(pod.status.podIP) : null,
@@ -75,7 +74,7 @@ export function podWrite(pod: PodObject): PodWrite {
     lease: podLease(pod.metadata.annotations),
     leaseLapsed: pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'False' && c.reason === LEASE_EXPIRED) ?? false,
     ports: dedupePorts(ports),
-  }
+  })
 }
 
 function dedupePorts<T extends { name: string; protocol: string }>(ports: T[]): T[] {

@@ -100,8 +100,7 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
 
 /** A service as the store keeps it: its body, its allocations and the rows selectors and ports match from. */
 function serviceWrite(svc: ServiceObject, alloc: Allocation): ServiceWrite {
-  return {
-    ...objectWrite(svc),
+  return objectWrite(svc, {
     type: svc.spec.type,
     clusterIP: svc.spec.clusterIP ?? null,
     allocatedIPs: alloc.ips,
@@ -116,5 +115,5 @@ function serviceWrite(svc: ServiceObject, alloc: Allocation): ServiceWrite {
       targetPortName: typeof p.targetPort === 'string' ? p.targetPort : null,
       appProtocol: p.appProtocol ?? null,
     })),
-  }
+  })
 }
