@@ -10,17 +10,28 @@ describe('managerFromUserAgent', () => {
     expect(managerFromUserAgent('my agent/1')).toBe('my agent')
   })
 
-  it('drops control characters and keeps other characters', () => {
+  it("drops what Go's unicode.IsPrint refuses and keeps other characters", () => {
     expect(managerFromUserAgent('a\tb\u007fc/1')).toBe('abc')
     expect(managerFromUserAgent('café/2')).toBe('café')
-    expect(managerFromUserAgent('x\u200by/1')).toBe('xy') // a format character (Cf) is a control character to Kubernetes too
+    expect(managerFromUserAgent('x\u200by/1')).toBe('xy') // a format character
+    expect(managerFromUserAgent('no\u00a0break\u2028line\u3000space/1')).toBe('nobreaklinespace') // spaces other than ASCII's
+    expect(managerFromUserAgent('a b~/1')).toBe('a b~')
   })
 
   it('cuts to the byte limit without splitting a character', () => {
+    expect(managerFromUserAgent('a'.repeat(FIELD_MANAGER_MAX_BYTES))).toBe('a'.repeat(FIELD_MANAGER_MAX_BYTES))
+    expect(managerFromUserAgent('a'.repeat(FIELD_MANAGER_MAX_BYTES + 1))).toBe('a'.repeat(FIELD_MANAGER_MAX_BYTES))
     expect(managerFromUserAgent('a'.repeat(FIELD_MANAGER_MAX_BYTES + 10))).toBe('a'.repeat(FIELD_MANAGER_MAX_BYTES))
     const cut = managerFromUserAgent('é'.repeat(FIELD_MANAGER_MAX_BYTES))
     expect(cut).toBe('é'.repeat(FIELD_MANAGER_MAX_BYTES / 2))
     expect(Buffer.byteLength(managerFromUserAgent(`a${'é'.repeat(FIELD_MANAGER_MAX_BYTES)}`))).toBe(FIELD_MANAGER_MAX_BYTES - 1)
+  })
+
+  it('refuses a named manager that is not printable', () => {
+    for (const bad of ['a\tb', 'a\u00a0b', 'a\u200bb']) {
+      expect(() => writeOptions({ fieldManager: bad }, 'PatchOptions'), JSON.stringify(bad)).toThrow(/printable/)
+    }
+    expect(writeOptions({ fieldManager: 'a b é' }, 'PatchOptions').fieldManager).toBe('a b é')
   })
 
   it('is the manager of a write that names none', () => {

@@ -194,16 +194,22 @@ export function uuidFrom(random: () => number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
+/** What every object write carries (db/tables.ts ObjectWrite). */
+interface CommonColumns {
+  namespace: string
+  name: string
+  uid: string
+  body: Record<string, unknown>
+  labels: Record<string, string>
+}
+
 /**
- * What every object write carries (db/tables.ts ObjectWrite) for an object of a namespaced
- * kind, followed by `fields`, the kind's own columns. They come last on purpose: V8 (Node
- * 20) adds each new property to an object built by a spread about fifty times slower than
- * it copies them in, and a pod's write has ten (about 10 µs a write).
+ * What every object write carries for `obj`, followed by `fields`, the kind's own columns
+ * (which may not reuse a common column's name). They are copied in last on purpose: on
+ * Node 20, writing `{ ...objectWrite(pod), nodeName, … }` built a pod's ten columns in
+ * 14 µs, this in 1.8 µs (each property added after a spread of an object took about 1 µs).
  */
-export function objectWrite<F extends object = Record<never, never>>(
-  obj: RegistryObject,
-  fields?: F,
-): { namespace: string; name: string; uid: string; body: Record<string, unknown>; labels: Record<string, string> } & F {
+export function objectWrite<F extends object = Record<never, never>>(obj: RegistryObject, fields?: F & { [K in keyof CommonColumns]?: never }): CommonColumns & F {
   return { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, uid: obj.metadata.uid, body: stripRv(obj), labels: obj.metadata.labels ?? {}, ...(fields as F) }
 }
 

@@ -31,6 +31,9 @@ export const FIELD_MANAGER_MAX_BYTES = 128
 
 const UTF8 = new TextEncoder()
 
+/** A character Go's `unicode.IsPrint` refuses, as Kubernetes judges field managers: anything but a letter, mark, number, punctuation, symbol or the ASCII space. */
+const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u
+
 /** Which options a write reads, as the 422 for a bad value names them. */
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'
 
@@ -58,7 +61,7 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
   const manager = query.fieldManager
   if (manager !== undefined) {
     if (UTF8.encode(manager).length > FIELD_MANAGER_MAX_BYTES) errors.push(fieldError.tooLong('fieldManager', FIELD_MANAGER_MAX_BYTES))
-    else if (/[\p{C}]/u.test(manager)) errors.push(fieldError.invalid('fieldManager', manager, 'must only contain printable characters'))
+    else if (NOT_PRINTABLE.test(manager)) errors.push(fieldError.invalid('fieldManager', manager, 'must only contain printable characters'))
   } else if (query.apply) {
     errors.push(fieldError.required('fieldManager', 'is required for apply patch'))
   }
@@ -87,7 +90,7 @@ export function managerFromUserAgent(userAgent: string): string {
   let out = ''
   let bytes = 0
   for (const ch of product) {
-    if (/\p{C}/u.test(ch)) continue
+    if (NOT_PRINTABLE.test(ch)) continue
     const size = UTF8.encode(ch).length
     if (bytes + size > FIELD_MANAGER_MAX_BYTES) break
     out += ch
