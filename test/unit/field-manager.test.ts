@@ -1,6 +1,19 @@
 /** The default field manager a write is recorded under: the product its User-Agent names. */
 import { describe, expect, it } from 'vitest'
+import { RegistryError } from '../../worker/registry/errors'
 import { FIELD_MANAGER_MAX_BYTES, managerFromUserAgent, writeOptions } from '../../worker/registry/write-options'
+
+/** The 422 a named field manager gets: its message and how many causes it lists. */
+function refusal(fieldManager: string): { message: string; causes: number } {
+  try {
+    writeOptions({ fieldManager }, 'PatchOptions')
+  } catch (e) {
+    expect(e).toBeInstanceOf(RegistryError)
+    const error = e as RegistryError
+    return { message: error.message, causes: error.details.causes?.length ?? 0 }
+  }
+  throw new Error(`${JSON.stringify(fieldManager)} was accepted`)
+}
 
 describe('managerFromUserAgent', () => {
   it('takes what comes before the first slash', () => {
@@ -27,17 +40,17 @@ describe('managerFromUserAgent', () => {
     expect(Buffer.byteLength(managerFromUserAgent(`a${'é'.repeat(FIELD_MANAGER_MAX_BYTES)}`))).toBe(FIELD_MANAGER_MAX_BYTES - 1)
   })
 
-  it('refuses a named manager that is not printable, naming each character as Kubernetes does', () => {
-    expect(() => writeOptions({ fieldManager: 'a\tb' }, 'PatchOptions')).toThrow('invalid character U+0009 (at position 1)')
-    expect(() => writeOptions({ fieldManager: 'é\u00a0b' }, 'PatchOptions')).toThrow('invalid character U+00A0 (at position 2)')
-    let refused: unknown
-    try {
-      writeOptions({ fieldManager: 'x\u200by\u{e0001}' }, 'PatchOptions')
-    } catch (e) {
-      refused = e
-    }
-    expect(String((refused as Error).message)).toContain('invalid character U+200B (at position 1)')
-    expect(String((refused as Error).message)).toContain('invalid character U+E0001 (at position 5)')
+  it('refuses a named manager that is not printable, one error per character as Kubernetes words it', () => {
+    expect(refusal('a\tb')).toEqual({ message: 'PatchOptions "" is invalid: fieldManager: Invalid value: "a\\tb": invalid character U+0009 (at position 1)', causes: 1 })
+    expect(refusal('é\u00a0b').message).toContain('invalid character U+00A0 (at position 2)')
+    const two = refusal('x\u200by\u{e0001}')
+    expect(two.causes).toBe(2)
+    expect(two.message).toMatch(/^PatchOptions "" is invalid: \[.*invalid character U\+200B \(at position 1\), .*invalid character U\+E0001 \(at position 5\)\]$/)
+    // Too long and not printable: both, as Kubernetes reports them.
+    const both = refusal(`\t${'a'.repeat(FIELD_MANAGER_MAX_BYTES)}`)
+    expect(both.causes).toBe(2)
+    expect(both.message).toContain('fieldManager: Too long: may not be more than 128 bytes')
+    expect(both.message).toContain('invalid character U+0009 (at position 0)')
     expect(writeOptions({ fieldManager: 'a b é' }, 'PatchOptions').fieldManager).toBe('a b é')
   })
 

@@ -108,12 +108,14 @@ export function badRequest(message: string, causes?: FieldError[]): RegistryErro
 }
 
 /**
- * `<Kind> "<name>" is invalid: [field: message, ...]`, with `details.kind` the Kind
- * (singular, capitalised), as Kubernetes does for 422.
+ * `<Kind> "<name>" is invalid: field: message`, or `[field: message, ...]` for several,
+ * each repeated message once (apimachinery's error aggregate), with `details.kind` the
+ * Kind (singular, capitalised) and every cause in `details.causes`, as Kubernetes does for 422.
  */
 export function invalid(kind: string, name: string, causes: FieldError[]): RegistryError {
-  const list = causes.map((c) => `${c.field}: ${c.message}`).join(', ')
-  return new RegistryError('Invalid', `${kind} "${name}" is invalid: [${list}]`, { name, kind, causes })
+  const messages = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))]
+  const list = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`
+  return new RegistryError('Invalid', `${kind} "${name}" is invalid: ${list}`, { name, kind, causes })
 }
 
 /**

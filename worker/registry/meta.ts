@@ -194,7 +194,7 @@ export function uuidFrom(random: () => number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-/** What every object write carries (db/tables.ts ObjectWrite). */
+/** What every object write carries: db/tables.ts ObjectWrite, and the namespace. */
 interface CommonColumns {
   namespace: string
   name: string

@@ -31,7 +31,12 @@ export const FIELD_MANAGER_MAX_BYTES = 128
 
 const UTF8 = new TextEncoder()
 
-/** A character Go's `unicode.IsPrint` refuses, as Kubernetes judges field managers: anything but a letter, mark, number, punctuation, symbol or the ASCII space. */
+/**
+ * A character Go's `unicode.IsPrint` refuses, as Kubernetes judges field managers: anything
+ * but a letter, mark, number, punctuation, symbol or the ASCII space. The categories are the
+ * JavaScript engine's Unicode version, which may be newer than Go's: a character assigned
+ * since is printable here and not there.
+ */
 const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u
 
 /** Which options a write reads, as the 422 for a bad value names them. */
