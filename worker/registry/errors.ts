@@ -4,6 +4,7 @@
  * turns them into Status objects.
  */
 import { storageFaultOf, type StorageFault } from '../db/errors'
+import { goQuote } from './printable'
 
 export type CauseReason =
   | 'FieldValueInvalid'
@@ -177,8 +178,9 @@ export const fieldError = {
   },
 }
 
+/** A value as field errors show it: a string quoted as Go's %q quotes it, anything else as JSON (cut at 80 characters). */
 function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') return goQuote(value)
   if (value === undefined) return 'null'
   try {
     const s = JSON.stringify(value)

@@ -8,6 +8,7 @@
  * API server answers (`CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value`).
  */
 import { fieldError, invalid } from './errors'
+import { isPrintable } from './printable'
 
 export const DRY_RUN_ALL = 'All'
 
@@ -31,13 +32,6 @@ export const FIELD_MANAGER_MAX_BYTES = 128
 
 const UTF8 = new TextEncoder()
 
-/**
- * A character Go's `unicode.IsPrint` refuses, as Kubernetes judges field managers: anything
- * but a letter, mark, number, punctuation, symbol or the ASCII space. The categories are the
- * JavaScript engine's Unicode version, which may be newer than Go's: a character assigned
- * since is printable here and not there.
- */
-const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u
 
 /** Which options a write reads, as the 422 for a bad value names them. */
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'
@@ -69,7 +63,7 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
     // As Kubernetes words it: one error per character that is not printable, at its byte offset.
     let offset = 0
     for (const ch of manager) {
-      if (NOT_PRINTABLE.test(ch)) errors.push(fieldError.invalid('fieldManager', manager, `invalid character ${codePoint(ch)} (at position ${offset})`))
+      if (!isPrintable(ch)) errors.push(fieldError.invalid('fieldManager', manager, `invalid character ${codePoint(ch)} (at position ${offset})`))
       offset += UTF8.encode(ch).length
     }
   } else if (query.apply) {
@@ -100,7 +94,7 @@ export function managerFromUserAgent(userAgent: string): string {
   let out = ''
   let bytes = 0
   for (const ch of product) {
-    if (NOT_PRINTABLE.test(ch)) continue
+    if (!isPrintable(ch)) continue
     const size = UTF8.encode(ch).length
     if (bytes + size > FIELD_MANAGER_MAX_BYTES) break
     out += ch
