@@ -25,6 +25,8 @@ describe('goQuote', () => {
     expect(goQuote('\x00\x01\x1b\x7f')).toBe('"\\x00\\x01\\x1b\\x7f"')
     expect(goQuote('é\u00a0\u200b\u2028')).toBe('"é\\u00a0\\u200b\\u2028"')
     expect(goQuote('😀\u{e0001}')).toBe('"😀\\U000e0001"')
+    expect(goQuote('\x85\ufffd')).toBe('"\\u0085\ufffd"')
+    expect(goQuote('a\ud800b')).toBe('"a\ufffdb"') // a lone surrogate, as Go's JSON decoding reads it
   })
 
   it('is how a field error shows a string value', () => {

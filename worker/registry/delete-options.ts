@@ -69,7 +69,7 @@ function gracePeriodQuery(query: string | undefined): number | undefined {
   const seconds = Number(query)
   if (seconds > MAX_GRACE_PERIOD_SECONDS) {
     throw badRequest(`gracePeriodSeconds must be no more than ${MAX_GRACE_PERIOD_SECONDS}, got "${query.length > 40 ? `${query.slice(0, 37)}...` : query}"`, [
-      fieldError.invalid('gracePeriodSeconds', query, `must be less than or equal to ${MAX_GRACE_PERIOD_SECONDS}`),
+      fieldError.invalid('gracePeriodSeconds', seconds, `must be less than or equal to ${MAX_GRACE_PERIOD_SECONDS}`),
     ])
   }
   return seconds

@@ -115,8 +115,8 @@ export function badRequest(message: string, causes?: FieldError[]): RegistryErro
  */
 export function invalid(kind: string, name: string, causes: FieldError[]): RegistryError {
   const messages = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))]
-  const list = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`
-  return new RegistryError('Invalid', `${kind} "${name}" is invalid: ${list}`, { name, kind, causes })
+  const list = messages.length === 0 ? '' : messages.length === 1 ? `: ${messages[0]}` : `: [${messages.join(', ')}]`
+  return new RegistryError('Invalid', `${kind} "${name}" is invalid${list}`, { name, kind, causes })
 }
 
 /**
@@ -160,7 +160,7 @@ export const fieldError = {
     return { reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${show(value)}` }
   },
   notSupported(field: string, value: unknown, allowed: readonly string[]): FieldError {
-    const list = allowed.map((a) => `"${a}"`).join(', ')
+    const list = allowed.map(goQuote).join(', ')
     return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(value)}: supported values: ${list}` }
   },
   forbidden(field: string, detail: string): FieldError {

@@ -15,10 +15,15 @@ export function isPrintable(text: string): boolean {
 
 const ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' }
 
-/** `text` in double quotes as `strconv.Quote` writes it: printable characters as they are, others escaped (`\t`, `\x7f`, `\u00a0`, `\U000e0001`). */
+/**
+ * `text` in double quotes as `strconv.Quote` writes it: printable characters as they are,
+ * others escaped (`\t`, `\x7f`, `\u00a0`, `\U000e0001`). A lone surrogate is U+FFFD, as
+ * Go's JSON decoding makes it.
+ */
 export function goQuote(text: string): string {
   let out = '"'
-  for (const ch of text) {
+  for (const raw of text) {
+    const ch = raw.length === 1 && raw >= '\ud800' && raw <= '\udfff' ? '\ufffd' : raw
     const escape = ESCAPES[ch]
     if (escape !== undefined) out += escape
     else if (isPrintable(ch)) out += ch

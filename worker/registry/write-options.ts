@@ -32,7 +32,6 @@ export const FIELD_MANAGER_MAX_BYTES = 128
 
 const UTF8 = new TextEncoder()
 
-
 /** Which options a write reads, as the 422 for a bad value names them. */
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'
 
