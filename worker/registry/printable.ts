@@ -1,6 +1,6 @@
 /**
- * Printable text as Go judges it (`unicode.IsPrint`) and strings quoted as Go's `%q`
- * writes them (`strconv.Quote`), so that Kubernetes' checks and messages that rest on them
+ * Printable text as Go judges it (`unicode.IsPrint`), and strings and characters as Go's
+ * `%q` and `%#U` write them, so that Kubernetes' checks and messages that rest on them
  * read the same here. The categories are the JavaScript engine's Unicode version, which
  * may be newer than Go's: a character assigned since is printable here and not there.
  */
@@ -33,6 +33,11 @@ export function goQuote(text: string): string {
     }
   }
   return `${out}"`
+}
+
+/** A character as Go's `%#U` writes one that is not printable: `U+0009`, `U+E0001`. */
+export function goCodePoint(ch: string): string {
+  return `U+${hex(ch.codePointAt(0)!, 4).toUpperCase()}`
 }
 
 function hex(code: number, digits: number): string {

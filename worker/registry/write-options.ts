@@ -8,7 +8,7 @@
  * API server answers (`CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value`).
  */
 import { fieldError, invalid } from './errors'
-import { isPrintable } from './printable'
+import { goCodePoint, isPrintable } from './printable'
 
 export const DRY_RUN_ALL = 'All'
 
@@ -60,10 +60,12 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
   if (manager !== undefined) {
     if (UTF8.encode(manager).length > FIELD_MANAGER_MAX_BYTES) errors.push(fieldError.tooLong('fieldManager', FIELD_MANAGER_MAX_BYTES))
     // As Kubernetes words it: one error per character that is not printable, at its byte offset.
-    let offset = 0
-    for (const ch of manager) {
-      if (!isPrintable(ch)) errors.push(fieldError.invalid('fieldManager', manager, `invalid character ${codePoint(ch)} (at position ${offset})`))
-      offset += UTF8.encode(ch).length
+    if (!isPrintable(manager)) {
+      let offset = 0
+      for (const ch of manager) {
+        if (!isPrintable(ch)) errors.push(fieldError.invalid('fieldManager', manager, `invalid character ${goCodePoint(ch)} (at position ${offset})`))
+        offset += UTF8.encode(ch).length
+      }
     }
   } else if (query.apply) {
     errors.push(fieldError.required('fieldManager', 'is required for apply patch'))
@@ -100,11 +102,6 @@ export function managerFromUserAgent(userAgent: string): string {
     bytes += size
   }
   return out
-}
-
-/** A character as Go's %#U writes one that is not printable: `U+0009`. */
-function codePoint(ch: string): string {
-  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
 }
 
 /** A boolean query value as Go's strconv.ParseBool reads it; undefined when it is none. */
