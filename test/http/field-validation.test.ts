@@ -73,7 +73,8 @@ describe('fieldValidation', () => {
     expect(res.status).toBe(422)
     const body = (await res.json()) as any
     expect(body).toMatchObject({ reason: 'Invalid', details: { kind: 'CreateOptions', causes: [{ field: 'fieldValidation', reason: 'FieldValueNotSupported' }] } })
-    expect(body.message).toBe('CreateOptions "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"')
+    expect(body.details).toMatchObject({ group: 'meta.k8s.io', kind: 'CreateOptions' })
+    expect(body.message).toBe('CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"')
     const patch = await t.req('PATCH', `${SERVICES}/web?fieldValidation=nope`, { metadata: { labels: { a: 'b' } } })
     expect(((await patch.json()) as any).details.kind).toBe('PatchOptions')
     // a write the kind does not serve is still its 405

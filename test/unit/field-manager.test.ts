@@ -41,15 +41,15 @@ describe('managerFromUserAgent', () => {
   })
 
   it('refuses a named manager that is not printable, one error per character as Kubernetes words it', () => {
-    expect(refusal('a\tb')).toEqual({ message: 'PatchOptions "" is invalid: fieldManager: Invalid value: "a\\tb": invalid character U+0009 (at position 1)', causes: 1 })
+    expect(refusal('a\tb')).toEqual({ message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\tb": invalid character U+0009 (at position 1)', causes: 1 })
     expect(refusal('é\u00a0b').message).toContain('invalid character U+00A0 (at position 2)')
     const two = refusal('x\u200by\u{e0001}')
     expect(two.causes).toBe(2)
-    expect(two.message).toMatch(/^PatchOptions "" is invalid: \[.*invalid character U\+200B \(at position 1\), .*invalid character U\+E0001 \(at position 5\)\]$/)
+    expect(two.message).toMatch(/^PatchOptions.meta.k8s.io "" is invalid: \[.*invalid character U\+200B \(at position 1\), .*invalid character U\+E0001 \(at position 5\)\]$/)
     // Too long and not printable: both, as Kubernetes reports them.
     const both = refusal(`\t${'a'.repeat(FIELD_MANAGER_MAX_BYTES)}`)
     expect(both).toEqual({
-      message: `PatchOptions "" is invalid: [fieldManager: Too long: may not be more than 128 bytes, fieldManager: Invalid value: "\\t${'a'.repeat(FIELD_MANAGER_MAX_BYTES)}": invalid character U+0009 (at position 0)]`,
+      message: `PatchOptions.meta.k8s.io "" is invalid: [fieldManager: Too long: may not be more than 128 bytes, fieldManager: Invalid value: "\\t${'a'.repeat(FIELD_MANAGER_MAX_BYTES)}": invalid character U+0009 (at position 0)]`,
       causes: 2,
     })
     expect(writeOptions({ fieldManager: 'a b é' }, 'PatchOptions').fieldManager).toBe('a b é')

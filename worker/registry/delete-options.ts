@@ -9,7 +9,7 @@
  * stored but not acted on (nothing is orphaned, nothing waits in the foreground).
  */
 import type { Precondition } from '../db/store'
-import { RegistryError, badRequest, conflict, fieldError, invalid, type FieldError } from './errors'
+import { RegistryError, badRequest, conflict, fieldError, invalidOptions, namedDetails, type FieldError } from './errors'
 import { decode } from './meta'
 import { DeleteOptions, type DeleteOptionsInput } from './schemas'
 import type { RegistryObject } from './types'
@@ -53,7 +53,7 @@ export function deleteOptions(body: unknown, query: DeleteQuery = {}): DeletePre
     }
   }
   if (o.gracePeriodSeconds != null) causes.push(...validateGracePeriod(o.gracePeriodSeconds, 'gracePeriodSeconds'))
-  if (causes.length) throw invalid('DeleteOptions', '', causes)
+  if (causes.length) throw invalidOptions('DeleteOptions', causes)
   const grace = gracePeriodQuery(query.gracePeriodSeconds) ?? o.gracePeriodSeconds ?? undefined
   return {
     ...(o.preconditions?.resourceVersion ? { rv: o.preconditions.resourceVersion } : {}),
@@ -103,9 +103,6 @@ export function precondition(rv: string | undefined, current: RegistryObject, re
 
 export function checkUid(obj: RegistryObject, uid: string | undefined, resource: string): void {
   if (uid && uid !== obj.metadata.uid) {
-    throw new RegistryError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid}`, {
-      name: obj.metadata.name,
-      kind: resource,
-    })
+    throw new RegistryError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid}`, namedDetails(resource, obj.metadata.name))
   }
 }

@@ -78,7 +78,7 @@ export class EndpointRegistry {
   async getEndpointSlice(namespace: string, name: string): Promise<EndpointSlice> {
     const sources = await this.sources({ view: 'slices', namespace })
     const found = buildSlices(sources, this.maxPerSlice).find((s) => s.metadata.name === name)
-    if (!found) throw new RegistryError('NotFound', `endpointslices.discovery.k8s.io "${name}" not found`, { name, group: 'discovery.k8s.io', kind: 'endpointslices' })
+    if (!found) throw notFound('endpointslices.discovery.k8s.io', name)
     return found
   }
 

@@ -87,20 +87,31 @@ export class RegistryError extends Error {
   }
 }
 
-/** `<resource> "<name>" not found`, with `details.kind` the resource (plural), as Kubernetes does. */
+/**
+ * The Status details that name an object of `qualified`, a resource or kind as Kubernetes
+ * writes one in messages: `leases.coordination.k8s.io`, `Lease.coordination.k8s.io`, or
+ * without a group for the core one (`pods`). It splits at the first dot, as apimachinery's
+ * ParseGroupResource does: `details.kind` is the name before it, `details.group` the group.
+ */
+export function namedDetails(qualified: string, name: string): ErrorDetails {
+  const dot = qualified.indexOf('.')
+  return dot < 0 ? { name, kind: qualified } : { name, group: qualified.slice(dot + 1), kind: qualified.slice(0, dot) }
+}
+
+/** `<resource>[.<group>] "<name>" not found`, with `details.kind` the resource (plural), as Kubernetes does. */
 export function notFound(resource: string, name: string): RegistryError {
-  return new RegistryError('NotFound', `${resource} "${name}" not found`, { name, kind: resource })
+  return new RegistryError('NotFound', `${resource} "${name}" not found`, namedDetails(resource, name))
 }
 
 export function alreadyExists(resource: string, name: string): RegistryError {
-  return new RegistryError('AlreadyExists', `${resource} "${name}" already exists`, { name, kind: resource })
+  return new RegistryError('AlreadyExists', `${resource} "${name}" already exists`, namedDetails(resource, name))
 }
 
 export function conflict(resource: string, name: string): RegistryError {
   return new RegistryError(
     'Conflict',
     `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-    { name, kind: resource },
+    namedDetails(resource, name),
   )
 }
 
@@ -108,15 +119,20 @@ export function badRequest(message: string, causes?: FieldError[]): RegistryErro
   return new RegistryError('BadRequest', message, causes ? { causes } : {})
 }
 
+/** The 422 for options of a request (CreateOptions, PatchOptions, DeleteOptions, ListOptions…): `PatchOptions.meta.k8s.io "" is invalid: …`. */
+export function invalidOptions(kind: string, causes: FieldError[]): RegistryError {
+  return invalid(`${kind}.meta.k8s.io`, '', causes)
+}
+
 /**
- * `<Kind> "<name>" is invalid: field: message`, or `[field: message, ...]` for several,
- * each repeated message once (apimachinery's error aggregate), with `details.kind` the
- * Kind (singular, capitalised) and every cause in `details.causes`, as Kubernetes does for 422.
+ * `<Kind>[.<group>] "<name>" is invalid: field: message`, or `[field: message, ...]` for
+ * several, each repeated message once (apimachinery's error aggregate), with `details.kind`
+ * the Kind (singular, capitalised) and every cause in `details.causes`, as Kubernetes does for 422.
  */
 export function invalid(kind: string, name: string, causes: FieldError[]): RegistryError {
   const messages = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))]
   const list = messages.length === 0 ? '' : messages.length === 1 ? `: ${messages[0]}` : `: [${messages.join(', ')}]`
-  return new RegistryError('Invalid', `${kind} "${name}" is invalid${list}`, { name, kind, causes })
+  return new RegistryError('Invalid', `${kind} "${name}" is invalid${list}`, { ...namedDetails(kind, name), causes })
 }
 
 /**

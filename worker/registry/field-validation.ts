@@ -10,7 +10,7 @@
  * every duplicate key; under Warn, one warning per key).
  */
 import { MAX_JSON_DEPTH } from '../json'
-import { RegistryError, badRequest, fieldError, invalid } from './errors'
+import { RegistryError, badRequest, fieldError, invalidOptions } from './errors'
 import type { JsonSchema } from './json-schema'
 import { fieldPath } from './meta'
 import type { PatchType } from './patch'
@@ -30,7 +30,7 @@ export type FieldValidationOptions = Exclude<OptionsKind, 'DeleteOptions'>
 export function fieldValidationOf(value: string | undefined, options: FieldValidationOptions): FieldValidation {
   if (value === undefined || value === '') return 'Warn'
   if (DIRECTIVES.includes(value)) return value as FieldValidation
-  throw invalid(options, '', [fieldError.notSupported('fieldValidation', value, ['', ...DIRECTIVES])])
+  throw invalidOptions(options, [fieldError.notSupported('fieldValidation', value, ['', ...DIRECTIVES])])
 }
 
 /** A key set twice in one map of a YAML body: the line of its second setting. */

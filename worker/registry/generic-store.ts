@@ -19,7 +19,7 @@
  */
 import { RegistryError, badRequest, conflict, fieldError, invalid, notFound, type FieldError } from './errors'
 import { checkUid, deleteOptions, deletionAt, precondition, type DeleteQuery } from './delete-options'
-import { apiVersionOf, type KindInfo } from './kind-info'
+import { apiVersionOf, qualifiedKind, qualifiedResource, type KindInfo } from './kind-info'
 import { STREAM_PAGE_SIZE, listOptions, type ListQuery, type ListStream } from './list-options'
 import { snapshotPages } from './snapshot-pages'
 import { encodeContinue } from './continue-token'
@@ -59,7 +59,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
 
   async get(namespace: string, name: string): Promise<T> {
     const stored = await this.ctx.store.get(this.kind.storage!, namespace, name)
-    if (!stored) throw notFound(this.kind.resource, name)
+    if (!stored) throw notFound(qualifiedResource(this.kind), name)
     return withRv(stored.body as unknown as T, stored.rv)
   }
 
@@ -195,12 +195,12 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const write = { dryRun: pre.dryRun ?? false }
     this.strategy.checkDelete?.(name)
     const obj = await this.get(namespace, name)
-    checkUid(obj, pre.uid, this.kind.resource)
+    checkUid(obj, pre.uid, qualifiedResource(this.kind))
     const grace = this.strategy.gracePeriod?.(obj, pre.grace) ?? 0
     if (grace > 0) {
       return this.compute(namespace, name, (current) => {
-        checkUid(current, pre.uid, this.kind.resource)
-        precondition(pre.rv, current, this.kind.resource) // a stale precondition is a 409 even on an object already terminating
+        checkUid(current, pre.uid, qualifiedResource(this.kind))
+        precondition(pre.rv, current, qualifiedResource(this.kind)) // a stale precondition is a 409 even on an object already terminating
         if (current.metadata.deletionTimestamp) return undefined
         const at = deletionAt(this.ctx.clock.now(), grace)
         current.metadata.deletionTimestamp = at.deletionTimestamp
@@ -209,7 +209,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       }, write, false)
     }
     const ctx = this.context(write)
-    const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, this.kind.resource)))
+    const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, qualifiedResource(this.kind))))
     const gone = this.strategy.deleted?.(obj) ?? obj
     return write.dryRun ? gone : withRv(gone, rv)
   }
@@ -263,7 +263,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         const next = compute(copyJson(old))
         if (!next) return old
         const { object, rv: wanted } = next
-        if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(this.kind.resource, name)
+        if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(qualifiedResource(this.kind), name)
         // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
         // (the acting token is recorded first, so the same caller repeating itself is a no-op).
         this.stamp(object)
@@ -330,12 +330,12 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       for (const key of limit.path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined
       if (Array.isArray(v) && v.length > limit.max) causes.push(fieldError.tooMany(limit.field, limit.max, v.length))
     }
-    if (causes.length) throw invalid(this.kind.kind, name, causes)
+    if (causes.length) throw invalid(qualifiedKind(this.kind), name, causes)
   }
 
   /** Runs a store write, turning a failed precondition into its Status. */
   private run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {
-    return guarded(this.kind.resource, namespace, name, write)
+    return guarded(qualifiedResource(this.kind), namespace, name, write)
   }
 }
 

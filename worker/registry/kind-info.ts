@@ -56,6 +56,16 @@ export function apiVersionOf(kind: KindInfo): string {
   return kind.group ? `${kind.group}/${kind.version}` : kind.version
 }
 
+/** The kind's resource as Kubernetes names it in messages: `pods`, `leases.coordination.k8s.io`. */
+export function qualifiedResource(kind: Pick<KindInfo, 'group' | 'resource'>): string {
+  return kind.group ? `${kind.resource}.${kind.group}` : kind.resource
+}
+
+/** The kind as Kubernetes names it in messages: `Pod`, `Lease.coordination.k8s.io`. */
+export function qualifiedKind(kind: Pick<KindInfo, 'group' | 'kind'>): string {
+  return kind.group ? `${kind.kind}.${kind.group}` : kind.kind
+}
+
 /** The path prefix of a kind's group and version: `/api/v1` or `/apis/<group>/<version>`. */
 export function groupPath(kind: Pick<KindInfo, 'group' | 'version'>): string {
   return kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`

@@ -13,6 +13,7 @@ import { leaseTable, namespaceTable, podTable, serviceTable } from '../db/tables
 import type { KindInfo } from './kind-info'
 import { Lease, Namespace, Pod, Service } from './schemas'
 import { leaseStrategy } from './strategies/lease'
+import { LEASE_GROUP } from './lease'
 import { namespaceStrategy } from './strategies/namespace'
 import { podStrategy } from './strategies/pod'
 import { serviceStrategy } from './strategies/service'
@@ -128,7 +129,7 @@ export const LEASES: KindInfo = {
   listKind: 'LeaseList',
   resource: 'leases',
   singular: 'lease',
-  group: 'coordination.k8s.io',
+  group: LEASE_GROUP,
   version: 'v1',
   namespaced: true,
   shortNames: [],

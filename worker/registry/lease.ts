@@ -16,6 +16,9 @@ import { MAX_INT32 } from './limits'
 import { microTime, timeMessage } from './rfc3339'
 import { ratchet } from './ratchet'
 
+/** The API group of leases. */
+export const LEASE_GROUP = 'coordination.k8s.io'
+
 export const LEASE_ANNOTATION = 'switchboard.dev/lease'
 /** The only leader-election strategy Kubernetes defines (coordinated leader election). */
 const STRATEGIES = ['OldestEmulationVersion']
@@ -51,7 +54,7 @@ export function buildLease(input: LeaseInput, metadata: ObjectMetaOut): LeaseObj
   if (s.leaseTransitions != null) spec.leaseTransitions = s.leaseTransitions
   if (s.strategy != null) spec.strategy = s.strategy
   if (s.preferredHolder != null) spec.preferredHolder = s.preferredHolder
-  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec }
+  return { apiVersion: `${LEASE_GROUP}/v1`, kind: 'Lease', metadata, spec }
 }
 
 /**
@@ -83,7 +86,7 @@ export function validateLease(lease: LeaseObject, old?: LeaseObject): void {
     causes.push(fieldError.required('spec.strategy', 'must be specified when preferredHolder is set'))
   }
   const judged = ratchet(causes, lease, old)
-  if (judged.length) throw invalid('Lease', lease.metadata.name, judged)
+  if (judged.length) throw invalid(`Lease.${LEASE_GROUP}`, lease.metadata.name, judged)
 }
 
 /** The lease a pod names in its annotation, if any. */

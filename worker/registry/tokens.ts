@@ -22,6 +22,7 @@ import { alreadyExists, fieldError, invalid, notFound } from './errors'
 import { checkTypeMeta, decode, timestamp, type Clock } from './meta'
 import { encodeContinue } from './continue-token'
 import { TOKENS } from './kinds'
+import { qualifiedKind, qualifiedResource } from './kind-info'
 import { STREAM_PAGE_SIZE, listOptions, type ListOptions, type ListQuery, type ListStream } from './list-options'
 import { snapshotPages } from './snapshot-pages'
 import { ROLES, type Role } from './roles'
@@ -187,7 +188,7 @@ export class TokenRegistry {
     } else if (expires !== null && expires <= this.clock.now().getTime()) {
       causes.push(fieldError.invalid('spec.expiresAt', expiresAt, 'must be in the future'))
     }
-    if (causes.length) throw invalid('Token', name, causes)
+    if (causes.length) throw invalid(qualifiedKind(TOKENS), name, causes)
     const secret = `sb_${randomSecret()}`
     const row = {
       name,
@@ -203,7 +204,7 @@ export class TokenRegistry {
     try {
       rv = await (options.dryRun ? this.store.dryRun() : this.store).createToken(row)
     } catch (e) {
-      if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists('tokens', name)
+      if (e instanceof PreconditionFailed && e.code === 'exists') throw alreadyExists(qualifiedResource(TOKENS), name)
       if (e instanceof PreconditionFailed && e.code === 'missing_namespace') throw await this.missingNamespaces(name, namespaces)
       throw e
     }
@@ -224,7 +225,7 @@ export class TokenRegistry {
       missing.has(n) ? [fieldError.invalid(`spec.namespaces[${i}]`, n, 'no such namespace: create it before issuing a token for it')] : [],
     )
     // A namespace missing at the write may exist again by this read: the refusal then names the list.
-    return invalid('Token', name, causes.length ? causes : [fieldError.invalid('spec.namespaces', namespaces, 'a namespace does not exist')])
+    return invalid(qualifiedKind(TOKENS), name, causes.length ? causes : [fieldError.invalid('spec.namespaces', namespaces, 'a namespace does not exist')])
   }
 
   /** Tokens in name order, a page of `limit` at a time (tokens have no namespace: the continue key's is empty). */
@@ -259,7 +260,7 @@ export class TokenRegistry {
 
   async get(name: string): Promise<TokenObject> {
     const row = (await this.store.tokens({ name }))[0]
-    if (!row) throw notFound('tokens', name)
+    if (!row) throw notFound(qualifiedResource(TOKENS), name)
     return toObject(row)
   }
 
@@ -270,7 +271,7 @@ export class TokenRegistry {
     try {
       rv = await (options.dryRun ? this.store.dryRun() : this.store).deleteToken(name)
     } catch (e) {
-      if (e instanceof PreconditionFailed && e.code === 'not_found') throw notFound('tokens', name)
+      if (e instanceof PreconditionFailed && e.code === 'not_found') throw notFound(qualifiedResource(TOKENS), name)
       throw e
     }
     // Answered at the revocation's resourceVersion, as other deletes are (a dry run: the stored one).

@@ -6,7 +6,7 @@
  * and `timeoutSeconds` (default 1800, at most 3600). A bad combination is a 422 naming
  * the field; a value that does not parse is a 400 naming it.
  */
-import { badRequest, fieldError, invalid, type FieldError } from './errors'
+import { badRequest, fieldError, invalidOptions, type FieldError } from './errors'
 
 /** A watch without `timeoutSeconds` ends after this long. */
 export const DEFAULT_TIMEOUT_SECONDS = 1800
@@ -46,7 +46,7 @@ export function watchOptions(query: Record<string, string | undefined>): WatchOp
     if (match !== 'NotOlderThan') causes.push(fieldError.notSupported('resourceVersionMatch', match, ['NotOlderThan']))
     if (query.continue) causes.push(fieldError.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'))
   }
-  if (causes.length) throw invalid('ListOptions', '', causes)
+  if (causes.length) throw invalidOptions('ListOptions', causes)
   const fromNow = rvText === '' || rvText === '0'
   if (!fromNow && !/^[0-9]{1,15}$/.test(rvText)) {
     throw badRequest(`invalid resourceVersion: ${JSON.stringify(rvText)}`, [

@@ -7,7 +7,7 @@
  * `All` is the only value Kubernetes defines; any other is a 422 naming `dryRun`, as the
  * API server answers (`CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value`).
  */
-import { fieldError, invalid } from './errors'
+import { fieldError, invalidOptions } from './errors'
 import { goCodePoint, isPrintable } from './printable'
 
 export const DRY_RUN_ALL = 'All'
@@ -39,7 +39,7 @@ export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | '
 export function isDryRun(values: readonly string[] | null | undefined, kind: OptionsKind): boolean {
   if (!values?.length) return false
   const unsupported = values.filter((v) => v !== DRY_RUN_ALL)
-  if (unsupported.length) throw invalid(kind, '', [fieldError.notSupported('dryRun', values, [DRY_RUN_ALL])])
+  if (unsupported.length) throw invalidOptions(kind, [fieldError.notSupported('dryRun', values, [DRY_RUN_ALL])])
   return true
 }
 
@@ -76,7 +76,7 @@ export function writeOptions(query: WriteQuery, kind: OptionsKind): WriteOptions
     if (force === undefined) errors.push(fieldError.invalid('force', query.force, 'must be true or false'))
     else if (!query.apply) errors.push(fieldError.forbidden('force', 'may not be specified for non-apply patch'))
   }
-  if (errors.length) throw invalid(kind, '', errors)
+  if (errors.length) throw invalidOptions(kind, errors)
   return {
     ...(isDryRun(query.dryRun, kind) ? { dryRun: true } : {}),
     fieldManager: manager ?? managerFromUserAgent(query.userAgent ?? ''),
