@@ -85,6 +85,33 @@ describe('errors are Kubernetes Status objects', () => {
     expect(body.message).toBe('an internal error occurred')
     expect(logged).toHaveLength(1)
   })
+
+  it('names a grouped kind with its group, as Kubernetes does (message and details.group); a core kind without one', async () => {
+    const t = await testApp()
+    const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
+    const missing = await t.json('GET', `${LEASES}/nope`)
+    expect(missing.status).toBe(404)
+    expect(missing.body).toMatchObject({ message: 'leases.coordination.k8s.io "nope" not found', details: { name: 'nope', group: 'coordination.k8s.io', kind: 'leases' } })
+    const lease = { metadata: { name: 'l' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 10 } }
+    expect((await t.json('POST', LEASES, lease)).status).toBe(201)
+    const taken = await t.json('POST', LEASES, lease)
+    expect(taken.status).toBe(409)
+    expect(taken.body).toMatchObject({ message: 'leases.coordination.k8s.io "l" already exists', details: { group: 'coordination.k8s.io', kind: 'leases' } })
+    const stale = await t.json('PUT', `${LEASES}/l`, { ...lease, metadata: { name: 'l', resourceVersion: '1' } })
+    expect(stale.status).toBe(409)
+    expect(stale.body.message).toMatch(/^Operation cannot be fulfilled on leases\.coordination\.k8s\.io "l": the object has been modified/)
+    const bad = await t.json('PUT', `${LEASES}/l`, { ...lease, spec: { ...lease.spec, leaseDurationSeconds: 0 } })
+    expect(bad.status).toBe(422)
+    expect(bad.body).toMatchObject({ details: { name: 'l', group: 'coordination.k8s.io', kind: 'Lease' } })
+    expect(bad.body.message).toBe('Lease.coordination.k8s.io "l" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0')
+    const wrongUid = await t.json('DELETE', `${LEASES}/l`, { preconditions: { uid: 'not-the-uid' } })
+    expect(wrongUid.status).toBe(409)
+    expect(wrongUid.body).toMatchObject({ details: { name: 'l', group: 'coordination.k8s.io', kind: 'leases' } })
+    expect(wrongUid.body.message).toMatch(/^Operation cannot be fulfilled on leases\.coordination\.k8s\.io "l": Precondition failed: UID in precondition: not-the-uid, UID in object meta: [0-9a-f-]{36}$/)
+    const pod = await t.json('GET', '/api/v1/namespaces/default/pods/nope')
+    expect(pod.body).toMatchObject({ message: 'pods "nope" not found', details: { name: 'nope', kind: 'pods' } })
+    expect(pod.body.details.group).toBeUndefined()
+  })
 })
 
 describe('health, version and discovery', () => {
@@ -112,28 +139,5 @@ describe('health, version and discovery', () => {
     const t = await testApp()
     expect((await t.req('GET', '/version', undefined, { 'x-request-id': 'abc' })).headers.get('x-request-id')).toBe('abc')
     expect((await t.req('GET', '/version')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
-  })
-
-  it('name a grouped kind with its group, as Kubernetes does (message and details.group); a core kind without one', async () => {
-    const t = await testApp()
-    const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases'
-    const missing = await t.json('GET', `${LEASES}/nope`)
-    expect(missing.status).toBe(404)
-    expect(missing.body).toMatchObject({ message: 'leases.coordination.k8s.io "nope" not found', details: { name: 'nope', group: 'coordination.k8s.io', kind: 'leases' } })
-    const lease = { metadata: { name: 'l' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 10 } }
-    expect((await t.json('POST', LEASES, lease)).status).toBe(201)
-    const taken = await t.json('POST', LEASES, lease)
-    expect(taken.status).toBe(409)
-    expect(taken.body).toMatchObject({ message: 'leases.coordination.k8s.io "l" already exists', details: { group: 'coordination.k8s.io', kind: 'leases' } })
-    const stale = await t.json('PUT', `${LEASES}/l`, { ...lease, metadata: { name: 'l', resourceVersion: '1' } })
-    expect(stale.status).toBe(409)
-    expect(stale.body.message).toMatch(/^Operation cannot be fulfilled on leases\.coordination\.k8s\.io "l": the object has been modified/)
-    const bad = await t.json('PUT', `${LEASES}/l`, { ...lease, spec: { ...lease.spec, leaseDurationSeconds: 0 } })
-    expect(bad.status).toBe(422)
-    expect(bad.body).toMatchObject({ details: { name: 'l', group: 'coordination.k8s.io', kind: 'Lease' } })
-    expect(bad.body.message).toBe('Lease.coordination.k8s.io "l" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0')
-    const pod = await t.json('GET', '/api/v1/namespaces/default/pods/nope')
-    expect(pod.body).toMatchObject({ message: 'pods "nope" not found', details: { name: 'nope', kind: 'pods' } })
-    expect(pod.body.details.group).toBeUndefined()
   })
 })

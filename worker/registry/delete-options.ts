@@ -9,7 +9,7 @@
  * stored but not acted on (nothing is orphaned, nothing waits in the foreground).
  */
 import type { Precondition } from '../db/store'
-import { RegistryError, badRequest, conflict, fieldError, invalidOptions, namedDetails, type FieldError } from './errors'
+import { badRequest, conflict, fieldError, invalidOptions, type FieldError } from './errors'
 import { decode } from './meta'
 import { DeleteOptions, type DeleteOptionsInput } from './schemas'
 import type { RegistryObject } from './types'
@@ -103,6 +103,6 @@ export function precondition(rv: string | undefined, current: RegistryObject, re
 
 export function checkUid(obj: RegistryObject, uid: string | undefined, resource: string): void {
   if (uid && uid !== obj.metadata.uid) {
-    throw new RegistryError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid}`, namedDetails(resource, obj.metadata.name))
+    throw conflict(resource, obj.metadata.name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid}`)
   }
 }

@@ -107,12 +107,13 @@ export function alreadyExists(resource: string, name: string): RegistryError {
   return new RegistryError('AlreadyExists', `${resource} "${name}" already exists`, namedDetails(resource, name))
 }
 
-export function conflict(resource: string, name: string): RegistryError {
-  return new RegistryError(
-    'Conflict',
-    `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-    namedDetails(resource, name),
-  )
+/** `Operation cannot be fulfilled on <resource>[.<group>] "<name>": <why>`, a 409, as Kubernetes' NewConflict words it. */
+export function conflict(
+  resource: string,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): RegistryError {
+  return new RegistryError('Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, namedDetails(resource, name))
 }
 
 export function badRequest(message: string, causes?: FieldError[]): RegistryError {
