@@ -1055,3 +1055,22 @@ describe('audit', () => {
     ])
   })
 })
+
+describe('a refusal names the resource as Kubernetes does', () => {
+  it('with its API group for a grouped resource (leases.coordination.k8s.io), without one for a core resource', async () => {
+    const t = await testApp({ env: ENV })
+    await asRoot(t, 'POST', `${API}/namespaces`, { metadata: { name: OWN } })
+    const reader = (await asRoot(t, 'POST', TOKENS, tokenBody('reader', 'read', [OWN]))).status.secret as string
+    const lease = await t.json('GET', `/apis/coordination.k8s.io/v1/namespaces/${OTHER}/leases/l`, undefined, bearer(reader))
+    expect(lease.status).toBe(403)
+    expect(lease.body.details).toEqual({ group: 'coordination.k8s.io', kind: 'leases' })
+    expect(lease.body.message).toBe(`leases.coordination.k8s.io is forbidden: token "reader" cannot get leases in the namespace "${OTHER}"`)
+    const tokens = await t.json('GET', TOKENS, undefined, bearer(reader))
+    expect(tokens.status).toBe(403)
+    expect(tokens.body.details).toEqual({ group: 'switchboard.dev', kind: 'tokens' })
+    const pods = await t.json('GET', `${ns(OTHER)}/pods`, undefined, bearer(reader))
+    expect(pods.status).toBe(403)
+    expect(pods.body.details).toEqual({ kind: 'pods' })
+    expect(pods.body.message).toBe(`pods is forbidden: token "reader" cannot list pods in the namespace "${OTHER}"`)
+  })
+})

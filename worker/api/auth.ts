@@ -9,7 +9,7 @@
  * token is looked at.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { RegistryError } from '../registry/errors'
+import { RegistryError, namedDetails } from '../registry/errors'
 import type { AppEnv } from '../http/env'
 import { clientAddress, type RateLimiter } from '../http/rate-limit'
 import type { KindInfo } from '../registry/kind-info'
@@ -28,7 +28,11 @@ export interface AccessOptions {
 }
 
 /** What a request needs: nothing, or a role over one namespace, or over every namespace. */
-type Need = { kind: 'public' } | { kind: 'dns' } | { kind: 'role'; role: Role; namespace?: string; everywhere?: boolean; verb: string; resource: string }
+type Need =
+  | { kind: 'public' }
+  | { kind: 'dns' }
+  /** `group`: the resource's API group, when it has one (the core group and non-resource paths do not). */
+  | { kind: 'role'; role: Role; namespace?: string; everywhere?: boolean; verb: string; resource: string; group?: string }
 
 const RANK: Record<Role, number> = { read: 0, register: 1, admin: 2 }
 const OPEN: Principal = { name: '', role: 'admin', namespaces: ALL_NAMESPACES }
@@ -90,7 +94,9 @@ export function dnsNeedsNoToken(accessControl: boolean, dohPublic: boolean): boo
 
 function forbidden(principal: Principal, need: Extract<Need, { kind: 'role' }>): RegistryError {
   const where = need.namespace !== undefined ? ` in the namespace "${need.namespace}"` : need.everywhere ? ' in every namespace' : ''
-  return new RegistryError('Forbidden', `${need.resource} is forbidden: token "${principal.name}" cannot ${need.verb} ${need.resource}${where}`, { kind: need.resource })
+  // Named with its group, as Kubernetes names a resource in a Status (leases.coordination.k8s.io).
+  const qualified = need.group ? `${need.resource}.${need.group}` : need.resource
+  return new RegistryError('Forbidden', `${qualified} is forbidden: token "${principal.name}" cannot ${need.verb} ${need.resource}${where}`, namedDetails(qualified, ''))
 }
 
 /**
@@ -101,7 +107,7 @@ function forbidden(principal: Principal, need: Extract<Need, { kind: 'role' }>):
 export function createRefusal(c: Context<AppEnv>, kind: KindInfo): RegistryError | undefined {
   const principal = c.get('principal')
   if (kind.access.everywhere !== 'create' || principal.namespaces === ALL_NAMESPACES) return undefined
-  return forbidden(principal, { kind: 'role', role: kind.access.write, everywhere: true, verb: 'create', resource: kind.resource })
+  return forbidden(principal, { kind: 'role', role: kind.access.write, everywhere: true, verb: 'create', resource: kind.resource, ...(kind.group ? { group: kind.group } : {}) })
 }
 
 /** The namespaces a list may show the caller (undefined: all). */
@@ -134,12 +140,13 @@ export function requirement(method: string, path: string): Need {
   // A group whose every kind needs admin in every namespace (switchboard.dev: tokens) needs it for all its paths.
   const kinds = KINDS.filter((k) => k.group === group)
   if (group && kinds.length && kinds.every((k) => k.access.everywhere === 'all')) {
-    return { kind: 'role', role: kinds[0]!.access.write, everywhere: true, verb, resource: kinds[0]!.resource }
+    return { kind: 'role', role: kinds[0]!.access.write, everywhere: true, verb, resource: kinds[0]!.resource, group }
   }
   const served = group !== undefined && KINDS.some((k) => k.group === group && k.version === parts[group ? 2 : 1])
   const rest = served ? parts.slice(group ? 3 : 2) : []
   if (rest.length === 0) return { kind: 'role', role: 'read', verb, resource: 'discovery' }
-  if (rest[0] !== NAMESPACES.resource) return { kind: 'role', role: 'read', verb: read ? 'list' : verb, resource: rest[0]! }
+  const inGroup = group ? { group } : {}
+  if (rest[0] !== NAMESPACES.resource) return { kind: 'role', role: 'read', verb: read ? 'list' : verb, resource: rest[0]!, ...inGroup }
   const write = (kind: KindInfo | undefined) => kind?.access.write ?? 'admin'
   if (rest.length === 1) {
     return read
@@ -149,7 +156,9 @@ export function requirement(method: string, path: string): Need {
   const namespace = rest[1]!
   if (rest.length === 2) return { kind: 'role', role: read ? 'read' : write(NAMESPACES), namespace, verb, resource: NAMESPACES.resource }
   const resource = rest[2]!
-  return { kind: 'role', role: read ? 'read' : write(kindOf(group!, resource)), namespace, verb, resource }
+  // A GET of the collection itself is a list, as Kubernetes names the verb.
+  const collection = read && rest.length === 3
+  return { kind: 'role', role: read ? 'read' : write(kindOf(group!, resource)), namespace, verb: collection ? 'list' : verb, resource, ...inGroup }
 }
 
 function safeDecode(s: string): string {

@@ -95,7 +95,9 @@ export class RegistryError extends Error {
  */
 export function namedDetails(qualified: string, name: string): ErrorDetails {
   const dot = qualified.indexOf('.')
-  return dot < 0 ? { name, kind: qualified } : { name, group: qualified.slice(dot + 1), kind: qualified.slice(0, dot) }
+  // An empty name is left out, as Kubernetes' StatusDetails leaves it (omitempty).
+  const named = name ? { name } : {}
+  return dot < 0 ? { ...named, kind: qualified } : { ...named, group: qualified.slice(dot + 1), kind: qualified.slice(0, dot) }
 }
 
 /** `<resource>[.<group>] "<name>" not found`, with `details.kind` the resource (plural), as Kubernetes does. */
