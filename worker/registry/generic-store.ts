@@ -45,6 +45,9 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
   private readonly strategy: Strategy<T, unknown>
   /** What dry runs write with: the same context over a store whose writes are rolled back. */
   private readonly dryCtx: WriteContext
+  /** The kind's resource and the kind, as Status errors name them (with their group). */
+  private readonly resource: string
+  private readonly kindName: string
   /** Runs after every committed create, replace or patch, with the object as written, before the caller is answered. */
   afterWrite?: (obj: T) => Promise<unknown>
 
@@ -55,11 +58,13 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     if (!kind.strategy || !kind.schema || !kind.storage) throw new Error(`${kind.kind} has no strategy, schema or storage`)
     this.strategy = kind.strategy as unknown as Strategy<T, unknown>
     this.dryCtx = { ...ctx, store: ctx.store.dryRun() }
+    this.resource = qualifiedResource(kind)
+    this.kindName = qualifiedKind(kind)
   }
 
   async get(namespace: string, name: string): Promise<T> {
     const stored = await this.ctx.store.get(this.kind.storage!, namespace, name)
-    if (!stored) throw notFound(qualifiedResource(this.kind), name)
+    if (!stored) throw notFound(this.resource, name)
     return withRv(stored.body as unknown as T, stored.rv)
   }
 
@@ -195,12 +200,12 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     const write = { dryRun: pre.dryRun ?? false }
     this.strategy.checkDelete?.(name)
     const obj = await this.get(namespace, name)
-    checkUid(obj, pre.uid, qualifiedResource(this.kind))
+    checkUid(obj, pre.uid, this.resource)
     const grace = this.strategy.gracePeriod?.(obj, pre.grace) ?? 0
     if (grace > 0) {
       return this.compute(namespace, name, (current) => {
-        checkUid(current, pre.uid, qualifiedResource(this.kind))
-        precondition(pre.rv, current, qualifiedResource(this.kind)) // a stale precondition is a 409 even on an object already terminating
+        checkUid(current, pre.uid, this.resource)
+        precondition(pre.rv, current, this.resource) // a stale precondition is a 409 even on an object already terminating
         if (current.metadata.deletionTimestamp) return undefined
         const at = deletionAt(this.ctx.clock.now(), grace)
         current.metadata.deletionTimestamp = at.deletionTimestamp
@@ -209,7 +214,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       }, write, false)
     }
     const ctx = this.context(write)
-    const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, qualifiedResource(this.kind))))
+    const rv = await this.run(namespace, name, () => this.strategy.remove(ctx, namespace, name, precondition(pre.rv, obj, this.resource)))
     const gone = this.strategy.deleted?.(obj) ?? obj
     return write.dryRun ? gone : withRv(gone, rv)
   }
@@ -263,7 +268,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         const next = compute(copyJson(old))
         if (!next) return old
         const { object, rv: wanted } = next
-        if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(qualifiedResource(this.kind), name)
+        if (wanted && wanted !== old.metadata.resourceVersion) throw conflict(this.resource, name)
         // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
         // (the acting token is recorded first, so the same caller repeating itself is a no-op).
         this.stamp(object)
@@ -330,12 +335,12 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
       for (const key of limit.path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined
       if (Array.isArray(v) && v.length > limit.max) causes.push(fieldError.tooMany(limit.field, limit.max, v.length))
     }
-    if (causes.length) throw invalid(qualifiedKind(this.kind), name, causes)
+    if (causes.length) throw invalid(this.kindName, name, causes)
   }
 
   /** Runs a store write, turning a failed precondition into its Status. */
   private run(namespace: string, name: string, write: () => Promise<number>): Promise<number> {
-    return guarded(qualifiedResource(this.kind), namespace, name, write)
+    return guarded(this.resource, namespace, name, write)
   }
 }
 
