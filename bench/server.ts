@@ -12,6 +12,10 @@
  * - POST /bench/seed      creates pods through the registry in-process: {namespace, start, count}
  * - POST /bench/import    imports the endpoints benchmark's pods in one write: {namespace, start, count, ipBlock}
  * - GET  /bench/endpoints the endpoint rows of a namespace, counted: rows, services, pods, per service, per pod
+ * - PUT  /bench/status-floor/{namespace}/{name}  the floor of a status update: a body {status: {conditions}}
+ *                         written into the stored pod by the registry's own store write (the statements,
+ *                         endpoints and change record of PUT …/pods/{name}/status, one group-committed batch),
+ *                         from a bare handler: no decode, validation, managed fields, size check or audit line
  * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
  * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
  * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
@@ -41,6 +45,11 @@ import { applyMigrations } from '../worker/db/migrate'
 import { EmbeddedClient } from '../worker/db/embedded-client'
 import { LEASES, PODS } from '../worker/registry/kinds'
 import { microTimeOf } from '../worker/registry/lease'
+import { readObject } from '../worker/http/body'
+import { withRv } from '../worker/registry/meta'
+import { timestamp } from '../worker/registry/rfc3339'
+import { podWrite } from '../worker/registry/strategies/pod'
+import type { PodObject } from '../worker/registry/types'
 import { commitRate } from './commit-rate'
 import { CONSTANT_ANSWER, groupedPodBody, leaseBody, leaseName, leasedPodBody, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
@@ -191,6 +200,20 @@ async function main(): Promise<void> {
       podsInDatabase: Number(all!.rows[0]?.n ?? 0),
     }
     return c.json(counts)
+  })
+
+  // What a status update costs without the registry's logic: read the pod, set its conditions, and
+  // write it as the registry's pod strategy does (the same statements, guarded at the read rv).
+  app.put('/bench/status-floor/:namespace/:name', async (c) => {
+    const { namespace, name } = c.req.param()
+    const input = (await readObject(c)) as { status: { conditions: NonNullable<PodObject['status']['conditions']> } }
+    const stored = await registry.store.get(PODS.storage!, namespace, name)
+    if (!stored) return c.json({ message: `pod ${name} not found` }, 404)
+    const old = stored.body as unknown as PodObject
+    const at = timestamp(registry.clock.now())
+    const pod: PodObject = { ...old, status: { ...old.status, conditions: input.status.conditions.map((k) => ({ ...k, lastTransitionTime: at })) } }
+    const rv = await registry.store.putPod(podWrite(pod), { rv: stored.rv }, podWrite(old))
+    return c.json(withRv(pod, rv))
   })
 
   app.post('/bench/seed-leases', async (c) => {

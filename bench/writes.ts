@@ -14,7 +14,10 @@
  *   row says from how many to how many
  * - what a status update's cost is made of, beside it: the same PUT sending the status the
  *   pod already has (read, decode, validation, managed fields and the answer, but no write:
- *   the server must commit nothing meanwhile), and the registry's cheapest write, a lease
+ *   the server must commit nothing meanwhile); the floor under it, the same flips written by
+ *   the registry's own store write from a bare handler (PUT /bench/status-floor/…: HTTP, read,
+ *   the same statements, endpoints, change record and group commit, but no decode, validation,
+ *   managed fields, size check or audit line); and the registry's cheapest write, a lease
  *   renewal (a merge patch of renewTime: one conditional statement, no read, no decode)
  *
  * The writes are sent with the node:http client, which costs the load generator less CPU
@@ -155,8 +158,9 @@ export const writes: Scenario = {
           },
         }
       }
-      // A row of status updates over every pod in turn (warm-up in the warm-up namespace), each PUT as `shot` makes it.
-      const statusRow = (scenario: string, shot: typeof statusShot) =>
+      // A row of status updates over every pod in turn (warm-up in the warm-up namespace), each PUT as `shot` makes it, to `url`.
+      const statusUrl = (namespace: string, ref: PodRef) => `${s.url}/api/v1/namespaces/${namespace}/pods/${ref.name}/status`
+      const statusRow = (scenario: string, shot: typeof statusShot, url = statusUrl) =>
         measure(ctx, {
           group,
           scenario,
@@ -165,11 +169,11 @@ export const writes: Scenario = {
           ...WRITES.status,
           warmupNext: (n) => {
             const ref = warmPods[n % warmPods.length]!
-            return shot(ref, `${warmBase}/${ref.name}/status`)
+            return shot(ref, url(WRITES.warmupNamespace, ref))
           },
           next: (n) => {
             const ref = order[n % order.length]!
-            return shot(ref, `${base}/${ref.name}/status`)
+            return shot(ref, url(WRITES.namespace, ref))
           },
         })
       const status = await statusRow('PUT pods/{name}/status', statusShot)
@@ -180,6 +184,12 @@ export const writes: Scenario = {
       const unchanged = await statusRow('PUT pods/{name}/status, no change', (ref, url) => statusShot(ref, url, ref.ready))
       const committed = unchanged.after.writeBatches - unchanged.before.writeBatches
       if (committed !== 0) ctx.report.problem(`status updates with no change at ${group}: the server committed ${committed} write batches meanwhile`)
+
+      // The floor under a status update: the same flips written by the registry's own store write
+      // (statements, endpoints, change record, group commit) from a bare handler, which skips decode,
+      // validation, managed fields, the size check and the audit line.
+      const floor = await statusRow('PUT /bench/status-floor/{name}: the store write alone', statusShot, (namespace, ref) => `${s.url}/bench/status-floor/${namespace}/${ref.name}`)
+      await readBack(ctx, pods, `${group} (the floor's flips)`)
 
       // The cheapest write: lease renewals, round robin.
       const renewals = await measure(ctx, {
@@ -210,7 +220,7 @@ export const writes: Scenario = {
       if (result.after.pods !== expected || pods.length !== expected) {
         ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
-      summary.push(...against(ctx, group, [status.row, result.row, renewals.row]), breakdown(ctx, group, status, unchanged, renewals))
+      summary.push(...against(ctx, group, [status.row, floor.row, result.row, renewals.row]), breakdown(ctx, group, status, unchanged, floor, renewals))
     }
     ctx.report.section('Writes: against the HTTP ceiling and the storage of the same run', [
       `goal: writes at ≥ ${WRITES.goal.ceiling}× the node:http ceiling (stretch ${WRITES.goal.stretch}×). "by CPU" divides server CPU per request`,
@@ -255,7 +265,7 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
  * event loop (its reads and committed write transactions, per request: SQLite, its binding
  * and the rows it hands back, the file checks, and the change feed's reads of the log).
  */
-function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged: Measured, renewal: Measured): string {
+function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged: Measured, floor: Measured, renewal: Measured): string {
   const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
   const flip = serverMicrosPerRequest(status.row)
   const same = serverMicrosPerRequest(unchanged.row)
@@ -268,7 +278,9 @@ function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
     `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
-    `${us(flip - same)}; the ceiling's request ${us(ceiling)}; the cheapest write, a lease renewal ` +
+    `${us(flip - same)}; the same write from a bare handler (the floor: HTTP, read, the store's statements and commit, answer) ${us(serverMicrosPerRequest(floor.row))}, ` +
+    `so the registry's logic above the floor (decode, validation, managed fields, comparisons, size check, audit) ${us(flip - serverMicrosPerRequest(floor.row))}; ` +
+    `the ceiling's request ${us(ceiling)}; the cheapest write, a lease renewal ` +
     `(one conditional statement, no read or decode), ${us(serverMicrosPerRequest(renewal.row))}. ` +
     `The embedded client's time on the event loop per request (SQLite, its binding and rows; the change feed's reads of the log included): ` +
     `a status update ${us(f.reads)} reading and ${us(f.writes)} in its write transaction (file checks, statements, a share of a commit), ` +

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { compile } from '../../worker/db/compile'
 import { RV } from '../../worker/db/batch'
 import { pods } from '../../worker/db/schema'
+import { sql as storeSql } from '../../worker/db/sql'
 
 const dialect = new SQLiteAsyncDialect()
 const drizzleText = (q: ReturnType<typeof sql>) => {
@@ -41,5 +42,35 @@ describe('compile', () => {
     ]) {
       expect(compile(q)).toBeNull()
     }
+  })
+
+  it("the store's sql tag builds the statements drizzle's builds, for compile and for drizzle's own walk", () => {
+    // The same shapes written with each tag (the store's skips drizzle's search for tables among the chunks).
+    const shapes = (tag: typeof sql | typeof storeSql) => {
+      const where = tag`namespace = ${'ns'} AND name = ${'a'}`
+      const sets = [tag`rv = ${RV}`, tag`body = ${'{"a":1}'}`, tag`${tag.raw('ready')} = ${1}`]
+      return [
+        tag`SELECT 1`,
+        tag``,
+        tag`${'only a value'}`,
+        tag`INSERT INTO guard (code) SELECT ${'conflict'} WHERE NOT EXISTS (SELECT 1 FROM ${tag.raw('pods')} WHERE ${where} AND rv = ${7})`,
+        tag`UPDATE pods SET ${tag.join(sets, tag`, `)} WHERE ${where}`,
+        tag`INSERT INTO t (a, b, c, d, e) VALUES (${null}, ${2.5}, ${'x'}, ${12n}, ${true})`,
+        tag.join([tag`a = ${1}`, tag`b = ${2}`], tag` OR `),
+        tag.join([tag`a`, tag`b`]),
+        tag.join([]),
+      ]
+    }
+    const theirs = shapes(sql)
+    const ours = shapes(storeSql)
+    // A template run again reuses its text chunks and still builds its own values.
+    const again = shapes(storeSql)
+    ours.forEach((q, i) => {
+      expect(compile(q)).toEqual(drizzleText(theirs[i]!))
+      expect(drizzleText(q)).toEqual(drizzleText(theirs[i]!))
+      expect(compile(again[i]!)).toEqual(compile(q))
+    })
+    expect(compile(storeSql`a = ${1}`)).toEqual({ sql: 'a = ?', args: [1] })
+    expect(compile(storeSql`a = ${2}`)).toEqual({ sql: 'a = ?', args: [2] })
   })
 })

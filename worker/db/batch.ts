@@ -7,7 +7,8 @@
  * always fails, so every guard and unique allocation is checked exactly as for a real
  * write and then the whole batch is rolled back: nothing is stored, no listener is told.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 import { PreconditionFailed, preconditionOf } from './errors'
 import type { GuardCode } from './schema'

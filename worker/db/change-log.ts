@@ -4,7 +4,7 @@
  * than the retention window, a bounded slice per batch so that writes are never held up
  * for long.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 import { readResourceVersion, rvOf } from './objects'
 

@@ -2,8 +2,8 @@
  * Statement text and arguments from the store's SQL, built without drizzle's general
  * query builder, and the batch every driver runs write and read batches with.
  *
- * The store writes its statements as drizzle `sql` templates: strings, values and nested
- * templates (`sql.raw`, `sql.join`). drizzle turns each into text by a general walk that
+ * The store writes its statements as drizzle `SQL` templates (built by its own tag, sql.ts):
+ * strings, values and nested templates (`sql.raw`, `sql.join`). drizzle turns each into text by a general walk that
  * asks of every piece which of a dozen entity kinds it is, copies its configuration at
  * every level and merges arrays of partial results; on a readiness write that walk cost
  * more CPU than SQLite's execution of the same statements. `compile` walks only what the

@@ -5,7 +5,8 @@
  * lookups that DNS and the pick make: a service with its endpoints, a namespace, an
  * address.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 import { hasComputedEndpoints } from './endpoint-rows'
 import { listWhere } from './filters'

@@ -10,7 +10,8 @@
  * their order, so matching starts from the changed pod's few labels (or the changed
  * service's few selector pairs) and never scans every selector or label of a namespace.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import { sql } from './sql'
 import { RV } from './batch'
 
 /**

@@ -5,7 +5,8 @@
  * continue token becomes a keyset bound on (namespace, name). Label requirements match
  * exactly as `matchesRequirement` (worker/selectors/labels.ts) matches them in memory.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import { sql } from './sql'
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../selectors/int64'
 import type { FieldRequirement, Requirement } from '../selectors/types'
 

@@ -2,7 +2,7 @@
  * Generic reads of the object tables, driven by their `ObjectTable` descriptors: one
  * object by key, a filtered page of a list, the registry's resourceVersion.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 import { listWhere, type ListFilter } from './filters'
 import { pageOf } from './page'

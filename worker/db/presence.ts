@@ -5,7 +5,7 @@
  * beat until now (see registry/lease-expiry.ts for what that grants leases). None of this
  * is an object: no resourceVersion moves and nothing enters the change log.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 
 /** `absentFrom` before any absence: far in the future, so no lease expiry falls after it. */

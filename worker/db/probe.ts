@@ -4,7 +4,7 @@
  * commit's, yet nothing changes, nothing enters the change log and no resourceVersion
  * moves.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 
 export async function probeWrite(db: Database): Promise<void> {

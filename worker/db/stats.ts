@@ -5,7 +5,7 @@
  * the change log's length in rows, and the leases held (a holder, not yet expired) and
  * expired (a holder, expiry passed).
  */
-import { sql } from 'drizzle-orm'
+import { sql } from './sql'
 import type { Database } from './client'
 
 export interface StorageStats {

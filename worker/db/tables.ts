@@ -3,7 +3,8 @@
  * write guards need no per-kind code: the table, the kind its label rows carry, whether
  * its objects live in a namespace, and the column behind each selectable field.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
+import { sql } from './sql'
 
 export interface ObjectTable {
   table: string

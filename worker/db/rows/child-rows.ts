@@ -2,7 +2,7 @@
  * Rows of child tables that belong to one owner, keyed by (namespace, owner): a
  * service's selectors, ports and allocations, a pod's named ports.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import type { Batch, Statement } from '../batch'
 
 /** Replaces the rows of a child table that belong to one owner; a new owner (`fresh`) has none to delete. */

@@ -2,7 +2,7 @@
  * Label rows: one row per label pair of every object, so that label selectors and
  * service selectors match in SQL.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import type { Batch, Statement } from '../batch'
 
 /** Replaces an object's label rows; a new object (`fresh`) has none to delete. */

@@ -4,7 +4,7 @@
  * The sweep's reads are here too: the pods whose lease has lapsed, and the pods marked
  * for a lapsed lease that a renewal restores.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import type { Database } from '../client'
 import { bodyText, NEXT_RV, RV, recorded, type Batch, type Precondition } from '../batch'
 import { leaseTable, type ObjectWrite } from '../tables'

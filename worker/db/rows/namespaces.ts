@@ -1,7 +1,7 @@
 /**
  * Namespace rows. Deleting a namespace deletes everything in it, in the same batch.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { namespaceTable, type ObjectWrite } from '../tables'
 import { deleteLabels, labelRows } from './labels'

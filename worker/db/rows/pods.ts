@@ -2,7 +2,7 @@
  * Pod rows, with their named ports; every pod write recomputes the pod's endpoints in
  * the same batch, or only their conditions when nothing that decides matching changed.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import { sameJson } from '../../json'
 import type { Database } from '../client'
 import { bodyText, RV, type Batch, type Precondition, type Statement } from '../batch'

@@ -2,7 +2,7 @@
  * Service rows, with their selector pairs, ports and allocated ClusterIPs and NodePorts;
  * every service write recomputes the service's endpoints in the same batch.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import type { Database } from '../client'
 import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { endpointChanges, serviceEndpoints, serviceGone } from '../endpoint-rows'

@@ -3,7 +3,7 @@
  * `namespace_uids` binds the token to those namespaces as they were when it was issued
  * (name → uid), read in the same batch that stores it.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import type { Database } from '../client'
 import { RV, type Batch } from '../batch'
 import { listWhere, type ListFilter } from '../filters'

@@ -2,7 +2,7 @@
  * Endpoints objects users write for selectorless services, kept as written, with the
  * endpoint rows they stand for.
  */
-import { sql } from 'drizzle-orm'
+import { sql } from '../sql'
 import { bodyText, RV, type Batch, type Precondition } from '../batch'
 import { manualEndpoints, type ManualEndpoint } from '../endpoint-rows'
 import { userEndpointsTable } from '../tables'
