@@ -15,7 +15,8 @@
  * - PUT  /bench/status-floor/{namespace}/{name}  the floor of a status update: a body {status: {conditions}}
  *                         written into the stored pod by the registry's own store write (the statements,
  *                         endpoints and change record of PUT …/pods/{name}/status, one group-committed batch),
- *                         from a bare handler: no decode, validation, managed fields, size check or audit line
+ *                         from a bare handler (the same middleware, body reader, read and answer), without
+ *                         decode, validation, managed fields, size check or audit line
  * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
  * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
  * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
@@ -46,6 +47,7 @@ import { EmbeddedClient } from '../worker/db/embedded-client'
 import { LEASES, PODS } from '../worker/registry/kinds'
 import { microTimeOf } from '../worker/registry/lease'
 import { readObject } from '../worker/http/body'
+import { judgedAlike } from '../worker/registry/event-before'
 import { withRv } from '../worker/registry/meta'
 import { timestamp } from '../worker/registry/rfc3339'
 import { podWrite } from '../worker/registry/strategies/pod'
@@ -203,7 +205,8 @@ async function main(): Promise<void> {
   })
 
   // What a status update costs without the registry's logic: read the pod, set its conditions, and
-  // write it as the registry's pod strategy does (the same statements, guarded at the read rv).
+  // write it as the registry's pod strategy does (the same statements, guarded at the read rv, the
+  // change record leaving out the pod before when the log's followers judge both alike, as it does).
   app.put('/bench/status-floor/:namespace/:name', async (c) => {
     const { namespace, name } = c.req.param()
     const input = (await readObject(c)) as { status: { conditions: NonNullable<PodObject['status']['conditions']> } }
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
     const old = stored.body as unknown as PodObject
     const at = timestamp(registry.clock.now())
     const pod: PodObject = { ...old, status: { ...old.status, conditions: input.status.conditions.map((k) => ({ ...k, lastTransitionTime: at })) } }
-    const rv = await registry.store.putPod(podWrite(pod), { rv: stored.rv }, podWrite(old))
+    const rv = await registry.store.putPod(podWrite(pod), { rv: stored.rv }, podWrite(old), { recordBefore: !judgedAlike(PODS, old, pod) })
     return c.json(withRv(pod, rv))
   })
 

@@ -70,7 +70,12 @@ describe('compile', () => {
       expect(drizzleText(q)).toEqual(drizzleText(theirs[i]!))
       expect(compile(again[i]!)).toEqual(compile(q))
     })
-    expect(compile(storeSql`a = ${1}`)).toEqual({ sql: 'a = ?', args: [1] })
-    expect(compile(storeSql`a = ${2}`)).toEqual({ sql: 'a = ?', args: [2] })
+    // One template (one call site) run twice before either is compiled: shared text, values of its own.
+    const at = (v: unknown) => storeSql`a = ${v} AND b = ${storeSql`c = ${v}`}`
+    const [one, two] = [at(1), at(2)]
+    expect(compile(one)).toEqual({ sql: 'a = ? AND b = c = ?', args: [1, 1] })
+    expect(compile(two)).toEqual({ sql: 'a = ? AND b = c = ?', args: [2, 2] })
+    expect(one.queryChunks[0]).toBe(two.queryChunks[0])
+    expect(one.queryChunks).not.toBe(two.queryChunks)
   })
 })
