@@ -272,20 +272,21 @@ function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged
   const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
   const flip = serverMicrosPerRequest(status.row)
   const same = serverMicrosPerRequest(unchanged.row)
-  const ceiling = serverMicrosPerRequest(ctx.report.ceilingOf(group, 'http'))
+  const bare = serverMicrosPerRequest(floor.row)
+  const ceilingRow = ctx.report.ceilingOf(group, 'http')
+  const ceiling = serverMicrosPerRequest(ceilingRow)
+  const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
   const clientTime = (m: Measured) => {
     const per = (ms: number) => (ms * 1000) / m.row.result.ok
     return { reads: per(m.after.readMs - m.before.readMs), writes: per(m.after.writeMs - m.before.writeMs) }
   }
   const [f, n, b, r] = [clientTime(status), clientTime(unchanged), clientTime(floor), clientTime(renewal)]
-  const ceilingRow = ctx.report.ceilingOf(group, 'http')
-  const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
     `validation, managed fields, answer; no write) ${us(same)}; so the write and what follows it (statements, change log, a share of a commit, the caches following the log) ` +
-    `${us(flip - same)}; the same write from a bare handler (the floor: HTTP, read, the store's statements and commit, answer) ${us(serverMicrosPerRequest(floor.row))}, ` +
+    `${us(flip - same)}; the same write from a bare handler (the floor: HTTP, read, the store's statements and commit, answer) ${us(bare)}, ` +
     `at ${fmt(Math.round(floor.row.result.rps))}/s = ${floorShare} the node:http ceiling, ` +
-    `so the registry's logic above the floor (decode, validation, managed fields, comparisons, size check, audit) ${us(flip - serverMicrosPerRequest(floor.row))}; ` +
+    `so the registry's logic above the floor (decode, validation, managed fields, comparisons, size check, audit) ${us(flip - bare)}; ` +
     `the ceiling's request ${us(ceiling)}; the cheapest write, a lease renewal ` +
     `(one conditional statement, no read or decode), ${us(serverMicrosPerRequest(renewal.row))}. ` +
     `The embedded client's time on the event loop per request (SQLite, its binding and rows; the change feed's reads of the log included): ` +

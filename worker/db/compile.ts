@@ -2,15 +2,15 @@
  * Statement text and arguments from the store's SQL, built without drizzle's general
  * query builder, and the batch every driver runs write and read batches with.
  *
- * The store writes its statements as drizzle `SQL` templates (built by its own tag, sql.ts):
- * strings, values and nested templates (`sql.raw`, `sql.join`). drizzle turns each into text by a general walk that
- * asks of every piece which of a dozen entity kinds it is, copies its configuration at
- * every level and merges arrays of partial results; on a readiness write that walk cost
- * more CPU than SQLite's execution of the same statements. `compile` walks only what the
- * store writes (text, values, nested templates) into one string and one argument list,
- * with the same result as drizzle's SQLite dialect (a `?` per value, in order); anything
- * else (a table or column object, a placeholder, an encoded param, inlined params)
- * answers null, and such a statement is built by drizzle as before.
+ * The store writes its statements as drizzle `SQL` templates (built by its own tag,
+ * sql.ts): strings, values and nested templates (`sql.raw`, `sql.join`). drizzle turns each
+ * into text by a general walk that asks of every piece which of a dozen entity kinds it
+ * is, copies its configuration at every level and merges arrays of partial results; on a
+ * readiness write that walk cost more CPU than SQLite's execution of the same statements.
+ * `compile` walks only what the store writes (text, values, nested templates) into one
+ * string and one argument list, with the same result as drizzle's SQLite dialect (a `?`
+ * per value, in order); anything else (a table or column object, a placeholder, an encoded
+ * param, inlined params) answers null, and such a statement is built by drizzle as before.
  */
 import { SQL, StringChunk } from 'drizzle-orm'
 import type { Database } from './client'

@@ -7,9 +7,10 @@
  * chunk's class chain to compare entity kinds; on a readiness write, whose statements hold
  * about a hundred chunks, that check cost more than the rest of building them (0.85 µs a
  * statement of ten values against 0.1 µs here). The store never interpolates a table or
- * column object (it names tables with `sql.raw`; compile.ts would leave such a statement to
- * drizzle's general walk), so its templates skip the check; the text chunks of each template are made once, the first
- * time it runs, and shared (a `StringChunk` is never changed).
+ * column object (it names tables with `sql.raw`; compile.ts would leave such a statement
+ * to drizzle's general walk), so its templates skip the check. The text chunks of each
+ * template are made once, the first time it runs, and shared (a `StringChunk` is never
+ * changed).
  */
 import { SQL, StringChunk } from 'drizzle-orm'
 
