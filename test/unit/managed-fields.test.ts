@@ -65,6 +65,16 @@ describe('field sets', () => {
     expect(fromFieldsV1({ 'x:spec': {} })).toBeNull()
     expect(fromFieldsV1({ 'k:{bad': {} })).toBeNull()
     expect(fromFieldsV1([])).toBeNull()
+    expect(fromFieldsV1({ f: {} })).toBeNull()
+    expect(fromFieldsV1({ 'fx:spec': {} })).toBeNull()
+    expect(fromFieldsV1({ 'f:spec': 1 })).toBeNull()
+    expect(fromFieldsV1({ 'f:spec': { 'f:ports': { 'v:nope': {} } } })).toBeNull()
+    expect(fromFieldsV1({ 'f:spec': { 'f:ports': [] } })).toBeNull()
+  })
+
+  it('read a FieldsV1 tree: empty nodes and nodes with `.` are members, `.` itself is not a key', () => {
+    const set = fromFieldsV1({ '.': {}, 'f:spec': { '.': {}, 'f:a': {}, 'f:b': { 'k:{"x":1}': { '.': {}, 'f:y': {} }, 'v:"s"': {} }, 'f:c': { 'f:d': {} } } })
+    expect([...set!].map(pathString)).toEqual(['.spec', '.spec.a', '.spec.b[x=1]', '.spec.b[x=1].y', '.spec.b[="s"]', '.spec.c.d'])
   })
 })
 

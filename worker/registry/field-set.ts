@@ -80,47 +80,138 @@ export function itemKey(item: unknown, list: { keys: readonly string[]; defaults
  */
 export function fieldValues(value: unknown, lists: ListTypes, skip: (path: readonly string[]) => boolean = () => false): Map<string, unknown> {
   const out = new Map<string, unknown>()
-  // One path, extended and cut back as the walk goes (`skip` reads it and keeps nothing).
-  const path: string[] = []
-  const walk = (v: unknown) => {
-    if (path.length && skip(path)) return
-    if (Array.isArray(v)) return walkList(v)
-    if (isObject(v)) {
-      let fields = 0
-      for (const k in v) {
-        if (!Object.hasOwn(v, k)) continue
-        fields++
-        const child = v[k]
-        if (child === undefined) continue
+  collect({ path: [], lists, skip }, value, out)
+  return out
+}
+
+/**
+ * A walk's state: one path, extended and cut back as the walk goes (`skip` reads it and
+ * keeps nothing), and how the object's lists merge. The walks are functions of the module
+ * rather than closures, so that a walk makes no functions of its own.
+ */
+type Walk = { path: string[]; lists: ListTypes; skip: (path: readonly string[]) => boolean }
+
+/** The fieldValues of `v`, found at `walk.path`, into `out`. */
+function collect(walk: Walk, v: unknown, out: Map<string, unknown>): void {
+  const { path } = walk
+  if (path.length && walk.skip(path)) return
+  if (Array.isArray(v)) return collectList(walk, v, out)
+  if (isObject(v)) {
+    let fields = 0
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue
+      fields++
+      const child = v[k]
+      if (child === undefined) continue
+      path.push(`f:${k}`)
+      collect(walk, child, out)
+      path.pop()
+    }
+    if (fields) return
+  }
+  if (path.length) out.set(path.join(SEP), v)
+}
+
+function collectList(walk: Walk, items: unknown[], out: Map<string, unknown>): void {
+  const { path } = walk
+  const list = walk.lists(fieldPath(path))
+  if (list.type === 'atomic') return void out.set(path.join(SEP), items)
+  for (const item of items) {
+    const key = itemElement(item, list)
+    if (!key) continue
+    path.push(key)
+    out.set(path.join(SEP), item)
+    if (list.type === 'map' && isObject(item)) {
+      for (const k in item) {
+        if (!Object.hasOwn(item, k) || item[k] === undefined) continue
         path.push(`f:${k}`)
-        walk(child)
+        collect(walk, item[k], out)
         path.pop()
       }
-      if (fields) return
     }
-    if (path.length) out.set(path.join(SEP), v)
+    path.pop()
   }
-  const walkList = (items: unknown[]) => {
-    const list = lists(fieldPath(path))
-    if (list.type === 'atomic') return void out.set(path.join(SEP), items)
-    for (const item of items) {
-      const key = itemElement(item, list)
-      if (!key) continue
-      path.push(key)
-      out.set(path.join(SEP), item)
-      if (list.type === 'map' && isObject(item)) {
-        for (const k in item) {
-          if (!Object.hasOwn(item, k) || item[k] === undefined) continue
-          path.push(`f:${k}`)
-          walk(item[k])
-          path.pop()
-        }
+}
+
+/**
+ * How the fields of `after` differ from those of `before` (see fieldValues, whose `lists`
+ * and `skip` it takes): `changed`, the members of after that before lacks or holds with
+ * another value (a list item, a member by presence, only when before lacks it), and
+ * `removed`, the members of before that after lacks. The same sets as comparing the two
+ * objects' fieldValues, but one walk of both that builds paths only where they differ:
+ * maps are compared key by key, and a list or anything else that is not alike in both is
+ * compared by its own fieldValues.
+ */
+export function changedFields(before: unknown, after: unknown, lists: ListTypes, skip: (path: readonly string[]) => boolean = () => false): { changed: FieldSet; removed: FieldSet } {
+  const diff: Diff = { path: [], lists, skip, changed: new Set(), removed: new Set() }
+  compare(diff, before, after)
+  return { changed: diff.changed, removed: diff.removed }
+}
+
+type Diff = Walk & { changed: FieldSet; removed: FieldSet }
+
+function compare(diff: Diff, a: unknown, b: unknown): void {
+  const { path } = diff
+  if (path.length && diff.skip(path)) return
+  if (identical(a, b)) return
+  if (isMap(a) && isMap(b)) {
+    for (const k in a) {
+      if (!Object.hasOwn(a, k)) continue
+      path.push(`f:${k}`)
+      const was = a[k]
+      const is = Object.hasOwn(b, k) ? b[k] : undefined
+      if (was === undefined) {
+        if (is !== undefined) addMembers(diff, is, diff.changed)
+      } else if (is === undefined) {
+        addMembers(diff, was, diff.removed)
+      } else {
+        compare(diff, was, is)
       }
       path.pop()
     }
+    for (const k in b) {
+      if (!Object.hasOwn(b, k) || Object.hasOwn(a, k) || b[k] === undefined) continue
+      path.push(`f:${k}`)
+      addMembers(diff, b[k], diff.changed)
+      path.pop()
+    }
+    return
   }
-  walk(value)
-  return out
+  const was = new Map<string, unknown>()
+  const is = new Map<string, unknown>()
+  collect(diff, a, was)
+  collect(diff, b, is)
+  for (const [p, value] of is) if (!was.has(p) || (isValuePath(p) && !sameJson(was.get(p), value))) diff.changed.add(p)
+  for (const p of was.keys()) if (!is.has(p)) diff.removed.add(p)
+}
+
+/** Every member of `v` (found at the diff's path) into `into`. */
+function addMembers(diff: Diff, v: unknown, into: FieldSet): void {
+  const found = new Map<string, unknown>()
+  collect(diff, v, found)
+  for (const p of found.keys()) into.add(p)
+}
+
+/** A map that fieldValues walks into: an object with a field (a field of undefined counts). */
+function isMap(v: unknown): v is Record<string, unknown> {
+  if (!isObject(v)) return false
+  for (const k in v) if (Object.hasOwn(v, k)) return true
+  return false
+}
+
+/**
+ * Whether two values are alike to the last field, a field of undefined included (where
+ * sameJson would ignore it): then their fieldValues are the same at any path.
+ */
+function identical(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => identical(x, b[i]))
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (!Object.hasOwn(b, k) || !identical((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  return true
 }
 
 /** The fields `value` sets (see fieldValues). */
@@ -228,29 +319,37 @@ export function toFieldsV1(set: FieldSet): FieldsV1 {
 /** The set a FieldsV1 tree encodes; null when it is not one (a malformed managedFields entry). */
 export function fromFieldsV1(tree: unknown): FieldSet | null {
   const out: FieldSet = new Set()
-  const path: string[] = []
-  const walk = (node: unknown): boolean => {
-    if (!isObject(node)) return false
-    const keys = Object.keys(node)
-    if (path.length && (keys.length === 0 || keys.includes('.'))) out.add(path.join(SEP))
-    for (const k of keys) {
-      if (k === '.') continue
-      if (!/^[fkv]:/.test(k)) return false
-      if (k[0] !== 'f') {
-        try {
-          JSON.parse(k.slice(2))
-        } catch {
-          return false
-        }
-      }
-      path.push(k)
-      const ok = walk(node[k])
-      path.pop()
-      if (!ok) return false
-    }
-    return true
+  return readTree(tree, '', out) ? out : null
+}
+
+/**
+ * Reads the FieldsV1 node at `path` into `out`: a node is a member when it is empty or
+ * says so with `.`, and every other key is `f:`, `k:` or `v:` (the last two followed by
+ * JSON), over a node of its own. False when the node is not one.
+ */
+function readTree(node: unknown, path: string, out: FieldSet): boolean {
+  if (!isObject(node)) return false
+  let keys = 0
+  for (const k in node) if (Object.hasOwn(node, k)) keys++
+  if (path && (keys === 0 || Object.hasOwn(node, '.'))) out.add(path)
+  for (const k in node) {
+    if (!Object.hasOwn(node, k) || k === '.') continue
+    const kind = k.charCodeAt(0)
+    // f, k or v, then a colon.
+    if ((kind !== 102 && kind !== 107 && kind !== 118) || k.charCodeAt(1) !== 58) return false
+    if (kind !== 102 && !isJson(k.slice(2))) return false
+    if (!readTree(node[k], path ? `${path}${SEP}${k}` : k, out)) return false
   }
-  return walk(tree) ? out : null
+  return true
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -17,6 +17,7 @@
 import { copyJson, sameJson, setOwn } from '../json'
 import { RegistryError } from './errors'
 import {
+  changedFields,
   fieldValues,
   fromFieldsV1,
   intersect,
@@ -132,11 +133,7 @@ export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj
   // ones along) were not sent: they keep their trees rather than being encoded again.
   const reset = sent !== undefined && sent !== null && !sameJson(sent, (old?.metadata as Obj | undefined)?.managedFields)
   const managers = reset ? readManagedFields(next).map(({ tree: _sent, ...m }) => m) : readManagedFields(old)
-  const beforeValues = ownedValuesOf(old, o)
-  const afterValues = ownedValuesOf(next, o)
-  const changed: FieldSet = new Set()
-  for (const [p, value] of afterValues) if (!beforeValues.has(p) || (isValuePath(p) && !sameJson(beforeValues.get(p), value))) changed.add(p)
-  const removed: FieldSet = new Set([...beforeValues.keys()].filter((p) => !afterValues.has(p)))
+  const { changed, removed } = changedFields(old, next, o.lists, unowned(o.subresource))
   const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
   // An entry whose set this write leaves as it was keeps its stored tree (sets only lose members here, but the writer's own).
   const same = (m: Owned, set: FieldSet) => (set.size === m.set.size && m.tree ? { tree: m.tree } : {})
