@@ -272,4 +272,21 @@ describe('IPv6', () => {
     expect(canonicalIP('10.96.0.010')).toBeNull()
     expect(canonicalIP('fe80::1%lo')).toBeNull()
   })
+
+  it('canonicalises exactly the dotted quads parseIPv4 takes, as parseIPv4 and formatIPv4 would', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('00', '01', '007', '0x1', '1e2', '+1', '-1', ' 1', '1 ', '', '256', '１'))
+    const text = fc.oneof(
+      fc.tuple(octet, octet, octet, octet).map((p) => p.join('.')),
+      fc.array(octet, { maxLength: 6 }).map((p) => p.join('.')),
+      fc.tuple(octet, octet, octet, octet, fc.constantFrom('\n', ' ', '.', '%0')).map(([a, b, c, d, tail]) => `${a}.${b}.${c}.${d}${tail}`),
+    )
+    fc.assert(
+      fc.property(text, (s) => {
+        const v4 = parseIPv4(s)
+        if (v4 !== null) expect(canonicalIP(s)).toBe(formatIPv4(v4))
+        else expect(canonicalIP(s)).toBe(parseIPv6(s) === null ? null : formatIPv6(parseIPv6(s)!))
+      }),
+      { numRuns: 5000 },
+    )
+  })
 })

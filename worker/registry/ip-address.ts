@@ -4,6 +4,9 @@
  * family of an address. Pure functions, no platform APIs.
  */
 const DECIMAL_OCTET = /^(0|[1-9][0-9]{0,2})$/
+/** The texts parseIPv4 takes, as one pattern: four decimal octets 0-255 without leading zeros. */
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+const DOTTED_QUAD = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`)
 
 /** Parses a strict dotted quad (no leading zeros, each part 0-255) into an unsigned 32-bit number. */
 export function parseIPv4(s: string): number | null {
@@ -118,8 +121,8 @@ export function ipFamily(s: string): 'IPv4' | 'IPv6' | null {
 
 /** The canonical text of any valid IP address (e.g. `2001:DB8:0::1` → `2001:db8::1`), else null. */
 export function canonicalIP(s: string): string | null {
-  const v4 = parseIPv4(s)
-  if (v4 !== null) return formatIPv4(v4)
+  // A strict dotted quad (what parseIPv4 takes) is its own canonical text.
+  if (DOTTED_QUAD.test(s)) return s
   const v6 = parseIPv6(s)
   if (v6 !== null) return formatIPv6(v6)
   return null
