@@ -118,6 +118,24 @@ describe('embedded client', () => {
     expect((await ours.execute('SELECT 3 AS v')).rows[0]!.v).toBe(3)
   })
 
+  it('drops the least recently used statement past the limit, not the first prepared', async () => {
+    const ours = new EmbeddedClient(':memory:')
+    open.push(ours)
+    await ours.execute('SELECT 0 AS v')
+    await ours.execute('SELECT 1 AS v')
+    for (let i = 2; i < STATEMENT_CACHE_SIZE + 1; i++) {
+      await ours.execute(`SELECT ${i} AS v`)
+      // The first statement stays in use all along; the second is used once, at the start.
+      await ours.execute('SELECT 0 AS v')
+    }
+    expect(ours.preparedStatements).toBe(STATEMENT_CACHE_SIZE)
+    expect(ours.isPrepared('SELECT 0 AS v')).toBe(true)
+    expect(ours.isPrepared('SELECT 1 AS v')).toBe(false)
+    expect(ours.isPrepared(`SELECT ${STATEMENT_CACHE_SIZE} AS v`)).toBe(true)
+    expect((await ours.execute('SELECT 1 AS v')).rows[0]!.v).toBe(1)
+    expect(ours.isPrepared('SELECT 2 AS v')).toBe(false)
+  })
+
   it('commits concurrent write batches together, each atomic on its own and in arrival order', async () => {
     const ours = new EmbeddedClient(':memory:')
     open.push(ours)

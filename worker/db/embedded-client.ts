@@ -131,6 +131,8 @@ interface Prepared {
   columnTypes: string[]
   /** Whether two result columns share a name (rows then keep the first under that name). */
   duplicateNames: boolean
+  /** When it was last used (the client's count of uses): the least recently used goes first. */
+  used: number
 }
 
 export class EmbeddedClient implements Client {
@@ -138,6 +140,7 @@ export class EmbeddedClient implements Client {
   readonly protocol = 'file'
   private readonly db: Database.Database
   private readonly statements = new Map<string, Prepared>()
+  private uses = 0
   private readonly groupCommit: boolean
   private queue: Pending[] = []
   /**
@@ -561,9 +564,9 @@ export class EmbeddedClient implements Client {
   private prepared(sql: string): Prepared {
     const hit = this.statements.get(sql)
     if (hit) {
-      // Most recently used last: Map keeps insertion order.
-      this.statements.delete(sql)
-      this.statements.set(sql, hit)
+      // Stamped rather than moved to the end of the map: a hit is one lookup, and only a
+      // miss over the limit looks for the least recently used (preparing costs far more).
+      hit.used = ++this.uses
       return hit
     }
     const stmt = this.db.prepare(sql)
@@ -577,10 +580,27 @@ export class EmbeddedClient implements Client {
       columns = described.map((c) => c.name)
       columnTypes = described.map((c) => c.type ?? '')
     }
-    const p: Prepared = { stmt, reader, columns, columnTypes, duplicateNames: new Set(columns).size !== columns.length }
+    const p: Prepared = { stmt, reader, columns, columnTypes, duplicateNames: new Set(columns).size !== columns.length, used: ++this.uses }
+    if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.leastRecentlyUsed())
     this.statements.set(sql, p)
-    if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!)
     return p
+  }
+
+  private leastRecentlyUsed(): string {
+    let oldest: string | undefined
+    let used = Infinity
+    for (const [sql, p] of this.statements) {
+      if (p.used < used) {
+        used = p.used
+        oldest = sql
+      }
+    }
+    return oldest!
+  }
+
+  /** Whether a statement of this text is prepared now. */
+  isPrepared(sql: string): boolean {
+    return this.statements.has(sql)
   }
 
   /** Runs a write outside a group: refused when the file is gone, and its storage faults logged (see the top of this file). */
