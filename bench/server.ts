@@ -17,6 +17,12 @@
  *                         endpoints and change record of PUT …/pods/{name}/status, one group-committed batch),
  *                         from a bare handler (the same middleware, body reader, read and answer), without
  *                         decode, validation, managed fields, size check or audit line
+ * - POST /bench/create-floor/{namespace}  the floor of a create: a pod body given the create's
+ *                         metadata (uid, creation time), built and defaulted as a create builds it, and
+ *                         written by the registry's own store write
+ *                         (the statements, ports, labels, endpoints and change record of POST …/pods, one
+ *                         group-committed batch), from a bare handler (the same middleware, body reader and
+ *                         answer), without decode, validation, managed fields, size check or audit line
  * - POST /bench/seed-leases  creates held leases through the registry in-process: {namespace, start, count, durationSeconds}
  * - POST /bench/import-leased imports pods bound to leases in one write: {namespace, start, count, ipBlock, groupSize, leaseStride}
  * - GET  /bench/changes   the change log's rows and sizes, and the leases table's size (ChangeLogSize)
@@ -48,10 +54,11 @@ import { LEASES, PODS } from '../worker/registry/kinds'
 import { microTimeOf } from '../worker/registry/lease'
 import { readObject } from '../worker/http/body'
 import { judgedAlike } from '../worker/registry/event-before'
-import { withRv } from '../worker/registry/meta'
+import { metaForCreate, withRv } from '../worker/registry/meta'
 import { timestamp } from '../worker/registry/rfc3339'
-import { podWrite } from '../worker/registry/strategies/pod'
+import { podStrategy, podWrite } from '../worker/registry/strategies/pod'
 import type { PodObject } from '../worker/registry/types'
+import type { PodInput } from '../worker/registry/schemas'
 import { commitRate } from './commit-rate'
 import { CONSTANT_ANSWER, groupedPodBody, leaseBody, leaseName, leasedPodBody, podBody, seedRef } from './fixtures'
 import { selectionPodBody } from './selection'
@@ -217,6 +224,15 @@ async function main(): Promise<void> {
     const pod: PodObject = { ...old, status: { ...old.status, conditions: input.status.conditions.map((k) => ({ ...k, lastTransitionTime: at })) } }
     const rv = await registry.store.putPod(podWrite(pod), { rv: stored.rv }, podWrite(old), { recordBefore: !judgedAlike(PODS, old, pod) })
     return c.json(withRv(pod, rv))
+  })
+
+  app.post('/bench/create-floor/:namespace', async (c) => {
+    const namespace = c.req.param('namespace')
+    // The body is taken as decoded (the bench's pods are well formed), built and defaulted as a create builds it.
+    const input = (await readObject(c)) as unknown as PodInput
+    const pod = podStrategy.create(input, metaForCreate(input.metadata, namespace, registry.clock), registry.clock)
+    const rv = await registry.store.putPod(podWrite(pod), 'create')
+    return c.json(withRv(pod, rv), 201)
   })
 
   app.post('/bench/seed-leases', async (c) => {

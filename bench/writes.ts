@@ -11,7 +11,12 @@
  *   robin over a shuffled list of every pod in the namespace (so no two requests in
  *   flight touch the same pod and every request is a real change, never a no-op)
  * - creates: POST …/pods of new pods; the namespace grows by the measured count, and the
- *   row says from how many to how many
+ *   row says from how many to how many; then the floor under a create, new pods written by
+ *   the registry's own store write from a bare handler (POST /bench/create-floor/…: HTTP,
+ *   the create's metadata and defaults, the same statements, ports, labels, endpoints,
+ *   change record and group commit, but no decode, validation, managed fields, size check or
+ *   audit line), into a namespace of their own (bench-floor) so the measured one holds only
+ *   pods the registry created
  * - what a status update's cost is made of, beside it: the same PUT sending the status the
  *   pod already has (read, decode, validation, managed fields and the answer, but no write:
  *   the server must commit nothing meanwhile); the floor under it, the same flips written by
@@ -40,6 +45,8 @@ import { fmt, machineCores, measure, systemTicks, type BenchContext, type Measur
 export const WRITES = {
   namespace: 'bench',
   warmupNamespace: 'bench-warmup',
+  /** Where the creates' floor puts its pods, so that the measured namespace holds only pods the registry created. */
+  floorNamespace: 'bench-floor',
   levels: [1_000, 10_000],
   seedChunk: 2_000,
   constant: { warmup: { requests: 10_000, seconds: 3 }, measure: { requests: 100_000, seconds: 8 } },
@@ -64,10 +71,11 @@ export const writes: Scenario = {
     const pods: PodRef[] = []
     let seeded = 0
     let created = 0
+    let floored = 0
     let warmed = 0
     const summary: string[] = []
 
-    for (const ns of [WRITES.namespace, WRITES.warmupNamespace]) {
+    for (const ns of [WRITES.namespace, WRITES.warmupNamespace, WRITES.floorNamespace]) {
       await s.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
     }
     const base = `${s.url}/api/v1/namespaces/${WRITES.namespace}/pods`
@@ -87,10 +95,10 @@ export const writes: Scenario = {
       },
       ...(onCreated ? { succeeded: onCreated } : {}),
     })
-    const warmupCreate = () => {
+    const warmupCreate = (url = warmBase) => {
       const i = warmed++
       const ref: PodRef = { name: `warm-${String(i).padStart(6, '0')}`, ip: podIP(192, i), ready: true }
-      return createShot(warmBase, ref, i)
+      return createShot(url, ref, i)
     }
 
     // Pods the status warm-up flips, in the warm-up namespace.
@@ -178,7 +186,7 @@ export const writes: Scenario = {
         })
       const status = await statusRow('PUT pods/{name}/status', statusShot)
       if (status.after.pods !== level) ctx.report.problem(`status updates at ${group}: the pod count changed to ${status.after.pods}`)
-      await readBack(ctx, pods, group)
+      await readBack(ctx, pods, `status updates at ${group}`)
 
       // The same request when it changes nothing: each pod's status as last written.
       const unchanged = await statusRow('PUT pods/{name}/status, no change', (ref, url) => statusShot(ref, url, ref.ready))
@@ -190,7 +198,7 @@ export const writes: Scenario = {
       // validation, managed fields, the size check and the audit line.
       const floor = await statusRow('PUT /bench/status-floor/{name}: the same store write from a bare handler', statusShot, (namespace, ref) => `${s.url}/bench/status-floor/${namespace}/${ref.name}`)
       if (floor.after.pods !== level) ctx.report.problem(`the floor's status updates at ${group}: the pod count changed to ${floor.after.pods}`)
-      await readBack(ctx, pods, `${group} (the floor's flips)`)
+      await readBack(ctx, pods, `status updates at ${group} (the floor's flips)`)
 
       // The cheapest write: lease renewals, round robin.
       const renewals = await measure(ctx, {
@@ -221,7 +229,36 @@ export const writes: Scenario = {
       if (result.after.pods !== expected || pods.length !== expected) {
         ctx.report.problem(`creates at ${group}: the namespace holds ${result.after.pods} pods, the load generator expected ${expected}`)
       }
-      summary.push(...against(ctx, group, [status.row, result.row, renewals.row]), breakdown(ctx, group, status, unchanged, floor, renewals))
+
+      // The floor under a create: new pods given the create's metadata and defaults and written
+      // by the registry's own store write (statements, ports, labels, endpoints, change record,
+      // group commit) from a bare handler, which skips decode, validation, managed fields, the
+      // size check and the audit line.
+      const floorPods: PodRef[] = []
+      const createFloor = await measure(ctx, {
+        group,
+        scenario: 'POST /bench/create-floor: the same store write from a bare handler',
+        namespace: WRITES.floorNamespace,
+        transport: 'http',
+        ...WRITES.create,
+        warmupNext: () => warmupCreate(`${s.url}/bench/create-floor/${WRITES.warmupNamespace}`),
+        next: () => {
+          const i = floored++
+          const ref: PodRef = { name: `floor-${String(i).padStart(6, '0')}`, ip: podIP(160, i), ready: true }
+          return createShot(`${s.url}/bench/create-floor/${WRITES.floorNamespace}`, ref, i, () => floorPods.push(ref))
+        },
+      })
+      const floorAdded = createFloor.after.pods - createFloor.before.pods
+      if (floorAdded !== createFloor.row.result.ok || floorPods.length !== createFloor.row.result.ok) {
+        ctx.report.problem(`the floor's creates at ${group}: namespace ${WRITES.floorNamespace} gained ${floorAdded} pods, the load generator expected ${createFloor.row.result.ok}`)
+      }
+      await readBack(ctx, pods.slice(createStart), `creates at ${group}`)
+      await readBack(ctx, floorPods, `creates at ${group} (the floor's)`, WRITES.floorNamespace)
+      summary.push(
+        ...against(ctx, group, [status.row, result.row, renewals.row]),
+        breakdown(ctx, group, status, unchanged, floor, renewals),
+        createBreakdown(ctx, group, result, createFloor),
+      )
     }
     ctx.report.section('Writes: against the HTTP ceiling and the storage of the same run', [
       `goal: writes at ≥ ${WRITES.goal.ceiling}× the node:http ceiling (stretch ${WRITES.goal.stretch}×). "by CPU" divides server CPU per request`,
@@ -232,6 +269,9 @@ export const writes: Scenario = {
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
     ctx.report.note(`warm-up requests went to namespace ${WRITES.warmupNamespace}, which held ${fmt(end.pods)} pods at the end`)
     ctx.report.note(`namespace ${WRITES.namespace} holds no services: no selector matches the written pods, so no endpoints change`)
+    ctx.report.note(
+      `the creates' floor writes its pods into namespace ${WRITES.floorNamespace} (its row's pod counts are that namespace's); every namespace's pods share one table and its indexes`,
+    )
     ctx.report.note(
       `at the end: database file ${mib(end.dbBytes)}, WAL ${mib(end.walBytes)}; server RSS ${mib(end.rssBytes)}, JS heap used ${mib(end.heapUsedBytes)}`,
     )
@@ -260,6 +300,38 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
   })
 }
 
+/** The embedded client's time on the event loop per successful request of a row: its reads, and its committed write transactions. */
+function clientTime(m: Measured): { reads: number; writes: number } {
+  const per = (ms: number) => (ms * 1000) / m.row.result.ok
+  return { reads: per(m.after.readMs - m.before.readMs), writes: per(m.after.writeMs - m.before.writeMs) }
+}
+
+function micros(v: number): string {
+  return Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-'
+}
+
+/**
+ * What a create's server CPU is made of, from the floor measured beside it: the same store
+ * write from a bare handler (the pod built as a create builds it, but without managedFields,
+ * so its stored body is a little smaller), and the embedded client's time.
+ */
+function createBreakdown(ctx: BenchContext, group: string, create: Measured, floor: Measured): string {
+  const made = serverMicrosPerRequest(create.row)
+  const bare = serverMicrosPerRequest(floor.row)
+  const ceilingRow = ctx.report.ceilingOf(group, 'http')
+  const ceiling = serverMicrosPerRequest(ceilingRow)
+  const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
+  const [c, b] = [clientTime(create), clientTime(floor)]
+  return (
+    `${group}, what a create costs the server: ${micros(made)} of CPU; the same store write from a bare handler (the floor: HTTP, ` +
+    `the create's metadata and defaults, the store's statements for the pod, its ports, labels and endpoints and the change record, a share of a commit, answer) ` +
+    `${micros(bare)}, at ${fmt(Math.round(floor.row.result.rps))}/s = ${floorShare} the node:http ceiling, so the registry's logic above the floor ` +
+    `(decode, validation, managed fields, size check, audit) ${micros(made - bare)}. The embedded client's time on the event loop ` +
+    `per request: a create ${micros(c.reads)} reading and ${micros(c.writes)} in its write transaction, the floor ${micros(b.reads)} and ${micros(b.writes)}; ` +
+    `by CPU, ${WRITES.goal.ceiling}× the ceiling leaves a create ${micros(ceiling / WRITES.goal.ceiling)} in all`
+  )
+}
+
 /**
  * What a status update's server CPU is made of, from the rows measured beside it: the same
  * request changing nothing, the same write from a bare handler (the floor; not an API write,
@@ -269,17 +341,13 @@ function against(ctx: BenchContext, group: string, rows: Row[]): string[] {
  * change feed's reads of the log).
  */
 function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged: Measured, floor: Measured, renewal: Measured): string {
-  const us = (v: number) => (Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-')
+  const us = micros
   const flip = serverMicrosPerRequest(status.row)
   const same = serverMicrosPerRequest(unchanged.row)
   const bare = serverMicrosPerRequest(floor.row)
   const ceilingRow = ctx.report.ceilingOf(group, 'http')
   const ceiling = serverMicrosPerRequest(ceilingRow)
   const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
-  const clientTime = (m: Measured) => {
-    const per = (ms: number) => (ms * 1000) / m.row.result.ok
-    return { reads: per(m.after.readMs - m.before.readMs), writes: per(m.after.writeMs - m.before.writeMs) }
-  }
   const [f, n, b, r] = [clientTime(status), clientTime(unchanged), clientTime(floor), clientTime(renewal)]
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
@@ -358,14 +426,14 @@ async function storageRow(ctx: BenchContext, group: string, existing: string, in
  * Reads a sample of pods back and checks their Ready condition against what the load
  * generator last set; a mismatch is reported as a problem.
  */
-async function readBack(ctx: BenchContext, pods: PodRef[], group: string): Promise<void> {
+async function readBack(ctx: BenchContext, pods: PodRef[], what: string, namespace = WRITES.namespace): Promise<void> {
   const sample = shuffled(pods, 7).slice(0, WRITES.readBackSample)
   let wrong = 0
   const examples: string[] = []
   for (const ref of sample) {
     const pod = await ctx.server.call<{ status?: { conditions?: { type: string; status: string }[] } }>(
       'GET',
-      `/api/v1/namespaces/${WRITES.namespace}/pods/${ref.name}`,
+      `/api/v1/namespaces/${namespace}/pods/${ref.name}`,
     )
     const got = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status
     if (got !== (ref.ready ? 'True' : 'False')) {
@@ -373,7 +441,7 @@ async function readBack(ctx: BenchContext, pods: PodRef[], group: string): Promi
       if (examples.length < 3) examples.push(`${ref.name}: Ready=${got}, expected ${ref.ready}`)
     }
   }
-  const line = `read-back after status updates at ${group}: ${sample.length - wrong}/${sample.length} sampled pods have the Ready condition last written`
+  const line = `read-back after ${what}: ${sample.length - wrong}/${sample.length} sampled pods have the Ready condition last written`
   if (wrong) ctx.report.problem(`${line} (${examples.join('; ')})`)
   else ctx.report.note(line)
 }
