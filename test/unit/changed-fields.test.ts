@@ -1,5 +1,7 @@
 /**
- * changedFields (worker/registry/field-set.ts) against its definition: the members of the
+ * changedFields and toFieldsV1 (worker/registry/field-set.ts) on generated objects.
+ *
+ * changedFields against its definition: the members of the
  * object after a write that the object before lacks or holds with another value, and the
  * members the write removed, found by comparing the two objects' whole fieldValues. The
  * objects are drawn from few field names and values, with keyed lists, sets, atomic lists,
@@ -8,7 +10,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { changedFields, fieldValues, isValuePath, type ListTypes } from '../../worker/registry/field-set'
+import { changedFields, fieldValues, fieldsOf, fromFieldsV1, isValuePath, toFieldsV1, type FieldsV1, type ListTypes } from '../../worker/registry/field-set'
 import { sameJson } from '../../worker/json'
 
 const LISTS: ListTypes = (path) => {
@@ -100,5 +102,33 @@ describe('changedFields', () => {
   it('leaves out what skip leaves out, on either side', () => {
     expect(found({ skipped: 1, a: { hidden: 1 } }, { skipped: 2, a: { hidden: 2 } })).toEqual({ changed: [], removed: [] })
     expect(found({ a: { hidden: 1 } }, {})).toEqual({ changed: [], removed: [] })
+  })
+})
+
+/** Whether every node's keys are in code-unit order, `.` first where a member has members below it. */
+function ordered(tree: FieldsV1): boolean {
+  const keys = Object.keys(tree)
+  const rest = keys[0] === '.' ? keys.slice(1) : keys
+  if (keys[0] === '.' && rest.length === 0) return false
+  return rest.every((k, i) => k !== '.' && (i === 0 || rest[i - 1]! < k)) && rest.every((k) => ordered(tree[k]!))
+}
+
+describe('toFieldsV1', () => {
+  it('encodes a set that fromFieldsV1 reads back whole, every node in order', () => {
+    fc.assert(
+      // As JSON holds them: a set's values are JSON (no undefined), as FieldsV1's `v:` keys are.
+      fc.property(object.map((o) => JSON.parse(JSON.stringify(o)) as unknown), (obj) => {
+        const set = fieldsOf(obj, LISTS, SKIP)
+        const tree = toFieldsV1(set)
+        expect(fromFieldsV1(tree)).toEqual(set)
+        expect(ordered(tree)).toBe(true)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('puts `.` first in a member with members below, and orders keys by code unit', () => {
+    const set = new Set(['f:b', 'f:a\u0000k:{"x":1}', 'f:a\u0000k:{"x":1}\u0000f:y', 'f:Z', 'f:a\u0000v:"s"'])
+    expect(JSON.stringify(toFieldsV1(set))).toBe('{"f:Z":{},"f:a":{"k:{\\"x\\":1}":{".":{},"f:y":{}},"v:\\"s\\"":{}},"f:b":{}}')
   })
 })

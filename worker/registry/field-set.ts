@@ -297,23 +297,38 @@ export function intersect(a: FieldSet, b: FieldSet): FieldSet {
 
 /** The FieldsV1 tree of a set. */
 export function toFieldsV1(set: FieldSet): FieldsV1 {
-  const root: FieldsV1 = {}
-  const members = new Set<FieldsV1>()
-  for (const path of [...set].sort()) {
+  const root: Trie = { member: false, children: null }
+  for (const path of set) {
     let node = root
-    for (const k of path.split(SEP)) node = node[k] ??= {}
-    members.add(node)
-  }
-  // A member that has members below it says so with `.`.
-  const mark = (node: FieldsV1): FieldsV1 => {
-    const out: FieldsV1 = {}
-    for (const [key, child] of Object.entries(node)) {
-      const below = mark(child)
-      out[key] = Object.keys(below).length && members.has(child) ? { '.': {}, ...below } : below
+    let from = 0
+    for (;;) {
+      const to = path.indexOf(SEP, from)
+      const key = to < 0 ? path.slice(from) : path.slice(from, to)
+      const children = (node.children ??= new Map())
+      let child = children.get(key)
+      if (!child) {
+        child = { member: false, children: null }
+        children.set(key, child)
+      }
+      node = child
+      if (to < 0) break
+      from = to + 1
     }
-    return out
+    node.member = true
   }
-  return mark(root)
+  return emitTree(root)
+}
+
+/** A set as a tree of its members' keys, on the way to FieldsV1. */
+type Trie = { member: boolean; children: Map<string, Trie> | null }
+
+/** FieldsV1 of a tree: keys in order, and `.` first in a member that has members below it. */
+function emitTree(node: Trie): FieldsV1 {
+  const out: FieldsV1 = {}
+  if (!node.children) return out
+  if (node.member) out['.'] = {}
+  for (const key of [...node.children.keys()].sort()) out[key] = emitTree(node.children.get(key)!)
+  return out
 }
 
 /** The set a FieldsV1 tree encodes; null when it is not one (a malformed managedFields entry). */
