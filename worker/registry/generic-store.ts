@@ -23,7 +23,7 @@ import { apiVersionOf, qualifiedKind, qualifiedResource, type KindInfo } from '.
 import { STREAM_PAGE_SIZE, listOptions, type ListQuery, type ListStream } from './list-options'
 import { snapshotPages } from './snapshot-pages'
 import { encodeContinue } from './continue-token'
-import { checkTypeMeta, checkUpdateMeta, decode, metaForCreate, metaForUpdate, stripRv, timestamp, withRv } from './meta'
+import { checkTypeMeta, checkUpdateMeta, decode, metaForCreate, metaForUpdate, storedForm, stripRv, timestamp, withRv } from './meta'
 import { applyPatch, type PatchType } from './patch'
 import { listTypesOf } from './list-types'
 import { applyConfiguration, recordUpdate, type Ownership } from './managed-fields'
@@ -129,7 +129,7 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
     this.strategy.validate(obj, undefined, this.ctx)
     if (!applied) obj = this.owned(undefined, obj, options, 'all')
     this.stamp(obj)
-    checkObjectSize(this.kind.kind, obj.metadata.name, stripRv(obj))
+    checkObjectSize(this.kind.kind, obj.metadata.name, storedForm(obj))
     return obj
   }
 
@@ -272,8 +272,10 @@ export class GenericStore<T extends RegistryObject = RegistryObject> {
         // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes
         // (the acting token is recorded first, so the same caller repeating itself is a no-op).
         this.stamp(object)
-        if (sized) checkObjectSize(this.kind.kind, name, stripRv(object))
-        if (sameJson(stripRv(object), stripRv(old))) return old
+        // The stored form is made once: the size check, the comparison and the write share it.
+        const stored = storedForm(object)
+        if (sized) checkObjectSize(this.kind.kind, name, stored)
+        if (sameJson(stored, stripRv(old))) return old
         try {
           const recordBefore = !judgedAlike(this.kind, old, object)
           const rv = await this.run(namespace, name, () => this.strategy.write(ctx, object, old, { rv: Number(old.metadata.resourceVersion) }, recordBefore))

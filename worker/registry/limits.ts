@@ -5,6 +5,7 @@
  * or D1, whose statements take at most 100 bound parameters) well within its bounds.
  * Beyond a limit a body is a 422 Invalid and a query a 400 BadRequest, naming the field.
  */
+import { bodyText } from '../db/batch'
 import { tooLarge } from './errors'
 
 /** Labels on one object, and pairs in a service's `spec.selector` (Kubernetes has no count limit; each is a row of `labels` or `selectors`). */
@@ -60,9 +61,13 @@ export const MAX_INT32 = 2_147_483_647
  */
 export const MAX_OBJECT_BYTES = 960 * 1024
 
-/** Refuses an object whose JSON as stored (without its resourceVersion) is over `MAX_OBJECT_BYTES` in UTF-8: a 413 naming it. */
-export function checkObjectSize(kind: string, name: string, stored: unknown): void {
-  const json = JSON.stringify(stored)
+/**
+ * Refuses an object whose JSON as stored (without its resourceVersion) is over
+ * `MAX_OBJECT_BYTES` in UTF-8: a 413 naming it. The text is the one the write stores
+ * (bodyText keeps it for the stored form, see meta.ts storedForm).
+ */
+export function checkObjectSize(kind: string, name: string, stored: Record<string, unknown>): void {
+  const json = bodyText(stored)
   // A UTF-16 code unit takes one to three bytes: a short JSON needs no encoding.
   const bytes = json.length * 3 <= MAX_OBJECT_BYTES ? json.length : new TextEncoder().encode(json).length
   if (bytes > MAX_OBJECT_BYTES) throw tooLarge(kind, name, bytes, MAX_OBJECT_BYTES)
