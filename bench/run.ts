@@ -65,7 +65,7 @@ function settings(report: Report): void {
     report.setting('pod counts', WRITES.levels.map(fmt).join(' and ') + ` in namespace ${WRITES.namespace}`)
     report.setting(
       'write rows',
-      'status updates (flips, and the same PUT changing nothing), creates and lease renewals ' +
+      'status updates (flips, and the same PUT changing nothing), the floor under them, creates, the floor under them and lease renewals ' +
         `(${fmt(WRITES.leases.count)} leases, round robin) sent with the node:http client (keep-alive agent, one socket per request in flight)`,
     )
     report.setting(

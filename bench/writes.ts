@@ -326,7 +326,7 @@ function createBreakdown(ctx: BenchContext, group: string, create: Measured, flo
     `${group}, what a create costs the server: ${micros(made)} of CPU; the same store write from a bare handler (the floor: HTTP, ` +
     `the create's metadata and defaults, the store's statements for the pod, its ports, labels and endpoints and the change record, a share of a commit, answer) ` +
     `${micros(bare)}, at ${fmt(Math.round(floor.row.result.rps))}/s = ${floorShare} the node:http ceiling, so the registry's logic above the floor ` +
-    `(decode, validation, managed fields, size check, audit) ${micros(made - bare)}. The embedded client's time on the event loop ` +
+    `(decode, field checks, validation, managed fields, size check, audit, and storing the managedFields the floor's body lacks) ${micros(made - bare)}. The embedded client's time on the event loop ` +
     `per request: a create ${micros(c.reads)} reading and ${micros(c.writes)} in its write transaction, the floor ${micros(b.reads)} and ${micros(b.writes)}; ` +
     `by CPU, ${WRITES.goal.ceiling}× the ceiling leaves a create ${micros(ceiling / WRITES.goal.ceiling)} in all`
   )

@@ -34,7 +34,8 @@ function found(before: unknown, after: unknown, skip = SKIP) {
   return { changed: [...changed].sort(), removed: [...removed].sort() }
 }
 
-const key = fc.constantFrom('a', 'b', 'items', 'tags', 'skipped', 'hidden', 'name', 'port')
+// Names an object has by inheritance too, so that a lookup that is not of own fields shows.
+const key = fc.constantFrom('a', 'b', 'items', 'tags', 'skipped', 'hidden', 'name', 'port', 'constructor', 'toString', '__proto__')
 const scalar = fc.oneof(fc.constantFrom(0, 1, 'x', 'y', true, null), fc.constant(undefined))
 const value = fc.letrec<{ v: unknown; item: unknown }>((tie) => ({
   v: fc.oneof(
@@ -52,13 +53,15 @@ const object = fc.dictionary(key, value.v, { maxKeys: 5 })
 const pair = fc.tuple(object, fc.array(fc.tuple(fc.array(key, { minLength: 1, maxLength: 3 }), value.v), { maxLength: 3 })).map(([before, edits]) => {
   const after = structuredClone(before) as Record<string, unknown>
   for (const [path, v] of edits) {
+    // Own fields only, set as data (a `__proto__` key stays a field).
+    const put = (o: Record<string, unknown>, k: string, value: unknown) => Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true })
     let at: Record<string, unknown> = after
     for (const k of path.slice(0, -1)) {
-      const next = at[k]
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) at[k] = {}
+      const next = Object.hasOwn(at, k) ? at[k] : undefined
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) put(at, k, {})
       at = at[k] as Record<string, unknown>
     }
-    at[path.at(-1)!] = v
+    put(at, path.at(-1)!, v)
   }
   return [before, after] as const
 })
@@ -99,9 +102,16 @@ describe('changedFields', () => {
     expect(found(before, after).changed).toContain('f:items\u0000k:{"name":"q","port":80}')
   })
 
+  it('reads own fields only', () => {
+    expect(found({ constructor: 1 }, { x: 1 })).toEqual({ changed: ['f:x'], removed: ['f:constructor'] })
+    expect(found({ x: 1 }, { toString: 1 })).toEqual({ changed: ['f:toString'], removed: ['f:x'] })
+  })
+
   it('leaves out what skip leaves out, on either side', () => {
     expect(found({ skipped: 1, a: { hidden: 1 } }, { skipped: 2, a: { hidden: 2 } })).toEqual({ changed: [], removed: [] })
     expect(found({ a: { hidden: 1 } }, {})).toEqual({ changed: [], removed: [] })
+    // A map under a skipped path on both sides: the walk stops at the path, not at its leaves.
+    expect(found({ a: { hidden: { b: 1 } } }, { a: { hidden: { b: 2 } } })).toEqual({ changed: [], removed: [] })
   })
 })
 

@@ -140,7 +140,9 @@ function collectList(walk: Walk, items: unknown[], out: Map<string, unknown>): v
  * `removed`, the members of before that after lacks. The same sets as comparing the two
  * objects' fieldValues, but one walk of both that builds paths only where they differ:
  * maps are compared key by key, and a list or anything else that is not alike in both is
- * compared by its own fieldValues.
+ * compared by its own fieldValues. (Paths join keys with NUL, so a field name holding NUL
+ * could make two fields' paths alike in the whole-object maps, where this walk keeps them
+ * apart; no stored kind takes such a name.)
  */
 export function changedFields(before: unknown, after: unknown, lists: ListTypes, skip: (path: readonly string[]) => boolean = () => false): { changed: FieldSet; removed: FieldSet } {
   const diff: Diff = { path: [], lists, skip, changed: new Set(), removed: new Set() }
