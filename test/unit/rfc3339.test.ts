@@ -19,4 +19,16 @@ describe('RFC 3339 times', () => {
       expect(parseRfc3339(bad), bad).toBeNull()
     }
   })
+
+  it('answer a time read again as the first time, past the times it keeps and for text too long to be a time', () => {
+    const first = parseRfc3339('2026-12-01T10:00:00.25+01:00')
+    expect(first).toEqual({ ms: Date.UTC(2026, 11, 1, 9, 0, 0), fraction: '25' })
+    for (let i = 0; i < 1000; i++) parseRfc3339(`2026-12-01T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`)
+    expect(parseRfc3339('2026-12-01T10:00:00.25+01:00')).toEqual(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(parseRfc3339('2031-02-30T00:00:00Z')).toBeNull()
+    expect(parseRfc3339('2031-02-30T00:00:00Z')).toBeNull()
+    expect(parseRfc3339(`2026-12-01T10:00:00.${'1'.repeat(9)}+01:00`)).toEqual({ ms: Date.UTC(2026, 11, 1, 9, 0, 0), fraction: '111111111' })
+    expect(parseRfc3339(`2026-12-01T10:00:00.${'1'.repeat(10)}Z`)).toBeNull()
+  })
 })

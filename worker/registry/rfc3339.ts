@@ -20,8 +20,29 @@ export interface Rfc3339 {
   fraction: string
 }
 
+/**
+ * Times read lately, with what they name: a write reads the same few times again and
+ * again (its managed fields' and its conditions' times, mostly within one second), and a
+ * reading is a pattern match and two Dates. Dropped whole when full.
+ */
+const read = new Map<string, Readonly<Rfc3339> | null>()
+const READ_KEPT = 256
+/** The longest RFC 3339 time (nine fraction digits and an offset); longer text is no time and is not kept. */
+const LONGEST = '2006-01-02T15:04:05.999999999+07:00'.length
+
 /** The instant `value` names, or null when it is not an RFC 3339 time or falls outside years 0000–9999 in UTC. */
-export function parseRfc3339(value: string): Rfc3339 | null {
+export function parseRfc3339(value: string): Readonly<Rfc3339> | null {
+  if (value.length > LONGEST) return null
+  let time = read.get(value)
+  if (time === undefined) {
+    time = readRfc3339(value)
+    if (read.size >= READ_KEPT) read.clear()
+    read.set(value, time)
+  }
+  return time
+}
+
+function readRfc3339(value: string): Readonly<Rfc3339> | null {
   const m = RFC3339.exec(value)
   if (!m) return null
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number]
@@ -38,7 +59,7 @@ export function parseRfc3339(value: string): Rfc3339 | null {
   }
   const ms = local.getTime() - offsetMinutes * 60_000
   if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) return null
-  return { ms, fraction: m[7] ?? '' }
+  return Object.freeze({ ms, fraction: m[7] ?? '' })
 }
 
 /** RFC 3339 in UTC with whole seconds (`2006-01-02T15:04:05Z`), as Kubernetes writes metav1.Time. */
