@@ -29,8 +29,9 @@ export type Statement = Parameters<Database['batch']>[0][number]
 
 /**
  * Bodies already serialized, so that a write's change record and its row share one JSON
- * text. A body is a fresh object for each write (meta.ts `objectWrite`), never changed
- * once its statements are built.
+ * text (and the size check's text, registry/limits.ts). A body is a fresh object for each
+ * write (registry/meta.ts `objectWrite`, `storedForm`), never changed once it is
+ * serialized.
  */
 const texts = new WeakMap<object, string>()
 

@@ -63,8 +63,9 @@ export const MAX_OBJECT_BYTES = 960 * 1024
 
 /**
  * Refuses an object whose JSON as stored (without its resourceVersion) is over
- * `MAX_OBJECT_BYTES` in UTF-8: a 413 naming it. The text is the one the write stores
- * (bodyText keeps it for the stored form, see meta.ts storedForm).
+ * `MAX_OBJECT_BYTES` in UTF-8: a 413 naming it. For a stored form (meta.ts storedForm)
+ * the text measured is kept (bodyText) and is the one its write stores; a service is
+ * measured before its allocation adds an address and ports, and stored as a copy.
  */
 export function checkObjectSize(kind: string, name: string, stored: Record<string, unknown>): void {
   const json = bodyText(stored)

@@ -215,23 +215,27 @@ export function objectWrite<F extends object = Record<never, never>>(obj: Regist
 
 /**
  * Stored forms made ahead of their write (see storedForm), each taken by the write that
- * stores it. Their JSON text is cached by the form (db/batch.ts bodyText), so an object
- * whose size was checked is serialized once, not again when its write stores it.
+ * stores it (objectWrite) or dropped by one that stores another object (dropStoredForm).
+ * Their JSON text is cached by the form (db/batch.ts bodyText), so an object whose size
+ * was checked is serialized once, not again when its write stores it.
  */
 const storedForms = new WeakMap<RegistryObject, Record<string, unknown>>()
 
 /**
  * `obj` as it will be stored (stripRv), made now and kept for the write that stores it
- * next: the caller changes `obj` no more before that write. The write takes it (a later
- * write of the same object makes its form anew).
+ * next. The form shares what is nested in `obj`, and its text is made once: nothing may
+ * change `obj`, or anything in it, between this and that write. The write takes the form
+ * (a later write of the same object makes its form anew).
  */
 export function storedForm(obj: RegistryObject): Record<string, unknown> {
-  let form = storedForms.get(obj)
-  if (!form) {
-    form = stripRv(obj)
-    storedForms.set(obj, form)
-  }
+  const form = stripRv(obj)
+  storedForms.set(obj, form)
   return form
+}
+
+/** Drops the form kept for `obj`: its write stores another object (a copy it changes first). */
+export function dropStoredForm(obj: RegistryObject): void {
+  storedForms.delete(obj)
 }
 
 function takeStoredForm(obj: RegistryObject): Record<string, unknown> {

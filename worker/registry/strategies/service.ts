@@ -11,7 +11,7 @@ import type { ServiceWrite } from '../../db/store'
 import { allocate, taken, SMALL_RANGE, type Allocation } from '../allocate'
 import { fieldError, invalid } from '../errors'
 import { cidrSize, ipAt } from '../ipnet'
-import { objectWrite } from '../meta'
+import { dropStoredForm, objectWrite } from '../meta'
 import type { ServiceInput } from '../schemas'
 import { buildService, keepAllocated, usesNodePorts, validateService } from '../service'
 import type { Strategy, WriteContext } from '../strategy'
@@ -66,6 +66,8 @@ async function writeService(ctx: WriteContext, svc: ServiceObject, old: ServiceO
   const heldIPs = old?.spec.clusterIPs?.filter((ip) => ip !== 'None') ?? []
   const heldPorts = new Set((old?.spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined))
   const smallRange = cidrSize(allocation.range) <= SMALL_RANGE
+  // What is stored is a copy with the allocation in it, not `svc` as its size was checked.
+  dropStoredForm(svc)
   for (let attempt = 0; ; attempt++) {
     const candidate = copyJson(svc)
     const [ports, ips] = await Promise.all([
