@@ -310,6 +310,12 @@ function micros(v: number): string {
   return Number.isFinite(v) ? `${fmt(Math.round(v))} µs` : '-'
 }
 
+/** The node:http ceiling of `group`: its server CPU per request, and a floor row's rate against it. */
+function ceilingFor(ctx: BenchContext, group: string, floor: Measured): { cpu: number; floorShare: string } {
+  const row = ctx.report.ceilingOf(group, 'http')
+  return { cpu: serverMicrosPerRequest(row), floorShare: row ? `${(floor.row.result.rps / row.result.rps).toFixed(3)}×` : '-' }
+}
+
 /**
  * What a create's server CPU is made of, from the floor measured beside it: the same store
  * write from a bare handler (the pod built as a create builds it, but without managedFields,
@@ -318,9 +324,7 @@ function micros(v: number): string {
 function createBreakdown(ctx: BenchContext, group: string, create: Measured, floor: Measured): string {
   const made = serverMicrosPerRequest(create.row)
   const bare = serverMicrosPerRequest(floor.row)
-  const ceilingRow = ctx.report.ceilingOf(group, 'http')
-  const ceiling = serverMicrosPerRequest(ceilingRow)
-  const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
+  const { cpu: ceiling, floorShare } = ceilingFor(ctx, group, floor)
   const [c, b] = [clientTime(create), clientTime(floor)]
   return (
     `${group}, what a create costs the server: ${micros(made)} of CPU; the same store write from a bare handler (the floor: HTTP, ` +
@@ -345,9 +349,7 @@ function breakdown(ctx: BenchContext, group: string, status: Measured, unchanged
   const flip = serverMicrosPerRequest(status.row)
   const same = serverMicrosPerRequest(unchanged.row)
   const bare = serverMicrosPerRequest(floor.row)
-  const ceilingRow = ctx.report.ceilingOf(group, 'http')
-  const ceiling = serverMicrosPerRequest(ceilingRow)
-  const floorShare = ceilingRow ? `${(floor.row.result.rps / ceilingRow.result.rps).toFixed(3)}×` : '-'
+  const { cpu: ceiling, floorShare } = ceilingFor(ctx, group, floor)
   const [f, n, b, r] = [clientTime(status), clientTime(unchanged), clientTime(floor), clientTime(renewal)]
   return (
     `${group}, what a status update costs the server: ${us(flip)} of CPU; the same request changing nothing (HTTP, read, decode, ` +
