@@ -340,6 +340,26 @@ export function fromFieldsV1(tree: unknown): FieldSet | null {
 }
 
 /**
+ * Whether `path` is a member of the set a well-formed FieldsV1 tree encodes (one
+ * fromFieldsV1 reads), found by following the path's keys down the tree rather than reading
+ * the whole tree: the node it reaches is a member when it is empty or says so with `.`.
+ */
+export function inFieldsV1(tree: FieldsV1, path: string): boolean {
+  let node: unknown = tree
+  for (let from = 0; ; ) {
+    const to = path.indexOf(SEP, from)
+    const key = to < 0 ? path.slice(from) : path.slice(from, to)
+    if (!isObject(node) || !Object.hasOwn(node, key)) return false
+    node = node[key]
+    if (to < 0) break
+    from = to + 1
+  }
+  if (!isObject(node)) return false
+  for (const k in node) if (Object.hasOwn(node, k)) return Object.hasOwn(node, '.')
+  return true
+}
+
+/**
  * Reads the FieldsV1 node at `path` into `out`: a node is a member when it is empty or
  * says so with `.`, and every other key is `f:`, `k:` or `v:` (the last two followed by
  * JSON), over a node of its own. False when the node is not one.

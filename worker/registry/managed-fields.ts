@@ -20,6 +20,7 @@ import {
   changedFields,
   fieldValues,
   fromFieldsV1,
+  inFieldsV1,
   intersect,
   isValuePath,
   itemElement,
@@ -55,8 +56,13 @@ export interface Ownership {
 }
 
 type Obj = Record<string, unknown>
+type Entry = Omit<ManagedFieldsEntry, 'fieldsV1'>
 /** A manager's entry and set; `tree`: the FieldsV1 the set was read from, while it still encodes it. */
-type Owned = { entry: Omit<ManagedFieldsEntry, 'fieldsV1'>; set: FieldSet; tree?: FieldsV1 }
+type Owned = { entry: Entry; set: FieldSet; tree?: FieldsV1 }
+/** An entry as written: its set, its tree, or both (the tree encoding the set). */
+type Written = { entry: Entry; set: FieldSet; tree?: FieldsV1 } | { entry: Entry; tree: FieldsV1 }
+/** An entry of a stored object, read into a set when `set` is first called; `tree`: the FieldsV1 it is read from, if any. */
+type Stored = { entry: Entry; tree?: FieldsV1; set: () => FieldSet }
 
 /** Metadata the server sets, which no manager owns. */
 const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'])
@@ -132,25 +138,42 @@ export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj
   // Entries that come back exactly as stored (a patch or a status update carries the stored
   // ones along) were not sent: they keep their trees rather than being encoded again.
   const reset = sent !== undefined && sent !== null && !sameJson(sent, (old?.metadata as Obj | undefined)?.managedFields)
-  const managers = reset ? readManagedFields(next).map(({ tree: _sent, ...m }) => m) : readManagedFields(old)
   const { changed, removed } = changedFields(old, next, o.lists, unowned(o.subresource))
-  const mine = (m: Owned) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
-  // An entry whose set this write leaves as it was keeps its stored tree (sets only lose members here, but the writer's own).
-  const same = (m: Owned, set: FieldSet) => (set.size === m.set.size && m.tree ? { tree: m.tree } : {})
-  const entries: Owned[] = managers.map((m) => {
-    const set = subtract(mine(m) ? m.set : subtract(m.set, changed), removed)
-    return { entry: m.entry, set, ...same(m, set) }
+  const mine = (m: { entry: Entry }) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === o.subresource
+  // Sets only lose members here, but the writer's own: an entry this write leaves as it was keeps its
+  // stored tree, and a stored entry is read into a set only when the write touches it.
+  const managers: Stored[] = reset ? readManagedFields(next).map(({ entry, set }) => ({ entry, set: () => set })) : storedManagedFields(old)
+  const writer = managers.findIndex(mine)
+  const entries = managers.map((m, i): Written => {
+    const role = i === writer ? 'writer' : mine(m) ? 'same' : 'other'
+    return m.tree && untouched(m.tree, role, changed, removed) ? { entry: m.entry, tree: m.tree } : updated(m, role, changed, removed)
   })
-  const own = entries.find(mine)
-  if (own) {
-    if (changed.size) own.entry = entryOf(o, 'Update')
-    const set = union(own.set, changed)
-    if (set.size !== own.set.size) delete own.tree
-    own.set = set
+  if (writer >= 0) {
+    if (changed.size) entries[writer]!.entry = entryOf(o, 'Update')
   } else if (changed.size) {
     entries.push({ entry: entryOf(o, 'Update'), set: changed })
   }
   return withManagedFields(next, entries)
+}
+
+/**
+ * An entry's part in an update: the writer's own entry, another entry of the writer's
+ * (a duplicate a request sent), or another manager's.
+ */
+type Role = 'writer' | 'same' | 'other'
+
+/** An entry after an update: the writer's gains what the write changed, another manager's loses it, and every entry loses what it removed. */
+function updated(m: Stored, role: Role, changed: FieldSet, removed: FieldSet): Owned {
+  const set = subtract(m.set(), removed)
+  return { entry: m.entry, set: role === 'writer' ? union(set, changed) : role === 'same' ? set : subtract(set, changed) }
+}
+
+/** Whether an update leaves an entry's set as it was: it removes none of the members, and changes none of another manager's or a member the writer's lacks. */
+function untouched(tree: FieldsV1, role: Role, changed: FieldSet, removed: FieldSet): boolean {
+  for (const path of removed) if (inFieldsV1(tree, path)) return false
+  if (role === 'same') return true
+  for (const path of changed) if (inFieldsV1(tree, path) !== (role === 'writer')) return false
+  return true
 }
 
 /**
@@ -193,28 +216,51 @@ export function mergeConfiguration(live: unknown, config: unknown, lists: ListTy
   return copyJson(config)
 }
 
-/** The stored managedFields of an object, each with its set; an entry that is not one is dropped. */
-function readManagedFields(obj: Obj | undefined): Owned[] {
+/** The managedFields entries of an object, each beside its FieldsV1 tree; an entry that is not one is left out. */
+function entriesOf(obj: Obj | undefined): { entry: Entry; tree: unknown }[] {
   const raw = (obj?.metadata as Obj | undefined)?.managedFields
   if (!Array.isArray(raw)) return []
-  const out: Owned[] = []
-  for (const e of raw) {
-    if (!isObject(e) || typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update')) continue
-    const set = fromFieldsV1(e.fieldsV1 ?? {})
-    if (!set) continue
+  return raw.flatMap((e: unknown) => {
+    if (!isObject(e) || typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update')) return []
     const { fieldsV1: tree, ...entry } = e as unknown as ManagedFieldsEntry
-    out.push({ entry, set, tree })
-  }
-  return out
+    return [{ entry, tree }]
+  })
 }
 
-function entryOf(o: Ownership, operation: 'Apply' | 'Update'): Omit<ManagedFieldsEntry, 'fieldsV1'> {
+/** The managedFields of an object, each with its set; an entry whose tree is not one is dropped. */
+function readManagedFields(obj: Obj | undefined): Owned[] {
+  return entriesOf(obj).flatMap(({ entry, tree }) => {
+    const set = fromFieldsV1(tree ?? {})
+    return set ? [{ entry, set, tree: tree as FieldsV1 }] : []
+  })
+}
+
+/**
+ * The managedFields of a stored object, each read into a set only when a write asks for it.
+ * The registry wrote them (withManagedFields, from sets readManagedFields read or a write
+ * made, entries left owning nothing dropped), so each tree is a well-formed FieldsV1 of
+ * members; an entry without a tree that holds any is read at once (to an empty set).
+ */
+function storedManagedFields(obj: Obj | undefined): Stored[] {
+  return entriesOf(obj).map(({ entry, tree }): Stored => {
+    if (!isObject(tree) || !hasKeys(tree)) {
+      const set = fromFieldsV1(tree ?? {}) ?? new Set<string>()
+      return { entry, set: () => set }
+    }
+    let set: FieldSet | undefined
+    return { entry, tree: tree as FieldsV1, set: () => (set ??= fromFieldsV1(tree) ?? new Set<string>()) }
+  })
+}
+
+function entryOf(o: Ownership, operation: 'Apply' | 'Update'): Entry {
   return { manager: o.manager, operation, apiVersion: o.apiVersion, time: o.now, fieldsType: 'FieldsV1', ...(o.subresource ? { subresource: o.subresource } : {}) }
 }
 
 /** `obj` with these managers as its managedFields (managers left owning nothing are dropped). */
-function withManagedFields(obj: Obj, managers: Owned[]): Obj {
-  const managedFields: ManagedFieldsEntry[] = managers.filter((m) => m.set.size > 0).map((m) => ({ ...m.entry, fieldsV1: m.tree ?? toFieldsV1(m.set) }))
+function withManagedFields(obj: Obj, managers: Written[]): Obj {
+  const managedFields: ManagedFieldsEntry[] = managers
+    .filter((m) => !('set' in m) || m.set.size > 0)
+    .map((m) => ({ ...m.entry, fieldsV1: m.tree ?? toFieldsV1((m as Owned).set) }))
   const metadata = { ...((obj.metadata as Obj | undefined) ?? {}) }
   if (managedFields.length) metadata.managedFields = managedFields
   else delete metadata.managedFields
@@ -235,6 +281,11 @@ function withoutManaged(obj: Obj | undefined): unknown {
   if (!obj) return undefined
   const { managedFields: _managed, ...metadata } = (obj.metadata as Obj | undefined) ?? {}
   return { ...obj, metadata }
+}
+
+function hasKeys(obj: Obj): boolean {
+  for (const k in obj) if (Object.hasOwn(obj, k)) return true
+  return false
 }
 
 function isObject(v: unknown): v is Obj {
