@@ -59,8 +59,8 @@ type Obj = Record<string, unknown>
 type Entry = Omit<ManagedFieldsEntry, 'fieldsV1'>
 /** A manager's entry and set; `tree`: the FieldsV1 the set was read from, while it still encodes it. */
 type Owned = { entry: Entry; set: FieldSet; tree?: FieldsV1 }
-/** An entry as written: its set, its tree, or both (the tree encoding the set). */
-type Written = { entry: Entry; set: FieldSet; tree?: FieldsV1 } | { entry: Entry; tree: FieldsV1 }
+/** An entry as written: its set (and the tree that encodes it, if still read), or a stored tree left unread. */
+type Written = Owned | { entry: Entry; tree: FieldsV1 }
 /** An entry of a stored object, read into a set when `set` is first called; `tree`: the FieldsV1 it is read from, if any. */
 type Stored = { entry: Entry; tree?: FieldsV1; set: () => FieldSet }
 
@@ -145,7 +145,7 @@ export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj
   const managers: Stored[] = reset ? readManagedFields(next).map(({ entry, set }) => ({ entry, set: () => set })) : storedManagedFields(old)
   const writer = managers.findIndex(mine)
   const entries = managers.map((m, i): Written => {
-    const role = i === writer ? 'writer' : mine(m) ? 'same' : 'other'
+    const role = i === writer ? 'writer' : mine(m) ? 'duplicate' : 'other'
     return m.tree && untouched(m.tree, role, changed, removed) ? { entry: m.entry, tree: m.tree } : updated(m, role, changed, removed)
   })
   if (writer >= 0) {
@@ -160,18 +160,18 @@ export function recordUpdate(old: Obj | undefined, next: Obj, o: Ownership): Obj
  * An entry's part in an update: the writer's own entry, another entry of the writer's
  * (a duplicate a request sent), or another manager's.
  */
-type Role = 'writer' | 'same' | 'other'
+type Role = 'writer' | 'duplicate' | 'other'
 
 /** An entry after an update: the writer's gains what the write changed, another manager's loses it, and every entry loses what it removed. */
 function updated(m: Stored, role: Role, changed: FieldSet, removed: FieldSet): Owned {
   const set = subtract(m.set(), removed)
-  return { entry: m.entry, set: role === 'writer' ? union(set, changed) : role === 'same' ? set : subtract(set, changed) }
+  return { entry: m.entry, set: role === 'writer' ? union(set, changed) : role === 'duplicate' ? set : subtract(set, changed) }
 }
 
 /** Whether an update leaves an entry's set as it was: it removes none of the members, and changes none of another manager's or a member the writer's lacks. */
 function untouched(tree: FieldsV1, role: Role, changed: FieldSet, removed: FieldSet): boolean {
   for (const path of removed) if (inFieldsV1(tree, path)) return false
-  if (role === 'same') return true
+  if (role === 'duplicate') return true
   for (const path of changed) if (inFieldsV1(tree, path) !== (role === 'writer')) return false
   return true
 }
@@ -237,18 +237,19 @@ function readManagedFields(obj: Obj | undefined): Owned[] {
 
 /**
  * The managedFields of a stored object, each read into a set only when a write asks for it.
- * The registry wrote them (withManagedFields, from sets readManagedFields read or a write
- * made, entries left owning nothing dropped), so each tree is a well-formed FieldsV1 of
- * members; an entry without a tree that holds any is read at once (to an empty set).
+ * A tree is trusted unread: every tree the registry stores is toFieldsV1's encoding of a
+ * non-empty set, or one readManagedFields read and accepted, so none is malformed (such a
+ * tree would be dropped when read, and is kept here while no write touches it). Trees that
+ * hold no key, or are not objects, are read at once, and dropped as readManagedFields drops them.
  */
 function storedManagedFields(obj: Obj | undefined): Stored[] {
-  return entriesOf(obj).map(({ entry, tree }): Stored => {
+  return entriesOf(obj).flatMap(({ entry, tree }): Stored[] => {
     if (!isObject(tree) || !hasKeys(tree)) {
-      const set = fromFieldsV1(tree ?? {}) ?? new Set<string>()
-      return { entry, set: () => set }
+      const set = fromFieldsV1(tree ?? {})
+      return set ? [{ entry, set: () => set }] : []
     }
     let set: FieldSet | undefined
-    return { entry, tree: tree as FieldsV1, set: () => (set ??= fromFieldsV1(tree) ?? new Set<string>()) }
+    return [{ entry, tree: tree as FieldsV1, set: () => (set ??= fromFieldsV1(tree) ?? new Set<string>()) }]
   })
 }
 
@@ -260,7 +261,7 @@ function entryOf(o: Ownership, operation: 'Apply' | 'Update'): Entry {
 function withManagedFields(obj: Obj, managers: Written[]): Obj {
   const managedFields: ManagedFieldsEntry[] = managers
     .filter((m) => !('set' in m) || m.set.size > 0)
-    .map((m) => ({ ...m.entry, fieldsV1: m.tree ?? toFieldsV1((m as Owned).set) }))
+    .map((m) => ({ ...m.entry, fieldsV1: 'set' in m ? (m.tree ?? toFieldsV1(m.set)) : m.tree }))
   const metadata = { ...((obj.metadata as Obj | undefined) ?? {}) }
   if (managedFields.length) metadata.managedFields = managedFields
   else delete metadata.managedFields
