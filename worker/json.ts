@@ -40,7 +40,14 @@ export function sameJson(a: unknown, b: unknown): boolean {
   }
   if (!isObject(a) || !isObject(b)) return false
   const keys = definedKeys(a)
-  return keys.length === definedKeys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]))
+  if (keys.length !== definedKeys(b).length) return false
+  // Last member first: a stored object's last member is its status, where most updates differ,
+  // and the members before it (metadata with its managed fields, spec) are the larger part.
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i]!
+    if (!Object.hasOwn(b, k) || !sameJson(a[k], b[k])) return false
+  }
+  return true
 }
 
 function definedKeys(o: Record<string, unknown>): string[] {
