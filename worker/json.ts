@@ -41,8 +41,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (!isObject(a) || !isObject(b)) return false
   const keys = definedKeys(a)
   if (keys.length !== definedKeys(b).length) return false
-  // Last member first: a stored object's last member is its status, where most updates differ,
-  // and the members before it (metadata with its managed fields, spec) are the larger part.
+  // Last member first: a stored object of a kind with a status has it last, where most updates
+  // differ, and the members before it (metadata with its managed fields, spec) are the larger part.
   for (let i = keys.length - 1; i >= 0; i--) {
     const k = keys[i]!
     if (!Object.hasOwn(b, k) || !sameJson(a[k], b[k])) return false

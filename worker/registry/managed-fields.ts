@@ -238,9 +238,10 @@ function readManagedFields(obj: Obj | undefined): Owned[] {
 /**
  * The managedFields of a stored object, each read into a set only when a write asks for it.
  * A tree is trusted unread: every tree the registry stores is toFieldsV1's encoding of a
- * non-empty set, or one readManagedFields read and accepted, so none is malformed (such a
- * tree would be dropped when read, and is kept here while no write touches it). Trees that
- * hold no key, or are not objects, are read at once, and dropped as readManagedFields drops them.
+ * non-empty set, or one readManagedFields read and accepted, so none is malformed (were one,
+ * readManagedFields would drop it; here it is kept while no write touches it, and read as
+ * owning nothing once one does). Trees that hold no key, or are not objects, are read at
+ * once, and dropped as readManagedFields drops them.
  */
 function storedManagedFields(obj: Obj | undefined): Stored[] {
   return entriesOf(obj).flatMap(({ entry, tree }): Stored[] => {
