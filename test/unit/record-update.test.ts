@@ -40,9 +40,6 @@ const contents = fc.record(
   { requiredKeys: [] },
 )
 
-/** An update: who writes, through which half, and what the object holds after it. */
-const update = fc.record({ manager: fc.constantFrom('alice', 'bob', 'carol'), status: fc.boolean(), contents })
-
 function objectOf(c: Obj, managedFields: unknown): Obj {
   const { labels, finalizers, spec, status } = c
   const metadata: Obj = { name: 'web', ...(labels ? { labels } : {}), ...(finalizers ? { finalizers } : {}) }
