@@ -195,7 +195,7 @@ function addMembers(diff: Diff, v: unknown, into: FieldSet): void {
 }
 
 /** A map that fieldValues walks into: an object with a field (a field of undefined counts). */
-function isMap(v: unknown): v is Record<string, unknown> {
+export function isMap(v: unknown): v is Record<string, unknown> {
   if (!isObject(v)) return false
   for (const k in v) if (Object.hasOwn(v, k)) return true
   return false

@@ -22,6 +22,7 @@ import {
   fromFieldsV1,
   inFieldsV1,
   intersect,
+  isMap,
   isValuePath,
   itemElement,
   pathString,
@@ -245,7 +246,7 @@ function readManagedFields(obj: Obj | undefined): Owned[] {
  */
 function storedManagedFields(obj: Obj | undefined): Stored[] {
   return entriesOf(obj).flatMap(({ entry, tree }): Stored[] => {
-    if (!isObject(tree) || !hasKeys(tree)) {
+    if (!isMap(tree)) {
       const set = fromFieldsV1(tree ?? {})
       return set ? [{ entry, set: () => set }] : []
     }
@@ -283,11 +284,6 @@ function withoutManaged(obj: Obj | undefined): unknown {
   if (!obj) return undefined
   const { managedFields: _managed, ...metadata } = (obj.metadata as Obj | undefined) ?? {}
   return { ...obj, metadata }
-}
-
-function hasKeys(obj: Obj): boolean {
-  for (const k in obj) if (Object.hasOwn(obj, k)) return true
-  return false
 }
 
 function isObject(v: unknown): v is Obj {
